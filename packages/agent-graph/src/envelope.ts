@@ -1,0 +1,196 @@
+// Envelopes: what a stream line or a response body wraps around the agent's events or an error.
+//
+// Accepted stream lines: `{"result":{"response":{…}}}` (the wire format), a bare `{"response":{…}}`,
+// a bare response object `{"sessionId":…,"responseEvents":[…]}`, or a bare response event
+// `{"messageEvent":{…}}`; and `{"error":{code,message,details}}`, which ends the stream.
+
+import { type AgentEvent, toAgentEvents } from './events.js';
+import { ConnectlyProtocolError, excerpt } from './errors.js';
+import { LineDecoder, type LineDecoderOptions } from './line-decoder.js';
+import type { InvokeResponse, ResponseEvent, RpcStatus } from './wire.js';
+
+export type Envelope =
+  | { kind: 'response'; response: InvokeResponse }
+  | { kind: 'error'; error: RpcStatus }
+  | { kind: 'unexpected'; why: string };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads the envelope of one parsed stream line (or of a whole unary body). */
+export function readEnvelope(value: unknown): Envelope {
+  if (!isObject(value)) return { kind: 'unexpected', why: 'a line must be a JSON object' };
+  const error = value['error'];
+  if (error !== undefined && error !== null) return { kind: 'error', error: toRpcStatus(error) };
+  let response: unknown;
+  if ('result' in value) {
+    const result = value['result'];
+    if (!isObject(result)) return { kind: 'unexpected', why: '"result" must be an object' };
+    response = 'response' in result ? result['response'] : result;
+  } else if ('response' in value) {
+    response = value['response'];
+  } else if ('responseEvents' in value || 'sessionId' in value) {
+    response = value;
+  } else {
+    const rest = { ...value };
+    delete rest['error'];
+    return { kind: 'response', response: { responseEvents: Object.keys(rest).length ? [rest as ResponseEvent] : [] } };
+  }
+  if (response === undefined || response === null) return { kind: 'response', response: {} };
+  if (!isObject(response)) return { kind: 'unexpected', why: '"response" must be an object' };
+  const events = response['responseEvents'];
+  if (events !== undefined && events !== null && !Array.isArray(events)) {
+    return { kind: 'unexpected', why: '"responseEvents" must be an array' };
+  }
+  return { kind: 'response', response: response as InvokeResponse };
+}
+
+/** Normalises anything found under `error` (or a bare status body) into an RpcStatus. */
+export function toRpcStatus(value: unknown): RpcStatus {
+  if (typeof value === 'string') return { message: value };
+  if (!isObject(value)) return { message: String(value) };
+  const status: RpcStatus = {};
+  const code = value['code'];
+  if (typeof code === 'number' && Number.isInteger(code)) status.code = code;
+  else if (typeof code === 'string' && /^\d+$/.test(code)) status.code = Number(code);
+  const message = value['message'];
+  if (typeof message === 'string') status.message = message;
+  const details = value['details'];
+  if (Array.isArray(details)) status.details = details as NonNullable<RpcStatus['details']>;
+  return status;
+}
+
+/**
+ * Reads the body of a non-2xx response: a bare status `{code,message,details}`, an `{"error":{…}}`
+ * wrapper (also as an NDJSON line), or anything else, which becomes a short safe excerpt.
+ */
+export function readErrorBody(text: string, status: number): RpcStatus {
+  const trimmed = text.trim();
+  const firstLine = trimmed.split('\n', 1)[0] ?? '';
+  for (const candidate of [trimmed, firstLine]) {
+    try {
+      const value: unknown = JSON.parse(candidate);
+      if (isObject(value)) {
+        if (isObject(value['error']) || typeof value['error'] === 'string') return toRpcStatus(value['error']);
+        if ('code' in value || 'message' in value) return toRpcStatus(value);
+      }
+    } catch {
+      // not JSON: fall through to the excerpt
+    }
+  }
+  return {
+    message: trimmed
+      ? `the server answered HTTP ${status} with a body that is not a Connectly error: "${excerpt(trimmed)}"`
+      : `the server answered HTTP ${status} with an empty body`,
+  };
+}
+
+export interface AgentEventDecoderHandlers {
+  /** Called for every event, in order, as soon as its line is complete. */
+  event(event: AgentEvent): void;
+  /** Called once for an `{"error":…}` line; the decoder ignores everything after it. */
+  error(status: RpcStatus): void;
+}
+
+export interface AgentEventDecoderOptions extends LineDecoderOptions {
+  /** Applied to any server text that ends up in an error message. */
+  sanitize?: (text: string) => string;
+  /** The session the stream belongs to, for lines that do not say. */
+  sessionId?: string;
+}
+
+/** Bytes in, typed agent events out: the line decoder, JSON parsing and the envelope rules in one pass. */
+export class AgentEventDecoder {
+  private readonly lines: LineDecoder;
+  private readonly sanitize: (text: string) => string;
+  private readonly sessionId: string | undefined;
+  private stopped = false;
+  private readonly batch: AgentEvent[] = [];
+
+  constructor(
+    private readonly handlers: AgentEventDecoderHandlers,
+    options: AgentEventDecoderOptions = {},
+  ) {
+    this.sanitize = options.sanitize ?? ((text) => text);
+    this.sessionId = options.sessionId;
+    this.lines = new LineDecoder((line, lineNumber) => this.onLine(line, lineNumber), options);
+  }
+
+  write(chunk: Uint8Array): void {
+    if (!this.stopped) this.lines.write(chunk);
+  }
+
+  end(): void {
+    if (!this.stopped) this.lines.end();
+  }
+
+  private onLine(line: string, lineNumber: number): void {
+    if (this.stopped || line.length === 0) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      if (line.trim().length === 0) return; // a whitespace-only keep-alive line
+      throw new ConnectlyProtocolError({
+        reason: 'malformed-line',
+        line: lineNumber,
+        preview: this.sanitize(excerpt(line)),
+        message:
+          `Stream line ${lineNumber} is not valid JSON (${(cause as Error).message}): ` +
+          `"${this.sanitize(excerpt(line, 80))}"`,
+      });
+    }
+    const envelope = readEnvelope(value);
+    if (envelope.kind === 'error') {
+      this.stopped = true;
+      this.handlers.error(envelope.error);
+      return;
+    }
+    if (envelope.kind === 'unexpected') {
+      throw new ConnectlyProtocolError({
+        reason: 'unexpected-shape',
+        line: lineNumber,
+        preview: this.sanitize(excerpt(line)),
+        message: `Stream line ${lineNumber} is not an Agent Graph event: ${envelope.why} ("${this.sanitize(excerpt(line, 80))}")`,
+      });
+    }
+    const { sessionId, responseEvents } = envelope.response;
+    if (!responseEvents || responseEvents.length === 0) return;
+    const batch = this.batch;
+    for (const element of responseEvents) {
+      batch.length = 0;
+      toAgentEvents(checkElement(element, lineNumber, this.sanitize), sessionId ?? this.sessionId, batch);
+      for (const event of batch) {
+        if (this.stopped) return;
+        this.handlers.event(event);
+      }
+    }
+  }
+
+  /** Stops delivering: later bytes and lines are ignored (the consumer has gone). */
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+function checkElement(element: unknown, lineNumber: number | undefined, sanitize: (text: string) => string): ResponseEvent {
+  if (isObject(element)) return element as ResponseEvent;
+  const where = lineNumber === undefined ? 'The response' : `Stream line ${lineNumber}`;
+  const shown = sanitize(excerpt(JSON.stringify(element) ?? String(element), 60));
+  throw new ConnectlyProtocolError({
+    reason: 'unexpected-shape',
+    ...(lineNumber === undefined ? {} : { line: lineNumber }),
+    preview: shown,
+    message: `${where} holds a response event that is not an object: ${shown}`,
+  });
+}
+
+/** Turns a unary `{"response":{…}}` body (invoke_sync) into typed events. */
+export function eventsOfResponse(response: InvokeResponse, sanitize: (text: string) => string = (t) => t): AgentEvent[] {
+  const out: AgentEvent[] = [];
+  for (const element of response.responseEvents ?? []) {
+    toAgentEvents(checkElement(element, undefined, sanitize), response.sessionId, out);
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+// Typed agent events: one object per element of `responseEvents`, discriminated by its wire key.
+
+import type { ResponseEvent, ResponseEventMap, ResponseEventType } from './wire.js';
+
+/** A response event of a kind this version knows. `type` is its wire key and the payload sits under that key. */
+export type KnownAgentEvent = {
+  [K in ResponseEventType]: { type: K; known: true; sessionId: string | undefined } & { [P in K]: ResponseEventMap[K] };
+}[ResponseEventType];
+
+/** A response event of a kind this version does not know yet, delivered with its key and payload intact. */
+export interface UnknownAgentEvent {
+  type: string;
+  known: false;
+  sessionId: string | undefined;
+  [key: string]: unknown;
+}
+
+/**
+ * What `invoke()` emits. Narrow with `event.known && event.type === 'messageEvent'`,
+ * with `isEventType(event, 'messageEvent')`, or with the `ofType()` operator.
+ */
+export type AgentEvent = KnownAgentEvent | UnknownAgentEvent;
+
+export type AgentEventOf<K extends ResponseEventType> = Extract<KnownAgentEvent, { type: K }>;
+
+export const RESPONSE_EVENT_TYPES: readonly ResponseEventType[] = Object.freeze([
+  'messageEvent',
+  'recommendationEvent',
+  'chatSuggestionEvent',
+  'agentHandoverEvent',
+  'storefrontHandoverEvent',
+  'orderStatusHandoverEvent',
+  'locationQueryHandoverEvent',
+  'onelivDoctorHandoverEvent',
+  'leadgenHandoverEvent',
+  'connectlyInteractiveEvent',
+]);
+
+export type HandoverEventType = Extract<ResponseEventType, `${string}HandoverEvent`>;
+export type HandoverAgentEvent = AgentEventOf<HandoverEventType>;
+
+export const HANDOVER_EVENT_TYPES: readonly HandoverEventType[] = Object.freeze(
+  RESPONSE_EVENT_TYPES.filter((type): type is HandoverEventType => type.endsWith('HandoverEvent')),
+);
+
+const KNOWN = new Set<string>(RESPONSE_EVENT_TYPES);
+
+/** Turns one wire element of `responseEvents` into typed events (one per key; a well-formed element has one). */
+export function toAgentEvents(element: ResponseEvent, sessionId: string | undefined, out: AgentEvent[]): void {
+  for (const key in element) {
+    if (!Object.prototype.hasOwnProperty.call(element, key)) continue;
+    out.push({ type: key, [key]: element[key], known: KNOWN.has(key), sessionId } as AgentEvent);
+  }
+}
+
+export function isEventType<K extends ResponseEventType>(event: AgentEvent, type: K): event is AgentEventOf<K> {
+  return event.known && event.type === type;
+}
+
+/**
+ * True for every handover kind, including ones this version does not know yet
+ * (any key ending in `HandoverEvent`), whether or not it triggers a handover.
+ */
+export function isHandoverEvent(event: AgentEvent): boolean {
+  return event.type.endsWith('HandoverEvent');
+}
+
+/** True when the event says a handover should happen now (`triggerHandover: true`). */
+export function isHandoverTriggered(event: AgentEvent): boolean {
+  if (!isHandoverEvent(event)) return false;
+  const payload = (event as Record<string, unknown>)[event.type];
+  return typeof payload === 'object' && payload !== null && (payload as { triggerHandover?: unknown }).triggerHandover === true;
+}
+
+/** The payload of any event, known or not. */
+export function eventPayload(event: AgentEvent): unknown {
+  return (event as Record<string, unknown>)[event.type];
+}

@@ -1,0 +1,58 @@
+// The public API of connectly-agent-graph.
+
+export {
+  ConnectlyClient,
+  DEFAULT_BASE_URL,
+  API_PATH,
+  type ConnectlyClientOptions,
+  type CallOptions,
+  type InvokeRequest,
+  type InitRequest,
+  type InitResult,
+  type CloseRequest,
+  type CloseResult,
+  type HealthRequest,
+  type HealthResult,
+} from './client.js';
+export { ConnectlySession, type SessionOptions, type TurnInput } from './session.js';
+export {
+  type AgentEvent,
+  type AgentEventOf,
+  type KnownAgentEvent,
+  type UnknownAgentEvent,
+  type HandoverEventType,
+  type HandoverAgentEvent,
+  RESPONSE_EVENT_TYPES,
+  HANDOVER_EVENT_TYPES,
+  isEventType,
+  isHandoverEvent,
+  isHandoverTriggered,
+  eventPayload,
+} from './events.js';
+export { ofType, handovers, replyText, toReply } from './operators.js';
+export { type AgentReply, summarizeReply, messageText } from './reply.js';
+export { userText, assistantText, INPUT_EVENT_TYPES, checkInputEvents, normalizeKeys } from './validate.js';
+export {
+  ConnectlyError,
+  ConnectlyApiError,
+  ConnectlyTimeoutError,
+  ConnectlyProtocolError,
+  ConnectlyConnectionError,
+  ConnectlyValidationError,
+  ConnectlyAbortError,
+  RPC_CODE_NAMES,
+  type Endpoint,
+  type ProtocolErrorReason,
+} from './errors.js';
+export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';
+export {
+  AgentEventDecoder,
+  type AgentEventDecoderHandlers,
+  type AgentEventDecoderOptions,
+  readEnvelope,
+  readErrorBody,
+  type Envelope,
+} from './envelope.js';
+export type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
+export { VERSION } from './version.js';
+export type * from './wire.js';

@@ -1,0 +1,117 @@
+// A conversation with one customer: init once (lazily), send turns, close at the end.
+
+import { Observable, defer, firstValueFrom, lastValueFrom, switchMap } from 'rxjs';
+import type { CallOptions, ConnectlyClient } from './client.js';
+import { ConnectlyValidationError } from './errors.js';
+import type { AgentEvent } from './events.js';
+import { toReply } from './operators.js';
+import type { AgentReply } from './reply.js';
+import { checkInputEvents, requireString, userText } from './validate.js';
+import type { InputEvent } from './wire.js';
+
+export interface SessionOptions {
+  clientKey: string;
+  /** Resume an existing session instead of starting one. */
+  sessionId?: string;
+  agentId?: string;
+  businessId?: string;
+}
+
+/** What a turn carries: plain user text, one input event, or several. */
+export type TurnInput = string | InputEvent | InputEvent[];
+
+export class ConnectlySession {
+  readonly clientKey: string;
+  #sessionId: string | undefined;
+  #starting: Promise<string> | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly client: ConnectlyClient,
+    private readonly options: SessionOptions,
+  ) {
+    this.clientKey = requireString(options?.clientKey, 'clientKey', "the customer's id in your system");
+    if (options.sessionId !== undefined) this.#sessionId = requireString(options.sessionId, 'sessionId');
+  }
+
+  /** The session id, once the session has started. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts the session if it has not started yet; resolves with its id. Concurrent calls share one init. */
+  start(options?: CallOptions): Promise<string> {
+    this.assertOpen();
+    if (this.#sessionId !== undefined) return Promise.resolve(this.#sessionId);
+    this.#starting ??= firstValueFrom(
+      this.client.init({ clientKey: this.clientKey, ...this.businessIdOption() }, options),
+    ).then(
+      ({ sessionId }) => (this.#sessionId = sessionId),
+      (error: unknown) => {
+        this.#starting = undefined; // the next turn tries again
+        throw error;
+      },
+    );
+    return this.#starting;
+  }
+
+  /** Sends one turn and streams the reply (cold: starts the session on first subscription if needed). */
+  send(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    const inputEvents = toInputEvents(input);
+    return defer(() => this.start(options)).pipe(
+      switchMap((sessionId) => this.client.invoke(this.request(sessionId, inputEvents), options)),
+    );
+  }
+
+  /** Sends one turn and resolves with the whole reply. */
+  reply(input: TurnInput, options?: CallOptions): Promise<AgentReply> {
+    return lastValueFrom(this.send(input, options).pipe(toReply()));
+  }
+
+  /** Sends one turn through invoke_sync (no streaming). */
+  sendSync(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    const inputEvents = toInputEvents(input);
+    return defer(() => this.start(options)).pipe(
+      switchMap((sessionId) => this.client.invokeSync(this.request(sessionId, inputEvents), options)),
+    );
+  }
+
+  /** Closes the session on the server. Safe to call twice, or when the session never started. */
+  async close(options?: CallOptions): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const sessionId = this.#sessionId ?? (await this.#starting?.catch(() => undefined));
+    if (sessionId === undefined) return;
+    await firstValueFrom(this.client.close({ clientKey: this.clientKey, sessionId, ...this.businessIdOption() }, options));
+  }
+
+  private request(sessionId: string, inputEvents: InputEvent[]) {
+    return {
+      clientKey: this.clientKey,
+      sessionId,
+      inputEvents,
+      ...(this.options.agentId === undefined ? {} : { agentId: this.options.agentId }),
+      ...this.businessIdOption(),
+    };
+  }
+
+  private businessIdOption(): { businessId?: string } {
+    return this.options.businessId === undefined ? {} : { businessId: this.options.businessId };
+  }
+
+  private assertOpen(): void {
+    if (this.#closed) {
+      throw new ConnectlyValidationError('session', 'This session is closed: start a new one with client.session()');
+    }
+  }
+}
+
+// Checked now, so bad input fails before a session is started for it.
+function toInputEvents(input: TurnInput): InputEvent[] {
+  if (typeof input === 'string') return checkInputEvents([userText(input)]);
+  return checkInputEvents(Array.isArray(input) ? input : [input]);
+}

@@ -1,0 +1,224 @@
+// The JSON of the Connectly Agent Graph API exactly as it travels on the wire (lowerCamelCase).
+// Every field is optional on output: protobuf JSON omits default values (false, "", 0, []).
+
+export type MessageRole = 'MESSAGE_EVENT_ROLE_UNSPECIFIED' | 'USER' | 'ASSISTANT';
+
+export interface TextContent {
+  text?: string;
+}
+export interface AudioContent {
+  url?: string;
+}
+export interface ImageContent {
+  url?: string;
+  caption?: string;
+}
+export interface LocationContent {
+  latitude?: number;
+  longitude?: number;
+  name?: string;
+  address?: string;
+}
+
+export interface MessageContent {
+  textContent?: TextContent;
+  audioContent?: AudioContent;
+  imageContent?: ImageContent;
+  locationContent?: LocationContent;
+}
+
+export interface MessageEvent {
+  role?: MessageRole;
+  content?: MessageContent;
+  /** RFC 3339 timestamp. */
+  createdAt?: string;
+  metadata?: Record<string, unknown>;
+}
+
+// ---- input events (`inputEvents[]`: each element holds exactly one of these keys) ----
+
+export interface ButtonResponseEvent {
+  id?: string;
+  title?: string;
+}
+export interface ListReplyEvent {
+  id?: string;
+  title?: string;
+  description?: string;
+}
+export interface FilledFormResponseEvent {
+  formData?: Record<string, string>;
+}
+export interface StoreEvent {
+  storeId?: string;
+  name?: string;
+  cpName?: string;
+  city?: string;
+  state?: string;
+}
+
+export interface InputEventMap {
+  messageEvent: MessageEvent;
+  buttonResponseEvent: ButtonResponseEvent;
+  listReplyEvent: ListReplyEvent;
+  filledFormResponseEvent: FilledFormResponseEvent;
+  storeEvent: StoreEvent;
+}
+export type InputEventType = keyof InputEventMap;
+export type InputEvent = { [K in InputEventType]: { [P in K]: InputEventMap[K] } }[InputEventType];
+
+// ---- response events (`responseEvents[]`: each element holds exactly one of these keys) ----
+
+export interface Product {
+  productId?: string;
+  title?: string;
+  description?: string;
+  url?: string;
+  imageUrl?: string;
+  price?: number;
+  currency?: string;
+  facets?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+}
+export interface RecommendationEvent {
+  products?: Product[];
+}
+export interface ChatSuggestionEvent {
+  suggestedQuestions?: string[];
+}
+export interface AgentHandoverEvent {
+  triggerHandover?: boolean;
+  reason?: string;
+  reasonNative?: string;
+}
+export interface StorefrontHandoverEvent {
+  triggerHandover?: boolean;
+  initialSearchPhrase?: string;
+}
+export interface OrderStatusHandoverEvent {
+  triggerHandover?: boolean;
+}
+export interface LocationQueryHandoverEvent {
+  triggerHandover?: boolean;
+}
+export interface OnelivDoctorHandoverEvent {
+  triggerHandover?: boolean;
+  doctorSpecialty?: string;
+  doctorName?: string;
+  requirements?: string;
+}
+export interface LeadgenHandoverEvent {
+  triggerHandover?: boolean;
+}
+
+export interface InteractiveAsset {
+  id?: string;
+  url?: string;
+  caption?: string;
+  filename?: string;
+}
+export interface InteractiveHeader {
+  text?: string;
+  attachment?: { type?: string; asset?: InteractiveAsset };
+}
+export interface InteractiveButton {
+  id?: string;
+  text?: string;
+}
+export interface ListRow {
+  id?: string;
+  text?: string;
+  description?: string;
+}
+export interface ListMessage {
+  header?: InteractiveHeader;
+  footer?: { text?: string };
+  button?: InteractiveButton;
+  sections?: Array<{ title?: string; rows?: ListRow[] }>;
+  buttonText?: string;
+}
+export interface ReplyButtonMessage {
+  header?: InteractiveHeader;
+  footer?: { text?: string };
+  buttons?: InteractiveButton[];
+}
+export interface SingleProductMessage {
+  footer?: { text?: string };
+  actionButton?: InteractiveButton;
+  buttons?: Array<InteractiveButton & Record<string, unknown>>;
+  [field: string]: unknown;
+}
+export interface Interactive {
+  listMessage?: ListMessage;
+  replyButtonMessage?: ReplyButtonMessage;
+  singleProductMessage?: SingleProductMessage;
+  [kind: string]: unknown;
+}
+export interface ConnectlyInteractiveEvent {
+  interactive?: Interactive;
+}
+
+export interface ResponseEventMap {
+  messageEvent: MessageEvent;
+  recommendationEvent: RecommendationEvent;
+  chatSuggestionEvent: ChatSuggestionEvent;
+  agentHandoverEvent: AgentHandoverEvent;
+  storefrontHandoverEvent: StorefrontHandoverEvent;
+  orderStatusHandoverEvent: OrderStatusHandoverEvent;
+  locationQueryHandoverEvent: LocationQueryHandoverEvent;
+  onelivDoctorHandoverEvent: OnelivDoctorHandoverEvent;
+  leadgenHandoverEvent: LeadgenHandoverEvent;
+  connectlyInteractiveEvent: ConnectlyInteractiveEvent;
+}
+export type ResponseEventType = keyof ResponseEventMap;
+/** One element of `responseEvents`, as sent: an object with one event key. */
+export type ResponseEvent = Partial<ResponseEventMap> & Record<string, unknown>;
+
+/** google.rpc.Status, the error body of every endpoint. */
+export interface RpcStatus {
+  code?: number;
+  message?: string;
+  details?: Array<{ '@type'?: string; [field: string]: unknown }>;
+}
+
+// ---- request and response bodies ----
+
+export interface InitRequestBody {
+  businessId: string;
+  clientKey: string;
+}
+export interface InitResponseBody {
+  response?: { sessionId?: string };
+}
+export interface InvokeRequestBody {
+  businessId: string;
+  clientKey: string;
+  sessionId: string;
+  agentId?: string;
+  inputEvents: InputEvent[];
+}
+export interface InvokeResponse {
+  sessionId?: string;
+  responseEvents?: ResponseEvent[];
+}
+/** One line of the `/invoke` NDJSON stream. */
+export type StreamLine = { result: { response?: InvokeResponse }; error?: null } | { error: RpcStatus };
+export interface InvokeSyncResponseBody {
+  response?: InvokeResponse;
+}
+export interface CloseRequestBody {
+  businessId: string;
+  clientKey: string;
+  sessionId: string;
+}
+export interface CloseResponseBody {
+  result?: { response?: Record<string, never> };
+  error?: RpcStatus | null;
+}
+export interface HealthRequestBody {
+  businessId: string;
+  clientKey: string;
+}
+export interface HealthResponseBody {
+  response?: { healthy?: boolean };
+}

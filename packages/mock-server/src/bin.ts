@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// connectly-mock: runs the mock Connectly server until interrupted.
+
+import { parseArgs } from 'node:util';
+import { MockConnectlyServer } from './server.js';
+
+const USAGE = `Usage: connectly-mock [--port 8080] [--host 127.0.0.1] [--api-key KEY] [--business-id ID] [--pacing-ms 120]
+
+Serves the Connectly Agent Graph API (init, invoke, invoke_sync, close, health) with a scripted demo agent.
+Point a client at the printed URL. Send an "x-mock-fault" header (JSON) to inject a fault, e.g.
+  x-mock-fault: {"status":503,"retryAfter":1}`;
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string', default: '8080' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'api-key': { type: 'string' },
+        'business-id': { type: 'string' },
+        'pacing-ms': { type: 'string', default: '0' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const port = Number(values.port);
+  const pacingMs = Number(values['pacing-ms']);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !(pacingMs >= 0)) {
+    process.stderr.write(`--port must be 0–65535 and --pacing-ms a number ≥ 0\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  const server = new MockConnectlyServer({
+    port,
+    host: values.host,
+    pacingMs,
+    ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+    ...(values['business-id'] ? { businessId: values['business-id'] } : {}),
+  });
+  const url = await server.start();
+  process.stdout.write(`Mock Connectly server listening on ${url}\n`);
+  const shutdown = (): void => void server.stop().then(() => process.exit(0));
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`connectly-mock: ${(error as Error).message}\n`);
+  process.exit(1);
+});

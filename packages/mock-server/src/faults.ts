@@ -1,0 +1,104 @@
+// Fault injection: how a test asks the mock to misbehave, programmatically or with an `x-mock-fault` header.
+
+export type MockEndpoint = 'init' | 'invoke' | 'invoke_sync' | 'close' | 'health';
+
+export interface Fault {
+  /** The endpoint it applies to; `'*'` for any. Default `'invoke'`. */
+  endpoint?: MockEndpoint | '*';
+  /** How many requests it applies to. Default 1. */
+  times?: number;
+  /** Wait this long before sending the response headers. */
+  delayMs?: number;
+  /** Hold the response open without sending anything: before the headers, or (invoke) after `afterEvents` events. */
+  stall?: 'headers' | 'body';
+  /** How long a stall lasts; default: until the client leaves or the server stops. */
+  stallMs?: number;
+  /** With `stall: 'body'`, how many events to send first. Default 1. */
+  afterEvents?: number;
+  /** Answer with this HTTP status and an error body instead of the normal answer. */
+  status?: number;
+  /** rpc code of the error body; default: the code grpc-gateway pairs with `status`. */
+  code?: number;
+  message?: string;
+  details?: unknown[];
+  /** Shape of the error body: a bare status, `{"error":…}`, an HTML proxy page, or nothing. */
+  errorBody?: 'status' | 'wrapped' | 'html' | 'empty';
+  /** `Retry-After` header, in seconds or as an HTTP date. */
+  retryAfter?: string | number;
+  /** invoke: send an `{"error":…}` line (HTTP 200) after this many events. */
+  errorAfterEvents?: number;
+  /** Whether that error line ends with '\n'. Default true. */
+  errorFinalNewline?: boolean;
+  /** invoke: destroy the connection after this many events. */
+  resetAfterEvents?: number;
+  /** With `resetAfterEvents`: send half of the next line before the reset. */
+  resetMidLine?: boolean;
+  /** Write the body in pieces of this many bytes (1 = byte by byte); `'ragged'` for seeded random sizes of 1–17 bytes. */
+  chunkSize?: number | 'ragged';
+  /** Wait between lines, in ms. */
+  lineDelayMs?: number;
+  /** During `lineDelayMs` pauses, send a blank keep-alive line this often (ms). */
+  keepAliveEveryMs?: number;
+  /** Blank keep-alive lines before every event line (a flood: use hundreds). */
+  keepAlive?: number;
+  /** Send exactly this body (HTTP `status`, default 200) instead of the agent's answer. */
+  body?: string | Uint8Array;
+  /** The same as raw bytes, base64-encoded (for the header form: invalid UTF-8, a BOM…). */
+  bodyBase64?: string;
+  /** Reply with these response events instead of the demo agent's. */
+  events?: unknown[];
+  /** Put this many events on each line. Default 1. */
+  eventsPerLine?: number;
+  /** Line ending of the stream. Default '\n'. */
+  lineEnding?: '\n' | '\r\n';
+  /** Whether the last line ends with its line ending. Default true. */
+  finalNewline?: boolean;
+  /** Envelope of each line: the wire's `{"result":{"response":…}}`, a bare `{"response":…}`, or bare events. */
+  envelope?: 'result' | 'response' | 'bare';
+  /** health: answer `healthy: false` (sent as `{"response":{}}`, as protobuf JSON omits false). */
+  unhealthy?: boolean;
+}
+
+/** The rpc code grpc-gateway uses for an HTTP status. */
+export function codeForStatus(status: number): number {
+  const table: Record<number, number> = {
+    400: 3,
+    401: 16,
+    403: 7,
+    404: 5,
+    409: 10,
+    429: 8,
+    499: 1,
+    500: 13,
+    501: 12,
+    502: 14,
+    503: 14,
+    504: 4,
+  };
+  return table[status] ?? 2;
+}
+
+/** Reads a fault from the `x-mock-fault` header (JSON); throws a readable message when it is not. */
+export function parseFaultHeader(value: string): Fault {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error('x-mock-fault must be a JSON object, e.g. {"status":503,"retryAfter":1}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('x-mock-fault must be a JSON object, e.g. {"status":503,"retryAfter":1}');
+  }
+  return parsed as Fault;
+}
+
+/** A small seeded generator, so ragged chunking is the same on every run. */
+export function seededSizes(seed: number, min: number, max: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return min + ((state >>> 0) % (max - min + 1));
+  };
+}
