@@ -149,7 +149,7 @@ function checkDuration(value: unknown, field: string, fallback: number): number 
   return value === Infinity ? 0 : value;
 }
 
-function checkBaseUrl(value: unknown): string {
+function checkBaseUrl(value: unknown, apiKey: string): string {
   if (value === undefined) return DEFAULT_BASE_URL;
   const text = requireString(value, 'baseUrl', `the API address, e.g. ${DEFAULT_BASE_URL}`);
   let url: URL;
@@ -158,7 +158,7 @@ function checkBaseUrl(value: unknown): string {
   } catch {
     throw new ConnectlyValidationError(
       'baseUrl',
-      `\`baseUrl\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, got "${excerpt(text, 60)}"`,
+      `\`baseUrl\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, got "${excerpt(redact(text, apiKey), 60)}"`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -199,7 +199,7 @@ export class ConnectlyClient {
     }
     this.#apiKey = requireString(options.apiKey, 'apiKey', 'your Connectly API key, sent as the x-api-key header');
     this.businessId = requireString(options.businessId, 'businessId', 'your Connectly business ID');
-    this.baseUrl = checkBaseUrl(options.baseUrl);
+    this.baseUrl = checkBaseUrl(options.baseUrl, this.#apiKey);
     this.#host = new URL(this.baseUrl).host;
     this.timeoutMs = checkDuration(options.timeoutMs, 'timeoutMs', 60_000);
     this.idleTimeoutMs = checkDuration(options.idleTimeoutMs, 'idleTimeoutMs', 60_000);

@@ -35,6 +35,7 @@ const CODE_FOR_STATUS: Readonly<Record<number, number>> = {
   499: 1,
   500: 13,
   501: 12,
+  502: 14,
   503: 14,
   504: 4,
 };

@@ -28,6 +28,8 @@ export class LineDecoder {
   private pending: string[] = [];
   private pendingLength = 0;
   private lineNumber = 0;
+  // The last bytes written (at most 3): where an unfinished multi-byte character may start.
+  private tail: Uint8Array = new Uint8Array(0);
 
   constructor(
     private readonly onLine: LineHandler,
@@ -51,9 +53,32 @@ export class LineDecoder {
     try {
       text = this.decoder.decode(chunk, { stream: true });
     } catch {
-      throw this.invalidUtf8();
+      this.salvage(chunk);
     }
+    this.tail = chunk.length >= 3 ? chunk.subarray(chunk.length - 3) : concat(this.tail, chunk).subarray(-3);
     if (text.length > 0) this.scan(text);
+  }
+
+  /**
+   * The chunk holds bytes that are not UTF-8. Hands on every complete line before the bad one
+   * (decoding line by line with a fresh decoder), then throws, naming the bad line.
+   */
+  private salvage(chunk: Uint8Array): never {
+    const bytes = concat(unfinishedCharacter(this.tail), chunk);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    for (let start = 0; start < bytes.length; ) {
+      const newline = bytes.indexOf(10, start);
+      const end = newline === -1 ? bytes.length : newline + 1;
+      let text: string;
+      try {
+        text = decoder.decode(bytes.subarray(start, end), { stream: true });
+      } catch {
+        break;
+      }
+      this.scan(text);
+      start = end;
+    }
+    throw this.invalidUtf8();
   }
 
   /** Flushes the decoder and hands on a final line that had no '\n'. */
@@ -122,4 +147,23 @@ export class LineDecoder {
       message: `Stream line ${this.lineNumber + 1} is not valid UTF-8: the server sent bytes that are not text`,
     });
   }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** The bytes at the end of `tail` that begin a multi-byte character and do not finish it. */
+function unfinishedCharacter(tail: Uint8Array): Uint8Array {
+  for (let back = 1; back <= Math.min(3, tail.length); back += 1) {
+    const byte = tail[tail.length - back] as number;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: keep looking for the lead
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? tail.subarray(tail.length - back) : new Uint8Array(0);
+  }
+  return new Uint8Array(0);
 }

@@ -61,6 +61,7 @@ export class ConnectlySession {
 
   /** Sends one turn and streams the reply (cold: starts the session on first subscription if needed). */
   send(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    this.assertOpen();
     const inputEvents = toInputEvents(input);
     return defer(() => this.start(options)).pipe(
       switchMap((sessionId) => this.client.invoke(this.request(sessionId, inputEvents), options)),
@@ -74,6 +75,7 @@ export class ConnectlySession {
 
   /** Sends one turn through invoke_sync (no streaming). */
   sendSync(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    this.assertOpen();
     const inputEvents = toInputEvents(input);
     return defer(() => this.start(options)).pipe(
       switchMap((sessionId) => this.client.invokeSync(this.request(sessionId, inputEvents), options)),

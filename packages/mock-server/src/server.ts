@@ -63,6 +63,8 @@ export interface StreamRecord {
   sessionId: string | undefined;
   /** True when the client went away before the response was complete. */
   abandoned: boolean;
+  /** True when the server cut the connection on purpose (an injected reset). */
+  reset: boolean;
   /** Events written before the response ended or was abandoned. */
   eventsWritten: number;
 }
@@ -201,14 +203,14 @@ export class MockConnectlyServer extends EventEmitter {
     this.open += 1;
     const url = new URL(req.url ?? '/', 'http://mock');
     const endpoint = url.pathname.startsWith(`${API_PATH}/`) ? url.pathname.slice(API_PATH.length + 1) : '';
-    const record: StreamRecord = { endpoint, sessionId: undefined, abandoned: false, eventsWritten: 0 };
+    const record: StreamRecord = { endpoint, sessionId: undefined, abandoned: false, reset: false, eventsWritten: 0 };
     res.on('close', () => {
       this.open -= 1;
-      if (!res.writableFinished && ENDPOINTS.has(endpoint)) {
-        record.abandoned = true;
-        this.emit('abandoned', record);
+      if (ENDPOINTS.has(endpoint)) {
+        record.abandoned = !res.writableFinished && !record.reset;
+        this.streams.push(record);
+        if (record.abandoned) this.emit('abandoned', record);
       }
-      if (ENDPOINTS.has(endpoint)) this.streams.push(record);
       this.emit('stream-end', record);
     });
     let fault: Fault | undefined;
@@ -244,7 +246,7 @@ export class MockConnectlyServer extends EventEmitter {
         return;
       }
       if (fault && rawBody) {
-        await this.sendRaw(res, fault);
+        await this.sendRaw(res, fault, record);
         return;
       }
       this.authorize(req);
@@ -385,7 +387,7 @@ export class MockConnectlyServer extends EventEmitter {
     res.end(JSON.stringify(shape === 'wrapped' ? { error: rpc } : rpc) + (shape === 'wrapped' ? '\n' : ''));
   }
 
-  private async sendRaw(res: ServerResponse, fault: Fault): Promise<void> {
+  private async sendRaw(res: ServerResponse, fault: Fault, record: StreamRecord): Promise<void> {
     const bytes =
       fault.bodyBase64 !== undefined
         ? Buffer.from(fault.bodyBase64, 'base64')
@@ -402,7 +404,7 @@ export class MockConnectlyServer extends EventEmitter {
       if (!(await writer.write(piece))) return;
     }
     if (fault.resetAfterEvents !== undefined) {
-      res.socket?.destroy();
+      await resetConnection(res, record);
       return;
     }
     res.end();
@@ -445,7 +447,7 @@ export class MockConnectlyServer extends EventEmitter {
       const text = line(events.slice(start, start + perLine));
       if (fault.resetAfterEvents !== undefined && sent >= fault.resetAfterEvents) {
         if (fault.resetMidLine) await writer.write(text.slice(0, Math.max(1, Math.floor(text.length / 2))));
-        res.socket?.destroy();
+        await resetConnection(res, record);
         return;
       }
       if (fault.keepAlive && !(await writer.write(ending.repeat(fault.keepAlive)))) return;
@@ -456,7 +458,7 @@ export class MockConnectlyServer extends EventEmitter {
       record.eventsWritten = sent;
     }
     if (fault.resetAfterEvents !== undefined) {
-      res.socket?.destroy();
+      await resetConnection(res, record);
       return;
     }
     if (fault.errorAfterEvents !== undefined) {
@@ -507,6 +509,20 @@ function writeOnce(res: ServerResponse, bytes: Uint8Array): Promise<boolean> {
     res.once('drain', onDrain);
     res.once('close', onClose);
   });
+}
+
+/**
+ * Cuts the connection with a TCP reset, after what was written has left (and had a moment to be read),
+ * so the client sees exactly the bytes written and then the reset.
+ */
+async function resetConnection(res: ServerResponse, record: StreamRecord): Promise<void> {
+  const socket = res.socket;
+  if (!socket || socket.destroyed) return;
+  record.reset = true;
+  // 'drain' only fires after a refused write, so poll until the socket's buffer is empty (bounded).
+  for (let waited = 0; socket.writableLength > 0 && waited < 1000; waited += 5) await delay(5, res);
+  await delay(30, res);
+  if (!socket.destroyed) socket.resetAndDestroy();
 }
 
 /** Waits `ms` (Infinity: until the client leaves); resolves false if the client left first. */
