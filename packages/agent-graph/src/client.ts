@@ -162,7 +162,10 @@ function checkBaseUrl(value: unknown, apiKey: string): string {
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConnectlyValidationError('baseUrl', `\`baseUrl\` must start with http:// or https://, got ${url.protocol}//`);
+    throw new ConnectlyValidationError(
+      'baseUrl',
+      `\`baseUrl\` must start with http:// or https://, got ${url.protocol}//`,
+    );
   }
   if (url.search || url.hash) {
     throw new ConnectlyValidationError('baseUrl', '`baseUrl` must not have a query string or a fragment');
@@ -207,12 +210,18 @@ export class ConnectlyClient {
     this.maxRetryDelayMs = checkDuration(options.maxRetryDelayMs, 'maxRetryDelayMs', 30_000);
     const retries = options.maxRetries ?? 2;
     if (!Number.isInteger(retries) || retries < 0 || retries > 10) {
-      throw new ConnectlyValidationError('maxRetries', `\`maxRetries\` must be a whole number from 0 to 10, got ${JSON.stringify(retries)}`);
+      throw new ConnectlyValidationError(
+        'maxRetries',
+        `\`maxRetries\` must be a whole number from 0 to 10, got ${JSON.stringify(retries)}`,
+      );
     }
     this.maxRetries = retries;
     const maxLine = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
     if (typeof maxLine !== 'number' || !(maxLine > 0)) {
-      throw new ConnectlyValidationError('maxLineLength', `\`maxLineLength\` must be a positive number of characters, got ${JSON.stringify(maxLine)}`);
+      throw new ConnectlyValidationError(
+        'maxLineLength',
+        `\`maxLineLength\` must be a positive number of characters, got ${JSON.stringify(maxLine)}`,
+      );
     }
     this.maxLineLength = maxLine;
     if (options.fetch !== undefined && typeof options.fetch !== 'function') {
@@ -344,10 +353,14 @@ export class ConnectlyClient {
 
   private baseBody(request: object, endpoint: Endpoint): Record<string, unknown> {
     if (typeof request !== 'object' || request === null) {
-      throw new ConnectlyValidationError('request', `${endpoint}() needs a request object such as { clientKey: 'customer-123' }`);
+      throw new ConnectlyValidationError(
+        'request',
+        `${endpoint}() needs a request object such as { clientKey: 'customer-123' }`,
+      );
     }
     const input = normalizeKeys(request) as Record<string, unknown>;
-    const businessId = input['businessId'] === undefined ? this.businessId : requireString(input['businessId'], 'businessId');
+    const businessId =
+      input['businessId'] === undefined ? this.businessId : requireString(input['businessId'], 'businessId');
     return {
       businessId,
       clientKey: requireString(
@@ -361,11 +374,18 @@ export class ConnectlyClient {
   private invokeBody(request: InvokeRequest): Record<string, unknown> {
     const body = this.baseBody(request, 'invoke');
     const input = normalizeKeys(request) as Record<string, unknown>;
-    body.sessionId = requireString(input['sessionId'], 'sessionId', 'call init() first and pass the sessionId it returns');
+    body.sessionId = requireString(
+      input['sessionId'],
+      'sessionId',
+      'call init() first and pass the sessionId it returns',
+    );
     if (input['agentId'] !== undefined) body.agentId = requireString(input['agentId'], 'agentId');
     const hasText = input['text'] !== undefined;
     if (hasText && input['inputEvents'] !== undefined) {
-      throw new ConnectlyValidationError('text', 'Give either `text` or `inputEvents`, not both: add the text to inputEvents with userText()');
+      throw new ConnectlyValidationError(
+        'text',
+        'Give either `text` or `inputEvents`, not both: add the text to inputEvents with userText()',
+      );
     }
     body.inputEvents = hasText
       ? [userText(requireString(input['text'], 'text', "the customer's message"))]
@@ -379,7 +399,11 @@ export class ConnectlyClient {
     endpoint: Endpoint,
     body: Record<string, unknown>,
     options: CallOptions | undefined,
-    handle: (response: TransportResponse, call: Call, subscriber: { next(value: T): void; readonly closed: boolean }) => Promise<void>,
+    handle: (
+      response: TransportResponse,
+      call: Call,
+      subscriber: { next(value: T): void; readonly closed: boolean },
+    ) => Promise<void>,
   ): Observable<T> {
     const settings = this.callSettings(options);
     const payload = JSON.stringify(body);
@@ -411,7 +435,10 @@ export class ConnectlyClient {
 
   private callSettings(options: CallOptions | undefined): Settings {
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new ConnectlyValidationError('options', 'Call options must be an object: { signal?, timeoutMs?, idleTimeoutMs? }');
+      throw new ConnectlyValidationError(
+        'options',
+        'Call options must be an object: { signal?, timeoutMs?, idleTimeoutMs? }',
+      );
     }
     if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) {
       throw new ConnectlyValidationError('signal', '`signal` must be an AbortSignal');
@@ -485,7 +512,11 @@ export class ConnectlyClient {
    * Reads a 2xx body chunk by chunk under the idle timeout (any bytes, keep-alive lines included,
    * count as activity). `onChunk` returns false to stop reading.
    */
-  private async consume(response: TransportResponse, call: Call, onChunk: (chunk: Uint8Array) => boolean): Promise<void> {
+  private async consume(
+    response: TransportResponse,
+    call: Call,
+    onChunk: (chunk: Uint8Array) => boolean,
+  ): Promise<void> {
     const idle = call.settings.idleTimeoutMs;
     let last = Date.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -537,7 +568,12 @@ export class ConnectlyClient {
     });
     parts.push(decoder.decode());
     let text = parts.join('').trim();
-    if (firstLine) text = text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? '';
+    if (firstLine)
+      text =
+        text
+          .split('\n')
+          .find((line) => line.trim().length > 0)
+          ?.trim() ?? '';
     try {
       return JSON.parse(text) as unknown;
     } catch {
@@ -582,7 +618,7 @@ export class ConnectlyClient {
 
   private connectionError(endpoint: Endpoint, error: unknown, phase: 'connect' | 'response'): ConnectlyConnectionError {
     const code = errorCode(error);
-    const reason = this.sanitize(code ?? (error instanceof Error ? (error.message || error.name) : String(error)));
+    const reason = this.sanitize(code ?? (error instanceof Error ? error.message || error.name : String(error)));
     const message =
       phase === 'connect'
         ? `Could not reach Connectly at ${this.#host} for ${endpoint} (${reason}): check the baseUrl option and your network`

@@ -174,7 +174,11 @@ export class AgentEventDecoder {
   }
 }
 
-function checkElement(element: unknown, lineNumber: number | undefined, sanitize: (text: string) => string): ResponseEvent {
+function checkElement(
+  element: unknown,
+  lineNumber: number | undefined,
+  sanitize: (text: string) => string,
+): ResponseEvent {
   if (isObject(element)) return element as ResponseEvent;
   const where = lineNumber === undefined ? 'The response' : `Stream line ${lineNumber}`;
   const shown = sanitize(excerpt(JSON.stringify(element) ?? String(element), 60));
@@ -187,7 +191,10 @@ function checkElement(element: unknown, lineNumber: number | undefined, sanitize
 }
 
 /** Turns a unary `{"response":{…}}` body (invoke_sync) into typed events. */
-export function eventsOfResponse(response: InvokeResponse, sanitize: (text: string) => string = (t) => t): AgentEvent[] {
+export function eventsOfResponse(
+  response: InvokeResponse,
+  sanitize: (text: string) => string = (t) => t,
+): AgentEvent[] {
   const out: AgentEvent[] = [];
   for (const element of response.responseEvents ?? []) {
     toAgentEvents(checkElement(element, undefined, sanitize), response.sessionId, out);

@@ -139,11 +139,7 @@ export class ConnectlyTimeoutError extends ConnectlyError {
 }
 
 export type ProtocolErrorReason =
-  | 'malformed-line'
-  | 'line-too-long'
-  | 'invalid-utf8'
-  | 'unexpected-shape'
-  | 'malformed-body';
+  'malformed-line' | 'line-too-long' | 'invalid-utf8' | 'unexpected-shape' | 'malformed-body';
 
 /** The server sent something that is not the Agent Graph wire format. Says where. */
 export class ConnectlyProtocolError extends ConnectlyError {
@@ -168,7 +164,12 @@ export class ConnectlyConnectionError extends ConnectlyError {
   /** The system error code when there is one (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, …). */
   readonly errorCode: string | undefined;
 
-  constructor(init: { phase: 'connect' | 'response'; message: string; errorCode?: string | undefined; cause?: unknown }) {
+  constructor(init: {
+    phase: 'connect' | 'response';
+    message: string;
+    errorCode?: string | undefined;
+    cause?: unknown;
+  }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.phase = init.phase;
     this.errorCode = init.errorCode;

@@ -69,7 +69,11 @@ export function isHandoverEvent(event: AgentEvent): boolean {
 export function isHandoverTriggered(event: AgentEvent): boolean {
   if (!isHandoverEvent(event)) return false;
   const payload = (event as Record<string, unknown>)[event.type];
-  return typeof payload === 'object' && payload !== null && (payload as { triggerHandover?: unknown }).triggerHandover === true;
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    (payload as { triggerHandover?: unknown }).triggerHandover === true
+  );
 }
 
 /** The payload of any event, known or not. */

@@ -28,8 +28,9 @@ export class LineDecoder {
   private pending: string[] = [];
   private pendingLength = 0;
   private lineNumber = 0;
-  // The last bytes written (at most 3): where an unfinished multi-byte character may start.
-  private tail: Uint8Array = new Uint8Array(0);
+  // The last 3 bytes written: where an unfinished multi-byte character may start.
+  private readonly tail = new Uint8Array(3);
+  private tailLength = 0;
 
   constructor(
     private readonly onLine: LineHandler,
@@ -55,8 +56,25 @@ export class LineDecoder {
     } catch {
       this.salvage(chunk);
     }
-    this.tail = chunk.length >= 3 ? chunk.subarray(chunk.length - 3) : concat(this.tail, chunk).subarray(-3);
+    this.remember(chunk);
     if (text.length > 0) this.scan(text);
+  }
+
+  private remember(chunk: Uint8Array): void {
+    const tail = this.tail;
+    if (chunk.length >= 3) {
+      tail[0] = chunk[chunk.length - 3] as number;
+      tail[1] = chunk[chunk.length - 2] as number;
+      tail[2] = chunk[chunk.length - 1] as number;
+      this.tailLength = 3;
+      return;
+    }
+    for (const byte of chunk) {
+      tail[0] = tail[1] as number;
+      tail[1] = tail[2] as number;
+      tail[2] = byte;
+    }
+    this.tailLength = Math.min(3, this.tailLength + chunk.length);
   }
 
   /**
@@ -64,9 +82,9 @@ export class LineDecoder {
    * (decoding line by line with a fresh decoder), then throws, naming the bad line.
    */
   private salvage(chunk: Uint8Array): never {
-    const bytes = concat(unfinishedCharacter(this.tail), chunk);
+    const bytes = concat(unfinishedCharacter(this.tail.subarray(3 - this.tailLength)), chunk);
     const decoder = new TextDecoder('utf-8', { fatal: true });
-    for (let start = 0; start < bytes.length; ) {
+    for (let start = 0; start < bytes.length;) {
       const newline = bytes.indexOf(10, start);
       const end = newline === -1 ? bytes.length : newline + 1;
       let text: string;

@@ -36,4 +36,3 @@ export function toReply(): OperatorFunction<AgentEvent, AgentReply> {
       map(summarizeReply),
     );
 }
-

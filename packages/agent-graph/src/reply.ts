@@ -55,7 +55,8 @@ export function summarizeReply(events: readonly AgentEvent[]): AgentReply {
     } else if (isEventType(event, 'chatSuggestionEvent')) {
       reply.suggestions.push(...(event.chatSuggestionEvent.suggestedQuestions ?? []));
     } else if (isEventType(event, 'connectlyInteractiveEvent')) {
-      if (event.connectlyInteractiveEvent.interactive) reply.interactives.push(event.connectlyInteractiveEvent.interactive);
+      if (event.connectlyInteractiveEvent.interactive)
+        reply.interactives.push(event.connectlyInteractiveEvent.interactive);
     } else if (isHandoverEvent(event)) {
       reply.handovers.push(event);
       reply.handover ||= isHandoverTriggered(event);

@@ -88,7 +88,9 @@ export class ConnectlySession {
     this.#closed = true;
     const sessionId = this.#sessionId ?? (await this.#starting?.catch(() => undefined));
     if (sessionId === undefined) return;
-    await firstValueFrom(this.client.close({ clientKey: this.clientKey, sessionId, ...this.businessIdOption() }, options));
+    await firstValueFrom(
+      this.client.close({ clientKey: this.clientKey, sessionId, ...this.businessIdOption() }, options),
+    );
   }
 
   private request(sessionId: string, inputEvents: InputEvent[]) {

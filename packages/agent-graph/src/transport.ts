@@ -75,7 +75,11 @@ export async function readBody(
 }
 
 /** Reads a whole body as text, stopping at `limit` characters (the rest is cancelled). */
-export async function readText(body: TransportResponse['body'], signal: AbortSignal, limit = Infinity): Promise<string> {
+export async function readText(
+  body: TransportResponse['body'],
+  signal: AbortSignal,
+  limit = Infinity,
+): Promise<string> {
   const decoder = new TextDecoder();
   const parts: string[] = [];
   let length = 0;

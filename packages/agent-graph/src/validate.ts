@@ -208,7 +208,11 @@ function checkForm(value: unknown, field: string): Json {
 /** Checks one element of `inputEvents` (already camelCased) and returns its wire form. */
 export function checkInputEvent(value: unknown, index: number): InputEvent {
   const field = `inputEvents[${index}]`;
-  const element = requireObject(value, field, "{ messageEvent: { role: 'USER', content: { textContent: { text: 'Hi' } } } }");
+  const element = requireObject(
+    value,
+    field,
+    "{ messageEvent: { role: 'USER', content: { textContent: { text: 'Hi' } } } }",
+  );
   const keys = Object.keys(element);
   if (keys.length !== 1) {
     throw new ConnectlyValidationError(
@@ -231,11 +235,13 @@ export function checkInputEvent(value: unknown, index: number): InputEvent {
       return { filledFormResponseEvent: checkForm(element[key], at) };
     case 'storeEvent':
       return {
-        storeEvent: copyStrings(
-          requireObject(element[key], at, '{ storeId: "22473", name: "…" }'),
-          at,
-          ['storeId', 'name', 'cpName', 'city', 'state'],
-        ),
+        storeEvent: copyStrings(requireObject(element[key], at, '{ storeId: "22473", name: "…" }'), at, [
+          'storeId',
+          'name',
+          'cpName',
+          'city',
+          'state',
+        ]),
       };
     default:
       throw new ConnectlyValidationError(
@@ -254,7 +260,10 @@ export function checkInputEvents(value: unknown): InputEvent[] {
     );
   }
   if (!Array.isArray(value)) {
-    throw new ConnectlyValidationError('inputEvents', `\`inputEvents\` must be an array of events, got ${typeName(value)}`);
+    throw new ConnectlyValidationError(
+      'inputEvents',
+      `\`inputEvents\` must be an array of events, got ${typeName(value)}`,
+    );
   }
   if (value.length === 0) {
     throw new ConnectlyValidationError(

@@ -9,7 +9,11 @@ describe('init', () => {
   it('returns a sessionId the server knows', async () => {
     const { sessionId } = await firstValueFrom(h.client.init({ clientKey: 'customer-9' }));
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(h.mock.sessions.get(sessionId)).toMatchObject({ clientKey: 'customer-9', businessId: 'biz-1', closed: false });
+    expect(h.mock.sessions.get(sessionId)).toMatchObject({
+      clientKey: 'customer-9',
+      businessId: 'biz-1',
+      closed: false,
+    });
     expect(h.mock.requests.at(-1)?.body).toEqual({ businessId: 'biz-1', clientKey: 'customer-9' });
   });
 
@@ -33,7 +37,11 @@ describe('invokeSync', () => {
     expect(events.map((e) => e.type)).toEqual(['messageEvent', 'connectlyInteractiveEvent']);
     expect(events.every((e) => e.sessionId === sessionId)).toBe(true);
     const interactive = events[1];
-    expect(interactive && isEventType(interactive, 'connectlyInteractiveEvent') && interactive.connectlyInteractiveEvent.interactive?.listMessage?.sections).toHaveLength(2);
+    expect(
+      interactive &&
+        isEventType(interactive, 'connectlyInteractiveEvent') &&
+        interactive.connectlyInteractiveEvent.interactive?.listMessage?.sections,
+    ).toHaveLength(2);
   });
 
   it('turns a non-2xx bare status into a ConnectlyApiError', async () => {
@@ -46,7 +54,10 @@ describe('invokeSync', () => {
 describe('close', () => {
   it('closes the session; a later invoke on it fails with NOT_FOUND', async () => {
     const sessionId = await h.newSession();
-    await expect(firstValueFrom(h.client.close({ clientKey: 'customer-1', sessionId }))).resolves.toEqual({ sessionId, closed: true });
+    await expect(firstValueFrom(h.client.close({ clientKey: 'customer-1', sessionId }))).resolves.toEqual({
+      sessionId,
+      closed: true,
+    });
     expect(h.mock.sessions.get(sessionId)?.closed).toBe(true);
     const { error } = await collectUntilError(h.client.invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }));
     expect(error).toMatchObject({ status: 404, code: 5 });
@@ -57,11 +68,17 @@ describe('close', () => {
     ['one NDJSON line', '\n{"result":{"response":{}}}\n'],
   ])('accepts %s', async (_, body) => {
     h.mock.inject({ endpoint: 'close', body });
-    await expect(firstValueFrom(h.client.close({ clientKey: 'c', sessionId: 's' }))).resolves.toEqual({ sessionId: 's', closed: true });
+    await expect(firstValueFrom(h.client.close({ clientKey: 'c', sessionId: 's' }))).resolves.toEqual({
+      sessionId: 's',
+      closed: true,
+    });
   });
 
   it('reports an error in the close envelope', async () => {
-    h.mock.inject({ endpoint: 'close', body: '{"result":{"response":{}},"error":{"code":9,"message":"already closed"}}' });
+    h.mock.inject({
+      endpoint: 'close',
+      body: '{"result":{"response":{}},"error":{"code":9,"message":"already closed"}}',
+    });
     const { error } = await collectUntilError(h.client.close({ clientKey: 'c', sessionId: 's' }));
     expect(error).toMatchObject({ name: 'ConnectlyApiError', status: 200, code: 9, serverMessage: 'already closed' });
   });

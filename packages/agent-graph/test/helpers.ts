@@ -13,7 +13,10 @@ export interface Harness {
 }
 
 /** Starts one mock server for the file and a fresh client per test; stops everything after. */
-export function useMockServer(options: MockServerOptions = {}, clientOptions: Partial<ConnectlyClientOptions> = {}): Harness {
+export function useMockServer(
+  options: MockServerOptions = {},
+  clientOptions: Partial<ConnectlyClientOptions> = {},
+): Harness {
   const harness = {} as Harness;
   beforeAll(async () => {
     harness.mock = new MockConnectlyServer({ apiKey: API_KEY, ...options });
@@ -22,7 +25,14 @@ export function useMockServer(options: MockServerOptions = {}, clientOptions: Pa
   beforeEach(() => {
     harness.mock.reset();
     harness.clientWith = (more) =>
-      new ConnectlyClient({ apiKey: API_KEY, businessId: 'biz-1', baseUrl: harness.mock.url, retryBaseDelayMs: 20, ...clientOptions, ...more });
+      new ConnectlyClient({
+        apiKey: API_KEY,
+        businessId: 'biz-1',
+        baseUrl: harness.mock.url,
+        retryBaseDelayMs: 20,
+        ...clientOptions,
+        ...more,
+      });
     harness.client = harness.clientWith({});
     harness.newSession = async (clientKey = 'customer-1') =>
       (await firstValueFrom(harness.client.init({ clientKey }))).sessionId;

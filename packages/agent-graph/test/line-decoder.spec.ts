@@ -1,4 +1,10 @@
-import { AgentEventDecoder, type AgentEvent, ConnectlyProtocolError, LineDecoder, type RpcStatus } from '../src/index.js';
+import {
+  AgentEventDecoder,
+  type AgentEvent,
+  ConnectlyProtocolError,
+  LineDecoder,
+  type RpcStatus,
+} from '../src/index.js';
 
 const encoder = new TextEncoder();
 
@@ -93,9 +99,26 @@ describe('LineDecoder', () => {
 // non-ASCII text, bare envelopes, an unknown kind, and a last line without '\n'.
 const TRICKY = [
   '',
-  JSON.stringify({ result: { response: { sessionId: 's', responseEvents: [{ messageEvent: { content: { textContent: { text: 'Olá 👋 日本' } } } }] } } }),
+  JSON.stringify({
+    result: {
+      response: {
+        sessionId: 's',
+        responseEvents: [{ messageEvent: { content: { textContent: { text: 'Olá 👋 日本' } } } }],
+      },
+    },
+  }),
   '   ',
-  JSON.stringify({ result: { response: { sessionId: 's', responseEvents: [{ chatSuggestionEvent: { suggestedQuestions: ['a', 'é'] } }, { agentHandoverEvent: { triggerHandover: true } }] } } }) + '\r',
+  JSON.stringify({
+    result: {
+      response: {
+        sessionId: 's',
+        responseEvents: [
+          { chatSuggestionEvent: { suggestedQuestions: ['a', 'é'] } },
+          { agentHandoverEvent: { triggerHandover: true } },
+        ],
+      },
+    },
+  }) + '\r',
   ' \r',
   JSON.stringify({ response: { sessionId: 's', responseEvents: [{ futureEvent: { x: 1 } }] } }),
   JSON.stringify({ recommendationEvent: { products: [{ title: 'Crème brûlée', price: 9.5 }] } }),
@@ -104,7 +127,10 @@ const TRICKY = [
 function decodeAll(chunks: Uint8Array[]): { events: AgentEvent[]; errors: RpcStatus[] } {
   const events: AgentEvent[] = [];
   const errors: RpcStatus[] = [];
-  const decoder = new AgentEventDecoder({ event: (e) => events.push(e), error: (e) => errors.push(e) }, { sessionId: 'fallback' });
+  const decoder = new AgentEventDecoder(
+    { event: (e) => events.push(e), error: (e) => errors.push(e) },
+    { sessionId: 'fallback' },
+  );
   for (const chunk of chunks) decoder.write(chunk);
   decoder.end();
   return { events, errors };

@@ -34,7 +34,11 @@ describe('the API key stays secret', () => {
     [
       'an error body that echoes the key',
       () => {
-        h.mock.inject({ endpoint: 'health', status: 401, body: JSON.stringify({ code: 16, message: `bad key ${KEY}`, details: [{ '@type': 'x', key: KEY }] }) });
+        h.mock.inject({
+          endpoint: 'health',
+          status: 401,
+          body: JSON.stringify({ code: 16, message: `bad key ${KEY}`, details: [{ '@type': 'x', key: KEY }] }),
+        });
         return failureOf(h.client.health());
       },
     ],
@@ -48,7 +52,9 @@ describe('the API key stays secret', () => {
     [
       'an error line mid-stream that echoes the key',
       () => {
-        h.mock.inject({ body: `${line('s', text('a'))}\n{"error":{"code":16,"message":"key ${KEY} revoked","details":[{"k":"${KEY}"}]}}\n` });
+        h.mock.inject({
+          body: `${line('s', text('a'))}\n{"error":{"code":16,"message":"key ${KEY} revoked","details":[{"k":"${KEY}"}]}}\n`,
+        });
         return failureOf(h.client.invoke({ clientKey: 'c', sessionId: 's', text: 'hi' }));
       },
     ],
@@ -82,13 +88,18 @@ describe('the API key stays secret', () => {
     ],
     [
       'a refused connection',
-      () => failureOf(new ConnectlyClient({ apiKey: KEY, businessId: 'b', baseUrl: 'http://127.0.0.1:9', maxRetries: 0 }).health()),
+      () =>
+        failureOf(
+          new ConnectlyClient({ apiKey: KEY, businessId: 'b', baseUrl: 'http://127.0.0.1:9', maxRetries: 0 }).health(),
+        ),
     ],
     [
       'a reset connection',
       () => {
         h.mock.inject({ events: [text('a'), text('b')], resetAfterEvents: 1 });
-        return firstValueFrom(h.client.init({ clientKey: 'c' })).then(({ sessionId }) => failureOf(h.client.invoke({ clientKey: 'c', sessionId, text: 'hi' })));
+        return firstValueFrom(h.client.init({ clientKey: 'c' })).then(({ sessionId }) =>
+          failureOf(h.client.invoke({ clientKey: 'c', sessionId, text: 'hi' })),
+        );
       },
     ],
     [

@@ -26,7 +26,9 @@ describe('timeouts', () => {
   it('fails with a headers timeout when no response arrives within timeoutMs', async () => {
     const sessionId = await h.newSession();
     h.mock.inject({ stall: 'headers' });
-    const { error } = await collectUntilError(h.clientWith({ timeoutMs: 200 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }));
+    const { error } = await collectUntilError(
+      h.clientWith({ timeoutMs: 200 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }),
+    );
     expect(error).toBeInstanceOf(ConnectlyTimeoutError);
     expect(error).toMatchObject({ phase: 'headers', timeoutMs: 200, endpoint: 'invoke' });
     expect((error as Error).message).toMatch(/raise the timeoutMs option/);
@@ -36,7 +38,9 @@ describe('timeouts', () => {
   it('fails with an idle timeout when the stream goes silent, after delivering what came', async () => {
     const sessionId = await h.newSession();
     h.mock.inject({ events: [text('a'), text('b')], stall: 'body', afterEvents: 1 });
-    const { values, error } = await collectUntilError(h.clientWith({ idleTimeoutMs: 250 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }));
+    const { values, error } = await collectUntilError(
+      h.clientWith({ idleTimeoutMs: 250 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }),
+    );
     expect(values).toHaveLength(1);
     expect(error).toMatchObject({ name: 'ConnectlyTimeoutError', phase: 'idle', timeoutMs: 250 });
     await h.mock.waitForAbandoned(1);
@@ -46,14 +50,18 @@ describe('timeouts', () => {
     const sessionId = await h.newSession();
     // 700 ms between events, a blank line every 100 ms, against a 300 ms idle timeout.
     h.mock.inject({ events: [text('a'), text('b')], lineDelayMs: 700, keepAliveEveryMs: 100 });
-    const events = await collect(h.clientWith({ idleTimeoutMs: 300 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }));
+    const events = await collect(
+      h.clientWith({ idleTimeoutMs: 300 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }),
+    );
     expect(events).toHaveLength(2);
   });
 
   it('takes per-call timeouts over the client defaults', async () => {
     const sessionId = await h.newSession();
     h.mock.inject({ stall: 'headers' });
-    const { error } = await collectUntilError(h.client.invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }, { timeoutMs: 150 }));
+    const { error } = await collectUntilError(
+      h.client.invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }, { timeoutMs: 150 }),
+    );
     expect(error).toMatchObject({ name: 'ConnectlyTimeoutError', timeoutMs: 150 });
   });
 });
@@ -79,7 +87,9 @@ describe('retries', () => {
   it('gives up after maxRetries with the last error', async () => {
     const sessionId = await h.newSession();
     h.mock.inject({ status: 503, times: 5, message: 'overloaded' });
-    const { error } = await collectUntilError(h.clientWith({ maxRetries: 1 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }));
+    const { error } = await collectUntilError(
+      h.clientWith({ maxRetries: 1 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }),
+    );
     expect(error).toMatchObject({ name: 'ConnectlyApiError', status: 503, code: 14, serverMessage: 'overloaded' });
     expect(invokes()).toBe(2);
   });
@@ -125,7 +135,9 @@ describe('retries', () => {
     expect(attempts).toBe(3);
     expect(error).toBeInstanceOf(ConnectlyConnectionError);
     expect(error).toMatchObject({ phase: 'connect', errorCode: 'ECONNREFUSED' });
-    expect((error as Error).message).toMatch(/Could not reach Connectly at 127\.0\.0\.1:\d+ for invoke \(ECONNREFUSED\): check the baseUrl/);
+    expect((error as Error).message).toMatch(
+      /Could not reach Connectly at 127\.0\.0\.1:\d+ for invoke \(ECONNREFUSED\): check the baseUrl/,
+    );
   });
 
   it('uses the injected fetch for every attempt', async () => {
@@ -134,7 +146,10 @@ describe('retries', () => {
     const calls: string[] = [];
     const client = h.clientWith({ fetch: (url, init) => (calls.push(url), fetch(url, init)) });
     await collect(client.invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }));
-    expect(calls).toEqual([`${h.mock.url}/external/v1/ai/agent_graph/invoke`, `${h.mock.url}/external/v1/ai/agent_graph/invoke`]);
+    expect(calls).toEqual([
+      `${h.mock.url}/external/v1/ai/agent_graph/invoke`,
+      `${h.mock.url}/external/v1/ai/agent_graph/invoke`,
+    ]);
   });
 });
 
@@ -144,7 +159,9 @@ describe('cancellation', () => {
     h.mock.inject({ events: [text('a'), text('b')], stall: 'body', afterEvents: 1 });
     const controller = new AbortController();
     const received: unknown[] = [];
-    const done = collectUntilError(h.client.invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }, { signal: controller.signal }));
+    const done = collectUntilError(
+      h.client.invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }, { signal: controller.signal }),
+    );
     setTimeout(() => controller.abort(), 150);
     const { values, error } = await done;
     received.push(...values);
@@ -154,7 +171,9 @@ describe('cancellation', () => {
   });
 
   it('an already-aborted signal sends nothing', async () => {
-    const { error } = await collectUntilError(h.client.invoke({ clientKey: 'c', sessionId: 's', text: 'hi' }, { signal: AbortSignal.abort() }));
+    const { error } = await collectUntilError(
+      h.client.invoke({ clientKey: 'c', sessionId: 's', text: 'hi' }, { signal: AbortSignal.abort() }),
+    );
     expect(error).toBeInstanceOf(ConnectlyAbortError);
     expect(invokes()).toBe(0);
   });
@@ -164,7 +183,11 @@ describe('cancellation', () => {
     h.mock.inject({ status: 429, retryAfter: 10 });
     const controller = new AbortController();
     const started = Date.now();
-    const done = collectUntilError(h.clientWith({ maxRetryDelayMs: 60_000 }).invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }, { signal: controller.signal }));
+    const done = collectUntilError(
+      h
+        .clientWith({ maxRetryDelayMs: 60_000 })
+        .invoke({ clientKey: 'customer-1', sessionId, text: 'hi' }, { signal: controller.signal }),
+    );
     setTimeout(() => controller.abort(), 200);
     const { error } = await done;
     expect(error).toBeInstanceOf(ConnectlyAbortError);

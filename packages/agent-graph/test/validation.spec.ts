@@ -21,7 +21,11 @@ describe('client options', () => {
     [{ apiKey: 'k' }, 'businessId', /`businessId` is required/],
     [{ apiKey: 'k', businessId: 42 }, 'businessId', /`businessId` must be a string, got a number/],
     [{ apiKey: 'k', businessId: 'b', baseUrl: 'api.connectly.ai' }, 'baseUrl', /`baseUrl` must be an http\(s\) URL/],
-    [{ apiKey: 'k', businessId: 'b', baseUrl: 'ftp://x.example' }, 'baseUrl', /must start with http:\/\/ or https:\/\//],
+    [
+      { apiKey: 'k', businessId: 'b', baseUrl: 'ftp://x.example' },
+      'baseUrl',
+      /must start with http:\/\/ or https:\/\//,
+    ],
     [{ apiKey: 'k', businessId: 'b', timeoutMs: -1 }, 'timeoutMs', /≥ 0/],
     [{ apiKey: 'k', businessId: 'b', idleTimeoutMs: 'soon' }, 'idleTimeoutMs', /milliseconds/],
     [{ apiKey: 'k', businessId: 'b', maxRetries: 1.5 }, 'maxRetries', /whole number from 0 to 10/],
@@ -35,7 +39,11 @@ describe('client options', () => {
   });
 
   it('accepts an https base URL with a path prefix and drops its trailing slash', () => {
-    const client = new ConnectlyClient({ apiKey: 'k', businessId: 'b', baseUrl: 'https://gateway.example.com/connectly/' });
+    const client = new ConnectlyClient({
+      apiKey: 'k',
+      businessId: 'b',
+      baseUrl: 'https://gateway.example.com/connectly/',
+    });
     expect(client.baseUrl).toBe('https://gateway.example.com/connectly');
   });
 
@@ -48,20 +56,40 @@ describe('invoke input', () => {
   const base = { clientKey: 'c', sessionId: 's' };
   const cases: Array<[string, unknown, string, RegExp]> = [
     ['no sessionId', { clientKey: 'c', text: 'hi' }, 'sessionId', /`sessionId` is required: call init\(\) first/],
-    ['an empty clientKey', { clientKey: ' ', sessionId: 's', text: 'hi' }, 'clientKey', /`clientKey` must not be empty/],
-    ['a numeric sessionId', { clientKey: 'c', sessionId: 7, text: 'hi' }, 'sessionId', /must be a string, got a number/],
+    [
+      'an empty clientKey',
+      { clientKey: ' ', sessionId: 's', text: 'hi' },
+      'clientKey',
+      /`clientKey` must not be empty/,
+    ],
+    [
+      'a numeric sessionId',
+      { clientKey: 'c', sessionId: 7, text: 'hi' },
+      'sessionId',
+      /must be a string, got a number/,
+    ],
     ['neither text nor inputEvents', base, 'inputEvents', /`inputEvents` is required/],
     ['both text and inputEvents', { ...base, text: 'a', inputEvents: [] }, 'text', /either `text` or `inputEvents`/],
     ['empty inputEvents', { ...base, inputEvents: [] }, 'inputEvents', /at least one event/],
     ['inputEvents not an array', { ...base, inputEvents: { messageEvent: {} } }, 'inputEvents', /must be an array/],
-    ['an element with no key', { ...base, inputEvents: [{}] }, 'inputEvents[0]', /is empty: it must hold exactly one event key/],
+    [
+      'an element with no key',
+      { ...base, inputEvents: [{}] },
+      'inputEvents[0]',
+      /is empty: it must hold exactly one event key/,
+    ],
     [
       'an element with two keys',
       { ...base, inputEvents: [{ storeEvent: { storeId: '1' }, listReplyEvent: { id: 'x' } }] },
       'inputEvents[0]',
       /holds 2 event keys \(storeEvent, listReplyEvent\)/,
     ],
-    ['an unknown event key', { ...base, inputEvents: [{ mesageEvent: {} }] }, 'inputEvents[0]', /unknown event key `mesageEvent`/],
+    [
+      'an unknown event key',
+      { ...base, inputEvents: [{ mesageEvent: {} }] },
+      'inputEvents[0]',
+      /unknown event key `mesageEvent`/,
+    ],
     [
       'a message without role',
       { ...base, inputEvents: [{ messageEvent: { content: { textContent: { text: 'x' } } } }] },
@@ -70,13 +98,23 @@ describe('invoke input', () => {
     ],
     [
       'a message with two contents',
-      { ...base, inputEvents: [{ messageEvent: { role: 'USER', content: { textContent: { text: 'x' }, audioContent: { url: 'u' } } } }] },
+      {
+        ...base,
+        inputEvents: [
+          { messageEvent: { role: 'USER', content: { textContent: { text: 'x' }, audioContent: { url: 'u' } } } },
+        ],
+      },
       'inputEvents[0].messageEvent.content',
       /exactly one of textContent, audioContent/,
     ],
     [
       'a latitude out of range',
-      { ...base, inputEvents: [{ messageEvent: { role: 'USER', content: { locationContent: { latitude: 123, longitude: 0 } } } }] },
+      {
+        ...base,
+        inputEvents: [
+          { messageEvent: { role: 'USER', content: { locationContent: { latitude: 123, longitude: 0 } } } },
+        ],
+      },
       'inputEvents[0].messageEvent.content.locationContent.latitude',
       /between -90 and 90/,
     ],
@@ -108,7 +146,12 @@ describe('invoke input', () => {
       session_id: sessionId,
       input_events: [
         { message_event: { role: 'USER', content: { text_content: { text: 'Ola' } } } },
-        { message_event: { role: 'user', content: { location_content: { latitude: '25.41914', longitude: '-49.26545', name: 'Curitiba' } } } },
+        {
+          message_event: {
+            role: 'user',
+            content: { location_content: { latitude: '25.41914', longitude: '-49.26545', name: 'Curitiba' } },
+          },
+        },
         { filled_form_response_event: { form_data: { first_name: 'João', age: 41 } } },
         { list_reply_event: { id: 'list-item-id', title: 'Option Title', description: 'Option Description' } },
       ],
@@ -120,7 +163,12 @@ describe('invoke input', () => {
       sessionId,
       inputEvents: [
         { messageEvent: { role: 'USER', content: { textContent: { text: 'Ola' } } } },
-        { messageEvent: { role: 'USER', content: { locationContent: { latitude: 25.41914, longitude: -49.26545, name: 'Curitiba' } } } },
+        {
+          messageEvent: {
+            role: 'USER',
+            content: { locationContent: { latitude: 25.41914, longitude: -49.26545, name: 'Curitiba' } },
+          },
+        },
         { filledFormResponseEvent: { formData: { first_name: 'João', age: '41' } } },
         { listReplyEvent: { id: 'list-item-id', title: 'Option Title', description: 'Option Description' } },
       ],
@@ -129,7 +177,16 @@ describe('invoke input', () => {
 
   it('accepts the legacy bare-string textContent and sends the object form', async () => {
     const sessionId = (await collect(h.client.init({ clientKey: 'c' })))[0]?.sessionId as string;
-    await collect(h.client.invoke({ clientKey: 'c', sessionId, inputEvents: [{ messageEvent: { role: 'ASSISTANT', content: { textContent: 'Welcome!' as never } } }, { messageEvent: { role: 'USER', content: { textContent: { text: 'hi' } } } }] }));
+    await collect(
+      h.client.invoke({
+        clientKey: 'c',
+        sessionId,
+        inputEvents: [
+          { messageEvent: { role: 'ASSISTANT', content: { textContent: 'Welcome!' as never } } },
+          { messageEvent: { role: 'USER', content: { textContent: { text: 'hi' } } } },
+        ],
+      }),
+    );
     expect((h.mock.requests.at(-1)?.body as { inputEvents: unknown[] }).inputEvents[0]).toEqual({
       messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'Welcome!' } } },
     });
@@ -138,6 +195,13 @@ describe('invoke input', () => {
   it('validates close and init input too', () => {
     expect(validationError(() => h.client.close({ clientKey: 'c' } as never)).field).toBe('sessionId');
     expect(validationError(() => h.client.init({} as never)).field).toBe('clientKey');
-    expect(validationError(() => new ConnectlyClient({ apiKey: API_KEY, businessId: 'b' }).invoke({ clientKey: 'c', sessionId: 's', text: 'x' }, { timeoutMs: -5 })).field).toBe('timeoutMs');
+    expect(
+      validationError(() =>
+        new ConnectlyClient({ apiKey: API_KEY, businessId: 'b' }).invoke(
+          { clientKey: 'c', sessionId: 's', text: 'x' },
+          { timeoutMs: -5 },
+        ),
+      ).field,
+    ).toBe('timeoutMs');
   });
 });

@@ -3,7 +3,12 @@
 
 import { run } from './main.js';
 
-run(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
+run(process.argv.slice(2), {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+}).then(
   (code) => {
     process.exitCode = code;
   },

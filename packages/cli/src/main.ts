@@ -59,7 +59,11 @@ function printer(io: Io, json: boolean): (event: AgentEvent) => void {
   };
 }
 
-async function chat(io: Io, target: Target, options: { clientKey: string; agentId?: string; json: boolean }): Promise<number> {
+async function chat(
+  io: Io,
+  target: Target,
+  options: { clientKey: string; agentId?: string; json: boolean },
+): Promise<number> {
   const session = target.client.session({
     clientKey: options.clientKey,
     ...(options.agentId ? { agentId: options.agentId } : {}),
@@ -93,7 +97,12 @@ async function chat(io: Io, target: Target, options: { clientKey: string; agentI
   return failures > 0 ? 1 : 0;
 }
 
-async function turn(io: Io, session: ConnectlySession, text: string, print: (event: AgentEvent) => void): Promise<number> {
+async function turn(
+  io: Io,
+  session: ConnectlySession,
+  text: string,
+  print: (event: AgentEvent) => void,
+): Promise<number> {
   try {
     await lastValueFrom(session.send(text).pipe(tap(print)), { defaultValue: undefined });
     return 0;
@@ -104,7 +113,8 @@ async function turn(io: Io, session: ConnectlySession, text: string, print: (eve
 }
 
 function report(io: Io, error: unknown): void {
-  const message = error instanceof ConnectlyError ? error.message : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+  const message =
+    error instanceof ConnectlyError ? error.message : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
   io.stderr.write(`error: ${message}\n`);
 }
 
@@ -142,7 +152,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   let target: Target | undefined;
   try {
     if (!['chat', 'send', 'health'].includes(command)) throw new UsageError(`unknown command "${command}"`);
-    if (command === 'send' && rest.length === 0) throw new UsageError('send needs the message text: connectly send "Hi"');
+    if (command === 'send' && rest.length === 0)
+      throw new UsageError('send needs the message text: connectly send "Hi"');
     target = await connect(io, values['base-url'], pace);
     const clientKey = values['client-key'] ?? 'cli-user';
     const agentId = values['agent-id'];
@@ -155,8 +166,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
           ...(values.session ? { sessionId: values.session } : {}),
           ...(agentId ? { agentId } : {}),
         });
-        await lastValueFrom(session.send(rest.join(' ')).pipe(tap(printer(io, values.json))), { defaultValue: undefined });
-        if (!values.session) io.stderr.write(`Session ${session.sessionId} (continue it with --session ${session.sessionId})\n`);
+        await lastValueFrom(session.send(rest.join(' ')).pipe(tap(printer(io, values.json))), {
+          defaultValue: undefined,
+        });
+        if (!values.session)
+          io.stderr.write(`Session ${session.sessionId} (continue it with --session ${session.sessionId})\n`);
         return 0;
       }
       default: {

@@ -24,7 +24,9 @@ function interactiveLines(interactive: Interactive): string[] {
   const buttons = interactive.replyButtonMessage;
   if (buttons) {
     if (buttons.header?.text) lines.push(`  ☐ ${buttons.header.text}`);
-    lines.push(`    ${(buttons.buttons ?? []).map((button) => `[${button.id ?? ''}] ${button.text ?? ''}`).join('   ')}`);
+    lines.push(
+      `    ${(buttons.buttons ?? []).map((button) => `[${button.id ?? ''}] ${button.text ?? ''}`).join('   ')}`,
+    );
   }
   for (const [kind, value] of Object.entries(interactive)) {
     if (kind !== 'listMessage' && kind !== 'replyButtonMessage') lines.push(`  (${kind}) ${JSON.stringify(value)}`);
@@ -51,7 +53,9 @@ export function renderEvent(event: AgentEvent): string[] {
     return questions.length ? [`  suggestions: ${questions.map((q) => `“${q}”`).join(' · ')}`] : [];
   }
   if (isEventType(event, 'connectlyInteractiveEvent')) {
-    return event.connectlyInteractiveEvent.interactive ? interactiveLines(event.connectlyInteractiveEvent.interactive) : [];
+    return event.connectlyInteractiveEvent.interactive
+      ? interactiveLines(event.connectlyInteractiveEvent.interactive)
+      : [];
   }
   if (isHandoverEvent(event)) {
     const payload = (eventPayload(event) ?? {}) as Record<string, unknown>;

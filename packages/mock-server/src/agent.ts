@@ -82,7 +82,9 @@ export function demoReply(inputEvents: unknown[]): Json[] {
   const form = field(field(last, 'filledFormResponseEvent'), 'formData');
   if (form !== undefined) {
     const name = field(form, 'name');
-    return [text(`Thanks${typeof name === 'string' ? `, ${name}` : ''}! We received your details and will be in touch.`)];
+    return [
+      text(`Thanks${typeof name === 'string' ? `, ${name}` : ''}! We received your details and will be in touch.`),
+    ];
   }
   const store = field(last, 'storeEvent');
   if (store !== undefined) {
@@ -90,7 +92,8 @@ export function demoReply(inputEvents: unknown[]): Json[] {
     return [text(`Got it: I'll use the ${String(name ?? 'selected')} store for availability.`)];
   }
   const content = field(field(last, 'messageEvent'), 'content');
-  if (field(content, 'imageContent') !== undefined) return [text('Thanks for the picture! Let me find something similar.')];
+  if (field(content, 'imageContent') !== undefined)
+    return [text('Thanks for the picture! Let me find something similar.')];
   if (field(content, 'audioContent') !== undefined) return [text('I got your voice message.')];
   if (field(content, 'locationContent') !== undefined) return [text('Thanks for sharing your location.')];
 
@@ -109,7 +112,10 @@ export function demoReply(inputEvents: unknown[]): Json[] {
     ];
   }
   if (/\b(order|track|tracking|delivery|package)\b/.test(lower)) {
-    return [text('Let me hand you over to order support to check that.'), { orderStatusHandoverEvent: { triggerHandover: true } }];
+    return [
+      text('Let me hand you over to order support to check that.'),
+      { orderStatusHandoverEvent: { triggerHandover: true } },
+    ];
   }
   if (/\b(store|stores|nearby|near me|address)\b/.test(lower)) {
     return [text("I'll look up the stores near you."), { locationQueryHandoverEvent: { triggerHandover: true } }];
@@ -118,6 +124,24 @@ export function demoReply(inputEvents: unknown[]): Json[] {
     return [
       text('Opening the storefront for you.'),
       { storefrontHandoverEvent: { triggerHandover: true, initialSearchPhrase: said.slice(0, 80) } },
+    ];
+  }
+  if (/\b(yes or no|confirm|wrap|wrapping)\b/.test(lower)) {
+    return [
+      text('Would you like gift wrapping?'),
+      {
+        connectlyInteractiveEvent: {
+          interactive: {
+            replyButtonMessage: {
+              header: { text: 'Gift wrapping' },
+              buttons: [
+                { id: 'wrap-yes', text: 'Yes, please' },
+                { id: 'wrap-no', text: 'No, thanks' },
+              ],
+            },
+          },
+        },
+      },
     ];
   }
   if (/\b(gift|gifts|present|buy|recommend|festive|christmas|idea|ideas)\b/.test(lower)) {
@@ -146,25 +170,10 @@ export function demoReply(inputEvents: unknown[]): Json[] {
                     { id: 'orders', text: 'My order', description: 'Track a delivery' },
                   ],
                 },
-                { title: 'People', rows: [{ id: 'human', text: 'Talk to a human', description: 'A teammate replies' }] },
-              ],
-            },
-          },
-        },
-      },
-    ];
-  }
-  if (/\b(yes or no|confirm|wrap|wrapping)\b/.test(lower)) {
-    return [
-      text('Would you like gift wrapping?'),
-      {
-        connectlyInteractiveEvent: {
-          interactive: {
-            replyButtonMessage: {
-              header: { text: 'Gift wrapping' },
-              buttons: [
-                { id: 'wrap-yes', text: 'Yes, please' },
-                { id: 'wrap-no', text: 'No, thanks' },
+                {
+                  title: 'People',
+                  rows: [{ id: 'human', text: 'Talk to a human', description: 'A teammate replies' }],
+                },
               ],
             },
           },

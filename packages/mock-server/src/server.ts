@@ -224,7 +224,14 @@ export class MockConnectlyServer extends EventEmitter {
       }
       const headers = { ...req.headers };
       if (headers['x-api-key'] !== undefined) headers['x-api-key'] = '[redacted]';
-      const recorded: RecordedRequest = { endpoint, method: req.method ?? '', path: url.pathname, headers, body, receivedAt: Date.now() };
+      const recorded: RecordedRequest = {
+        endpoint,
+        method: req.method ?? '',
+        path: url.pathname,
+        headers,
+        body,
+        receivedAt: Date.now(),
+      };
       this.requests.push(recorded);
       this.emit('request', recorded);
 
@@ -315,7 +322,13 @@ export class MockConnectlyServer extends EventEmitter {
     return events;
   }
 
-  private async route(endpoint: MockEndpoint, body: Json, res: ServerResponse, fault: Fault, record: StreamRecord): Promise<void> {
+  private async route(
+    endpoint: MockEndpoint,
+    body: Json,
+    res: ServerResponse,
+    fault: Fault,
+    record: StreamRecord,
+  ): Promise<void> {
     switch (endpoint) {
       case 'init': {
         const businessId = this.businessOf(body);
@@ -374,7 +387,9 @@ export class MockConnectlyServer extends EventEmitter {
     if (shape === 'html') {
       headers['content-type'] = 'text/html';
       res.writeHead(status, headers);
-      res.end(`<html><head><title>${status} Error</title></head><body><h1>${status}</h1><p>upstream proxy error</p></body></html>`);
+      res.end(
+        `<html><head><title>${status} Error</title></head><body><h1>${status}</h1><p>upstream proxy error</p></body></html>`,
+      );
       return;
     }
     if (shape === 'empty') {
@@ -411,7 +426,13 @@ export class MockConnectlyServer extends EventEmitter {
   }
 
   // Waits between lines; with `keepAliveEveryMs`, sends blank keep-alive lines meanwhile, as a busy agent does.
-  private async pause(ms: number, res: ServerResponse, writer: ChunkWriter, ending: string, every?: number): Promise<boolean> {
+  private async pause(
+    ms: number,
+    res: ServerResponse,
+    writer: ChunkWriter,
+    ending: string,
+    every?: number,
+  ): Promise<boolean> {
     if (!every) return delay(ms, res);
     for (let waited = 0; waited < ms; waited += every) {
       if (!(await delay(Math.min(every, ms - waited), res))) return false;
@@ -420,7 +441,13 @@ export class MockConnectlyServer extends EventEmitter {
     return true;
   }
 
-  private async stream(res: ServerResponse, sessionId: string, events: unknown[], fault: Fault, record: StreamRecord): Promise<void> {
+  private async stream(
+    res: ServerResponse,
+    sessionId: string,
+    events: unknown[],
+    fault: Fault,
+    record: StreamRecord,
+  ): Promise<void> {
     const ending = fault.lineEnding ?? '\n';
     const perLine = Math.max(1, fault.eventsPerLine ?? 1);
     const pacing = fault.lineDelayMs ?? this.options.pacingMs ?? 0;
@@ -463,7 +490,11 @@ export class MockConnectlyServer extends EventEmitter {
     }
     if (fault.errorAfterEvents !== undefined) {
       const error = {
-        error: { code: fault.code ?? 13, message: fault.message ?? 'injected error mid-stream', details: fault.details ?? [] },
+        error: {
+          code: fault.code ?? 13,
+          message: fault.message ?? 'injected error mid-stream',
+          details: fault.details ?? [],
+        },
       };
       await writer.write(JSON.stringify(error) + (fault.errorFinalNewline === false ? '' : ending));
     }
@@ -486,7 +517,7 @@ class ChunkWriter {
   async write(data: string | Uint8Array): Promise<boolean> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (!this.nextSize) return writeOnce(this.res, bytes);
-    for (let offset = 0; offset < bytes.length; ) {
+    for (let offset = 0; offset < bytes.length;) {
       const size = this.nextSize();
       if (!(await writeOnce(this.res, bytes.subarray(offset, offset + size)))) return false;
       offset += size;

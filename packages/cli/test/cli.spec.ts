@@ -1,0 +1,110 @@
+// The connectly command, run in-process with its own stdin/stdout, against the embedded or an external mock.
+import { PassThrough, Readable } from 'node:stream';
+import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { type Io, run } from '../src/index.js';
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function connectly(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<Outcome> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (d: Buffer) => out.push(d.toString()));
+  stderr.on('data', (d: Buffer) => err.push(d.toString()));
+  const io: Io = { stdin: Readable.from([options.stdin ?? '']), stdout, stderr, env: options.env ?? {} };
+  const code = await run(args, io);
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('connectly send', () => {
+  it('with no API key, says it uses the embedded mock and prints the streamed reply', async () => {
+    const { code, stdout, stderr } = await connectly(['send', 'I want a festive gift']);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(
+      /No CONNECTLY_API_KEY set: talking to the embedded mock Connectly server at http:\/\/127\.0\.0\.1:\d+/,
+    );
+    expect(stdout).toContain('agent › Here are a few festive ideas');
+    expect(stdout).toContain('🛍  Aurora Silk Scarf — 49.90 USD');
+    expect(stderr).toMatch(/Session [0-9a-f-]{36} \(continue it with --session/);
+  });
+
+  it('--json prints every event as one JSON line', async () => {
+    const { code, stdout } = await connectly(['send', 'talk to a human', '--json']);
+    expect(code).toBe(0);
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; sessionId: string });
+    expect(events.map((e) => e.type)).toEqual(['messageEvent', 'agentHandoverEvent']);
+    expect(events[1]).toMatchObject({ agentHandoverEvent: { triggerHandover: true }, known: true });
+  });
+
+  it('uses CONNECTLY_API_KEY, CONNECTLY_BUSINESS_ID and CONNECTLY_BASE_URL when set', async () => {
+    const mock = new MockConnectlyServer({ apiKey: 'real-key', businessId: 'acme' });
+    const url = await mock.start();
+    try {
+      const env = { CONNECTLY_API_KEY: 'real-key', CONNECTLY_BUSINESS_ID: 'acme', CONNECTLY_BASE_URL: url };
+      const { code, stdout, stderr } = await connectly(['send', 'hello', '--client-key', 'k-1'], { env });
+      expect(code).toBe(0);
+      expect(stderr).not.toContain('embedded mock');
+      expect(stdout).toContain("I'm the demo shopping assistant");
+      expect(mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke']);
+      expect(mock.requests[1]?.body).toMatchObject({ businessId: 'acme', clientKey: 'k-1' });
+
+      const wrong = await connectly(['send', 'hello'], { env: { ...env, CONNECTLY_API_KEY: 'wrong-key-123' } });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/error: Connectly init failed \(HTTP 401, UNAUTHENTICATED\)/);
+      expect(wrong.stderr + wrong.stdout).not.toContain('wrong-key-123');
+    } finally {
+      await mock.stop();
+    }
+  });
+});
+
+describe('connectly chat', () => {
+  it('sends each line as a turn in one session, prints replies, and closes the session at the end', async () => {
+    const { code, stdout, stderr } = await connectly(['chat'], {
+      stdin: 'Hi!\nshow me the menu\n\ncan I talk to a human\n',
+    });
+    expect(code).toBe(0);
+    expect(stdout).toContain('you › Hi!');
+    expect(stdout).toContain('☰ How can I help?');
+    expect(stdout).toContain('[gifts] Gift ideas — Festive picks under $100');
+    expect(stdout).toContain('⚠ HANDOVER (agentHandoverEvent)');
+    expect(stdout.indexOf('you › Hi!')).toBeLessThan(stdout.indexOf('you › show me the menu'));
+    expect(stderr).toMatch(/Session [0-9a-f-]{36} closed\./);
+  });
+
+  it('ends on /quit', async () => {
+    const { code, stdout } = await connectly(['chat'], { stdin: 'hello\n/quit\nnot sent\n' });
+    expect(code).toBe(0);
+    expect(stdout).not.toContain('not sent');
+  });
+});
+
+describe('connectly health and usage', () => {
+  it('health prints healthy and exits 0', async () => {
+    expect(await connectly(['health'])).toMatchObject({ code: 0, stdout: 'healthy\n' });
+  });
+
+  it('a key without a business ID is a usage error', async () => {
+    const { code, stderr } = await connectly(['health'], { env: { CONNECTLY_API_KEY: 'k' } });
+    expect(code).toBe(2);
+    expect(stderr).toContain('CONNECTLY_BUSINESS_ID is required when CONNECTLY_API_KEY is set');
+  });
+
+  it('no command, an unknown command or send without text print the usage', async () => {
+    expect((await connectly([])).code).toBe(2);
+    expect((await connectly(['dance'])).stderr).toContain('unknown command "dance"');
+    expect((await connectly(['send'])).stderr).toContain('send needs the message text');
+    expect(await connectly(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('connectly chat') });
+  });
+});
