@@ -1,191 +1,310 @@
 #!/usr/bin/env node
-// npm run bench [-- --quick]: the core's decoding path (bytes in, typed events out) against the floor
-// (TextDecoder + JSON.parse on lines already split), on a seeded corpus that looks like agent traffic,
-// plus the two hostile inputs that make quadratic splitters stall. Ratios are taken in the same run.
+// npm run bench [-- --quick] [-- --write]: every benchmark of the core, each measurement in a fresh
+// process, rounds interleaved so a noisy neighbour hits all approaches alike; medians with min–max.
+// --write also rewrites BENCHMARKS.md's figures and bench/throughput.svg from this run.
 'use strict';
 
-const { performance } = require('node:perf_hooks');
-const { AgentEventDecoder, LineDecoder } = require('../packages/agent-graph/dist');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { makeCorpus } = require('./lib/corpus');
+const { child, median, fmt } = require('./lib/stats');
 
 const quick = process.argv.includes('--quick');
-const RUNS = quick ? 3 : 7;
-const CORPUS_MB = quick ? 16 : 64;
+const write = process.argv.includes('--write');
+const cfg = quick
+  ? {
+      runs: 3,
+      corpusMB: 16,
+      longMB: 16,
+      bytesMB: 2,
+      peerLimitMs: 5_000,
+      e2eRepeat: 4,
+      memoryRepeat: 16,
+      concurrency: 500,
+    }
+  : {
+      runs: 7,
+      corpusMB: 64,
+      longMB: 50,
+      bytesMB: 2,
+      peerLimitMs: 20_000,
+      e2eRepeat: 4,
+      memoryRepeat: 16,
+      concurrency: 500,
+    };
+const PEERS = ['openai', 'ndjson', 'split2'];
+const LABEL = {
+  core: 'connectly-agent-graph AgentEventDecoder',
+  floor: 'floor: TextDecoder + JSON.parse, lines pre-split',
+  openai: 'openai 7.55 LineDecoder + JSON.parse',
+  ndjson: 'ndjson 2.0.0 (split2 3 + JSON.parse)',
+  split2: 'split2 4.2.0 + guarded JSON.parse',
+};
 
-/** A small seeded generator (xorshift32), so every run sees the same corpus and chunking. */
-function random(seed) {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 4294967296;
-  };
+const lines = [];
+const say = (text = '') => {
+  lines.push(text);
+  process.stdout.write(`${text}\n`);
+};
+const range = (values) => `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`;
+
+/** Starts a helper process that prints {"url": …} or "listening on URL"; resolves with its URL and a stop(). */
+function serve(args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start`)), 10_000);
+    proc.stdout.on('data', (data) => {
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(data.toString());
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({
+        url: match[1],
+        stop: () =>
+          new Promise((done) => {
+            proc.once('exit', done);
+            proc.kill('SIGTERM');
+          }),
+      });
+    });
+    proc.once('error', reject);
+  });
 }
 
-const WORDS = ['gift', 'scarf', 'candle', 'order', 'delivery', 'size', 'colour', 'return', 'store', 'price'];
-const NON_ASCII = ['crème', 'brûlée', 'Olá', 'naïve', '日本語', '👋', 'über', 'São Paulo'];
-
-function sentence(rand, words) {
-  const out = [];
-  for (let i = 0; i < words; i += 1) {
-    out.push(
-      rand() < 0.06 ? NON_ASCII[Math.floor(rand() * NON_ASCII.length)] : WORDS[Math.floor(rand() * WORDS.length)],
+async function decoderThroughput(file, mb) {
+  const approaches = ['core', 'floor', ...PEERS];
+  const ms = Object.fromEntries(approaches.map((a) => [a, []]));
+  let events;
+  for (let run = 0; run < cfg.runs; run += 1) {
+    for (const approach of approaches) {
+      const result = await child('decoder.js', [approach, 'corpus', file], 120_000);
+      if (events !== undefined && result.events !== events)
+        throw new Error(`${approach} counted ${result.events} events, expected ${events}`);
+      events = result.events;
+      ms[approach].push(result.ms);
+    }
+  }
+  const ratio = (a, b) => ms[a].map((value, i) => value / ms[b][i]);
+  say('### 1. Decoder throughput (bytes in, events out)');
+  say();
+  say('| approach | median ms | min–max ms | MB/s | × floor time |');
+  say('|---|---|---|---|---|');
+  for (const approach of approaches) {
+    say(
+      `| ${LABEL[approach]} | ${fmt(median(ms[approach]))} | ${range(ms[approach])} | ${fmt(mb / (median(ms[approach]) / 1000))} | ${fmt(median(ratio(approach, 'floor')), 2)} |`,
     );
   }
-  return out.join(' ');
+  say();
+  const coreVsFloor = ratio('core', 'floor');
+  say(
+    `Core / floor time, per round: median ${fmt(median(coreVsFloor), 2)}× (${fmt(Math.min(...coreVsFloor), 2)}–${fmt(Math.max(...coreVsFloor), 2)}). Target ≤ 1.10×.`,
+  );
+  for (const peer of ['ndjson', 'split2']) {
+    const speedup = ratio(peer, 'core');
+    say(
+      `Core is ${fmt(median(speedup), 2)}× faster than ${peer} (per round ${fmt(Math.min(...speedup), 2)}–${fmt(Math.max(...speedup), 2)}). Target ≥ 1.8×.`,
+    );
+  }
+  say();
+  return { ms, mbPerS: Object.fromEntries(approaches.map((a) => [a, mb / (median(ms[a]) / 1000)])) };
 }
 
-/** Mostly 200 B – 2 KB message events, ~1% product lists of 30–50 KB, keep-alive blank lines. */
-function corpus(megabytes) {
-  const rand = random(20261121);
-  const lines = [];
-  let bytes = 0;
-  let events = 0;
-  while (bytes < megabytes * 1024 * 1024) {
-    let event;
-    if (rand() < 0.01) {
-      const products = [];
-      for (let i = 0; i < 80 + Math.floor(rand() * 50); i += 1) {
-        products.push({
-          productId: `sku-${i}`,
-          title: sentence(rand, 4),
-          description: sentence(rand, 25),
-          url: `https://shop.example.com/p/${i}`,
-          price: Math.round(rand() * 10000) / 100,
-          currency: 'USD',
-        });
-      }
-      event = { recommendationEvent: { products } };
-    } else {
-      event = {
-        messageEvent: {
-          role: 'ASSISTANT',
-          content: { textContent: { text: sentence(rand, 25 + Math.floor(rand() * 280)) } },
-          createdAt: '2026-11-21T10:00:00.000Z',
-        },
-      };
+async function hostileInputs() {
+  say('### 2. Hostile input: one long line');
+  say();
+  say(`| input | approach | ms | peak RSS growth | growth ÷ line size |`);
+  say('|---|---|---|---|---|');
+  const out = {};
+  for (const [input, size] of [
+    ['long', cfg.longMB],
+    ['bytes', cfg.bytesMB],
+  ]) {
+    const name = input === 'long' ? `${size} MB line, 1 KiB chunks` : `${size} MB line, 1-byte chunks`;
+    for (const approach of ['core', ...PEERS]) {
+      const limit = approach === 'core' ? 120_000 : cfg.peerLimitMs;
+      const results = [];
+      for (let run = 0; run < (approach === 'core' ? 3 : 1); run += 1)
+        results.push(await child('decoder.js', [approach, input, size], limit));
+      const result =
+        results.find((r) => r.timedOut) ?? results.sort((a, b) => a.ms - b.ms)[Math.floor(results.length / 2)];
+      out[`${input}:${approach}`] = result;
+      say(
+        result.timedOut
+          ? `| ${name} | ${approach} | > ${result.limitMs} (stopped) | – | – |`
+          : `| ${name} | ${approach} | ${fmt(result.ms)} | ${fmt(result.peakRssGrowthMB)} MB | ${fmt(result.peakRssGrowthMB / size, 1)}× |`,
+      );
     }
-    const line = JSON.stringify({
-      result: { response: { sessionId: 'b6bed81c-5fda-486d-b96c-1ff3af36219a', responseEvents: [event] } },
-    });
-    lines.push(line);
-    bytes += Buffer.byteLength(line) + 1;
-    events += 1;
-    if (rand() < 0.02) lines.push('');
   }
-  return { buffer: Buffer.from(lines.join('\n') + '\n'), events };
+  say();
+  say(
+    `Targets: ${cfg.longMB} MB line under 1 s with peak memory under 6× the line; 2 MB of 1-byte chunks under 0.5 s.`,
+  );
+  say();
+  return out;
 }
 
-/** Zero-copy chunks of log-uniform random size between 1 B and 64 KiB. */
-function chunk(buffer, seed) {
-  const rand = random(seed);
-  const chunks = [];
-  for (let offset = 0; offset < buffer.length;) {
-    const size = Math.max(1, Math.round(Math.exp(rand() * Math.log(65536))));
-    chunks.push(buffer.subarray(offset, offset + size));
-    offset += size;
-  }
-  return chunks;
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function timeIt(fn) {
-  const started = performance.now();
-  const result = fn();
-  return { ms: performance.now() - started, result };
-}
-
-function core(chunks) {
-  let count = 0;
-  const decoder = new AgentEventDecoder({
-    event: () => (count += 1),
-    error: () => {
-      throw new Error('unexpected error line');
-    },
-  });
-  for (const piece of chunks) decoder.write(piece);
-  decoder.end();
-  return count;
-}
-
-function floor(lines) {
-  const decoder = new TextDecoder();
-  let count = 0;
-  for (const bytes of lines) {
-    const value = JSON.parse(decoder.decode(bytes));
-    count += value.result.response.responseEvents.length;
-  }
-  return count;
-}
-
-function splitLines(buffer) {
-  const lines = [];
-  for (let start = 0, end = buffer.indexOf(10); end !== -1; start = end + 1, end = buffer.indexOf(10, start)) {
-    if (end > start) lines.push(buffer.subarray(start, end));
-  }
-  return lines;
-}
-
-function hostile(totalBytes, chunkSize) {
-  const piece = Buffer.alloc(chunkSize, 0x78);
-  let length = 0;
-  const decoder = new LineDecoder((line) => (length = line.length), { maxLineLength: Infinity });
-  const rssBefore = process.memoryUsage().rss;
-  let peak = rssBefore;
-  const { ms } = timeIt(() => {
-    for (let written = 0; written < totalBytes; written += chunkSize) {
-      decoder.write(piece);
-      if (written % (4 * 1024 * 1024) === 0) peak = Math.max(peak, process.memoryUsage().rss);
+async function endToEnd(file, mb) {
+  const server = await serve([path.join(__dirname, 'server.js'), file]);
+  try {
+    const core = [];
+    const loop = [];
+    for (let run = 0; run < cfg.runs; run += 1) {
+      core.push((await child('e2e.js', ['core', server.url, cfg.e2eRepeat], 120_000)).ms);
+      loop.push((await child('e2e.js', ['loop', server.url, cfg.e2eRepeat], 120_000)).ms);
     }
-    decoder.write(Buffer.from('\n'));
-    decoder.end();
-  });
-  peak = Math.max(peak, process.memoryUsage().rss);
-  if (length !== totalBytes) throw new Error(`hostile input: expected a ${totalBytes}-byte line, got ${length}`);
-  return { ms, peakGrowthMB: (peak - rssBefore) / 1048576 };
+    const total = mb * cfg.e2eRepeat;
+    const ratios = loop.map((value, i) => value / core[i]);
+    say('### 3. End to end over loopback');
+    say();
+    say(`A server process streams ${fmt(total)} MB of the corpus in 64 KiB writes; the client is another process.`);
+    say();
+    say('| client | median ms | min–max ms | MB/s |');
+    say('|---|---|---|---|');
+    say(
+      `| client.invoke() (typed events) | ${fmt(median(core))} | ${range(core)} | ${fmt(total / (median(core) / 1000))} |`,
+    );
+    say(
+      `| minimal fetch + TextDecoder + split + JSON.parse loop | ${fmt(median(loop))} | ${range(loop)} | ${fmt(total / (median(loop) / 1000))} |`,
+    );
+    say();
+    say(
+      `invoke() throughput ÷ loop throughput, per round: median ${fmt(median(ratios), 2)}× (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}). Target ≥ 0.9×.`,
+    );
+    say();
+
+    const latency = await child('e2e.js', ['latency', server.url, 400, 5], 60_000);
+    say('### 4. Latency: server write → subscriber');
+    say();
+    say(`${latency.samples} lines 5 ms apart on a warm connection, stamped with the server's monotonic clock.`);
+    say();
+    say('| p50 ms | p99 ms | max ms |');
+    say('|---|---|---|');
+    say(`| ${fmt(latency.p50, 3)} | ${fmt(latency.p99, 3)} | ${fmt(latency.max, 3)} |`);
+    say();
+    say('Targets: p50 < 1.5 ms, p99 < 5 ms.');
+    say();
+
+    const memoryRepeat = quick ? cfg.memoryRepeat : Math.ceil(1024 / mb);
+    const memory = await child('e2e.js', ['memory', server.url, memoryRepeat], 600_000);
+    say('### 5. Memory while streaming');
+    say();
+    say('| streamed | events | ms | RSS before | RSS growth |');
+    say('|---|---|---|---|---|');
+    say(
+      `| ${fmt((mb * memoryRepeat) / 1024, 2)} GB | ${memory.events} | ${fmt(memory.ms)} | ${fmt(memory.baselineMB)} MB | ${fmt(memory.growthMB, 1)} MB |`,
+    );
+    say();
+    say('Target: RSS growth under 64 MB for 1 GB.');
+    say();
+    return {
+      core,
+      loop,
+      mbPerS: { invoke: total / (median(core) / 1000), loop: total / (median(loop) / 1000) },
+      latency,
+      memory,
+    };
+  } finally {
+    await server.stop();
+  }
 }
 
-function main() {
-  const { buffer, events } = corpus(CORPUS_MB);
-  const chunks = chunk(buffer, 7);
-  const lines = splitLines(buffer);
+async function concurrency() {
+  const mock = await serve([
+    path.join(__dirname, '..', 'packages', 'mock-server', 'dist', 'bin.js'),
+    '--port',
+    '0',
+    '--pacing-ms',
+    '100',
+  ]);
+  try {
+    const result = await child('e2e.js', ['concurrency', mock.url, cfg.concurrency], 120_000);
+    say('### 6. Concurrency against the mock server');
+    say();
+    say('The mock server (its own process) paces each reply: 3 events, 100 ms apart, so every stream stays open.');
+    say();
+    say('| streams | completed | failed | events | wall ms | events/s | RSS per open stream |');
+    say('|---|---|---|---|---|---|---|');
+    say(
+      `| ${result.streams} | ${result.completed} | ${result.failed} | ${result.events} | ${fmt(result.ms)} | ${fmt(result.events / (result.ms / 1000))} | ${fmt(result.perStreamKB)} KB |`,
+    );
+    say();
+    if (result.firstError) say(`First error: ${result.firstError}`);
+    return result;
+  } finally {
+    await mock.stop();
+  }
+}
+
+function svg(decoder, e2e) {
+  const bars = [
+    ...['floor', 'core', ...PEERS].map((a) => [
+      LABEL[a],
+      decoder.mbPerS[a],
+      a === 'core' ? '#1f7a4d' : a === 'floor' ? '#888' : '#c0623b',
+    ]),
+    ['client.invoke() end to end, loopback', e2e.mbPerS.invoke, '#1f7a4d'],
+    ['fetch + split + JSON.parse loop, loopback', e2e.mbPerS.loop, '#888'],
+  ];
+  const max = Math.max(...bars.map((b) => b[1]));
+  const rowHeight = 34;
+  const left = 330;
+  const width = 820;
+  const height = 60 + bars.length * rowHeight;
+  const rows = bars
+    .map(([label, value, colour], i) => {
+      const y = 40 + i * rowHeight;
+      const w = Math.max(2, ((width - left - 80) * value) / max);
+      return `<text x="${left - 10}" y="${y + 17}" text-anchor="end">${label}</text><rect x="${left}" y="${y + 4}" width="${w.toFixed(1)}" height="20" fill="${colour}"/><text x="${left + w + 6}" y="${y + 19}">${value.toFixed(0)} MB/s</text>`;
+    })
+    .join('\n  ');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13">
+  <text x="10" y="22" font-size="15" font-weight="bold">NDJSON decoding throughput on ${os.cpus().length} vCPU, Node ${process.version} (higher is better)</text>
+  ${rows}
+</svg>
+`;
+}
+
+async function main() {
+  const started = Date.now();
+  const { buffer, events } = makeCorpus(cfg.corpusMB);
+  const file = path.join(os.tmpdir(), `connectly-bench-corpus-${cfg.corpusMB}.ndjson`);
+  fs.writeFileSync(file, buffer);
   const mb = buffer.length / 1048576;
-  console.log(
-    `Node ${process.version}, corpus ${mb.toFixed(1)} MB, ${events} events, ${chunks.length} chunks (1 B – 64 KiB), ${RUNS} runs`,
-  );
-
-  core(chunks);
-  floor(lines);
-  const coreMs = [];
-  const floorMs = [];
-  for (let run = 0; run < RUNS; run += 1) {
-    const a = timeIt(() => core(chunks));
-    const b = timeIt(() => floor(lines));
-    if (a.result !== events || b.result !== events) throw new Error('event counts differ');
-    coreMs.push(a.ms);
-    floorMs.push(b.ms);
+  try {
+    say(
+      `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, ${fmt(os.totalmem() / 1073741824)} GB, Node ${process.version}. Mode: ${quick ? 'quick' : 'full'}.`,
+    );
+    say(
+      `Corpus: ${fmt(mb, 1)} MB, ${events} events, seeded; log-uniform chunks of 1 B – 64 KiB; ${cfg.runs} interleaved rounds, each in a fresh process.`,
+    );
+    say();
+    const decoder = await decoderThroughput(file, mb);
+    const hostile = await hostileInputs();
+    const e2e = await endToEnd(file, mb);
+    const concurrent = await concurrency();
+    say('### 7. Adapter overhead');
+    say();
+    say('Measured once the n8n node and the NestJS module exist; not part of this run.');
+    say();
+    say(`Total bench time: ${fmt((Date.now() - started) / 1000)} s.`);
+    const results = { date: new Date().toISOString(), quick, cfg, decoder, hostile, e2e, concurrent };
+    fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    if (write) {
+      fs.writeFileSync(path.join(__dirname, 'throughput.svg'), svg(decoder, e2e));
+      const doc = path.join(__dirname, '..', 'BENCHMARKS.md');
+      const text = fs.readFileSync(doc, 'utf8');
+      const begin = '<!-- figures:begin -->';
+      const end = '<!-- figures:end -->';
+      const updated = `${text.slice(0, text.indexOf(begin) + begin.length)}\n${lines.join('\n')}\n${text.slice(text.indexOf(end))}`;
+      fs.writeFileSync(doc, updated);
+    }
+  } finally {
+    fs.rmSync(file, { force: true });
   }
-  const ratios = coreMs.map((ms, i) => ms / floorMs[i]);
-  const row = (name, values) =>
-    `| ${name} | ${median(values).toFixed(0)} | ${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)} | ${(mb / (median(values) / 1000)).toFixed(0)} |`;
-  console.log('\n| path | median ms | min–max ms | MB/s |\n|---|---|---|---|');
-  console.log(row('core AgentEventDecoder (chunks → typed events)', coreMs));
-  console.log(row('floor: TextDecoder + JSON.parse on split lines', floorMs));
-  console.log(
-    `\ncore / floor time: median ${median(ratios).toFixed(2)}× (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`,
-  );
-
-  const long = hostile(quick ? 16 * 1048576 : 50 * 1048576, 1024);
-  const tiny = hostile(2 * 1048576, 1);
-  console.log('\n| hostile input | ms | peak RSS growth |\n|---|---|---|');
-  console.log(
-    `| ${quick ? 16 : 50} MB single line in 1 KiB chunks | ${long.ms.toFixed(0)} | ${long.peakGrowthMB.toFixed(0)} MB |`,
-  );
-  console.log(`| 2 MB line in 1-byte chunks | ${tiny.ms.toFixed(0)} | ${tiny.peakGrowthMB.toFixed(0)} MB |`);
 }
 
-main();
+main().catch((error) => {
+  process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});

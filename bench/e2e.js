@@ -1,0 +1,140 @@
+// One end-to-end measurement in a fresh client process: node bench/e2e.js <mode> <server url> [args]
+//   core <repeat>            client.invoke() over the corpus stream: throughput
+//   loop <repeat>            a minimal fetch + TextDecoder + split + JSON.parse loop: the same stream
+//   latency <lines> <gapMs>  server write → subscriber, on a warm connection (p50, p99)
+//   memory <repeat>          RSS while client.invoke() streams <repeat> × the corpus
+//   concurrency <n>          <n> simultaneous invoke() streams against the mock server
+// Prints one JSON line.
+'use strict';
+
+const { lastValueFrom, firstValueFrom, count, tap } = require('rxjs');
+const { ConnectlyClient } = require('../packages/agent-graph/dist');
+const { percentile } = require('./lib/stats');
+
+const [mode, url, a, b] = process.argv.slice(2);
+const request = { clientKey: 'bench', sessionId: 'b6bed81c-5fda-486d-b96c-1ff3af36219a', text: 'hi' };
+const client = (base) =>
+  new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: base, idleTimeoutMs: 0, timeoutMs: 0 });
+
+async function core(repeat) {
+  const started = performance.now();
+  const events = await lastValueFrom(client(`${url}/corpus/${repeat}`).invoke(request).pipe(count()));
+  return { ms: performance.now() - started, events };
+}
+
+async function loop(repeat) {
+  const started = performance.now();
+  const response = await fetch(`${url}/corpus/${repeat}/external/v1/ai/agent_graph/invoke`, {
+    method: 'POST',
+    body: '{}',
+  });
+  const decoder = new TextDecoder();
+  let carry = '';
+  let events = 0;
+  for await (const chunk of response.body) {
+    const text = carry + decoder.decode(chunk, { stream: true });
+    const lines = text.split('\n');
+    carry = lines.pop();
+    for (const line of lines) if (line) events += JSON.parse(line).result.response.responseEvents.length;
+  }
+  carry += decoder.decode();
+  if (carry) events += JSON.parse(carry).result.response.responseEvents.length;
+  return { ms: performance.now() - started, events };
+}
+
+async function latency(lines, gap) {
+  const c = client(`${url}/latency/${lines}/${gap}`);
+  await lastValueFrom(c.invoke(request)); // warms the connection and the code
+  const samples = [];
+  await lastValueFrom(
+    c
+      .invoke(request)
+      .pipe(
+        tap((event) => samples.push(Number(process.hrtime.bigint() - BigInt(event.messageEvent.metadata.t)) / 1e6)),
+      ),
+  );
+  return {
+    samples: samples.length,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: Math.max(...samples),
+  };
+}
+
+async function memory(repeat) {
+  const c = client(`${url}/corpus/1`);
+  await lastValueFrom(c.invoke(request)); // warm-up: code, connection, heap at its working size
+  global.gc();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const started = performance.now();
+  const events = await lastValueFrom(client(`${url}/corpus/${repeat}`).invoke(request).pipe(count()));
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return {
+    ms: performance.now() - started,
+    events,
+    baselineMB: baseline / 1048576,
+    growthMB: (peak - baseline) / 1048576,
+  };
+}
+
+async function concurrency(n) {
+  const c = new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: url, maxRetries: 0 });
+  const sessions = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
+      firstValueFrom(c.init({ clientKey: `customer-${i + j}` })),
+    );
+    sessions.push(
+      ...(await Promise.all(batch)).map((s, j) => ({ clientKey: `customer-${i + j}`, sessionId: s.sessionId })),
+    );
+  }
+  global.gc();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  let open = 0;
+  let peakOpen = 0;
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage().rss;
+    if (rss > peak) peak = rss;
+  }, 10);
+  const started = performance.now();
+  const results = await Promise.allSettled(
+    sessions.map((s) => {
+      open += 1;
+      peakOpen = Math.max(peakOpen, open);
+      return lastValueFrom(c.invoke({ ...s, text: 'I want a festive gift' }).pipe(count())).finally(() => (open -= 1));
+    }),
+  );
+  const ms = performance.now() - started;
+  clearInterval(sampler);
+  const failed = results.filter((r) => r.status === 'rejected');
+  const events = results.reduce((sum, r) => sum + (r.status === 'fulfilled' ? r.value : 0), 0);
+  return {
+    ms,
+    streams: n,
+    completed: n - failed.length,
+    failed: failed.length,
+    firstError: failed[0] ? String(failed[0].reason.message) : undefined,
+    events,
+    peakOpen,
+    perStreamKB: (peak - baseline) / n / 1024,
+  };
+}
+
+const modes = {
+  core: () => core(Number(a)),
+  loop: () => loop(Number(a)),
+  latency: () => latency(Number(a), Number(b)),
+  memory: () => memory(Number(a)),
+  concurrency: () => concurrency(Number(a)),
+};
+
+modes[mode]()
+  .then((result) => process.stdout.write(`${JSON.stringify(result)}\n`))
+  .catch((error) => {
+    process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
+  });
