@@ -4,10 +4,12 @@ import type { Config } from 'jest';
 const sources = {
   '^connectly-agent-graph$': '<rootDir>/packages/agent-graph/src/index.ts',
   '^connectly-agent-graph-mock$': '<rootDir>/packages/mock-server/src/index.ts',
+  '^nestjs-connectly$': '<rootDir>/nest-module/src/index.ts',
+  '^nestjs-connectly/terminus$': '<rootDir>/nest-module/src/terminus/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
-function project(name: string, dir: string): NonNullable<Config['projects']>[number] {
+function project(name: string, dir: string): Exclude<NonNullable<Config['projects']>[number], string> {
   return {
     displayName: name,
     rootDir: __dirname,
@@ -23,6 +25,15 @@ const config: Config = {
     project('agent-graph', 'packages/agent-graph'),
     project('mock-server', 'packages/mock-server'),
     project('cli', 'packages/cli'),
+    {
+      // NestJS 12 is ESM-only: its files are turned into CommonJS for jest (see the transform's header).
+      ...project('nest-module', 'nest-module'),
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nest-module/test/tsconfig.json' }],
+        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/test/nest-esm.transform.cjs',
+      },
+      transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+    },
   ],
 };
 

@@ -186,12 +186,12 @@ export class ConnectlyValidationError extends ConnectlyError {
   }
 }
 
-/** The caller's AbortSignal fired before the call completed. */
+/** The call was cancelled before it completed: the caller's AbortSignal fired, or the application is shutting down. */
 export class ConnectlyAbortError extends ConnectlyError {
   readonly endpoint: Endpoint;
 
-  constructor(endpoint: Endpoint) {
-    super(`Connectly ${endpoint} was cancelled by the caller`);
+  constructor(endpoint: Endpoint, why = 'by the caller') {
+    super(`Connectly ${endpoint} was cancelled ${why}`);
     this.endpoint = endpoint;
   }
 }

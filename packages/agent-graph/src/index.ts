@@ -14,7 +14,7 @@ export {
   type HealthRequest,
   type HealthResult,
 } from './client.js';
-export { ConnectlySession, type SessionOptions, type TurnInput } from './session.js';
+export { ConnectlySession, type SessionClient, type SessionOptions, type TurnInput } from './session.js';
 export {
   type AgentEvent,
   type AgentEventOf,

@@ -9,6 +9,9 @@ import type { AgentReply } from './reply.js';
 import { checkInputEvents, requireString, userText } from './validate.js';
 import type { InputEvent } from './wire.js';
 
+/** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
+export type SessionClient = Pick<ConnectlyClient, 'init' | 'invoke' | 'invokeSync' | 'close'>;
+
 export interface SessionOptions {
   clientKey: string;
   /** Resume an existing session instead of starting one. */
@@ -27,7 +30,7 @@ export class ConnectlySession {
   #closed = false;
 
   constructor(
-    private readonly client: ConnectlyClient,
+    private readonly client: SessionClient,
     private readonly options: SessionOptions,
   ) {
     this.clientKey = requireString(options?.clientKey, 'clientKey', "the customer's id in your system");

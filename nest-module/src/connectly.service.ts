@@ -1,0 +1,104 @@
+// The injectable face of the core client. Every stream it hands out ends with a ConnectlyAbortError when
+// the application shuts down, which aborts its upstream request, so open SSE responses cannot hold
+// `app.close()` open.
+
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  type AgentEvent,
+  type AgentReply,
+  type CallOptions,
+  type Endpoint,
+  type CloseRequest,
+  type CloseResult,
+  ConnectlyAbortError,
+  ConnectlyClient,
+  ConnectlySession,
+  type HealthRequest,
+  type HealthResult,
+  type InitRequest,
+  type InitResult,
+  type InvokeRequest,
+  type SessionClient,
+  type SessionOptions,
+  toReply,
+} from 'connectly-agent-graph';
+import { Observable, Subject, lastValueFrom } from 'rxjs';
+import { CONNECTLY_CLIENT } from './connectly.constants.js';
+
+// After completing open streams, give their last bytes a moment to leave: Node closes only idle
+// connections, and a keep-alive client's final chunk is often still being written.
+const FLUSH_MS = 50;
+
+@Injectable()
+export class ConnectlyService implements SessionClient, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Connectly');
+  private readonly shutdown$ = new Subject<void>();
+  private open = 0;
+
+  constructor(@Inject(CONNECTLY_CLIENT) readonly client: ConnectlyClient) {}
+
+  /** Streams the agent's reply to one turn (cold: one request per subscription; unsubscribing aborts it). */
+  invoke(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
+    return this.track('invoke', this.client.invoke(request, options));
+  }
+
+  /** The same turn through invoke_sync: the events arrive together when the reply is complete. */
+  invokeSync(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
+    return this.track('invoke_sync', this.client.invokeSync(request, options));
+  }
+
+  init(request: InitRequest, options?: CallOptions): Observable<InitResult> {
+    return this.track('init', this.client.init(request, options));
+  }
+
+  close(request: CloseRequest, options?: CallOptions): Observable<CloseResult> {
+    return this.track('close', this.client.close(request, options));
+  }
+
+  health(request?: HealthRequest, options?: CallOptions): Observable<HealthResult> {
+    return this.track('health', this.client.health(request, options));
+  }
+
+  /** Resolves true when the API answers healthy; rejects when it cannot be reached. For health checks. */
+  async ping(signal?: AbortSignal): Promise<boolean> {
+    const { healthy } = await lastValueFrom(this.health({}, signal ? { signal } : undefined));
+    return healthy;
+  }
+
+  /** One streamed turn gathered into an `AgentReply`. */
+  reply(request: InvokeRequest, options?: CallOptions): Promise<AgentReply> {
+    return lastValueFrom(this.invoke(request, options).pipe(toReply()));
+  }
+
+  /** A conversation with one customer: init on first use, send turns, close at the end. */
+  session(options: SessionOptions): ConnectlySession {
+    return new ConnectlySession(this, options);
+  }
+
+  /** Completes every open stream (aborting its request) so the HTTP server can close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const open = this.open;
+    this.shutdown$.next();
+    if (open > 0) {
+      this.logger.log(`Completed ${open} open Connectly stream(s) for shutdown`);
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
+    }
+  }
+
+  // Counts the stream while it is open, and ends it with a ConnectlyAbortError when the app shuts down
+  // (unsubscribing from the core aborts the upstream request).
+  private track<T>(endpoint: Endpoint, source: Observable<T>): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      this.open += 1;
+      const stop = this.shutdown$.subscribe(() =>
+        subscriber.error(new ConnectlyAbortError(endpoint, 'because the application is shutting down')),
+      );
+      const subscription = source.subscribe(subscriber);
+      return () => {
+        this.open -= 1;
+        stop.unsubscribe();
+        subscription.unsubscribe();
+      };
+    });
+  }
+}

@@ -1,0 +1,17 @@
+// The public API of nestjs-connectly.
+
+export { ConnectlyModule, createConnectlyClient } from './connectly.module.js';
+export { ConnectlyService } from './connectly.service.js';
+export {
+  CONNECTLY_CLIENT,
+  CONNECTLY_MODULE_OPTIONS,
+  InjectConnectlyClient,
+  InjectConnectlyOptions,
+} from './connectly.constants.js';
+export {
+  CONNECTLY_ASYNC_OPTIONS_TYPE,
+  CONNECTLY_OPTIONS_TYPE,
+  type ConnectlyModuleOptions,
+  type ConnectlyOptionsFactory,
+} from './connectly.module-definition.js';
+export { toSse, toSseError, type SseErrorData, type ToSseOptions } from './sse.js';

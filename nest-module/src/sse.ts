@@ -1,0 +1,71 @@
+// toSse(): an invoke stream as Nest `MessageEvent`s for an `@Sse()` route, with an optional heartbeat,
+// a final `done` event, and a safe, typed error event instead of Nest's bare "Internal server error".
+
+import type { MessageEvent } from '@nestjs/common';
+import { type AgentEvent, ConnectlyApiError, ConnectlyError } from 'connectly-agent-graph';
+import { EMPTY, Observable, catchError, concat, defer, map, of } from 'rxjs';
+
+export interface ToSseOptions {
+  /** Send a `: keepalive` comment this often (ms), so proxies keep a quiet stream open. Off by default. */
+  heartbeatMs?: number;
+  /** Event type of the final error event. Default `'connectly.error'`. */
+  errorEventType?: string;
+  /** Event type of the event sent when the reply is complete; `null` sends none. Default `'connectly.done'`. */
+  doneEventType?: string | null;
+  /** Turns an agent event into a message event. Default: `{ type: event.type, id: '1', '2'…, data: event }`. */
+  mapEvent?: (event: AgentEvent, index: number) => MessageEvent;
+}
+
+/** What the error event carries: enough for a UI to act, nothing secret (no key, no stack). */
+export interface SseErrorData {
+  name: string;
+  message: string;
+  status?: number;
+  code?: number;
+  codeName?: string;
+}
+
+export function toSseError(error: unknown): SseErrorData {
+  if (error instanceof ConnectlyApiError) {
+    return {
+      name: error.name,
+      message: error.message,
+      status: error.status,
+      code: error.code,
+      codeName: error.codeName,
+    };
+  }
+  if (error instanceof ConnectlyError) return { name: error.name, message: error.message };
+  return { name: 'Error', message: 'The agent reply failed unexpectedly' };
+}
+
+/**
+ * Pass the stream, or a function that returns it: with a function, an error thrown while building the
+ * stream (bad input, say) also becomes the error event instead of an HTTP 500.
+ */
+export function toSse(
+  events: Observable<AgentEvent> | (() => Observable<AgentEvent>),
+  options: ToSseOptions = {},
+): Observable<MessageEvent> {
+  const events$ = typeof events === 'function' ? defer(events) : events;
+  const errorType = options.errorEventType ?? 'connectly.error';
+  const doneType = options.doneEventType === undefined ? 'connectly.done' : options.doneEventType;
+  const mapEvent =
+    options.mapEvent ??
+    ((event: AgentEvent, index: number) => ({ type: event.type, id: String(index + 1), data: event }));
+  const body = concat(
+    events$.pipe(map(mapEvent)),
+    doneType === null ? EMPTY : of<MessageEvent>({ type: doneType, data: {} }),
+  ).pipe(catchError((error: unknown) => of<MessageEvent>({ type: errorType, data: toSseError(error) })));
+  const heartbeatMs = options.heartbeatMs;
+  if (!heartbeatMs) return body;
+  return new Observable<MessageEvent>((subscriber) => {
+    // Nest writes `{ comment }` as an SSE comment line (": keepalive"), which clients ignore.
+    const timer = setInterval(() => subscriber.next({ comment: 'keepalive' }), heartbeatMs);
+    const subscription = body.subscribe(subscriber);
+    return () => {
+      clearInterval(timer);
+      subscription.unsubscribe();
+    };
+  });
+}
