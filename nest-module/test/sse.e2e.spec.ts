@@ -61,6 +61,18 @@ function parseSse(text: string): SseEvent[] {
     });
 }
 
+/** Reads the stream until `pattern` has arrived (Nest opens SSE responses with a blank line first). */
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, pattern: string): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes(pattern)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the stream ended before "${pattern}": ${text}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  return text;
+}
+
 let mock: MockConnectlyServer;
 let app: INestApplication;
 let base: string;
@@ -180,8 +192,7 @@ describe('SSE routes backed by ConnectlyService', () => {
     const controller = new AbortController();
     const response = await fetch(`${base}/chat/stream?sessionId=${sessionId}&text=hi`, { signal: controller.signal });
     const reader = response.body!.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
-    expect(first).toContain('event: messageEvent');
+    await readUntil(reader, 'event: messageEvent');
     controller.abort();
     await mock.waitForAbandoned(1);
     expect(mock.streams.find((s) => s.endpoint === 'invoke')).toMatchObject({ abandoned: true, eventsWritten: 1 });
@@ -193,7 +204,7 @@ describe('SSE routes backed by ConnectlyService', () => {
     const response = await fetch(`${base}/chat/stream?sessionId=${sessionId}&text=hi`);
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
-    let text = decoder.decode((await reader.read()).value);
+    let text = await readUntil(reader, 'event: messageEvent');
     const started = Date.now();
     await app.close();
     const closeMs = Date.now() - started;
