@@ -21,6 +21,7 @@ function project(name: string, dir: string): Exclude<NonNullable<Config['project
 }
 
 const config: Config = {
+  globalSetup: '<rootDir>/packages/agent-graph/test/global-setup.cjs',
   projects: [
     project('agent-graph', 'packages/agent-graph'),
     project('mock-server', 'packages/mock-server'),

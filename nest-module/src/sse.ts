@@ -53,10 +53,16 @@ export function toSse(
   const mapEvent =
     options.mapEvent ??
     ((event: AgentEvent, index: number) => ({ type: event.type, id: String(index + 1), data: event }));
+  // The closing events continue the numbering, so a client can tell it has seen everything.
+  let sent = 0;
   const body = concat(
-    events$.pipe(map(mapEvent)),
-    doneType === null ? EMPTY : of<MessageEvent>({ type: doneType, data: {} }),
-  ).pipe(catchError((error: unknown) => of<MessageEvent>({ type: errorType, data: toSseError(error) })));
+    events$.pipe(map((event) => mapEvent(event, sent++))),
+    defer(() => (doneType === null ? EMPTY : of<MessageEvent>({ type: doneType, id: String(sent + 1), data: {} }))),
+  ).pipe(
+    catchError((error: unknown) =>
+      of<MessageEvent>({ type: errorType, id: String(sent + 1), data: toSseError(error) }),
+    ),
+  );
   const heartbeatMs = options.heartbeatMs;
   if (!heartbeatMs) return body;
   return new Observable<MessageEvent>((subscriber) => {

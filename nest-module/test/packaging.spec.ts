@@ -9,13 +9,6 @@ function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 60_000 });
 }
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'nest-module'], {
-    cwd: root,
-    timeout: 120_000,
-  });
-}, 150_000);
-
 describe('packaging', () => {
   it('a CommonJS app builds a context with ConnectlyService, without loading terminus', () => {
     const out = node([

@@ -8,17 +8,6 @@ function node(args: string[]): string {
   return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 30_000 });
 }
 
-beforeAll(() => {
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/agent-graph', 'packages/mock-server'],
-    {
-      cwd: root,
-      timeout: 120_000,
-    },
-  );
-}, 150_000);
-
 describe('packaging', () => {
   it('require() works from CommonJS', () => {
     const out = node([

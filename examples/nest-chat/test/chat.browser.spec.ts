@@ -1,0 +1,84 @@
+// The chat example in a real browser: Debian's Chromium driven by playwright-core, against the example
+// app and its mock Connectly server, each in its own process on 127.0.0.1.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const root = join(__dirname, '..', '..', '..');
+let app: ChildProcess;
+let url: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH`);
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+  delete env['CONNECTLY_API_KEY'];
+  app = spawn(process.execPath, [join(root, 'examples/nest-chat/dist/main.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the example app did not start')), 20_000);
+    app.stdout!.on('data', (data: Buffer) => {
+      const match = /Chat example listening on (http:\/\/\S+)/.exec(data.toString());
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (app && app.exitCode === null) {
+    const exited = new Promise((resolve) => app.once('exit', resolve));
+    app.kill('SIGTERM');
+    await exited;
+  }
+});
+
+it('streams the reply, shows product cards and a handover banner', async () => {
+  const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]');
+
+  await page.fill('#text', 'I want a festive gift for my wife');
+  await page.press('#text', 'Enter');
+  // The mock paces its lines 250 ms apart: the first message shows before the products exist.
+  await page.getByText('Here are a few festive ideas she might love:').waitFor();
+  expect(await page.locator('[data-testid="product-card"]').count()).toBe(0);
+  await page.locator('[data-testid="product-card"]').nth(2).waitFor();
+  const cards = await page.locator('[data-testid="product-card"] h3').allTextContents();
+  expect(cards).toEqual(['Aurora Silk Scarf', 'Juniper Candle Set', 'Starlight Earrings']);
+  await page.getByText('Do you gift-wrap?').waitFor();
+
+  await expect(page.locator('[data-testid="handover-banner"]').isVisible()).resolves.toBe(false);
+  await page.waitForSelector('#send:not([disabled])');
+  await page.fill('#text', 'Can I talk to a human, please?');
+  await page.press('#text', 'Enter');
+  const banner = page.locator('[data-testid="handover-banner"]');
+  await banner.waitFor({ state: 'visible' });
+  expect(await banner.textContent()).toBe(
+    'A teammate will take over this conversation: The customer asked to talk to a human.',
+  );
+  expect(await page.locator('[data-testid="agent-message"]').count()).toBe(2);
+
+  await page.screenshot({ path: join(root, 'examples/nest-chat/test-output/chat.png') });
+  await page.close();
+}, 60_000);
