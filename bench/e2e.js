@@ -124,7 +124,46 @@ async function concurrency(n) {
   };
 }
 
+/** ConnectlyService.invoke() in a Nest application context against client.invoke(), alternating, same stream. */
+async function nest(repeat, rounds) {
+  require('reflect-metadata');
+  const { Module } = require('@nestjs/common');
+  const { NestFactory } = require('@nestjs/core');
+  const { ConnectlyModule, ConnectlyService } = require('../nest-module/dist');
+  const baseUrl = `${url}/corpus/${repeat}`;
+  class AppModule {}
+  Module({
+    imports: [
+      ConnectlyModule.forRoot({ apiKey: 'bench-key', businessId: 'bench', baseUrl, idleTimeoutMs: 0, timeoutMs: 0 }),
+    ],
+  })(AppModule);
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+  const service = app.get(ConnectlyService);
+  const bare = client(baseUrl);
+  const time = async (source) => {
+    const started = performance.now();
+    const events = await lastValueFrom(source.pipe(count()));
+    return { ms: performance.now() - started, events };
+  };
+  await time(bare.invoke(request));
+  await time(service.invoke(request));
+  const core = [];
+  const adapter = [];
+  let events = 0;
+  for (let round = 0; round < rounds; round += 1) {
+    const a = await time(bare.invoke(request));
+    const b = await time(service.invoke(request));
+    if (a.events !== b.events) throw new Error('the adapter delivered a different number of events');
+    events = a.events;
+    core.push(a.ms);
+    adapter.push(b.ms);
+  }
+  await app.close();
+  return { events, core, adapter };
+}
+
 const modes = {
+  nest: () => nest(Number(a), Number(b)),
   core: () => core(Number(a)),
   loop: () => loop(Number(a)),
   latency: () => latency(Number(a), Number(b)),

@@ -236,6 +236,98 @@ async function concurrency() {
   }
 }
 
+/** The issue's targets against this run's figures. */
+function targets({ decoder, hostile, e2e, concurrent, adapters }) {
+  const per = (a, b) => decoder.ms[a].map((ms, i) => ms / decoder.ms[b][i]);
+  const long = hostile[`long:core`];
+  const bytes = hostile[`bytes:core`];
+  const invokeVsLoop = e2e.loop.map((ms, i) => ms / e2e.core[i]);
+  const nestVsCore = adapters.adapter.map((ms, i) => ms / adapters.core[i]);
+  const rows = [
+    [
+      '1. decoder time ÷ floor',
+      '≤ 1.10×',
+      median(per('core', 'floor')) <= 1.1,
+      `${fmt(median(per('core', 'floor')), 2)}×`,
+    ],
+    [
+      '1. faster than ndjson',
+      '≥ 1.8×',
+      median(per('ndjson', 'core')) >= 1.8,
+      `${fmt(median(per('ndjson', 'core')), 2)}×`,
+    ],
+    [
+      '1. faster than split2',
+      '≥ 1.8×',
+      median(per('split2', 'core')) >= 1.8,
+      `${fmt(median(per('split2', 'core')), 2)}×`,
+    ],
+    [
+      `2. ${cfg.longMB} MB line, 1 KiB chunks`,
+      '< 1 s, memory < 6× line',
+      long.ms < 1000 && long.peakRssGrowthMB < 6 * cfg.longMB,
+      `${fmt(long.ms)} ms, ${fmt(long.peakRssGrowthMB / cfg.longMB, 1)}×`,
+    ],
+    ['2. 2 MB in 1-byte chunks', '< 0.5 s', bytes.ms < 500, `${fmt(bytes.ms)} ms`],
+    [
+      '3. invoke() ÷ minimal loop throughput',
+      '≥ 0.9×',
+      median(invokeVsLoop) >= 0.9,
+      `${fmt(median(invokeVsLoop), 2)}×`,
+    ],
+    [
+      '4. latency',
+      'p50 < 1.5 ms, p99 < 5 ms',
+      e2e.latency.p50 < 1.5 && e2e.latency.p99 < 5,
+      `p50 ${fmt(e2e.latency.p50, 2)} ms, p99 ${fmt(e2e.latency.p99, 2)} ms`,
+    ],
+    ['5. RSS growth streaming', '< 64 MB per GB', e2e.memory.growthMB < 64, `${fmt(e2e.memory.growthMB, 1)} MB`],
+    [
+      '6. concurrent streams',
+      `all ${cfg.concurrency} complete`,
+      concurrent.failed === 0,
+      `${concurrent.completed} of ${concurrent.streams}`,
+    ],
+    ['7. NestJS adapter ÷ core time', '< 1.10×', median(nestVsCore) < 1.1, `${fmt(median(nestVsCore), 2)}×`],
+  ];
+  say('### Targets');
+  say();
+  say('| measurement | target | this run | met |');
+  say('|---|---|---|---|');
+  for (const [name, target, met, value] of rows) say(`| ${name} | ${target} | ${value} | ${met ? 'yes' : '**no**'} |`);
+  say();
+}
+
+async function adapterOverhead(file, mb) {
+  const server = await serve([path.join(__dirname, 'server.js'), file]);
+  try {
+    const result = await child('e2e.js', ['nest', server.url, 2, cfg.runs], 300_000);
+    const ratios = result.adapter.map((ms, i) => ms / result.core[i]);
+    const perEvent = (values) => (median(values) * 1000) / result.events;
+    say('### 7. Adapter overhead');
+    say();
+    say(`The same ${fmt(mb * 2)} MB stream (${result.events} events), alternating in one process, ${cfg.runs} rounds.`);
+    say();
+    say('| path | median ms | min–max ms | µs per event |');
+    say('|---|---|---|---|');
+    say(
+      `| client.invoke() (the bare core) | ${fmt(median(result.core))} | ${range(result.core)} | ${fmt(perEvent(result.core), 2)} |`,
+    );
+    say(
+      `| ConnectlyService.invoke() (NestJS) | ${fmt(median(result.adapter))} | ${range(result.adapter)} | ${fmt(perEvent(result.adapter), 2)} |`,
+    );
+    say();
+    say(
+      `ConnectlyService / core time, per round: median ${fmt(median(ratios), 2)}× (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}). Target: under 1.10×.`,
+    );
+    say('The n8n node is measured once it exists.');
+    say();
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
 function svg(decoder, e2e) {
   const bars = [
     ...['floor', 'core', ...PEERS].map((a) => [
@@ -283,12 +375,10 @@ async function main() {
     const hostile = await hostileInputs();
     const e2e = await endToEnd(file, mb);
     const concurrent = await concurrency();
-    say('### 7. Adapter overhead');
-    say();
-    say('Measured once the n8n node and the NestJS module exist; not part of this run.');
-    say();
+    const adapters = await adapterOverhead(file, mb);
+    targets({ decoder, hostile, e2e, concurrent, adapters });
     say(`Total bench time: ${fmt((Date.now() - started) / 1000)} s.`);
-    const results = { date: new Date().toISOString(), quick, cfg, decoder, hostile, e2e, concurrent };
+    const results = { date: new Date().toISOString(), quick, cfg, decoder, hostile, e2e, concurrent, adapters };
     fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     if (write) {
       fs.writeFileSync(path.join(__dirname, 'throughput.svg'), svg(decoder, e2e));
