@@ -27,6 +27,11 @@ const config: Config = {
     project('mock-server', 'packages/mock-server'),
     project('cli', 'packages/cli'),
     {
+      ...project('n8n-node', 'nodes'),
+      testMatch: ['<rootDir>/nodes/test/**/*.spec.ts'],
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nodes/tsconfig.json' }] },
+    },
+    {
       // NestJS 12 is ESM-only: its files are turned into CommonJS for jest (see the transform's header).
       ...project('nest-module', 'nest-module'),
       transform: {

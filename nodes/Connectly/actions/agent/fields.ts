@@ -1,0 +1,125 @@
+// The fields both Send Message operations take, and how they are read.
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import type { InputEvent } from 'connectly-agent-graph';
+import { userText } from 'connectly-agent-graph';
+import { clientKeyField, timeoutOptions } from '../../shared/descriptions';
+
+export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
+  const show = { resource: ['agent'], operation: [operation] };
+  return [
+    clientKeyField([operation], 'agent'),
+    {
+      displayName: 'Session ID',
+      name: 'sessionId',
+      type: 'string',
+      default: '',
+      description:
+        'The conversation to continue. Leave empty to start a new one: every output item then carries its session ID for the next message.',
+      displayOptions: { show },
+    },
+    {
+      displayName: 'Input',
+      name: 'inputType',
+      type: 'options',
+      default: 'text',
+      options: [
+        { name: 'Text', value: 'text', description: 'A plain message from the customer' },
+        {
+          name: 'Events (JSON)',
+          value: 'events',
+          description: 'Any input events: button or list replies, forms, store events, images, locations',
+        },
+      ],
+      displayOptions: { show },
+    },
+    {
+      displayName: 'Text',
+      name: 'text',
+      type: 'string',
+      typeOptions: { rows: 2 },
+      default: '',
+      required: true,
+      placeholder: 'e.g. I want a festive gift for my wife',
+      description: "The customer's message",
+      displayOptions: { show: { ...show, inputType: ['text'] } },
+    },
+    {
+      displayName: 'Input Events',
+      name: 'inputEvents',
+      type: 'json',
+      default: '[\n  { "messageEvent": { "role": "USER", "content": { "textContent": { "text": "Hi" } } } }\n]',
+      required: true,
+      description:
+        'A JSON array of input events as in Connectly\'s documentation, one event key per element, e.g. { "buttonResponseEvent": { "id": "yes", "title": "Yes" } }',
+      displayOptions: { show: { ...show, inputType: ['events'] } },
+    },
+    {
+      displayName: 'Output',
+      name: 'output',
+      type: 'options',
+      default: 'reply',
+      options: [
+        {
+          name: 'Whole Reply',
+          value: 'reply',
+          description: 'One item per input: reply text, products, suggestions, interactive content, handover flag',
+        },
+        { name: 'One Item per Event', value: 'events', description: 'Every agent event as its own item' },
+      ],
+      displayOptions: { show },
+    },
+    {
+      displayName: 'Options',
+      name: 'options',
+      type: 'collection',
+      placeholder: 'Add Option',
+      default: {},
+      displayOptions: { show },
+      options: [
+        {
+          displayName: 'Agent ID',
+          name: 'agentId',
+          type: 'string',
+          default: '',
+          description:
+            "A specific agent of your business (for Sofia AI: your agent descriptor ID). Empty: the business's default agent.",
+        },
+        ...timeoutOptions,
+        ...(streaming
+          ? [
+              {
+                displayName: 'Idle Timeout (Seconds)',
+                name: 'idleTimeout',
+                type: 'number' as const,
+                typeOptions: { minValue: 1 },
+                default: 60,
+                description: 'Stop waiting when the reply stream sends nothing for this long',
+              },
+            ]
+          : []),
+      ],
+    },
+  ];
+}
+
+/** The customer's input as input events: the text, or the JSON the user wrote. */
+export function readInputEvents(this: IExecuteFunctions, itemIndex: number): InputEvent[] {
+  if (this.getNodeParameter('inputType', itemIndex) === 'text') {
+    return [userText(this.getNodeParameter('text', itemIndex) as string)];
+  }
+  const raw = this.getNodeParameter('inputEvents', itemIndex) as unknown;
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw new NodeOperationError(this.getNode(), `Input Events is not valid JSON: ${(error as Error).message}`, {
+        itemIndex,
+        description:
+          'Write a JSON array such as [{ "messageEvent": { "role": "USER", "content": { "textContent": { "text": "Hi" } } } }]',
+      });
+    }
+  }
+  return (Array.isArray(value) ? value : [value]) as InputEvent[];
+}

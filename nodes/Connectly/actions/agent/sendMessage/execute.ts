@@ -1,0 +1,15 @@
+// Agent → Send Message: streams the agent's reply (invoke); in a streaming workflow its messages are
+// passed on as they arrive.
+import type { IExecuteFunctions } from 'n8n-workflow';
+import type { Partial } from '../../../shared/context';
+import type { Outputs } from '../../../shared/items';
+import { turn } from '../turn';
+
+export async function execute(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: Partial,
+): Promise<void> {
+  await turn.call(this, itemIndex, outputs, partial, (client, request, options) => client.invoke(request, options));
+}

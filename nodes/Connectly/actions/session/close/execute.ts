@@ -1,0 +1,20 @@
+// Session → Close: ends a session on Connectly.
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { firstValueFrom } from 'rxjs';
+import { callOptions, type Partial, timeouts } from '../../../shared/context';
+import type { Outputs } from '../../../shared/items';
+import { connectlyClient } from '../../../shared/transport';
+
+export async function execute(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: Partial,
+): Promise<void> {
+  const clientKey = this.getNodeParameter('clientKey', itemIndex) as string;
+  const sessionId = (this.getNodeParameter('sessionId', itemIndex) as string).trim();
+  Object.assign(partial, { clientKey, sessionId });
+  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex));
+  const result = await firstValueFrom(client.close({ clientKey, sessionId }, callOptions.call(this)));
+  outputs[0].push({ json: { ...result, clientKey }, pairedItem: { item: itemIndex } });
+}

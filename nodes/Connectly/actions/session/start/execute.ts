@@ -1,0 +1,19 @@
+// Session → Start: creates a conversation for one customer and outputs its session ID.
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { firstValueFrom } from 'rxjs';
+import { callOptions, type Partial, timeouts } from '../../../shared/context';
+import type { Outputs } from '../../../shared/items';
+import { connectlyClient } from '../../../shared/transport';
+
+export async function execute(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: Partial,
+): Promise<void> {
+  const clientKey = this.getNodeParameter('clientKey', itemIndex) as string;
+  partial.clientKey = clientKey;
+  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex));
+  const { sessionId } = await firstValueFrom(client.init({ clientKey }, callOptions.call(this)));
+  outputs[0].push({ json: { sessionId, clientKey }, pairedItem: { item: itemIndex } });
+}

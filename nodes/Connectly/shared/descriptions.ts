@@ -1,0 +1,24 @@
+// Parameters several operations share.
+import type { INodeProperties } from 'n8n-workflow';
+
+export const clientKeyField = (operations: string[], resource: string): INodeProperties => ({
+  displayName: 'Customer Key',
+  name: 'clientKey',
+  type: 'string',
+  default: '',
+  required: true,
+  placeholder: 'e.g. customer-123 or +5511999999999',
+  description: "The customer's ID in your system. Use the same value for every message of a conversation.",
+  displayOptions: { show: { resource: [resource], operation: operations } },
+});
+
+export const timeoutOptions: INodeProperties[] = [
+  {
+    displayName: 'Timeout (Seconds)',
+    name: 'timeout',
+    type: 'number',
+    typeOptions: { minValue: 1 },
+    default: 60,
+    description: 'How long to wait for Connectly to start answering',
+  },
+];

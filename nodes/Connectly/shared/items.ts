@@ -1,0 +1,66 @@
+// What the node outputs: items built from agent events and replies, and errors as n8n errors.
+import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type JsonObject } from 'n8n-workflow';
+import {
+  type AgentEvent,
+  type AgentReply,
+  ConnectlyApiError,
+  ConnectlyError,
+  ConnectlyValidationError,
+  eventPayload,
+  isHandoverTriggered,
+  messageText,
+} from 'connectly-agent-graph';
+
+/** Output 0 carries the agent's reply; output 1 carries handovers, so a workflow can route them directly. */
+export type Outputs = [INodeExecutionData[], INodeExecutionData[]];
+
+export const newOutputs = (): Outputs => [[], []];
+
+const json = (value: unknown): IDataObject => JSON.parse(JSON.stringify(value)) as IDataObject;
+
+/** One agent event as an item: its kind, session, customer, the payload under its kind, and text when it has some. */
+export function eventItem(event: AgentEvent, clientKey: string, itemIndex: number): INodeExecutionData {
+  const payload = eventPayload(event);
+  const text = messageText(event);
+  const item: IDataObject = { type: event.type, sessionId: event.sessionId, clientKey };
+  if (text !== undefined) item.text = text;
+  if (isHandoverTriggered(event)) Object.assign(item, { handover: true }, json(payload));
+  item[event.type] = json(payload);
+  return { json: item, pairedItem: { item: itemIndex } };
+}
+
+/** Routes an event: handovers to output 1, everything else to output 0. */
+export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string, itemIndex: number): void {
+  outputs[isHandoverTriggered(event) ? 1 : 0].push(eventItem(event, clientKey, itemIndex));
+}
+
+/** One whole reply as an item (output 0); each handover it asks for also goes to output 1. */
+export function pushReply(outputs: Outputs, reply: AgentReply, clientKey: string, itemIndex: number): void {
+  const { events, ...summary } = reply;
+  outputs[0].push({
+    json: json({ ...summary, clientKey, eventCount: events.length, events }),
+    pairedItem: { item: itemIndex },
+  });
+  for (const event of reply.handovers) {
+    if (isHandoverTriggered(event)) outputs[1].push(eventItem(event, clientKey, itemIndex));
+  }
+}
+
+/** Turns anything thrown into the n8n error a user can act on; the key never appears in it. */
+export function toNodeError(node: INode, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
+  if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
+  if (error instanceof ConnectlyValidationError) {
+    return new NodeOperationError(node, error.message, { itemIndex, description: `Check the "${error.field}" value` });
+  }
+  if (error instanceof ConnectlyApiError) {
+    return new NodeApiError(node, error.toJSON() as JsonObject, {
+      itemIndex,
+      message: error.message,
+      httpCode: String(error.status),
+      description: error.serverMessage || undefined,
+    });
+  }
+  if (error instanceof ConnectlyError) return new NodeOperationError(node, error.message, { itemIndex });
+  return new NodeOperationError(node, error instanceof Error ? error.message : String(error), { itemIndex });
+}

@@ -1,0 +1,267 @@
+// The Connectly node's execute() for every operation, over real HTTP against the mock server.
+import { inspect } from 'node:util';
+import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { Connectly } from '../Connectly/Connectly.node';
+import { runNode } from './harness';
+
+const KEY = 'n8n-node-key-DISTINCTIVE-4411';
+let mock: MockConnectlyServer;
+let credentials: { apiKey: string; businessId: string; baseUrl: string };
+
+beforeAll(async () => {
+  mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz' });
+  credentials = { apiKey: KEY, businessId: 'biz', baseUrl: await mock.start() };
+});
+beforeEach(() => mock.reset());
+afterEach(() => mock.waitForIdle(3000).catch(() => undefined));
+afterAll(() => mock.stop());
+
+const send = (text: string, more: Record<string, unknown> = {}) => ({
+  resource: 'agent',
+  operation: 'sendMessage',
+  clientKey: 'customer-1',
+  sessionId: '',
+  inputType: 'text',
+  text,
+  output: 'reply',
+  options: {},
+  ...more,
+});
+
+async function startSession(): Promise<string> {
+  const { outputs } = await runNode(
+    { resource: 'session', operation: 'start', clientKey: 'customer-1', options: {} },
+    { credentials },
+  );
+  return outputs[0]?.[0]?.json['sessionId'] as string;
+}
+
+function expectNoKey(value: unknown): void {
+  expect(`${JSON.stringify(value)}\n${inspect(value, { depth: 20 })}`).not.toContain(KEY);
+}
+
+describe('the node description', () => {
+  it('has two outputs, Reply and Handover, is usable as a tool, and needs the connectlyApi credential', () => {
+    const { description } = new Connectly();
+    expect(description.outputNames).toEqual(['Reply', 'Handover']);
+    expect(description.outputs).toEqual(['main', 'main']);
+    expect(description.usableAsTool).toBe(true);
+    expect(description.credentials).toEqual([{ name: 'connectlyApi', required: true }]);
+  });
+});
+
+describe('Session → Start and Close', () => {
+  it('starts a session and outputs its ID', async () => {
+    const sessionId = await startSession();
+    expect(mock.sessions.get(sessionId)).toMatchObject({ clientKey: 'customer-1', businessId: 'biz' });
+  });
+
+  it('closes a session', async () => {
+    const sessionId = await startSession();
+    const { outputs } = await runNode(
+      { resource: 'session', operation: 'close', clientKey: 'customer-1', sessionId, options: {} },
+      { credentials },
+    );
+    expect(outputs[0]).toEqual([
+      { json: { sessionId, closed: true, clientKey: 'customer-1' }, pairedItem: { item: 0 } },
+    ]);
+    expect(mock.sessions.get(sessionId)?.closed).toBe(true);
+  });
+});
+
+describe('Agent → Send Message', () => {
+  it('without a session ID, starts one and outputs the whole reply with it', async () => {
+    const { outputs } = await runNode(send('I want a festive gift'), { credentials });
+    expect(outputs[1]).toEqual([]);
+    expect(outputs[0]).toHaveLength(1);
+    const reply = outputs[0]?.[0];
+    expect(reply?.pairedItem).toEqual({ item: 0 });
+    expect(reply?.json).toMatchObject({
+      clientKey: 'customer-1',
+      text: 'Here are a few festive ideas she might love:',
+      handover: false,
+      suggestions: ['Do you gift-wrap?', 'What is your return policy?', 'Talk to a human'],
+      eventCount: 3,
+    });
+    expect(reply?.json['products']).toHaveLength(3);
+    expect(mock.sessions.has(reply?.json['sessionId'] as string)).toBe(true);
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke']);
+  });
+
+  it('sends the reply to output 0 and the handover to output 1', async () => {
+    const sessionId = await startSession();
+    const { outputs } = await runNode(send('Can I talk to a human?', { sessionId }), { credentials });
+    expect(outputs[0]?.[0]?.json).toMatchObject({
+      sessionId,
+      handover: true,
+      text: expect.stringContaining('teammate'),
+    });
+    expect(outputs[1]).toEqual([
+      {
+        json: {
+          type: 'agentHandoverEvent',
+          sessionId,
+          clientKey: 'customer-1',
+          handover: true,
+          triggerHandover: true,
+          reason: 'The customer asked to talk to a human.',
+          reasonNative: 'O cliente pediu para falar com um humano.',
+          agentHandoverEvent: {
+            triggerHandover: true,
+            reason: 'The customer asked to talk to a human.',
+            reasonNative: 'O cliente pediu para falar com um humano.',
+          },
+        },
+        pairedItem: { item: 0 },
+      },
+    ]);
+  });
+
+  it('outputs one item per event when asked, handovers on output 1', async () => {
+    const sessionId = await startSession();
+    const { outputs } = await runNode(send('Can I talk to a human?', { sessionId, output: 'events' }), { credentials });
+    expect(outputs[0]?.map((i) => i.json['type'])).toEqual(['messageEvent']);
+    expect(outputs[0]?.[0]?.json['text']).toMatch(/teammate/);
+    expect(outputs[1]?.map((i) => i.json['type'])).toEqual(['agentHandoverEvent']);
+  });
+
+  it('keeps each input item paired with its own outputs', async () => {
+    const sessionId = await startSession();
+    const texts = ['hello', 'talk to a human'];
+    const { outputs } = await runNode((i) => send(texts[i] as string, { sessionId }), { credentials, items: 2 });
+    expect(outputs[0]?.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+    expect(outputs[1]?.map((i) => i.pairedItem)).toEqual([{ item: 1 }]);
+  });
+
+  it('takes any input events as JSON', async () => {
+    const sessionId = await startSession();
+    const events = JSON.stringify([{ button_response_event: { id: 'wrap-yes', title: 'Yes, please' } }]);
+    const { outputs } = await runNode(send('', { sessionId, inputType: 'events', inputEvents: events }), {
+      credentials,
+    });
+    expect(outputs[0]?.[0]?.json['text']).toBe('You picked “Yes, please”. Good choice!');
+    expect((mock.requests.at(-1)?.body as { inputEvents: unknown[] }).inputEvents).toEqual([
+      { buttonResponseEvent: { id: 'wrap-yes', title: 'Yes, please' } },
+    ]);
+  });
+
+  it('rejects input events that are not JSON, or not events, before any request', async () => {
+    const notJson = runNode(send('', { inputType: 'events', inputEvents: '[{ nope' }), { credentials });
+    await expect(notJson).rejects.toThrow(NodeOperationError);
+    await expect(notJson).rejects.toThrow(/Input Events is not valid JSON/);
+    const twoKeys = runNode(
+      send('', { inputType: 'events', inputEvents: [{ storeEvent: { storeId: '1' }, listReplyEvent: { id: 'x' } }] }),
+      { credentials },
+    );
+    await expect(twoKeys).rejects.toThrow(/inputEvents\[0\]` holds 2 event keys/);
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it('passes message text on with sendChunk when the workflow streams', async () => {
+    const sessionId = await startSession();
+    const { chunks } = await runNode(send('I want a festive gift', { sessionId }), { credentials, streaming: true });
+    expect(chunks).toEqual([
+      { type: 'begin', itemIndex: 0, content: undefined },
+      { type: 'item', itemIndex: 0, content: 'Here are a few festive ideas she might love:' },
+      { type: 'end', itemIndex: 0, content: undefined },
+    ]);
+  });
+
+  it('does not call sendChunk when the workflow does not stream', async () => {
+    const { chunks } = await runNode(send('hello'), { credentials });
+    expect(chunks).toEqual([]);
+  });
+
+  it('passes the agent ID from the options', async () => {
+    const sessionId = await startSession();
+    await runNode(send('hello', { sessionId, options: { agentId: 'sofia-1' } }), { credentials });
+    expect(mock.requests.at(-1)?.body).toMatchObject({ agentId: 'sofia-1' });
+  });
+});
+
+describe('Agent → Send Message and Wait', () => {
+  it('answers through invoke_sync', async () => {
+    const sessionId = await startSession();
+    const { outputs } = await runNode(
+      { ...send('show me the menu', { sessionId }), operation: 'sendMessageAndWait' },
+      { credentials },
+    );
+    expect(outputs[0]?.[0]?.json['interactives']).toHaveLength(1);
+    expect(mock.requests.at(-1)?.endpoint).toBe('invoke_sync');
+  });
+});
+
+describe('Health → Check', () => {
+  it('reports healthy and unhealthy', async () => {
+    const healthy = await runNode({ resource: 'health', operation: 'check', options: {} }, { credentials });
+    expect(healthy.outputs[0]?.[0]?.json['healthy']).toBe(true);
+    mock.inject({ endpoint: 'health', unhealthy: true });
+    const unhealthy = await runNode({ resource: 'health', operation: 'check', options: {} }, { credentials });
+    expect(unhealthy.outputs[0]?.[0]?.json['healthy']).toBe(false);
+  });
+});
+
+describe('errors', () => {
+  it('a wrong API key is a NodeApiError that says to check the key, and never shows it', async () => {
+    const wrong = { ...credentials, apiKey: `${KEY}-wrong` };
+    let error: unknown;
+    try {
+      await runNode(send('hello'), { credentials: wrong });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(NodeApiError);
+    expect((error as NodeApiError).message).toMatch(/UNAUTHENTICATED.*Check the API key/);
+    expect((error as NodeApiError).httpCode).toBe('401');
+    expectNoKey(error);
+  });
+
+  it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
+    const sessionId = await startSession();
+    mock.inject({
+      events: [{ messageEvent: { content: { textContent: { text: 'partial' } } } }, { messageEvent: {} }],
+      errorAfterEvents: 1,
+      code: 14,
+      message: 'agent crashed',
+    });
+    const { outputs } = await runNode(send('hello', { sessionId }), { credentials, continueOnFail: true });
+    const item = outputs[0]?.[0];
+    expect(item?.pairedItem).toEqual({ item: 0 });
+    expect(item?.json['error']).toMatch(/agent crashed/);
+    expect(item?.json).toMatchObject({ sessionId, clientKey: 'customer-1' });
+    expect(item?.json['events'] as unknown[]).toHaveLength(1);
+    expectNoKey(outputs);
+  });
+
+  it('with Continue On Fail, one failing item does not stop the others', async () => {
+    const sessionId = await startSession();
+    const { outputs } = await runNode((i) => send('hello', { sessionId: i === 0 ? 'no-such-session' : sessionId }), {
+      credentials,
+      continueOnFail: true,
+      items: 2,
+    });
+    expect(outputs[0]?.[0]?.json['error']).toMatch(/NOT_FOUND/);
+    expect(outputs[0]?.[1]?.json['text']).toMatch(/demo shopping assistant/);
+  });
+
+  it('a stalled stream ends with the idle timeout instead of hanging', async () => {
+    const sessionId = await startSession();
+    mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
+    await expect(runNode(send('hello', { sessionId, options: { idleTimeout: 1 } }), { credentials })).rejects.toThrow(
+      /sent nothing for 1000 ms/,
+    );
+    await mock.waitForAbandoned(1);
+  });
+
+  it("the execution's cancel signal aborts the stream", async () => {
+    const sessionId = await startSession();
+    mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
+    const controller = new AbortController();
+    const run = runNode(send('hello', { sessionId }), { credentials, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    await expect(run).rejects.toThrow(/cancelled/);
+    await mock.waitForAbandoned(1);
+  });
+});

@@ -1,0 +1,71 @@
+// Runs the node's execute() the way n8n does, with a stand-in for n8n's execution context whose HTTP
+// helper makes real requests (adding the credential's x-api-key header, as n8n's authenticate block does).
+import { request } from 'node:http';
+import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
+import { Connectly } from '../Connectly/Connectly.node';
+
+export interface Run {
+  outputs: INodeExecutionData[][];
+  chunks: Array<{ type: string; itemIndex: number; content?: unknown }>;
+}
+
+export interface RunOptions {
+  credentials: IDataObject;
+  continueOnFail?: boolean;
+  streaming?: boolean;
+  signal?: AbortSignal;
+  items?: number;
+}
+
+export const NODE: INode = {
+  id: 'node-1',
+  name: 'Connectly',
+  type: 'n8n-nodes-connectly.connectly',
+  typeVersion: 1,
+  position: [0, 0],
+  parameters: {},
+};
+
+function httpRequestWithAuthentication(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
+    const req = request(
+      options.url,
+      { method: options.method, headers, signal: options.abortSignal as AbortSignal },
+      (res) => resolve({ statusCode: res.statusCode, headers: res.headers, body: res }),
+    );
+    req.on('error', reject);
+    req.end(options.body as string);
+  });
+}
+
+/** Executes the node once; `parameters` gives each item's parameters (a function of the item index, or the same for all). */
+export async function runNode(
+  parameters: IDataObject | ((itemIndex: number) => IDataObject),
+  options: RunOptions,
+): Promise<Run> {
+  const chunks: Run['chunks'] = [];
+  const items = Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } }));
+  const paramsOf = typeof parameters === 'function' ? parameters : () => parameters;
+  const context = {
+    getInputData: () => items,
+    getNode: () => NODE,
+    getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
+      const value = paramsOf(itemIndex)[name];
+      if (value !== undefined) return value;
+      if (fallback !== undefined) return fallback;
+      throw new Error(`Could not get parameter "${name}"`);
+    },
+    getCredentials: async () => options.credentials,
+    continueOnFail: () => options.continueOnFail ?? false,
+    isStreaming: () => options.streaming ?? false,
+    sendChunk: (type: string, itemIndex: number, content?: unknown) => chunks.push({ type, itemIndex, content }),
+    getExecutionCancelSignal: () => options.signal,
+    helpers: {
+      httpRequestWithAuthentication: (_type: string, request: IHttpRequestOptions) =>
+        httpRequestWithAuthentication(options.credentials, request),
+    },
+  } as unknown as IExecuteFunctions;
+  const outputs = await new Connectly().execute.call(context);
+  return { outputs, chunks };
+}
