@@ -28,7 +28,7 @@ const config: Config = {
     project('cli', 'packages/cli'),
     {
       ...project('n8n-node', 'nodes'),
-      testMatch: ['<rootDir>/nodes/test/**/*.spec.ts'],
+      testMatch: ['<rootDir>/nodes/test/*.spec.ts'],
       transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nodes/tsconfig.json' }] },
     },
     {

