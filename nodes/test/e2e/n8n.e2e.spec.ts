@@ -3,7 +3,8 @@
 // against the mock Connectly server. Everything listens on 127.0.0.1 and is stopped at the end.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type Server, createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -229,49 +230,69 @@ describe('the Connectly node in n8n 2.41', () => {
   }, 180_000);
 });
 
-describe('a streaming Webhook workflow served by n8n start', () => {
+interface WorkflowNode {
+  name: string;
+  parameters: Record<string, unknown>;
+  credentials?: Record<string, unknown>;
+}
+
+/** An example workflow from examples/n8n, bound to the test credential (and to `patch` for anything else). */
+function example(file: string, id: string, patch: (node: WorkflowNode) => void = () => undefined) {
+  const workflow = JSON.parse(readFileSync(join(root, 'examples', 'n8n', file), 'utf8')) as { nodes: WorkflowNode[] };
+  for (const node of workflow.nodes) {
+    if (node.credentials?.['connectlyApi']) node.credentials['connectlyApi'] = GOOD;
+    patch(node);
+  }
+  return { ...workflow, id, name: id };
+}
+
+describe('the example workflows, served by n8n start', () => {
   let server: ChildProcess;
   let base: string;
+  let slack: Server;
+  const notifications: unknown[] = [];
 
   beforeAll(async () => {
-    const webhook = {
-      id: 'connectlyHookWf01',
-      name: 'connectlyHookWf01',
-      active: false,
-      settings: { executionOrder: 'v1' },
-      nodes: [
-        {
-          id: randomUUID(),
-          name: 'Webhook',
-          type: 'n8n-nodes-base.webhook',
-          typeVersion: 2.1,
-          position: [0, 0],
-          webhookId: randomUUID(),
-          parameters: { httpMethod: 'POST', path: 'connectly-chat', responseMode: 'streaming', options: {} },
-        },
-        connectlyNode({ text: '={{ $json.body.message }}', output: 'reply' }),
-      ],
-      connections: { Webhook: { main: [[{ node: 'Connectly', type: 'main', index: 0 }]] } },
-    };
-    writeFileSync(join(work, 'webhook.json'), JSON.stringify([webhook]));
-    const imported = await n8n(['import:workflow', '--input=webhook.json']);
+    // Stands in for Slack's incoming webhook: records what the handover branch posts.
+    slack = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        notifications.push(JSON.parse(body || 'null'));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
+    const slackUrl = `http://127.0.0.1:${(slack.address() as { port: number }).port}/slack`;
+    const workflows = [
+      example('chat-with-connectly-agent.json', 'connectlyChatExam'),
+      example('handover-notifies-a-human.json', 'connectlyHandExam', (node) => {
+        if (node.name === 'Notify a human') node.parameters['url'] = slackUrl;
+      }),
+    ];
+    writeFileSync(join(work, 'examples.json'), JSON.stringify(workflows));
+    const imported = await n8n(['import:workflow', '--input=examples.json']);
     if (imported.code !== 0) throw new Error(`import:workflow failed:\n${imported.output}`);
-    const published = await n8n(['publish:workflow', '--id=connectlyHookWf01']);
-    if (published.code !== 0) throw new Error(`publish:workflow failed:\n${published.output}`);
+    for (const { id } of workflows) {
+      const published = await n8n(['publish:workflow', `--id=${id}`]);
+      if (published.code !== 0) throw new Error(`publish:workflow failed:\n${published.output}`);
+    }
     server = spawn(n8nBin, ['start'], { env, cwd: work, stdio: 'ignore' });
     base = `http://127.0.0.1:${env['N8N_PORT']}`;
-    // /healthz answers before production webhooks are registered. Probe with GET: once the POST
+    // /healthz answers before production webhooks are registered. Probe with GET: once a POST
     // webhook exists, n8n answers "did you mean to make a POST request" instead of "not registered".
     const deadline = Date.now() + 90_000;
-    for (;;) {
-      const text = await fetch(`${base}/webhook/connectly-chat`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      if (/POST request/i.test(text)) break;
-      if (Date.now() > deadline)
-        throw new Error(`n8n start did not serve the webhook within 90 s: ${text.slice(0, 300)}`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const path of ['connectly-chat', 'connectly-message']) {
+      for (;;) {
+        const text = await fetch(`${base}/webhook/${path}`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        if (/POST request/i.test(text)) break;
+        if (Date.now() > deadline)
+          throw new Error(`n8n start did not serve /webhook/${path} within 90 s: ${text.slice(0, 300)}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     }
   }, 180_000);
 
@@ -284,9 +305,10 @@ describe('a streaming Webhook workflow served by n8n start', () => {
       clearTimeout(timer);
       if (server.exitCode === null) server.kill('SIGKILL');
     }
+    await new Promise((resolve) => slack?.close(resolve));
   }, 30_000);
 
-  it("sends the agent's messages as chunks while the reply is still being produced", async () => {
+  it("chat: sends the agent's messages as chunks while the reply is still being produced", async () => {
     // The mock paces the agent's lines 700 ms apart; two text messages must arrive as two chunks, apart.
     mock.inject({
       events: [
@@ -299,7 +321,7 @@ describe('a streaming Webhook workflow served by n8n start', () => {
     const response = await fetch(`${base}/webhook/connectly-chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ message: 'hello' }),
+      body: JSON.stringify({ message: 'hello', customerId: 'customer-7' }),
     });
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
@@ -322,5 +344,30 @@ describe('a streaming Webhook workflow served by n8n start', () => {
     expect(arrivals.at(-1)?.type).toBe('end');
     // Streamed, not buffered: the first message arrived well before the second was produced.
     expect((items[1]?.at ?? 0) - (items[0]?.at ?? 0)).toBeGreaterThanOrEqual(500);
+  }, 60_000);
+
+  it('handover: answers the customer, and notifies a human only when the agent hands over', async () => {
+    const post = (message: string) =>
+      fetch(`${base}/webhook/connectly-message`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message, customerId: 'customer-9' }),
+      }).then((r) => r.json() as Promise<{ reply: string; sessionId: string; handover: boolean }>);
+
+    const ordinary = await post('hello');
+    expect(ordinary).toMatchObject({ handover: false, reply: expect.stringContaining('demo shopping assistant') });
+    expect(notifications).toEqual([]);
+
+    const handover = await post('Can I talk to a human, please?');
+    expect(handover).toMatchObject({ handover: true, reply: expect.stringContaining('teammate') });
+    // The customer's answer can go out before the handover branch has run: wait for it (bounded).
+    for (let waited = 0; notifications.length === 0 && waited < 10_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(notifications).toEqual([
+      {
+        text: `Customer customer-9 needs a human: The customer asked to talk to a human. (session ${handover.sessionId})`,
+      },
+    ]);
   }, 60_000);
 });
