@@ -162,7 +162,94 @@ async function nest(repeat, rounds) {
   return { events, core, adapter };
 }
 
+/**
+ * The n8n node's execute() (events output) against client.invoke() through the same node:http transport
+ * that stands in for n8n's request helper, alternating, same stream: the difference is the node itself.
+ */
+async function n8n(repeat, rounds) {
+  const http = require('node:http');
+  const { Connectly } = require('../dist/nodes/Connectly/Connectly.node.js');
+  const baseUrl = `${url}/corpus/${repeat}`;
+  const httpPost = (options) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        options.url,
+        { method: options.method, headers: options.headers, signal: options.abortSignal },
+        (res) => resolve({ statusCode: res.statusCode, headers: res.headers, body: res }),
+      );
+      req.on('error', reject);
+      req.end(options.body);
+    });
+  const nodeFetch = (target, init) =>
+    httpPost({
+      url: target,
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      abortSignal: init.signal,
+    }).then((r) => ({
+      status: r.statusCode,
+      headers: { get: (name) => r.headers[name.toLowerCase()] ?? null },
+      body: r.body,
+    }));
+  const parameters = {
+    resource: 'agent',
+    operation: 'sendMessage',
+    clientKey: request.clientKey,
+    sessionId: request.sessionId,
+    inputType: 'text',
+    text: 'hi',
+    output: 'events',
+    options: { idleTimeout: 600, timeout: 600 },
+  };
+  const context = {
+    getInputData: () => [{ json: {} }],
+    getNode: () => ({ name: 'Connectly', type: 'n8n-nodes-connectly.connectly', typeVersion: 1, parameters: {} }),
+    getNodeParameter: (name, _i, fallback) => parameters[name] ?? fallback,
+    getCredentials: async () => ({ apiKey: 'bench-key', businessId: 'bench', baseUrl }),
+    continueOnFail: () => false,
+    isStreaming: () => false,
+    sendChunk: () => undefined,
+    getExecutionCancelSignal: () => undefined,
+    helpers: { httpRequestWithAuthentication: (_type, options) => httpPost(options) },
+  };
+  const node = new Connectly();
+  const bare = new ConnectlyClient({
+    apiKey: 'bench-key',
+    businessId: 'bench',
+    baseUrl,
+    fetch: nodeFetch,
+    idleTimeoutMs: 0,
+    timeoutMs: 0,
+  });
+  const timeCore = async () => {
+    const started = performance.now();
+    const events = await lastValueFrom(bare.invoke(request).pipe(count()));
+    return { ms: performance.now() - started, events };
+  };
+  const timeNode = async () => {
+    const started = performance.now();
+    const outputs = await node.execute.call(context);
+    return { ms: performance.now() - started, events: outputs[0].length + outputs[1].length };
+  };
+  await timeCore();
+  await timeNode();
+  const core = [];
+  const adapter = [];
+  let events = 0;
+  for (let round = 0; round < rounds; round += 1) {
+    const a = await timeCore();
+    const b = await timeNode();
+    if (a.events !== b.events) throw new Error(`the node output ${b.events} items for ${a.events} events`);
+    events = a.events;
+    core.push(a.ms);
+    adapter.push(b.ms);
+  }
+  return { events, core, adapter };
+}
+
 const modes = {
+  n8n: () => n8n(Number(a), Number(b)),
   nest: () => nest(Number(a), Number(b)),
   core: () => core(Number(a)),
   loop: () => loop(Number(a)),
