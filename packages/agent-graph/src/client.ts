@@ -164,13 +164,19 @@ function checkBaseUrl(value: unknown, apiKey: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConnectlyValidationError(
       'baseUrl',
-      `\`baseUrl\` must start with http:// or https://, got ${url.protocol}//`,
+      `\`baseUrl\` must start with http:// or https://, such as ${DEFAULT_BASE_URL}, got "${excerpt(redact(text, apiKey), 60)}"`,
     );
   }
   if (url.search || url.hash) {
     throw new ConnectlyValidationError('baseUrl', '`baseUrl` must not have a query string or a fragment');
   }
   return url.href.replace(/\/+$/, '');
+}
+
+// A TLS handshake failure (an https base URL pointing at a plain-http server, a bad certificate): the
+// request never left, but trying again cannot help, so it is reported at once as a connect error.
+function isTlsFailure(code: string): boolean {
+  return /^(ERR_SSL|ERR_TLS|CERT_|UNABLE_TO_VERIFY|DEPTH_ZERO|SELF_SIGNED)/.test(code);
 }
 
 export class ConnectlyClient {
@@ -473,7 +479,11 @@ export class ConnectlyClient {
           await sleep(backoffDelay(attempt, this.retryBaseDelayMs, 8_000), signal);
           continue;
         }
-        throw this.connectionError(endpoint, error, code && NOT_SENT_CODES.has(code) ? 'connect' : 'response');
+        throw this.connectionError(
+          endpoint,
+          error,
+          code && (NOT_SENT_CODES.has(code) || isTlsFailure(code)) ? 'connect' : 'response',
+        );
       }
       if (response.status >= 200 && response.status < 300) {
         clearTimeout(timer);
