@@ -126,6 +126,9 @@ export class Connectly implements INodeType {
         // The error item keeps what was already known or received, so nothing is silently lost.
         const json: IDataObject = { error: nodeError.message, ...JSON.parse(JSON.stringify(partial)) };
         if (nodeError.description) json.errorDescription = nodeError.description;
+        // n8n swaps connection errors for its generic wording; keep ours, which names the host and the fix.
+        const original = error instanceof Error ? error.message : undefined;
+        if (original && original !== nodeError.message) json.errorDetails = original;
         outputs[0].push({ json, pairedItem: { item: itemIndex } });
       }
     }

@@ -1,6 +1,7 @@
 // Runs the node's execute() the way n8n does, with a stand-in for n8n's execution context whose HTTP
 // helper makes real requests (adding the credential's x-api-key header, as n8n's authenticate block does).
-import { request } from 'node:http';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
 import { Connectly } from '../Connectly/Connectly.node';
 
@@ -29,10 +30,11 @@ export const NODE: INode = {
 function httpRequestWithAuthentication(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
+    const request = options.url.startsWith('https:') ? httpsRequest : httpRequest;
     const req = request(
       options.url,
       { method: options.method, headers, signal: options.abortSignal as AbortSignal },
-      (res) => resolve({ statusCode: res.statusCode, headers: res.headers, body: res }),
+      (res: IncomingMessage) => resolve({ statusCode: res.statusCode, headers: res.headers, body: res }),
     );
     req.on('error', reject);
     req.end(options.body as string);

@@ -7,10 +7,15 @@ import type { ClientTimeouts } from './transport';
 export type Partial = IDataObject;
 
 export function timeouts(this: IExecuteFunctions, itemIndex: number): ClientTimeouts {
-  const options = this.getNodeParameter('options', itemIndex, {}) as { timeout?: number; idleTimeout?: number };
+  const options = this.getNodeParameter('options', itemIndex, {}) as {
+    timeout?: number;
+    idleTimeout?: number;
+    retries?: number;
+  };
   return {
     ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
     ...(options.idleTimeout ? { idleTimeoutMs: options.idleTimeout * 1000 } : {}),
+    ...(options.retries !== undefined ? { maxRetries: options.retries } : {}),
   };
 }
 

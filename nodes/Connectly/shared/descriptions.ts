@@ -21,6 +21,15 @@ export const timeoutOptions: INodeProperties[] = [
     default: 60,
     description: 'How long to wait for Connectly to start answering',
   },
+  {
+    displayName: 'Retries',
+    name: 'retries',
+    type: 'number',
+    typeOptions: { minValue: 0, maxValue: 10 },
+    default: 2,
+    description:
+      'How often to try again when Connectly is busy (HTTP 429 or 503) or cannot be reached. A message Connectly may have received is never sent twice.',
+  },
 ];
 
 /** The "Options" collection of one operation. */

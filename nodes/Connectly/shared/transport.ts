@@ -12,6 +12,7 @@ export interface ConnectlyCredentials {
 export interface ClientTimeouts {
   timeoutMs?: number;
   idleTimeoutMs?: number;
+  maxRetries?: number;
 }
 
 interface StreamedResponse {

@@ -176,7 +176,7 @@ function checkBaseUrl(value: unknown, apiKey: string): string {
 // A TLS handshake failure (an https base URL pointing at a plain-http server, a bad certificate): the
 // request never left, but trying again cannot help, so it is reported at once as a connect error.
 function isTlsFailure(code: string): boolean {
-  return /^(ERR_SSL|ERR_TLS|CERT_|UNABLE_TO_VERIFY|DEPTH_ZERO|SELF_SIGNED)/.test(code);
+  return /^(ERR_SSL|ERR_TLS|EPROTO$|CERT_|UNABLE_TO_VERIFY|DEPTH_ZERO|SELF_SIGNED)/.test(code);
 }
 
 export class ConnectlyClient {

@@ -55,7 +55,7 @@ export const FAULT_MATRIX: FaultRow[] = [
     name: 'an https base URL on a plain-http server',
     target: 'https-to-http',
     delivered: 0,
-    error: { name: 'ConnectlyConnectionError', message: /Could not reach Connectly.*ERR_SSL/ },
+    error: { name: 'ConnectlyConnectionError', message: /Could not reach Connectly.*(ERR_SSL|EPROTO)/ },
   },
   ...[400, 401, 403, 404, 500, 504].flatMap((status): FaultRow[] => {
     const code = { 400: 3, 401: 16, 403: 7, 404: 5, 500: 13, 504: 4 }[status] as number;

@@ -1,0 +1,115 @@
+// The fault matrix through the n8n node's Send Message (Continue On Fail, one item per event).
+import { createServer } from 'node:net';
+import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { BAD_INPUT, FAULT_MATRIX, type Target } from '../../packages/agent-graph/test/fault-matrix';
+import { runNode } from './harness';
+
+const KEY = 'n8n-matrix-key-7f3e';
+let mock: MockConnectlyServer;
+
+beforeAll(async () => {
+  mock = new MockConnectlyServer({ apiKey: KEY });
+  await mock.start();
+});
+beforeEach(() => mock.reset());
+afterEach(() => mock.waitForIdle(3000).catch(() => undefined));
+afterAll(() => mock.stop());
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function baseUrlFor(target: Target): Promise<string> {
+  if (target === 'closed-port') return `http://127.0.0.1:${await closedPort()}`;
+  if (target === 'unresolvable') return 'http://connectly-mock.invalid';
+  if (target === 'https-to-http') return mock.url.replace('http://', 'https://');
+  return mock.url;
+}
+
+const send = (sessionId: string, options: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+  resource: 'agent',
+  operation: 'sendMessage',
+  clientKey: 'customer-1',
+  sessionId,
+  inputType: 'text',
+  text: 'hi',
+  output: 'events',
+  options,
+  ...more,
+});
+
+// The node has no setting for the line limit, so that row is the core's alone. Among the bad inputs, an
+// empty session ID means "start a new session" in the node, and its fields are always strings.
+const rows = FAULT_MATRIX.filter((row) => row.client?.maxLineLength === undefined);
+
+describe('fault matrix: the n8n node', () => {
+  it.each(rows.map((row) => [row.name, row] as const))(
+    '%s',
+    async (_, row) => {
+      const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: mock.url };
+      const start = await runNode(
+        { resource: 'session', operation: 'start', clientKey: 'customer-1', options: {} },
+        { credentials },
+      );
+      const sessionId = start.outputs[0]?.[0]?.json['sessionId'] as string;
+      if (row.fault) mock.inject({ ...row.fault });
+      const options = {
+        ...(row.client?.timeoutMs ? { timeout: row.client.timeoutMs / 1000 } : {}),
+        ...(row.client?.idleTimeoutMs ? { idleTimeout: row.client.idleTimeoutMs / 1000 } : {}),
+        ...(row.client?.maxRetries !== undefined ? { retries: row.client.maxRetries } : {}),
+      };
+      const { outputs } = await runNode(send(sessionId, options), {
+        credentials: { ...credentials, baseUrl: await baseUrlFor(row.target ?? 'mock') },
+        continueOnFail: true,
+      });
+      const items = [...(outputs[0] ?? []), ...(outputs[1] ?? [])];
+      const errorItem = items.find((item) => item.json['error'] !== undefined);
+      if (row.error) {
+        expect(errorItem?.pairedItem).toEqual({ item: 0 });
+        expect(`${String(errorItem?.json['error'])} ${String(errorItem?.json['errorDetails'] ?? '')}`).toMatch(
+          row.error.message,
+        );
+        expect(errorItem?.json['events']).toHaveLength(row.delivered);
+        expect(JSON.stringify(items)).not.toContain(KEY);
+      } else {
+        expect(errorItem).toBeUndefined();
+        expect(items).toHaveLength(row.delivered);
+      }
+      if (row.invokes !== undefined)
+        expect(mock.requests.filter((r) => r.endpoint === 'invoke')).toHaveLength(row.invokes);
+    },
+    15_000,
+  );
+
+  it.each(
+    BAD_INPUT.filter((row) => row.name !== 'an empty sessionId' && row.name !== 'a non-string ID').map(
+      (row) => [row.name, row] as const,
+    ),
+  )('bad input: %s is refused before the network', async (_, row) => {
+    const request = row.request as { clientKey?: string; sessionId?: string; text?: string; inputEvents?: unknown[] };
+    const parameters = send(
+      request.sessionId ?? 's',
+      {},
+      {
+        clientKey: request.clientKey ?? '',
+        ...(request.inputEvents
+          ? { inputType: 'events', inputEvents: JSON.stringify(request.inputEvents) }
+          : { text: request.text }),
+      },
+    );
+    await expect(
+      runNode(parameters, { credentials: { apiKey: KEY, businessId: 'biz', baseUrl: mock.url } }),
+    ).rejects.toThrow();
+    expect(mock.requests.filter((r) => r.endpoint !== 'init')).toHaveLength(0);
+  });
+
+  it('bad input: a credential base URL that is not a URL names the fix', async () => {
+    await expect(
+      runNode(send('s', {}), { credentials: { apiKey: KEY, businessId: 'biz', baseUrl: 'localhost:8080' } }),
+    ).rejects.toThrow(/`baseUrl` must start with http/);
+  });
+});
