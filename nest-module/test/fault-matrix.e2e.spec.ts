@@ -1,0 +1,128 @@
+// The fault matrix through ConnectlyService.invoke() behind a real SSE route: every event before the
+// fault, then one typed connectly.error event (or connectly.done), and nothing hangs.
+import 'reflect-metadata';
+import { createServer } from 'node:net';
+import { Controller, type INestApplication, type MessageEvent, Query, Sse } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import type { Observable } from 'rxjs';
+import { BAD_INPUT, FAULT_MATRIX, type Target } from '../../packages/agent-graph/test/fault-matrix.js';
+import { ConnectlyModule, ConnectlyService, toSse } from '../src/index.js';
+
+const KEY = 'nest-matrix-key-91c2';
+let mock: MockConnectlyServer;
+
+@Controller()
+class TurnController {
+  constructor(private readonly connectly: ConnectlyService) {}
+
+  @Sse('turn')
+  turn(@Query('request') request: string): Observable<MessageEvent> {
+    return toSse(() => this.connectly.invoke(JSON.parse(request)));
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function baseUrlFor(target: Target): Promise<string> {
+  if (target === 'closed-port') return `http://127.0.0.1:${await closedPort()}`;
+  if (target === 'unresolvable') return 'http://connectly-mock.invalid';
+  if (target === 'https-to-http') return mock.url.replace('http://', 'https://');
+  return mock.url;
+}
+
+async function withApp<T>(
+  client: Record<string, unknown>,
+  run: (url: string, app: INestApplication) => Promise<T>,
+): Promise<T> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      ConnectlyModule.forRoot({ apiKey: KEY, businessId: 'biz', baseUrl: mock.url, retryBaseDelayMs: 20, ...client }),
+    ],
+    controllers: [TurnController],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await app.listen(0, '127.0.0.1');
+  try {
+    return await run((await app.getUrl()).replace('[::1]', '127.0.0.1'), app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function sse(url: string, request: unknown): Promise<Array<{ event: string; data: Record<string, unknown> }>> {
+  const text = await (await fetch(`${url}/turn?request=${encodeURIComponent(JSON.stringify(request))}`)).text();
+  return text
+    .split('\n\n')
+    .filter((block) => block.includes('event:'))
+    .map((block) => ({
+      event: /^event: (.*)$/m.exec(block)?.[1] ?? '',
+      data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}') as Record<string, unknown>,
+    }));
+}
+
+beforeAll(async () => {
+  mock = new MockConnectlyServer({ apiKey: KEY });
+  await mock.start();
+});
+beforeEach(() => mock.reset());
+afterAll(() => mock.stop());
+
+describe('fault matrix: ConnectlyService behind SSE', () => {
+  it.each(FAULT_MATRIX.map((row) => [row.name, row] as const))(
+    '%s',
+    async (_, row) => {
+      await withApp({ ...row.client, baseUrl: await baseUrlFor(row.target ?? 'mock') }, async (url, app) => {
+        // With an unreachable target the session cannot start either: any ID does for the turn.
+        const sessionId = await app
+          .get(ConnectlyService)
+          .session({ clientKey: 'customer-1' })
+          .start()
+          .catch(() => 'no-session');
+        if (row.fault) mock.inject({ ...row.fault });
+        const events = await sse(url, { clientKey: 'customer-1', sessionId, text: 'hi' });
+        const agentEvents = events.filter((e) => !e.event.startsWith('connectly.'));
+        expect(agentEvents).toHaveLength(row.delivered);
+        const last = events.at(-1);
+        if (row.error) {
+          expect(last?.event).toBe('connectly.error');
+          expect(last?.data).toMatchObject({
+            name: row.error.name,
+            ...(row.error.status ? { status: row.error.status } : {}),
+            ...(row.error.code ? { code: row.error.code } : {}),
+          });
+          expect(String(last?.data['message'])).toMatch(row.error.message);
+        } else {
+          expect(last?.event).toBe('connectly.done');
+        }
+        expect(JSON.stringify(events)).not.toContain(KEY);
+      });
+    },
+    20_000,
+  );
+
+  it.each(BAD_INPUT.map((row) => [row.name, row] as const))(
+    'bad input: %s becomes a connectly.error event, nothing sent',
+    async (_, row) => {
+      await withApp({}, async (url) => {
+        const events = await sse(url, row.request);
+        expect(events).toHaveLength(1);
+        expect(events[0]).toMatchObject({ event: 'connectly.error', data: { name: 'ConnectlyValidationError' } });
+        expect(String(events[0]?.data['message'])).toMatch(row.message);
+      });
+      expect(mock.requests).toHaveLength(0);
+    },
+  );
+
+  it('bad input: a base URL that is not a URL fails the bootstrap, naming the option', async () => {
+    await expect(withApp({ baseUrl: 'localhost:8080' }, async () => undefined)).rejects.toThrow(
+      /ConnectlyModule options are invalid: `baseUrl` must start with http/,
+    );
+  });
+});
