@@ -12,6 +12,17 @@ import { ConnectlyModule, ConnectlyService, toSse } from '../src/index.js';
 const KEY = 'nest-matrix-key-91c2';
 let mock: MockConnectlyServer;
 
+// Everything Nest and the module log, so the key can be looked for there too.
+const logged: string[] = [];
+const capturing = {
+  log: (...args: unknown[]) => void logged.push(args.map(String).join(' ')),
+  error: (...args: unknown[]) =>
+    void logged.push(args.map((a) => (a instanceof Error ? `${a.stack}` : String(a))).join(' ')),
+  warn: (...args: unknown[]) => void logged.push(args.map(String).join(' ')),
+  debug: (...args: unknown[]) => void logged.push(args.map(String).join(' ')),
+  verbose: (...args: unknown[]) => void logged.push(args.map(String).join(' ')),
+};
+
 @Controller()
 class TurnController {
   constructor(private readonly connectly: ConnectlyService) {}
@@ -47,7 +58,7 @@ async function withApp<T>(
     ],
     controllers: [TurnController],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ logger: capturing });
   await app.listen(0, '127.0.0.1');
   try {
     return await run((await app.getUrl()).replace('[::1]', '127.0.0.1'), app);
@@ -72,7 +83,10 @@ beforeAll(async () => {
   await mock.start();
 });
 beforeEach(() => mock.reset());
-afterAll(() => mock.stop());
+afterAll(async () => {
+  await mock.stop();
+  expect(logged.join('\n')).not.toContain(KEY);
+});
 
 describe('fault matrix: ConnectlyService behind SSE', () => {
   it.each(FAULT_MATRIX.map((row) => [row.name, row] as const))(

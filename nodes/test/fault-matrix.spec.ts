@@ -1,5 +1,6 @@
 // The fault matrix through the n8n node's Send Message (Continue On Fail, one item per event).
 import { createServer } from 'node:net';
+import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { BAD_INPUT, FAULT_MATRIX, type Target } from '../../packages/agent-graph/test/fault-matrix';
 import { runNode } from './harness';
@@ -106,6 +107,28 @@ describe('fault matrix: the n8n node', () => {
     ).rejects.toThrow();
     expect(mock.requests.filter((r) => r.endpoint !== 'init')).toHaveLength(0);
   });
+
+  it.each(rows.filter((row) => row.error).map((row) => [row.name, row] as const))(
+    'without Continue On Fail, the error thrown for %s never shows the key',
+    async (_, row) => {
+      const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: await baseUrlFor(row.target ?? 'mock') };
+      if (row.fault) mock.inject({ ...row.fault });
+      const options = {
+        ...(row.client?.timeoutMs ? { timeout: row.client.timeoutMs / 1000 } : {}),
+        ...(row.client?.idleTimeoutMs ? { idleTimeout: row.client.idleTimeoutMs / 1000 } : {}),
+        retries: 0,
+      };
+      const error = await runNode(send('', options), { credentials }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeDefined();
+      expect(
+        `${inspect(error, { depth: 10, showHidden: true })}\n${JSON.stringify(error)}\n${String(error)}`,
+      ).not.toContain(KEY);
+    },
+    15_000,
+  );
 
   it('bad input: a credential base URL that is not a URL names the fix', async () => {
     await expect(

@@ -69,6 +69,45 @@ describe('connectly send', () => {
   });
 });
 
+describe('the API key in the CLI', () => {
+  it('never appears in the output of any failure', async () => {
+    const key = 'cli-secret-key-DISTINCTIVE-55aa';
+    const mock = new MockConnectlyServer({ apiKey: 'another-key' });
+    const url = await mock.start();
+    try {
+      const runs = [
+        await connectly(['send', 'hello'], {
+          env: { CONNECTLY_API_KEY: key, CONNECTLY_BUSINESS_ID: 'b', CONNECTLY_BASE_URL: url },
+        }),
+        await connectly(['health'], {
+          env: { CONNECTLY_API_KEY: key, CONNECTLY_BUSINESS_ID: 'b', CONNECTLY_BASE_URL: url },
+        }),
+        await connectly(['chat'], {
+          stdin: 'hi\n',
+          env: { CONNECTLY_API_KEY: key, CONNECTLY_BUSINESS_ID: 'b', CONNECTLY_BASE_URL: url },
+        }),
+        await connectly(['send', 'hi'], {
+          env: { CONNECTLY_API_KEY: key, CONNECTLY_BUSINESS_ID: 'b', CONNECTLY_BASE_URL: `not a url ${key}` },
+        }),
+        await connectly(['send', 'hi'], {
+          env: {
+            CONNECTLY_API_KEY: key,
+            CONNECTLY_BUSINESS_ID: 'b',
+            CONNECTLY_BASE_URL: 'http://connectly-mock.invalid',
+          },
+        }),
+      ];
+      for (const run of runs) {
+        expect(run.code).not.toBe(0);
+        expect(run.stderr).toMatch(/error: /);
+        expect(run.stdout + run.stderr).not.toContain(key);
+      }
+    } finally {
+      await mock.stop();
+    }
+  });
+});
+
 describe('connectly chat', () => {
   it('sends each line as a turn in one session, prints replies, and closes the session at the end', async () => {
     const { code, stdout, stderr } = await connectly(['chat'], {
