@@ -7,6 +7,8 @@ export interface Fault {
   endpoint?: MockEndpoint | '*';
   /** How many requests it applies to. Default 1. */
   times?: number;
+  /** Only requests for this session take the fault (concurrent tests can then each fault their own). */
+  sessionId?: string;
   /** Wait this long before sending the response headers. */
   delayMs?: number;
   /** Hold the response open without sending anything: before the headers, or (invoke) after `afterEvents` events. */

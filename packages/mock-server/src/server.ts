@@ -188,10 +188,15 @@ export class MockConnectlyServer extends EventEmitter {
 
   // ---- request handling ----
 
-  private takeFault(endpoint: string, req: IncomingMessage): Fault | undefined {
+  private takeFault(endpoint: string, req: IncomingMessage, body: unknown): Fault | undefined {
     const header = req.headers['x-mock-fault'];
     if (typeof header === 'string' && this.options.faultHeader !== false) return parseFaultHeader(header);
-    const index = this.faults.findIndex((fault) => (fault.endpoint ?? 'invoke') === endpoint || fault.endpoint === '*');
+    const sessionId = field(body, 'sessionId');
+    const index = this.faults.findIndex(
+      (fault) =>
+        ((fault.endpoint ?? 'invoke') === endpoint || fault.endpoint === '*') &&
+        (fault.sessionId === undefined || fault.sessionId === sessionId),
+    );
     if (index === -1) return undefined;
     const fault = this.faults[index] as Fault & { remaining: number };
     fault.remaining -= 1;
@@ -238,7 +243,7 @@ export class MockConnectlyServer extends EventEmitter {
       if (!ENDPOINTS.has(endpoint)) throw new RpcFailure(404, 5, `Not Found: ${url.pathname}`);
       if (req.method !== 'POST') throw new RpcFailure(405, 12, `Method Not Allowed: use POST for ${url.pathname}`);
       try {
-        fault = this.takeFault(endpoint, req);
+        fault = this.takeFault(endpoint, req, body);
       } catch (error) {
         throw new RpcFailure(400, 3, (error as Error).message);
       }

@@ -247,6 +247,16 @@ describe('fault injection', () => {
     expect((await health()).status).toBe(200);
   });
 
+  it('a fault can be bound to one session, for concurrent tests', async () => {
+    const [a, b] = [await init('a'), await init('b')];
+    mock.inject({ sessionId: b, status: 503 });
+    const invoke = (clientKey: string, sessionId: string) =>
+      post('invoke', { businessId: 'biz', clientKey, sessionId, inputEvents: hello });
+    expect((await invoke('a', a)).status).toBe(200);
+    expect((await invoke('b', b)).status).toBe(503);
+    expect((await invoke('b', b)).status).toBe(200);
+  });
+
   it('reports streams the client abandoned', async () => {
     const sessionId = await init();
     mock.inject({ stall: 'body', afterEvents: 1 });
