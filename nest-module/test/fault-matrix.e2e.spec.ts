@@ -140,3 +140,37 @@ describe('fault matrix: ConnectlyService behind SSE', () => {
     );
   });
 });
+
+describe('cancellation by a client that leaves', () => {
+  async function leaveAfter(ms: number, fault: Record<string, unknown>): Promise<ConnectlyService> {
+    return withApp({}, async (url, app) => {
+      const service = app.get(ConnectlyService);
+      const sessionId = await service.session({ clientKey: 'customer-1' }).start();
+      mock.inject(fault);
+      const controller = new AbortController();
+      const request = encodeURIComponent(JSON.stringify({ clientKey: 'customer-1', sessionId, text: 'hi' }));
+      const response = fetch(`${url}/turn?request=${request}`, { signal: controller.signal }).then((r) => r.text());
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      controller.abort();
+      await response.catch(() => undefined);
+      // The service lets go of the stream as soon as Nest unsubscribes.
+      for (let waited = 0; (service as unknown as { open: number }).open > 0 && waited < 5000; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect((service as unknown as { open: number }).open).toBe(0);
+      return service;
+    });
+  }
+
+  it('before the response arrives: the upstream request is aborted', async () => {
+    await leaveAfter(200, { stall: 'headers' });
+    await mock.waitForAbandoned(1);
+  });
+
+  it('during a retry back-off: no further attempt is made', async () => {
+    await leaveAfter(200, { status: 429, retryAfter: 1 });
+    // Past the moment the retry was due: still the one attempt.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(mock.requests.filter((r) => r.endpoint === 'invoke')).toHaveLength(1);
+  });
+});

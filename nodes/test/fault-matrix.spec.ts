@@ -136,3 +136,34 @@ describe('fault matrix: the n8n node', () => {
     ).rejects.toThrow(/`baseUrl` must start with http/);
   });
 });
+
+describe("cancellation through the execution's cancel signal", () => {
+  async function cancelled(fault: Record<string, unknown>, options: Record<string, unknown> = {}): Promise<unknown> {
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: mock.url };
+    const start = await runNode(
+      { resource: 'session', operation: 'start', clientKey: 'customer-1', options: {} },
+      { credentials },
+    );
+    const sessionId = start.outputs[0]?.[0]?.json['sessionId'] as string;
+    mock.inject(fault);
+    const controller = new AbortController();
+    const run = runNode(send(sessionId, options), { credentials, signal: controller.signal });
+    setTimeout(() => controller.abort(), 200);
+    return run.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  it('before the response arrives', async () => {
+    const error = await cancelled({ stall: 'headers' });
+    expect(String(error)).toMatch(/cancelled/);
+    await mock.waitForAbandoned(1);
+  });
+
+  it('during a retry back-off, without another attempt', async () => {
+    const error = await cancelled({ status: 429, retryAfter: 10 });
+    expect(String(error)).toMatch(/cancelled/);
+    expect(mock.requests.filter((r) => r.endpoint === 'invoke')).toHaveLength(1);
+  });
+});
