@@ -101,7 +101,7 @@ async function main() {
   sample();
   const sampler = setInterval(sample, Math.max(5_000, (minutes * 60_000) / 20));
   // The mock keeps a record of every request: clear it now and then, it is not the client's memory.
-  const cleaner = setInterval(() => mock.reset(), 10_000);
+  const cleaner = setInterval(() => mock.clearRecords(), 10_000);
 
   async function worker(id) {
     const rand = random(Number(values.seed) * 1000 + id);

@@ -165,12 +165,12 @@ describe('cancellation by a client that leaves', () => {
   it('before the response arrives: the upstream request is aborted', async () => {
     await leaveAfter(200, { stall: 'headers' });
     await mock.waitForAbandoned(1);
-  });
+  }, 15_000);
 
   it('during a retry back-off: no further attempt is made', async () => {
     await leaveAfter(200, { status: 429, retryAfter: 1 });
     // Past the moment the retry was due: still the one attempt.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(mock.requests.filter((r) => r.endpoint === 'invoke')).toHaveLength(1);
-  });
+  }, 15_000);
 });

@@ -155,6 +155,11 @@ export class MockConnectlyServer extends EventEmitter {
   /** Forgets queued faults, recorded requests and streams (sessions are kept). */
   reset(): void {
     this.faults.length = 0;
+    this.clearRecords();
+  }
+
+  /** Forgets recorded requests and streams only, keeping queued faults: for long runs that must not grow. */
+  clearRecords(): void {
     this.requests.length = 0;
     this.streams.length = 0;
   }
