@@ -1,12 +1,11 @@
 // The fault matrix through ConnectlyService.invoke() behind a real SSE route: every event before the
 // fault, then one typed connectly.error event (or connectly.done), and nothing hangs.
 import 'reflect-metadata';
-import { createServer } from 'node:net';
 import { Controller, type INestApplication, type MessageEvent, Query, Sse } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import type { Observable } from 'rxjs';
-import { BAD_INPUT, FAULT_MATRIX, type Target } from '../../packages/agent-graph/test/fault-matrix.js';
+import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from '../../packages/agent-graph/test/fault-matrix.js';
 import { ConnectlyModule, ConnectlyService, toSse } from '../src/index.js';
 
 const KEY = 'nest-matrix-key-91c2';
@@ -31,21 +30,6 @@ class TurnController {
   turn(@Query('request') request: string): Observable<MessageEvent> {
     return toSse(() => this.connectly.invoke(JSON.parse(request)));
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function baseUrlFor(target: Target): Promise<string> {
-  if (target === 'closed-port') return `http://127.0.0.1:${await closedPort()}`;
-  if (target === 'unresolvable') return 'http://connectly-mock.invalid';
-  if (target === 'https-to-http') return mock.url.replace('http://', 'https://');
-  return mock.url;
 }
 
 async function withApp<T>(
@@ -92,7 +76,7 @@ describe('fault matrix: ConnectlyService behind SSE', () => {
   it.each(FAULT_MATRIX.map((row) => [row.name, row] as const))(
     '%s',
     async (_, row) => {
-      await withApp({ ...row.client, baseUrl: await baseUrlFor(row.target ?? 'mock') }, async (url, app) => {
+      await withApp({ ...row.client, baseUrl: await baseUrlFor(row.target ?? 'mock', mock.url) }, async (url, app) => {
         // With an unreachable target the session cannot start either: any ID does for the turn.
         const sessionId = await app
           .get(ConnectlyService)

@@ -1,8 +1,7 @@
 // The fault matrix through the n8n node's Send Message (Continue On Fail, one item per event).
-import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { BAD_INPUT, FAULT_MATRIX, type Target } from '../../packages/agent-graph/test/fault-matrix';
+import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from '../../packages/agent-graph/test/fault-matrix';
 import { runNode } from './harness';
 
 const KEY = 'n8n-matrix-key-7f3e';
@@ -15,21 +14,6 @@ beforeAll(async () => {
 beforeEach(() => mock.reset());
 afterEach(() => mock.waitForIdle(3000).catch(() => undefined));
 afterAll(() => mock.stop());
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function baseUrlFor(target: Target): Promise<string> {
-  if (target === 'closed-port') return `http://127.0.0.1:${await closedPort()}`;
-  if (target === 'unresolvable') return 'http://connectly-mock.invalid';
-  if (target === 'https-to-http') return mock.url.replace('http://', 'https://');
-  return mock.url;
-}
 
 const send = (sessionId: string, options: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
   resource: 'agent',
@@ -64,7 +48,7 @@ describe('fault matrix: the n8n node', () => {
         ...(row.client?.maxRetries !== undefined ? { retries: row.client.maxRetries } : {}),
       };
       const { outputs } = await runNode(send(sessionId, options), {
-        credentials: { ...credentials, baseUrl: await baseUrlFor(row.target ?? 'mock') },
+        credentials: { ...credentials, baseUrl: await baseUrlFor(row.target ?? 'mock', mock.url) },
         continueOnFail: true,
       });
       const items = [...(outputs[0] ?? []), ...(outputs[1] ?? [])];
@@ -111,7 +95,7 @@ describe('fault matrix: the n8n node', () => {
   it.each(rows.filter((row) => row.error).map((row) => [row.name, row] as const))(
     'without Continue On Fail, the error thrown for %s never shows the key',
     async (_, row) => {
-      const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: await baseUrlFor(row.target ?? 'mock') };
+      const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: await baseUrlFor(row.target ?? 'mock', mock.url) };
       if (row.fault) mock.inject({ ...row.fault });
       const options = {
         ...(row.client?.timeoutMs ? { timeout: row.client.timeoutMs / 1000 } : {}),

@@ -1,32 +1,10 @@
 // The fault matrix through the core's invoke(): every event before the fault, then one typed error.
-import { createServer } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import { ConnectlyClient, ConnectlyValidationError, type InvokeRequest } from '../src/index.js';
-import { BAD_INPUT, FAULT_MATRIX, type Target } from './fault-matrix.js';
+import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from './fault-matrix.js';
 import { API_KEY, collectUntilError, useMockServer } from './helpers.js';
 
 const h = useMockServer();
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function baseUrlFor(target: Target): Promise<string> {
-  switch (target) {
-    case 'mock':
-      return h.mock.url;
-    case 'closed-port':
-      return `http://127.0.0.1:${await closedPort()}`;
-    case 'unresolvable':
-      return 'http://connectly-mock.invalid';
-    case 'https-to-http':
-      return h.mock.url.replace('http://', 'https://');
-  }
-}
 
 describe('fault matrix: the core invoke()', () => {
   it.each(FAULT_MATRIX.map((row) => [row.name, row] as const))(
@@ -37,7 +15,7 @@ describe('fault matrix: the core invoke()', () => {
       const client = new ConnectlyClient({
         apiKey: API_KEY,
         businessId: 'biz-1',
-        baseUrl: await baseUrlFor(row.target ?? 'mock'),
+        baseUrl: await baseUrlFor(row.target ?? 'mock', h.mock.url),
         retryBaseDelayMs: 20,
         ...row.client,
       });

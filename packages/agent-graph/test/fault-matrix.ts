@@ -1,6 +1,7 @@
 // The fault matrix: every fault a user can meet, and the outcome a user should see, shared by the three
 // surfaces (the core's invoke(), the n8n node's Send Message, ConnectlyService.invoke() behind SSE).
 // Each surface runs every row against the mock server over real HTTP.
+import { createServer } from 'node:net';
 import type { Fault } from 'connectly-agent-graph-mock';
 
 export const TWO_EVENTS = [
@@ -13,6 +14,29 @@ const line = (event: unknown) =>
 
 /** Where the client is pointed, when not at the mock server. */
 export type Target = 'mock' | 'closed-port' | 'unresolvable' | 'https-to-http';
+
+/** A loopback port with nothing listening on it. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The base URL a row points the client at. */
+export async function baseUrlFor(target: Target, mockUrl: string): Promise<string> {
+  switch (target) {
+    case 'mock':
+      return mockUrl;
+    case 'closed-port':
+      return `http://127.0.0.1:${await closedPort()}`;
+    case 'unresolvable':
+      return 'http://connectly-mock.invalid';
+    case 'https-to-http':
+      return mockUrl.replace('http://', 'https://');
+  }
+}
 
 export interface FaultRow {
   name: string;

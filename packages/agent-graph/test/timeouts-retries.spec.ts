@@ -1,5 +1,4 @@
 // Timeouts, retries and cancellation, through real HTTP against the mock server.
-import { createServer } from 'node:net';
 import { firstValueFrom } from 'rxjs';
 import {
   ConnectlyAbortError,
@@ -8,19 +7,11 @@ import {
   ConnectlyConnectionError,
   ConnectlyTimeoutError,
 } from '../src/index.js';
+import { closedPort } from './fault-matrix.js';
 import { API_KEY, collect, collectUntilError, text, useMockServer } from './helpers.js';
 
 const h = useMockServer();
 const invokes = () => h.mock.requests.filter((r) => r.endpoint === 'invoke').length;
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('timeouts', () => {
   it('fails with a headers timeout when no response arrives within timeoutMs', async () => {
