@@ -17,9 +17,6 @@ export type Outputs = [INodeExecutionData[], INodeExecutionData[]];
 
 export const newOutputs = (): Outputs => [[], []];
 
-// Payloads come fresh from JSON.parse of the wire, so they are plain data already: no copy needed.
-const json = (value: unknown): IDataObject => value as IDataObject;
-
 /** One agent event as an item: its kind, session, customer, the payload under its kind, and text when it has some. */
 export function eventItem(
   event: AgentEvent,
@@ -27,12 +24,13 @@ export function eventItem(
   itemIndex: number,
   handover = isHandoverTriggered(event),
 ): INodeExecutionData {
-  const payload = eventPayload(event);
+  // Payloads come fresh from JSON.parse of the wire: plain data already, no copy needed.
+  const payload = eventPayload(event) as IDataObject;
   const text = messageText(event);
   const item: IDataObject = { type: event.type, sessionId: event.sessionId, clientKey };
   if (text !== undefined) item.text = text;
-  if (handover) Object.assign(item, { handover: true }, json(payload));
-  item[event.type] = json(payload);
+  if (handover) Object.assign(item, { handover: true }, payload);
+  item[event.type] = payload;
   return { json: item, pairedItem: { item: itemIndex } };
 }
 
@@ -46,7 +44,7 @@ export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string
 export function pushReply(outputs: Outputs, reply: AgentReply, clientKey: string, itemIndex: number): void {
   const { events, ...summary } = reply;
   outputs[0].push({
-    json: json({ ...summary, clientKey, eventCount: events.length, events }),
+    json: { ...summary, clientKey, eventCount: events.length, events } as unknown as IDataObject,
     pairedItem: { item: itemIndex },
   });
   for (const event of reply.handovers) {

@@ -161,16 +161,8 @@ export class AgentEventDecoder {
     for (const element of responseEvents) {
       batch.length = 0;
       toAgentEvents(checkElement(element, lineNumber, this.sanitize), sessionId ?? this.sessionId, batch);
-      for (const event of batch) {
-        if (this.stopped) return;
-        this.handlers.event(event);
-      }
+      for (const event of batch) this.handlers.event(event);
     }
-  }
-
-  /** Stops delivering: later bytes and lines are ignored (the consumer has gone). */
-  stop(): void {
-    this.stopped = true;
   }
 }
 

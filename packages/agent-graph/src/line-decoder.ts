@@ -39,16 +39,6 @@ export class LineDecoder {
     this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   }
 
-  /** Number of complete lines seen so far. */
-  get lines(): number {
-    return this.lineNumber;
-  }
-
-  /** True while part of a line is waiting for its '\n'. */
-  get hasPartialLine(): boolean {
-    return this.pendingLength > 0;
-  }
-
   write(chunk: Uint8Array): void {
     let text: string;
     try {
