@@ -3,7 +3,7 @@
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
-import { Connectly } from '../Connectly/Connectly.node';
+import { Connectly } from '../../nodes/Connectly/Connectly.node';
 
 export interface Run {
   outputs: INodeExecutionData[][];

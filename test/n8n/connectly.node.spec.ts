@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { Connectly } from '../Connectly/Connectly.node';
+import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { runNode } from './harness';
 
 const KEY = 'n8n-node-key-DISTINCTIVE-4411';
