@@ -234,6 +234,28 @@ describe('errors', () => {
     expectNoKey(outputs);
   });
 
+  it('with Continue On Fail, the error item names the session the node started, so the next message can continue it', async () => {
+    mock.inject({ events: [{ messageEvent: {} }], errorAfterEvents: 0, code: 14, message: 'agent crashed' });
+    const { outputs } = await runNode(send('hello'), { credentials, continueOnFail: true });
+    const sessionId = outputs[0]?.[0]?.json['sessionId'];
+    expect(outputs[0]?.[0]?.json['error']).toMatch(/agent crashed/);
+    expect(typeof sessionId).toBe('string');
+    expect(mock.sessions.has(sessionId as string)).toBe(true);
+  });
+
+  it('an unknown resource or operation is a NodeOperationError, even one named like an Object property', async () => {
+    for (const [resource, operation] of [
+      ['agent', 'dance'],
+      ['constructor', 'call'],
+      ['agent', 'constructor'],
+    ]) {
+      const run = runNode({ ...send('hello'), resource, operation }, { credentials });
+      await expect(run).rejects.toThrow(NodeOperationError);
+      await expect(run).rejects.toThrow(`The operation "${operation}" is not supported for "${resource}"`);
+    }
+    expect(mock.requests).toHaveLength(0);
+  });
+
   it('with Continue On Fail, one failing item does not stop the others', async () => {
     const sessionId = await startSession();
     const { outputs } = await runNode((i) => send('hello', { sessionId: i === 0 ? 'no-such-session' : sessionId }), {
