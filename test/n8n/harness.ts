@@ -16,6 +16,8 @@ export interface RunOptions {
   streaming?: boolean;
   signal?: AbortSignal;
   items?: number;
+  /** The node to run: the sources by default, or the built bundle. */
+  nodeType?: Connectly;
 }
 
 export const NODE: INode = {
@@ -68,6 +70,6 @@ export async function runNode(
         httpRequestWithAuthentication(options.credentials, request),
     },
   } as unknown as IExecuteFunctions;
-  const outputs = await new Connectly().execute.call(context);
+  const outputs = await (options.nodeType ?? new Connectly()).execute.call(context);
   return { outputs, chunks };
 }
