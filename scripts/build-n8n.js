@@ -15,6 +15,12 @@ const root = path.resolve(__dirname, '..');
 // modules, built on n8n-workflow's sleepWithAbort, and every other line of the core and of RxJS as is.
 const SUBSTITUTES = [
   {
+    name: "the core's platform.ts",
+    importer: /\/packages\/agent-graph\/src\//,
+    request: /^\.\/platform(\.js)?$/,
+    file: 'nodes/Connectly/shared/platform.ts',
+  },
+  {
     name: "RxJS's timeoutProvider",
     importer: /\/node_modules\/rxjs\/dist\/esm\/internal\//,
     request: /\/timeoutProvider$/,
@@ -25,7 +31,7 @@ const SUBSTITUTES = [
 const substitutes = {
   name: 'n8n-substitutes',
   setup(build) {
-    build.onResolve({ filter: /timeoutProvider$/ }, ({ path: request, importer }) => {
+    build.onResolve({ filter: /(platform|timeoutProvider)(\.js)?$/ }, ({ path: request, importer }) => {
       const importerPath = importer.split(path.sep).join('/');
       const hit = SUBSTITUTES.find((s) => s.request.test(request) && s.importer.test(importerPath));
       return hit ? { path: path.join(root, hit.file) } : undefined;
@@ -48,7 +54,7 @@ async function build(outdir) {
     metafile: true,
     // The core from its sources and RxJS from its ES modules, so only what the node uses is bundled.
     alias: {
-      'connectly-agent-graph': './packages/agent-graph/src/index.ts',
+      'connectly-agent-graph': './packages/agent-graph/src',
       rxjs: path.join(path.dirname(require.resolve('rxjs/package.json')), 'dist/esm/index.js'),
     },
     plugins: [substitutes],

@@ -2,6 +2,7 @@
 // credentials, proxy and SSRF settings apply and the key is added by the credential, not by us.
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { ConnectlyClient, type FetchLike } from 'connectly-agent-graph';
+import { defaultScheduler, defaultUserAgent } from './platform';
 
 export interface ConnectlyCredentials {
   apiKey: string;
@@ -62,6 +63,7 @@ export async function connectlyClient(
     ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
     ...timeouts,
     fetch,
-    userAgent: 'n8n-nodes-connectly',
+    scheduler: defaultScheduler,
+    userAgent: defaultUserAgent(),
   });
 }
