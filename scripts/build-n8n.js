@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '..');
 // scanner rejects code that reaches the global timers, `process` or `globalThis`, wherever it comes from,
 // including bundled libraries. The core keeps all of those in one module, its platform.ts, and RxJS keeps
 // the timers the bundle reaches in its timeoutProvider; the bundle gets n8n's versions of exactly those
-// modules, built on n8n-workflow's sleepWithAbort, and every other line of the core and of RxJS as is.
+// modules, built on n8n-workflow's timer helper, and every other line of the core and of RxJS as is.
 const SUBSTITUTES = [
   {
     name: "the core's platform.ts",

@@ -1,5 +1,6 @@
 // The built n8n bundle, as n8n loads it: its time limits, retry back-off, cancellation and streaming run
-// on n8n-workflow's sleepWithAbort (the only timers n8n's verification allows), over real HTTP.
+// on n8n-workflow's timer helper (the only timers n8n's verification allows), over real HTTP, with either
+// shape of n8n-workflow: sleepWithAbort(ms, signal), or (n8n 2.41) sleep(ms, signal) alone.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,8 +51,11 @@ const send = (options: Record<string, unknown> = {}, more: Record<string, unknow
   ...more,
 });
 
-/** Every sleepWithAbort the bundle starts, with its duration; n8n's own implementation still runs. */
-const n8nSleeps = () => jest.spyOn(n8nUtils, 'sleepWithAbort');
+type Helper = 'sleepWithAbort' | 'sleep';
+let helper: Helper;
+
+/** Every wait the bundle starts on n8n's helper, with its duration; n8n's own implementation still runs. */
+const n8nSleeps = () => jest.spyOn(n8nUtils, helper);
 
 const waitFor = async (condition: () => boolean, what: string): Promise<void> => {
   for (let waited = 0; !condition(); waited += 20) {
@@ -60,14 +64,25 @@ const waitFor = async (condition: () => boolean, what: string): Promise<void> =>
   }
 };
 
-describe('the built n8n bundle', () => {
+describe.each<[string, Helper]>([
+  ['with sleepWithAbort (n8n-workflow 2.11)', 'sleepWithAbort'],
+  ['with sleep(ms, signal) alone (n8n-workflow 2.41)', 'sleep'],
+])('the built n8n bundle, %s', (_, shape) => {
+  const original = n8nUtils.sleepWithAbort;
+  beforeEach(() => {
+    helper = shape;
+    // n8n-workflow 2.41 has no sleepWithAbort; the bundle looks it up on every wait.
+    if (shape === 'sleep') Object.assign(n8nUtils, { sleepWithAbort: undefined });
+  });
+  afterEach(() => Object.assign(n8nUtils, { sleepWithAbort: original }));
+
   it('answers a message', async () => {
     const { outputs } = await runNode(send(), { credentials, nodeType: bundled });
     expect(outputs[0]?.[0]?.json['text']).toMatch(/demo shopping assistant/);
     expect(mock.requests.map((r) => r.headers['user-agent'])).toEqual(['n8n-nodes-connectly', 'n8n-nodes-connectly']);
   });
 
-  it("ends a stalled stream with the idle timeout, timed by n8n's sleepWithAbort", async () => {
+  it("ends a stalled stream with the idle timeout, timed by n8n's helper", async () => {
     const sleeps = n8nSleeps();
     mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
     await expect(runNode(send({ idleTimeout: 1 }), { credentials, nodeType: bundled })).rejects.toThrow(
@@ -77,7 +92,7 @@ describe('the built n8n bundle', () => {
     await mock.waitForAbandoned(1);
   });
 
-  it("ends a call whose answer never starts with the timeout, timed by n8n's sleepWithAbort", async () => {
+  it("ends a call whose answer never starts with the timeout, timed by n8n's helper", async () => {
     const sleeps = n8nSleeps();
     mock.inject({ stall: 'headers' });
     await expect(runNode(send({ timeout: 1, retries: 0 }), { credentials, nodeType: bundled })).rejects.toThrow(
@@ -87,7 +102,7 @@ describe('the built n8n bundle', () => {
     await mock.waitForAbandoned(1);
   });
 
-  it("waits out Retry-After with n8n's sleepWithAbort, then tries again", async () => {
+  it("waits out Retry-After on n8n's helper, then tries again", async () => {
     const sleeps = n8nSleeps();
     mock.inject({ status: 429, retryAfter: 1 });
     const { outputs } = await runNode(send(), { credentials, nodeType: bundled });

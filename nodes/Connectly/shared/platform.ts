@@ -1,20 +1,52 @@
 // The core's platform seam, for n8n: scripts/build-n8n.js bundles this file in place of the core's
-// platform.ts, so every timer of the node is n8n-workflow's sleepWithAbort and nothing reaches `process`
-// or `globalThis` (n8n's verification rejects both). transport.ts hands the same scheduler and user agent
-// to the client, so the node's tests, which run its sources, use them too.
+// platform.ts, so every timer of the node is n8n-workflow's (sleepWithAbort, or the sleep that replaced
+// it) and nothing reaches `process` or `globalThis` (n8n's verification rejects both). transport.ts hands
+// the same scheduler and user agent to the client, so the node's tests, which run its sources, use them too.
 import type { FetchLike, Scheduler } from 'connectly-agent-graph';
-import { sleepWithAbort } from 'n8n-workflow';
+import * as n8nWorkflow from 'n8n-workflow';
 
 export type { Scheduler, TimerHandle } from 'connectly-agent-graph';
 
-/** setTimeout/clearTimeout on sleepWithAbort: a timer is an AbortController, cleared by aborting it. */
+// n8n-workflow's timer helpers differ by version: older ones export sleep(ms) and sleepWithAbort(ms,
+// signal); newer ones (n8n 2.41's) fold the abort into sleep(ms, signal) and drop sleepWithAbort.
+// Read at call time, so the node runs on whichever n8n loads it.
+const helpers: {
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleepWithAbort?: (ms: number, signal: AbortSignal) => Promise<void>;
+} = n8nWorkflow;
+
+/**
+ * Resolves after `ms`, or rejects with the signal's reason (not n8n's generic cancellation) as soon as it
+ * aborts, even on an n8n whose sleep ignores the signal.
+ */
+function n8nSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    const wait = helpers.sleepWithAbort ? helpers.sleepWithAbort(ms, signal) : helpers.sleep(ms, signal);
+    wait.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      // The helper rejects only when the signal aborts, which onAbort has already reported.
+      () => undefined,
+    );
+  });
+}
+
+/** setTimeout/clearTimeout on n8n's timer helper: a timer is an AbortController, cleared by aborting it. */
 export const defaultScheduler: Scheduler = {
   setTimeout(callback, ms) {
     const timer = new AbortController();
-    sleepWithAbort(ms, timer.signal).then(
+    n8nSleep(ms, timer.signal).then(
       // Cleared after it fired but before this ran: it must not run anymore.
       () => (timer.signal.aborted ? undefined : callback()),
-      // sleepWithAbort only rejects when clearTimeout aborted it: a cleared timer has nothing to do.
+      // A cleared timer has nothing left to do.
       () => undefined,
     );
     return timer;
@@ -24,17 +56,8 @@ export const defaultScheduler: Scheduler = {
   },
 };
 
-/**
- * Waits `ms`, or rejects with the signal's reason (not n8n's generic cancellation) as soon as it aborts.
- * Always on n8n's clock: the only scheduler the node gives the client is the one above.
- */
-export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  try {
-    await sleepWithAbort(ms, signal);
-  } catch (error) {
-    throw signal.aborted ? signal.reason : error;
-  }
-}
+/** Every wait of the node is on n8n's clock: the only scheduler the node gives the client is the one above. */
+export const sleep = (ms: number, signal: AbortSignal): Promise<void> => n8nSleep(ms, signal);
 
 /** What the node's requests say sent them; n8n's runtime version is not the node's to read. */
 export const defaultUserAgent = (): string => 'n8n-nodes-connectly';
