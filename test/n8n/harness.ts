@@ -29,15 +29,20 @@ export const NODE: INode = {
   parameters: {},
 };
 
+// Like the least helpful n8n: abortSignal cancels the request until the headers arrive, and does nothing
+// to a response body that is already streaming (the node must end that itself).
 function httpRequestWithAuthentication(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
     const request = options.url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = request(
-      options.url,
-      { method: options.method, headers, signal: options.abortSignal as AbortSignal },
-      (res: IncomingMessage) => resolve({ statusCode: res.statusCode, headers: res.headers, body: res }),
-    );
+    const signal = options.abortSignal as AbortSignal | undefined;
+    const cancel = (): void => void req.destroy(signal?.reason as Error);
+    const req = request(options.url, { method: options.method, headers }, (res: IncomingMessage) => {
+      signal?.removeEventListener('abort', cancel);
+      resolve({ statusCode: res.statusCode, headers: res.headers, body: res });
+    });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
     req.on('error', reject);
     req.end(options.body as string);
   });

@@ -22,6 +22,34 @@ interface StreamedResponse {
   body: AsyncIterable<Uint8Array> | null;
 }
 
+/** What n8n's helper returns for `encoding: 'stream'`: a Node stream, which `destroy()` ends. */
+type StreamBody = AsyncIterable<Uint8Array> & { destroy?: () => void };
+
+// n8n's request helper cannot be relied on to end a response when the request's abortSignal fires once
+// the headers are in (a stalled stream then never ends, past the idle timeout or a stopped execution),
+// so the call's signal settles the request and ends the body here, whatever the helper does.
+function endedOnAbort(pending: Promise<StreamedResponse>, signal: AbortSignal | undefined): Promise<StreamedResponse> {
+  if (!signal) return pending;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort);
+        const end = (): void => (response.body as StreamBody | null)?.destroy?.();
+        if (signal.aborted) end();
+        else signal.addEventListener('abort', end, { once: true });
+        resolve(response);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 export async function connectlyClient(
   this: IExecuteFunctions,
   timeouts: ClientTimeouts = {},
@@ -41,11 +69,10 @@ export async function connectlyClient(
       ignoreHttpStatusErrors: true,
       abortSignal: init.signal,
     };
-    const response = (await this.helpers.httpRequestWithAuthentication.call(
-      this,
-      'connectlyApi',
-      request,
-    )) as StreamedResponse;
+    const response = await endedOnAbort(
+      this.helpers.httpRequestWithAuthentication.call(this, 'connectlyApi', request) as Promise<StreamedResponse>,
+      init.signal,
+    );
     return {
       status: response.statusCode,
       headers: {
