@@ -217,7 +217,7 @@ export class ConnectlyConnectionError extends ConnectlyError {
       phase === 'connect'
         ? `Could not reach Connectly at ${host} for ${endpoint} (${reason}): check the baseUrl option and your network`
         : `The connection to Connectly at ${host} broke during ${endpoint} (${reason}): the answer is incomplete`;
-    return new ConnectlyConnectionError({ phase, message, errorCode: code, cause: error });
+    return new ConnectlyConnectionError({ phase, message, errorCode: code, cause: cleanCause(error, sanitize) });
   }
 
   /**
@@ -246,6 +246,28 @@ export class ConnectlyConnectionError extends ConnectlyError {
         'redirects are not followed, so the API key never leaves for another address; set baseUrl to the address that answers',
     });
   }
+}
+
+/**
+ * The error behind a connection failure as `cause`, with the key removed from its message, stack and
+ * causes: a proxy or a custom fetch may quote the request it failed on. Unchanged when there is none.
+ */
+function cleanCause(error: unknown, sanitize: Sanitize, depth = 0): unknown {
+  if (typeof error === 'string') return sanitize(error);
+  if (typeof error !== 'object' || error === null || depth > 4) return error;
+  const { name, message, stack, cause, code } = error as Record<string, unknown>;
+  const text = typeof message === 'string' ? message : '';
+  const trace = typeof stack === 'string' ? stack : '';
+  const inner = cleanCause(cause, sanitize, depth + 1);
+  if (sanitize(text) === text && sanitize(trace) === trace && inner === cause) return error;
+  const copy: Error & { code?: unknown } = new Error(
+    sanitize(text),
+    inner === undefined ? undefined : { cause: inner },
+  );
+  copy.name = typeof name === 'string' ? name : 'Error';
+  copy.stack = sanitize(trace);
+  if (code !== undefined) copy.code = code;
+  return copy;
 }
 
 /** The message at the bottom of an error's `cause` chain: fetch's own says only "fetch failed". */

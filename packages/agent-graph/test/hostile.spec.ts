@@ -144,6 +144,17 @@ describe('redaction is total', () => {
     expect(leaksKey(everything(error))).toBe(false);
   });
 
+  it('the error behind a connection failure (a proxy quoting the request, say) keeps no part of the key', async () => {
+    const proxyFailure = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error(`proxy refused the request with x-api-key: ${KEY}`), { code: 'ECONNRESET' }),
+    });
+    const client = clientFor('http://127.0.0.1:9', { fetch: () => Promise.reject(proxyFailure), maxRetries: 0 });
+    const { error } = await collectUntilError(client.invoke(turn));
+    expect(error).toMatchObject({ name: 'ConnectlyConnectionError', errorCode: 'ECONNRESET' });
+    expect(inspect(error, { depth: 10 })).toMatch(/proxy refused the request with x-api-key: \[redacted\]/);
+    expect(leaksKey(everything(error))).toBe(false);
+  });
+
   it('a key read from a file with a trailing newline is trimmed, and works', async () => {
     const client = h.clientWith({ apiKey: `  ${KEY}\n` });
     await expect(firstValueFrom(client.health())).resolves.toEqual({ healthy: true });
