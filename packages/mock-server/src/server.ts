@@ -6,6 +6,8 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo, Socket } from 'node:net';
 import { demoReply, field } from './agent.js';
 import { type Fault, type MockEndpoint, codeForStatus, parseFaultHeader, seededSizes } from './faults.js';
+import type { MockCustomer } from './messaging/customer.js';
+import { MockMessaging, type MockMessagingOptions } from './messaging/messaging.js';
 
 export const API_PATH = '/external/v1/ai/agent_graph';
 const ENDPOINTS: ReadonlySet<string> = new Set(['init', 'invoke', 'invoke_sync', 'close', 'health']);
@@ -37,6 +39,8 @@ export interface MockServerOptions {
   agent?: (inputEvents: unknown[], session: MockSession) => unknown[];
   /** Accept the `x-mock-fault` request header. Default true. */
   faultHeader?: boolean;
+  /** The messaging side: webhook secret, redelivery time scale, rate limit, clock, templates. */
+  messaging?: MockMessagingOptions;
 }
 
 export interface MockSession {
@@ -89,6 +93,8 @@ export class MockConnectlyServer extends EventEmitter {
   readonly requests: RecordedRequest[] = [];
   readonly streams: StreamRecord[] = [];
   readonly sessions = new Map<string, MockSession>();
+  /** The Message and Webhook APIs: registrations, deliveries, what the business sent. */
+  readonly messaging: MockMessaging;
   private readonly faults: Array<Fault & { remaining: number }> = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -99,6 +105,7 @@ export class MockConnectlyServer extends EventEmitter {
   constructor(options: MockServerOptions = {}) {
     super();
     this.options = options;
+    this.messaging = new MockMessaging(options.messaging, options.apiKey, options.businessId);
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -141,9 +148,15 @@ export class MockConnectlyServer extends EventEmitter {
   /** Stops listening and cuts every open connection (stalled streams included). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.messaging.stop();
     for (const socket of this.sockets) socket.destroy();
     if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A scripted WhatsApp customer: `mock.customer('+15551234567').says('Hi')` delivers a signed webhook. */
+  customer(phone: string, options?: { businessId?: string; name?: string }): MockCustomer {
+    return this.messaging.customer(phone, options);
   }
 
   /** Queues a fault for the next matching request(s). */
@@ -244,6 +257,13 @@ export class MockConnectlyServer extends EventEmitter {
       };
       this.requests.push(recorded);
       this.emit('request', recorded);
+      if (this.messaging.owns(url.pathname)) {
+        const answer = this.messaging.handle(req.method ?? 'GET', url.pathname, req.headers, raw);
+        const text = JSON.stringify(answer.body);
+        res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json' });
+        res.end(text);
+        return;
+      }
 
       if (!ENDPOINTS.has(endpoint)) throw new RpcFailure(404, 5, `Not Found: ${url.pathname}`);
       if (req.method !== 'POST') throw new RpcFailure(405, 12, `Method Not Allowed: use POST for ${url.pathname}`);
