@@ -8,7 +8,7 @@ export const DELIVERY_USER_AGENT = 'go-resty/2.6.0 (https://github.com/go-resty/
 export const SIGNATURE_HEADER = 'x-connectly-hmac-sha256';
 // connectly-messaging.md decisions: 5 attempts, 1 s, 2 s, 4 s, 8 s apart, 10 s per request.
 const BACKOFF_MS = [1000, 2000, 4000, 8000];
-const REQUEST_TIMEOUT_MS = 10_000;
+export const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** Base64 HMAC-SHA256 of the exact body bytes. */
 export function sign(body: string, secret: string): string {
@@ -36,8 +36,10 @@ export interface WebhookDelivery {
 }
 
 export interface DeliveryOptions {
-  /** Multiplies the backoff delays and the request timeout (e.g. 0.001 in tests). Default 1. */
+  /** Multiplies the backoff delays (e.g. 0.001 in tests). Default 1. */
   timeScale: number;
+  /** How long one attempt may take before it counts as failed. Default 10 000. */
+  timeoutMs: number;
   /** Counts any 2xx as received instead of exactly 200. */
   anySuccess: boolean;
 }
@@ -105,7 +107,7 @@ export class Deliverer {
   }
 
   private async attempt(delivery: WebhookDelivery): Promise<DeliveryAttempt> {
-    const timeout = AbortSignal.timeout(Math.max(1, REQUEST_TIMEOUT_MS * this.options.timeScale));
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
     try {
       const response = await fetch(delivery.address, {
         method: 'POST',

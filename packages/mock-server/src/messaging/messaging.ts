@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import { MockCustomer } from './customer.js';
-import { Deliverer, type WebhookDelivery } from './deliveries.js';
+import { DELIVERY_TIMEOUT_MS, Deliverer, type WebhookDelivery } from './deliveries.js';
 import { MessagingFailure, invalid } from './errors.js';
 import { ulid } from './ulid.js';
 import { checkAddress, checkSessionSend, checkTemplateSend, isObject } from './validate.js';
@@ -19,8 +19,10 @@ export interface MockMessagingOptions {
   webhookSecret?: string;
   /** The business's WhatsApp number, the recipient of inbound messages. Default `'+15550100000'`. */
   businessPhone?: string;
-  /** Multiplies redelivery backoff (1, 2, 4, 8 s) and the 10 s delivery timeout. Default 1. */
+  /** Multiplies the redelivery backoff (1, 2, 4, 8 s). Default 1. */
   timeScale?: number;
+  /** How long the receiver may take to answer one delivery. Default 10 000 ms. */
+  deliveryTimeoutMs?: number;
   /** Counts any 2xx answer from a receiver as success; by default only 200 does. */
   anySuccess?: boolean;
   /** A second create for a topic replaces the registration instead of answering 409. */
@@ -92,7 +94,11 @@ export class MockMessaging extends EventEmitter {
     this.now = options.now ?? Date.now;
     this.businessPhone = options.businessPhone ?? '+15550100000';
     this.deliverer = new Deliverer(
-      { timeScale: options.timeScale ?? 1, anySuccess: options.anySuccess ?? false },
+      {
+        timeScale: options.timeScale ?? 1,
+        timeoutMs: options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS,
+        anySuccess: options.anySuccess ?? false,
+      },
       (delivery) => this.emit('delivery', delivery),
     );
   }
@@ -375,32 +381,42 @@ export class MockMessaging extends EventEmitter {
   }
 
   // What Connectly does once a message is accepted: delivery statuses, and the echo when asked for.
+  // Sent one after the other so that a receiver sees them in a stable order.
   private afterSend(sent: SentMessage): void {
     const business = { id: this.businessPhone, channelType: 'whatsapp' };
     const customer = { id: sent.to, channelType: 'whatsapp' };
     const timestamp = String(Math.floor(sent.at / 1000));
     const withCallback = sent.callbackData === undefined ? {} : { callbackData: sent.callbackData };
-    const echo = this.registration(sent.businessId, 'messages');
-    if (echo?.configuration.echo === true && sent.kind === 'session') {
-      this.deliver(sent.businessId, 'messages', {
-        timestamp,
-        sender: business,
-        recipient: customer,
-        message: { ...sent.message, isEcho: true },
-        ...withCallback,
-      });
+    const events: Array<[string, unknown]> = [];
+    if (this.registration(sent.businessId, 'messages')?.configuration.echo === true && sent.kind === 'session') {
+      events.push([
+        'messages',
+        {
+          timestamp,
+          sender: business,
+          recipient: customer,
+          message: { ...sent.message, isEcho: true },
+          ...withCallback,
+        },
+      ]);
     }
     for (const status of ['sent', 'delivered']) {
-      this.deliver(sent.businessId, 'delivery_status', {
-        topic: 'delivery_status',
-        timestamp,
-        sender: business,
-        recipient: customer,
-        statusUpdate: { id: sent.id, status, error: null },
-        metadata: null,
-        ...withCallback,
-      });
+      events.push([
+        'delivery_status',
+        {
+          topic: 'delivery_status',
+          timestamp,
+          sender: business,
+          recipient: customer,
+          statusUpdate: { id: sent.id, status, error: null },
+          metadata: null,
+          ...withCallback,
+        },
+      ]);
     }
+    void (async () => {
+      for (const [topic, payload] of events) await this.deliver(sent.businessId, topic, payload)?.settled;
+    })();
   }
 
   private guessBusiness(): string {
