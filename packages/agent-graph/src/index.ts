@@ -56,3 +56,32 @@ export {
 export type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
 export { VERSION } from './version.js';
 export type * from './wire.js';
+export {
+  SIGNATURE_HEADER,
+  ConnectlyWebhookSignatureError,
+  parseWebhook,
+  verifyWebhookSignature,
+  signWebhook,
+  webhookSignature,
+  type RawBody,
+  type WebhookHeaders,
+} from './messaging/webhook.js';
+export {
+  readWebhook,
+  toInputEvents,
+  type InboundEvent,
+  type InboundMessage,
+  type InboundButtonReply,
+  type InboundEcho,
+  type InboundStatus,
+  type InboundOther,
+  type ReplyChoice,
+  type ReplyChoices,
+} from './messaging/inbound.js';
+export {
+  toWhatsAppMessages,
+  type WhatsAppMappingOptions,
+  type WhatsAppReply,
+  type UnmappedEvent,
+} from './messaging/outbound.js';
+export type * from './messaging/wire.js';
