@@ -40,7 +40,16 @@ const CODE_FOR_STATUS: Readonly<Record<number, number>> = {
   504: 4,
 };
 
-export type Endpoint = 'init' | 'invoke' | 'invoke_sync' | 'close' | 'health';
+export type Endpoint = 'init' | 'invoke' | 'invoke_sync' | 'close' | 'health' | MessagingEndpoint;
+
+/** The Message and Webhook API calls, named by their path under `/v1/businesses/{businessId}/`. */
+export type MessagingEndpoint =
+  | 'send/messages'
+  | 'send/whatsapp_templated_messages'
+  | 'create/webhooks'
+  | 'webhooks'
+  | 'update/webhooks'
+  | 'delete/webhooks';
 
 /** The base class: `catch (e) { if (e instanceof ConnectlyError) … }` catches everything this package throws. */
 export class ConnectlyError extends Error {

@@ -42,6 +42,7 @@ export {
   ConnectlyAbortError,
   RPC_CODE_NAMES,
   type Endpoint,
+  type MessagingEndpoint,
   type ProtocolErrorReason,
 } from './errors.js';
 export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';
@@ -85,3 +86,18 @@ export {
   type UnmappedEvent,
 } from './messaging/outbound.js';
 export type * from './messaging/wire.js';
+export {
+  ConnectlyMessagingClient,
+  type ConnectlyMessagingClientOptions,
+  type MessagingCallOptions,
+  type Recipient,
+  type SessionMessageRequest,
+  type TemplateMessageRequest,
+  type MessageSent,
+  type ReplySent,
+  type SendReplyOptions,
+  type WebhookTopic,
+  type WebhookConfiguration,
+  type WebhookRegistration,
+} from './messaging/client.js';
+export { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './messaging/errors.js';
