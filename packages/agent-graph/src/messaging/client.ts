@@ -2,7 +2,6 @@
 // agent's whole reply, and manage webhook registrations. Same discipline as the agent client: typed
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
-import { inspect } from 'node:util';
 import {
   ConnectlyAbortError,
   ConnectlyConnectionError,
@@ -10,23 +9,25 @@ import {
   ConnectlyProtocolError,
   ConnectlyTimeoutError,
   ConnectlyValidationError,
-  type MessagingEndpoint,
+  errorCode,
   excerpt,
   redact,
 } from '../errors.js';
 import type { AgentEvent } from '../events.js';
-import type { AgentReply } from '../reply.js';
-import { backoffDelay, isRetryableConnectionError, isRetryableStatus, parseRetryAfter, sleep } from '../retry.js';
 import {
-  type FetchLike,
-  NOT_SENT_CODES,
-  type TransportRequest,
-  errorCode,
+  type Scheduler,
+  defaultScheduler,
+  defaultUserAgent,
+  inspectCustom,
   platformFetch,
-  readText,
-} from '../transport.js';
+  sleep,
+} from '../platform.js';
+import type { AgentReply } from '../reply.js';
+import { failurePhase, parseRetryAfter, retryDelay } from '../retry.js';
+import { deadline } from '../timers.js';
+import { type FetchLike, type TransportRequest, readText } from '../transport.js';
 import { requireString } from '../validate.js';
-import { VERSION } from '../version.js';
+import type { MessagingEndpoint } from '../wire.js';
 import { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './errors.js';
 import { type WhatsAppMappingOptions, type WhatsAppReply, toWhatsAppMessages } from './outbound.js';
 import type { MessageApiErrorBody, OutboundMessage } from './wire.js';
@@ -48,6 +49,8 @@ export interface ConnectlyMessagingClientOptions {
   /** Replaces the platform `fetch`. */
   fetch?: FetchLike;
   userAgent?: string;
+  /** The timers behind the time limit and retry back-off; default: the runtime's own. */
+  scheduler?: Scheduler;
 }
 
 export interface MessagingCallOptions {
@@ -123,6 +126,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'maxRetryDelayMs',
   'fetch',
   'userAgent',
+  'scheduler',
 ]);
 const CONTENT_KINDS = [
   'attachments',
@@ -215,6 +219,7 @@ export class ConnectlyMessagingClient {
   readonly userAgent: string;
   readonly #apiKey: string;
   readonly #fetch: FetchLike;
+  readonly #scheduler: Scheduler;
   readonly #host: string;
 
   constructor(options: ConnectlyMessagingClientOptions) {
@@ -272,9 +277,15 @@ export class ConnectlyMessagingClient {
     }
     this.#fetch = options.fetch ?? platformFetch;
     this.userAgent =
-      options.userAgent === undefined
-        ? `connectly-agent-graph/${VERSION}`
-        : requireString(options.userAgent, 'userAgent');
+      options.userAgent === undefined ? defaultUserAgent() : requireString(options.userAgent, 'userAgent');
+    const scheduler = options.scheduler ?? defaultScheduler;
+    if (typeof scheduler?.setTimeout !== 'function' || typeof scheduler.clearTimeout !== 'function') {
+      throw new ConnectlyValidationError(
+        'scheduler',
+        '`scheduler` must be an object with setTimeout(callback, ms) and clearTimeout(handle) functions',
+      );
+    }
+    this.#scheduler = scheduler;
   }
 
   /** Sends one session message (within 24 hours of the customer's last message). Never sent twice. */
@@ -416,8 +427,8 @@ export class ConnectlyMessagingClient {
     };
   }
 
-  [inspect.custom](): string {
-    return `ConnectlyMessagingClient ${inspect(this.toJSON())}`;
+  [inspectCustom](): string {
+    return `ConnectlyMessagingClient ${JSON.stringify(this.toJSON())}`;
   }
 
   toString(): string {
@@ -464,60 +475,50 @@ export class ConnectlyMessagingClient {
     const signal = controller.signal;
     try {
       for (let attempt = 0; ; attempt += 1) {
-        const timer =
-          timeoutMs > 0
-            ? setTimeout(() => controller.abort(new ConnectlyTimeoutError(endpoint, 'headers', timeoutMs)), timeoutMs)
-            : undefined;
+        const timer = deadline(this.#scheduler, timeoutMs, () =>
+          controller.abort(new ConnectlyTimeoutError(endpoint, 'headers', timeoutMs)),
+        );
+        let response;
         try {
-          let response;
-          try {
-            response = await this.#fetch(url, {
-              method,
-              headers,
-              ...(payload === undefined ? {} : { body: payload }),
-              signal,
-            });
-          } catch (error) {
-            if (signal.aborted) throw signal.reason;
-            const code = errorCode(error);
-            if (attempt < this.maxRetries && isRetryableConnectionError(endpoint, code)) {
-              clearTimeout(timer);
-              await sleep(backoffDelay(attempt, this.retryBaseDelayMs, 8_000), signal);
-              continue;
-            }
-            throw this.connectionError(
-              endpoint,
-              error,
-              code !== undefined && NOT_SENT_CODES.has(code) ? 'connect' : 'response',
-            );
-          }
-          let text: string;
-          try {
-            text = await readText(response.body, signal, 1024 * 1024);
-          } catch (error) {
-            if (signal.aborted) throw signal.reason;
-            throw this.connectionError(endpoint, error, 'response');
-          }
-          if (response.status >= 200 && response.status < 300) return this.parse(endpoint, text);
-          const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-          if (
-            attempt < this.maxRetries &&
-            isRetryableStatus(endpoint, response.status) &&
-            (retryAfterMs === undefined || retryAfterMs <= this.maxRetryDelayMs)
-          ) {
-            clearTimeout(timer);
-            await sleep(retryAfterMs ?? backoffDelay(attempt, this.retryBaseDelayMs, 8_000), signal);
+          response = await this.#fetch(url, {
+            method,
+            headers,
+            ...(payload === undefined ? {} : { body: payload }),
+            signal,
+          });
+        } catch (error) {
+          timer.stop();
+          if (signal.aborted) throw signal.reason;
+          const code = errorCode(error);
+          const wait = retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, this);
+          if (wait !== undefined) {
+            await sleep(wait, signal, this.#scheduler);
             continue;
           }
-          throw new ConnectlyMessagingError({
-            endpoint,
-            status: response.status,
-            body: this.errorBody(text, response.status),
-            retryAfterMs,
-          });
-        } finally {
-          clearTimeout(timer);
+          throw ConnectlyConnectionError.from(endpoint, error, failurePhase(code), this.#host, this.sanitize);
         }
+        let text: string;
+        try {
+          text = await readText(response.body, signal, 1024 * 1024);
+        } catch (error) {
+          if (signal.aborted) throw signal.reason;
+          throw ConnectlyConnectionError.from(endpoint, error, 'response', this.#host, this.sanitize);
+        } finally {
+          timer.stop();
+        }
+        if (response.status >= 200 && response.status < 300) return this.parse(endpoint, text);
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        const wait = retryDelay(endpoint, attempt, { kind: 'status', status: response.status, retryAfterMs }, this);
+        if (wait !== undefined) {
+          await sleep(wait, signal, this.#scheduler);
+          continue;
+        }
+        throw new ConnectlyMessagingError({
+          endpoint,
+          status: response.status,
+          body: this.errorBody(text, response.status),
+          retryAfterMs,
+        });
       }
     } finally {
       options?.signal?.removeEventListener('abort', onCallerAbort);
@@ -557,19 +558,5 @@ export class ConnectlyMessagingClient {
       cntTraceId: str('cntTraceId'),
       details,
     };
-  }
-
-  private connectionError(
-    endpoint: MessagingEndpoint,
-    error: unknown,
-    phase: 'connect' | 'response',
-  ): ConnectlyConnectionError {
-    const code = errorCode(error);
-    const reason = this.sanitize(code ?? (error instanceof Error ? error.message || error.name : String(error)));
-    const message =
-      phase === 'connect'
-        ? `Could not reach Connectly at ${this.#host} for ${endpoint} (${reason}): check the baseUrl option and your network`
-        : `The connection to Connectly at ${this.#host} broke during ${endpoint} (${reason}): the request may have been processed, so it is not sent again`;
-    return new ConnectlyConnectionError({ phase, message, errorCode: code, cause: error });
   }
 }

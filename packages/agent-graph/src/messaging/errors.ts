@@ -1,7 +1,8 @@
 // The Message API's error, in the package's one hierarchy: the documented body kept whole, and a
 // message that names the fix (a template for the closed 24-hour window, update for an existing webhook…).
 
-import { ConnectlyError, type MessagingEndpoint } from '../errors.js';
+import { ConnectlyError } from '../errors.js';
+import type { MessagingEndpoint } from '../wire.js';
 import type { MessageApiErrorBody } from './wire.js';
 
 const HINTS: Readonly<Record<string, string>> = {
