@@ -3,6 +3,7 @@
 // one request, and unsubscribing aborts it. Every failure, bad input included, arrives through it.
 
 import { Observable, lastValueFrom, throwError } from 'rxjs';
+import { sendWithRetries } from './attempts.js';
 import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from './envelope.js';
 import {
   ConnectlyAbortError,
@@ -11,7 +12,6 @@ import {
   ConnectlyError,
   ConnectlyProtocolError,
   ConnectlyTimeoutError,
-  errorCode,
   redact,
 } from './errors.js';
 import type { AgentEvent } from './events.js';
@@ -23,7 +23,7 @@ import {
   resolveCallSettings,
   resolveOptions,
 } from './options.js';
-import { type Scheduler, inspectCustom, sleep } from './platform.js';
+import { type Scheduler, inspectCustom } from './platform.js';
 import type { AgentReply } from './reply.js';
 import {
   type CloseRequest,
@@ -38,10 +38,9 @@ import {
   initBody,
   invokeBody,
 } from './requests.js';
-import { failurePhase, parseRetryAfter, retryDelay } from './retry.js';
 import { ConnectlySession, type SessionOptions } from './session.js';
-import { IdleLimit, deadline } from './timers.js';
-import { type FetchLike, TextCollector, type TransportResponse, readBody, readText } from './transport.js';
+import { IdleLimit } from './timers.js';
+import { type FetchLike, TextCollector, type TransportResponse, readBody } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
 
 interface Call {
@@ -57,9 +56,6 @@ interface Subscriber<T> {
 
 // Marks an abort caused by the subscriber leaving: nothing is reported after it.
 const UNSUBSCRIBED = Symbol('unsubscribed');
-
-// The most of a non-2xx body that is read for its error message.
-const ERROR_BODY_LIMIT = 64 * 1024;
 
 export class ConnectlyClient {
   readonly baseUrl: string;
@@ -271,54 +267,32 @@ export class ConnectlyClient {
   }
 
   /** Sends the request, retrying only what `retryDelay` allows; resolves with a 2xx response. */
-  private async send(call: Call, payload: string): Promise<TransportResponse> {
-    const { endpoint, controller, settings } = call;
-    const signal = controller.signal;
-    const url = `${this.baseUrl}${API_PATH}/${endpoint}`;
-    const headers = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      'user-agent': this.userAgent,
-      'x-api-key': this.#apiKey,
-    };
-    for (let attempt = 0; ; attempt += 1) {
-      const timer = deadline(this.#scheduler, settings.timeoutMs, () => this.timeout(call, 'headers'));
-      let response: TransportResponse;
-      try {
-        response = await this.#fetch(url, { method: 'POST', headers, body: payload, signal });
-      } catch (error) {
-        timer.stop();
-        if (signal.aborted) throw signal.reason;
-        const code = errorCode(error);
-        const wait = retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, this);
-        if (wait !== undefined) {
-          await sleep(wait, signal, this.#scheduler);
-          continue;
-        }
-        throw ConnectlyConnectionError.from(endpoint, error, failurePhase(code), this.#host, this.sanitize);
-      }
-      if (response.status >= 200 && response.status < 300) {
-        timer.stop();
-        return response;
-      }
-      let text = '';
-      try {
-        text = await readText(response.body, signal, ERROR_BODY_LIMIT);
-      } catch {
-        if (signal.aborted) throw signal.reason; // otherwise the status alone tells the story
-      } finally {
-        timer.stop();
-      }
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      const failure = { kind: 'status', status: response.status, retryAfterMs } as const;
-      const wait = retryDelay(endpoint, attempt, failure, this);
-      if (wait !== undefined) {
-        await sleep(wait, signal, this.#scheduler);
-        continue;
-      }
-      const rpc = readErrorBody(text, response.status);
-      throw ConnectlyApiError.from(endpoint, response.status, rpc, this.sanitize, retryAfterMs);
-    }
+  private send(call: Call, payload: string): Promise<TransportResponse> {
+    const { endpoint } = call;
+    return sendWithRetries({
+      endpoint,
+      url: `${this.baseUrl}${API_PATH}/${endpoint}`,
+      request: {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'user-agent': this.userAgent,
+          'x-api-key': this.#apiKey,
+        },
+        body: payload,
+      },
+      controller: call.controller,
+      timeoutMs: call.settings.timeoutMs,
+      onTimeout: () => this.timeout(call, 'headers'),
+      fetch: this.#fetch,
+      scheduler: this.#scheduler,
+      policy: this,
+      host: this.#host,
+      sanitize: this.sanitize,
+      refuse: (status, text, retryAfterMs) =>
+        ConnectlyApiError.from(endpoint, status, readErrorBody(text, status), this.sanitize, retryAfterMs),
+    });
   }
 
   private timeout(call: Call, phase: 'headers' | 'idle'): void {

@@ -2,6 +2,7 @@
 // agent's whole reply, and manage webhook registrations. Same discipline as the agent client: typed
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
+import { sendWithRetries } from '../attempts.js';
 import {
   ConnectlyAbortError,
   ConnectlyConnectionError,
@@ -9,21 +10,12 @@ import {
   ConnectlyProtocolError,
   ConnectlyTimeoutError,
   ConnectlyValidationError,
-  errorCode,
   excerpt,
   redact,
 } from '../errors.js';
 import type { AgentEvent } from '../events.js';
-import {
-  type Scheduler,
-  defaultScheduler,
-  defaultUserAgent,
-  inspectCustom,
-  platformFetch,
-  sleep,
-} from '../platform.js';
+import { type Scheduler, defaultScheduler, defaultUserAgent, inspectCustom, platformFetch } from '../platform.js';
 import type { AgentReply } from '../reply.js';
-import { failurePhase, parseRetryAfter, retryDelay } from '../retry.js';
 import { deadline } from '../timers.js';
 import { type FetchLike, type TransportRequest, readText } from '../transport.js';
 import { requireString } from '../validate.js';
@@ -128,6 +120,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'userAgent',
   'scheduler',
 ]);
+// Message API answers are a few bytes (`{"id": …}`, a webhook list): anything past this is not one.
+const MAX_ANSWER_CHARS = 1024 * 1024;
 const CONTENT_KINDS = [
   'attachments',
   'location',
@@ -473,52 +467,33 @@ export class ConnectlyMessagingClient {
     if (options?.signal?.aborted) onCallerAbort();
     else options?.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const signal = controller.signal;
+    const onTimeout = (): void => controller.abort(new ConnectlyTimeoutError(endpoint, 'headers', timeoutMs));
     try {
-      for (let attempt = 0; ; attempt += 1) {
-        const timer = deadline(this.#scheduler, timeoutMs, () =>
-          controller.abort(new ConnectlyTimeoutError(endpoint, 'headers', timeoutMs)),
-        );
-        let response;
-        try {
-          response = await this.#fetch(url, {
-            method,
-            headers,
-            ...(payload === undefined ? {} : { body: payload }),
-            signal,
-          });
-        } catch (error) {
-          timer.stop();
-          if (signal.aborted) throw signal.reason;
-          const code = errorCode(error);
-          const wait = retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, this);
-          if (wait !== undefined) {
-            await sleep(wait, signal, this.#scheduler);
-            continue;
-          }
-          throw ConnectlyConnectionError.from(endpoint, error, failurePhase(code), this.#host, this.sanitize);
-        }
-        let text: string;
-        try {
-          text = await readText(response.body, signal, 1024 * 1024);
-        } catch (error) {
-          if (signal.aborted) throw signal.reason;
-          throw ConnectlyConnectionError.from(endpoint, error, 'response', this.#host, this.sanitize);
-        } finally {
-          timer.stop();
-        }
-        if (response.status >= 200 && response.status < 300) return this.parse(endpoint, text);
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-        const wait = retryDelay(endpoint, attempt, { kind: 'status', status: response.status, retryAfterMs }, this);
-        if (wait !== undefined) {
-          await sleep(wait, signal, this.#scheduler);
-          continue;
-        }
-        throw new ConnectlyMessagingError({
-          endpoint,
-          status: response.status,
-          body: this.errorBody(text, response.status),
-          retryAfterMs,
-        });
+      const response = await sendWithRetries({
+        endpoint,
+        url,
+        request: { method, headers, ...(payload === undefined ? {} : { body: payload }) },
+        controller,
+        timeoutMs,
+        onTimeout,
+        fetch: this.#fetch,
+        scheduler: this.#scheduler,
+        policy: this,
+        host: this.#host,
+        sanitize: this.sanitize,
+        refuse: (status, text, retryAfterMs) =>
+          new ConnectlyMessagingError({ endpoint, status, body: this.errorBody(text, status), retryAfterMs }),
+      });
+      // The answer is small: it gets the same time limit again to arrive in full.
+      const timer = deadline(this.#scheduler, timeoutMs, onTimeout);
+      try {
+        return this.parse(endpoint, await readText(response.body, signal, MAX_ANSWER_CHARS));
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (error instanceof ConnectlyError) throw error;
+        throw ConnectlyConnectionError.from(endpoint, error, 'response', this.#host, this.sanitize);
+      } finally {
+        timer.stop();
       }
     } finally {
       options?.signal?.removeEventListener('abort', onCallerAbort);
