@@ -18,6 +18,19 @@ export type MessagingEndpoint =
   | 'update/webhooks'
   | 'delete/webhooks';
 
+/**
+ * The content kinds of a Message API `message`, of which a message holds exactly one; `text` may go
+ * with the interactive ones as their body.
+ */
+export const MESSAGE_CONTENT_KINDS = Object.freeze([
+  'attachments',
+  'location',
+  'listMessage',
+  'replyButtonMessage',
+  'singleProductMessage',
+  'multiProductMessage',
+] as const);
+
 /** google.rpc.Code: the numeric `code` of every error body. */
 export const RpcCode = Object.freeze({
   OK: 0,

@@ -19,7 +19,7 @@ import type { AgentReply } from '../reply.js';
 import { deadline } from '../timers.js';
 import { type FetchLike, type TransportRequest, readText } from '../transport.js';
 import { requireString } from '../validate.js';
-import type { MessagingEndpoint } from '../wire.js';
+import { MESSAGE_CONTENT_KINDS, type MessagingEndpoint } from '../wire.js';
 import { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './errors.js';
 import { type WhatsAppMappingOptions, type WhatsAppReply, toWhatsAppMessages } from './outbound.js';
 import type { MessageApiErrorBody, OutboundMessage } from './wire.js';
@@ -122,14 +122,6 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
 ]);
 // Message API answers are a few bytes (`{"id": …}`, a webhook list): anything past this is not one.
 const MAX_ANSWER_CHARS = 1024 * 1024;
-const CONTENT_KINDS = [
-  'attachments',
-  'location',
-  'listMessage',
-  'replyButtonMessage',
-  'singleProductMessage',
-  'multiProductMessage',
-] as const;
 
 function duration(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -167,7 +159,7 @@ function checkMessage(message: OutboundMessage): void {
   if (typeof message !== 'object' || message === null) {
     throw new ConnectlyValidationError('message', '`message` is required, e.g. { text: "Hello!" }');
   }
-  const kinds = CONTENT_KINDS.filter((kind) => message[kind] !== undefined);
+  const kinds = MESSAGE_CONTENT_KINDS.filter((kind) => message[kind] !== undefined);
   if (kinds.length > 1) {
     throw new ConnectlyValidationError(
       'message',

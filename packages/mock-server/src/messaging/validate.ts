@@ -1,19 +1,11 @@
 // The Message API's request rules, as the mock enforces them: the documented checks plus WhatsApp's
 // interactive limits, each failing with the documented error code (strict mode: before anything is sent).
 
+import { MESSAGE_CONTENT_KINDS } from 'connectly-agent-graph/wire';
 import { invalid } from './errors.js';
 
 type Json = Record<string, unknown>;
 
-const CONTENT_KINDS = [
-  'text',
-  'attachments',
-  'location',
-  'listMessage',
-  'replyButtonMessage',
-  'singleProductMessage',
-  'multiProductMessage',
-] as const;
 const ATTACHMENT_TYPES = new Set(['image', 'video', 'audio', 'document']);
 const E164 = /^\+[1-9]\d{6,14}$/;
 const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
@@ -174,7 +166,7 @@ export function checkSessionSend(raw: unknown, bsuid: boolean): SessionSend {
   }
   const message = body.message;
   if (!isObject(message)) throw invalid('message is required', 'ERROR_CODE_MESSAGE_TEXT_EMPTY');
-  const kinds = CONTENT_KINDS.filter((kind) => kind !== 'text' && present(message[kind]));
+  const kinds = MESSAGE_CONTENT_KINDS.filter((kind) => present(message[kind]));
   if (kinds.length > 1) throw invalid(`message holds ${kinds.join(' and ')}: exactly one content type is allowed`);
   const kind = kinds[0];
   if (kind === undefined) {
