@@ -234,6 +234,26 @@ describe('signed deliveries', () => {
     expect(statuses.some((s) => (s as { message?: { isEcho?: boolean } }).message?.isEcho)).toBe(false);
   });
 
+  it('applies a campaign_name filter to delivery statuses and reports the campaign in metadata', async () => {
+    await register('messages');
+    await register('delivery_status', { filters: [{ field: 'campaign_name', expression: 'winter-*' }] });
+    await mock.customer(CUSTOMER).says('Hi');
+    await send({ text: 'untagged' });
+    await send({ text: 'other' }, CUSTOMER, { campaignName: 'summer-sale' });
+    const tagged = (await (await send({ text: 'tagged' }, CUSTOMER, { campaignName: 'winter-2026' })).json()) as {
+      id: string;
+    };
+    await waitFor(() => receiver.received.length >= 3);
+    await waitFor(() => mock.messaging.deliveries.every((d) => d.outcome !== 'pending'));
+    const statuses = receiver.received
+      .slice(1)
+      .map((r) => JSON.parse(r.body) as { statusUpdate: { id: string }; metadata: unknown });
+    expect(statuses.map((s) => [s.statusUpdate.id, s.metadata])).toEqual([
+      [tagged.id, { campaign_name: 'winter-2026' }],
+      [tagged.id, { campaign_name: 'winter-2026' }],
+    ]);
+  });
+
   it('echoes the business message on the messages webhook when echo is on', async () => {
     await register('messages', { echo: true });
     await mock.customer(CUSTOMER).says('Hi');

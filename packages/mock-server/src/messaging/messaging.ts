@@ -62,6 +62,8 @@ export interface SentMessage {
   /** The session message as received (camelCase keys), or the template send. */
   message: Record<string, unknown>;
   callbackData: unknown;
+  /** The analytics tag the send carried, if any. */
+  campaignName: string | undefined;
   at: number;
 }
 
@@ -328,7 +330,7 @@ export class MockMessaging extends EventEmitter {
         message: 'Failed to send a message because more than 24 hours have passed since the customer last replied',
       });
     }
-    return this.record(businessId, 'session', to, send.message, send.callbackData);
+    return this.record(businessId, 'session', to, send.message, send.callbackData, send.campaignName);
   }
 
   private sendTemplate(businessId: string, body: unknown): MessagingResponse {
@@ -363,7 +365,7 @@ export class MockMessaging extends EventEmitter {
       });
     }
     const { callbackData, ...message } = send;
-    return this.record(businessId, 'template', send.number, message, callbackData);
+    return this.record(businessId, 'template', send.number, message, callbackData, send.campaignName);
   }
 
   private record(
@@ -372,8 +374,18 @@ export class MockMessaging extends EventEmitter {
     to: string,
     message: Record<string, unknown>,
     callbackData: unknown,
+    campaignName: string | undefined,
   ): MessagingResponse {
-    const sent: SentMessage = { id: ulid(this.now()), businessId, kind, to, message, callbackData, at: this.now() };
+    const sent: SentMessage = {
+      id: ulid(this.now()),
+      businessId,
+      kind,
+      to,
+      message,
+      callbackData,
+      campaignName,
+      at: this.now(),
+    };
     this.sent.push(sent);
     this.emit('sent', sent);
     this.afterSend(sent);
@@ -400,7 +412,9 @@ export class MockMessaging extends EventEmitter {
         },
       ]);
     }
-    for (const status of ['sent', 'delivered']) {
+    const statusHook = this.registration(sent.businessId, 'delivery_status');
+    const wanted = statusHook === undefined || campaignMatches(statusHook.configuration.filters, sent.campaignName);
+    for (const status of wanted ? ['sent', 'delivered'] : []) {
       events.push([
         'delivery_status',
         {
@@ -409,7 +423,7 @@ export class MockMessaging extends EventEmitter {
           sender: business,
           recipient: customer,
           statusUpdate: { id: sent.id, status, error: null },
-          metadata: null,
+          metadata: sent.campaignName === undefined ? null : { campaign_name: sent.campaignName },
           ...withCallback,
         },
       ]);
@@ -442,6 +456,20 @@ function checkConfiguration(value: unknown, withDefaults = true): Record<string,
     throw invalid('configuration.filters must be a list of {field, expression}');
   }
   return withDefaults ? { echo: false, channelTypes: ['whatsapp'], filters: [], ...value } : value;
+}
+
+// The only documented filter: `campaign_name` with `*` wildcards; a send without a campaign never matches one.
+function campaignMatches(filters: unknown, campaignName: string | undefined): boolean {
+  const rules = (Array.isArray(filters) ? filters : []).filter(
+    (rule): rule is { field: string; expression: string } =>
+      isObject(rule) && rule.field === 'campaign_name' && typeof rule.expression === 'string',
+  );
+  if (rules.length === 0) return true;
+  if (campaignName === undefined) return false;
+  return rules.some((rule) => {
+    const pattern = rule.expression.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+    return new RegExp(`^${pattern.join('.*')}$`).test(campaignName);
+  });
 }
 
 function notFound(message: string): MessagingFailure {
