@@ -206,7 +206,7 @@ export class MockConnectlyServer extends EventEmitter {
       const raw = await readRequestBody(req);
       const body = this.record(req, url, endpoint, raw);
       if (this.messaging.owns(url.pathname)) {
-        const answer = this.messaging.handle(req.method ?? 'GET', url.pathname, req.headers, raw);
+        const answer = await this.messaging.handle(req.method ?? 'GET', url.pathname, req.headers, raw);
         res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json' });
         res.end(JSON.stringify(answer.body));
         return;

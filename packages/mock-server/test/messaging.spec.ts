@@ -426,6 +426,22 @@ describe('the scripted customer', () => {
     expect(JSON.parse(delivery.body)).toMatchObject(expected(id));
   });
 
+  it('can be driven over HTTP by another process', async () => {
+    await register();
+    const path = `${mock.url}/__mock/businesses/${BIZ}/customers/${encodeURIComponent(CUSTOMER)}/messages`;
+    const said = await fetch(path, { method: 'POST', body: JSON.stringify({ text: 'Hi from afar' }) });
+    expect(await said.json()).toEqual({ outcome: 'delivered', attempts: [{ status: 200 }] });
+    expect(receiver.json(0)).toMatchObject({ message: { text: 'Hi from afar' } });
+    await send({ text: 'Hello back' });
+    const listed = (await (await fetch(path)).json()) as { messages: Array<{ message: unknown }> };
+    expect(listed.messages.map((m) => m.message)).toEqual([{ text: 'Hello back' }]);
+    const unknown = await fetch(`${mock.url}/__mock/businesses/other/customers/x/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'x' }),
+    });
+    expect(unknown.status).toBe(400);
+  });
+
   it('waits for the messages the business sends', async () => {
     await register();
     await mock.customer(CUSTOMER).says('Hi');

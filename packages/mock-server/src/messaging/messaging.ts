@@ -172,9 +172,14 @@ export class MockMessaging extends EventEmitter {
     return pathname.startsWith(MESSAGING_PATH) || pathname.startsWith(ADMIN_PATH);
   }
 
-  handle(method: string, pathname: string, headers: Record<string, unknown>, raw: string): MessagingResponse {
+  async handle(
+    method: string,
+    pathname: string,
+    headers: Record<string, unknown>,
+    raw: string,
+  ): Promise<MessagingResponse> {
     try {
-      return this.route(method, pathname, headers, raw);
+      return (await this.admin(method, pathname, raw)) ?? this.route(method, pathname, headers, raw);
     } catch (error) {
       const failure =
         error instanceof MessagingFailure
@@ -186,14 +191,40 @@ export class MockMessaging extends EventEmitter {
     }
   }
 
-  private route(method: string, pathname: string, headers: Record<string, unknown>, raw: string): MessagingResponse {
-    const admin = pathname.match(/^\/__mock\/businesses\/([^/]+)\/webhook-secret$/);
-    if (admin && method === 'POST') {
-      const secret = (parse(raw) as { secret?: unknown }).secret;
-      if (typeof secret !== 'string' || secret.length === 0) throw invalid('send {"secret": "…"}');
-      this.setWebhookSecret(decodeURIComponent(admin[1] as string), secret);
+  // Test controls for other processes: the webhook secret, and the scripted customer over HTTP.
+  private async admin(method: string, pathname: string, raw: string): Promise<MessagingResponse | undefined> {
+    if (!pathname.startsWith(ADMIN_PATH)) return undefined;
+    const secret = pathname.match(/^\/__mock\/businesses\/([^/]+)\/webhook-secret$/);
+    if (secret && method === 'POST') {
+      const value = (parse(raw) as { secret?: unknown }).secret;
+      if (typeof value !== 'string' || value.length === 0) throw invalid('send {"secret": "…"}');
+      this.setWebhookSecret(decodeURIComponent(secret[1] as string), value);
       return { status: 200, body: {} };
     }
+    const customer = pathname.match(/^\/__mock\/businesses\/([^/]+)\/customers\/([^/]+)\/messages$/);
+    if (customer) {
+      const [businessId, phone] = [
+        decodeURIComponent(customer[1] as string),
+        decodeURIComponent(customer[2] as string),
+      ];
+      const scripted = this.customer(phone, { businessId });
+      if (method === 'GET') return { status: 200, body: { messages: scripted.received } };
+      if (method === 'POST') {
+        const text = (parse(raw) as { text?: unknown }).text;
+        if (typeof text !== 'string' || text.length === 0) throw invalid('send {"text": "what the customer says"}');
+        let delivery;
+        try {
+          delivery = await scripted.says(text);
+        } catch (error) {
+          throw invalid((error as Error).message);
+        }
+        return { status: 200, body: { outcome: delivery.outcome, attempts: delivery.attempts } };
+      }
+    }
+    throw notFound(`no route for ${method} ${pathname}`);
+  }
+
+  private route(method: string, pathname: string, headers: Record<string, unknown>, raw: string): MessagingResponse {
     const match = pathname.match(/^\/v1\/businesses\/([^/]+)\/(.+)$/);
     if (!match) throw notFound(`no route for ${method} ${pathname}`);
     const businessId = decodeURIComponent(match[1] as string);
