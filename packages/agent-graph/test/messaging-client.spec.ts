@@ -62,6 +62,19 @@ const festive = (): AgentEvent[] =>
     return { type, [type]: element[type], known: true, sessionId: 's' } as AgentEvent;
   });
 
+describe('options', () => {
+  it('names a bad or unknown option before anything is sent', () => {
+    expect(() => new ConnectlyMessagingClient({ businessId: BIZ } as never)).toThrow(
+      expect.objectContaining({ name: 'ConnectlyValidationError', field: 'apiKey' }) as Error,
+    );
+    expect(() => new ConnectlyMessagingClient({ apiKey: KEY, businessId: BIZ, idleTimeoutMs: 5 } as never)).toThrow(
+      /Unknown option `idleTimeoutMs`: ConnectlyMessagingClient takes/,
+    );
+    expect(() => client({ baseUrl: 'ftp://x' })).toThrow(/http:\/\/ or https:\/\//);
+    expect(client().timeoutMs).toBe(30_000);
+  });
+});
+
 describe('sending', () => {
   it('sends a session message and returns its id, which the mock recorded', async () => {
     await customerWrote();

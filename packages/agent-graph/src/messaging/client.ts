@@ -3,6 +3,7 @@
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
 import { sendWithRetries } from '../attempts.js';
+import { resolveCallSettings, resolveOptions } from '../options.js';
 import {
   ConnectlyAbortError,
   ConnectlyConnectionError,
@@ -14,7 +15,7 @@ import {
   redact,
 } from '../errors.js';
 import type { AgentEvent } from '../events.js';
-import { type Scheduler, defaultScheduler, defaultUserAgent, inspectCustom, platformFetch } from '../platform.js';
+import { type Scheduler, inspectCustom } from '../platform.js';
 import type { AgentReply } from '../reply.js';
 import { deadline } from '../timers.js';
 import { type FetchLike, type TransportRequest, readText } from '../transport.js';
@@ -123,17 +124,6 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
 // Message API answers are a few bytes (`{"id": …}`, a webhook list): anything past this is not one.
 const MAX_ANSWER_CHARS = 1024 * 1024;
 
-function duration(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new ConnectlyValidationError(
-      field,
-      `\`${field}\` must be a number of milliseconds ≥ 0, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value === Infinity ? 0 : value;
-}
-
 function recipientOf(to: Recipient): { id: string; channelType: 'whatsapp'; name?: string } {
   const value = typeof to === 'string' ? { id: to } : to;
   if (typeof value !== 'object' || value === null) {
@@ -223,55 +213,19 @@ export class ConnectlyMessagingClient {
         );
       }
     }
-    this.#apiKey = requireString(
-      options.apiKey,
-      'apiKey',
-      "the business's Connectly API key, sent as the X-API-Key header",
-    );
-    this.businessId = requireString(options.businessId, 'businessId', 'your Connectly business ID');
-    const base = options.baseUrl === undefined ? 'https://api.connectly.ai' : requireString(options.baseUrl, 'baseUrl');
-    let url: URL;
-    try {
-      url = new URL(base);
-    } catch {
-      throw new ConnectlyValidationError(
-        'baseUrl',
-        `\`baseUrl\` must be an http(s) URL such as https://api.connectly.ai, got "${excerpt(redact(base, this.#apiKey), 60)}"`,
-      );
-    }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
-      throw new ConnectlyValidationError(
-        'baseUrl',
-        '`baseUrl` must be an http(s) URL without query or fragment, such as https://api.connectly.ai',
-      );
-    }
-    this.baseUrl = url.href.replace(/\/+$/, '');
-    this.#host = url.host;
-    this.timeoutMs = duration(options.timeoutMs, 'timeoutMs', 30_000);
-    this.retryBaseDelayMs = duration(options.retryBaseDelayMs, 'retryBaseDelayMs', 500);
-    this.maxRetryDelayMs = duration(options.maxRetryDelayMs, 'maxRetryDelayMs', 30_000);
-    const retries = options.maxRetries ?? 2;
-    if (!Number.isInteger(retries) || retries < 0 || retries > 10) {
-      throw new ConnectlyValidationError(
-        'maxRetries',
-        `\`maxRetries\` must be a whole number from 0 to 10, got ${JSON.stringify(retries)}`,
-      );
-    }
-    this.maxRetries = retries;
-    if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-      throw new ConnectlyValidationError('fetch', '`fetch` must be a fetch-compatible function');
-    }
-    this.#fetch = options.fetch ?? platformFetch;
-    this.userAgent =
-      options.userAgent === undefined ? defaultUserAgent() : requireString(options.userAgent, 'userAgent');
-    const scheduler = options.scheduler ?? defaultScheduler;
-    if (typeof scheduler?.setTimeout !== 'function' || typeof scheduler.clearTimeout !== 'function') {
-      throw new ConnectlyValidationError(
-        'scheduler',
-        '`scheduler` must be an object with setTimeout(callback, ms) and clearTimeout(handle) functions',
-      );
-    }
-    this.#scheduler = scheduler;
+    // The same rules as the agent client's options; only the default time limit differs.
+    const resolved = resolveOptions({ ...options, timeoutMs: options.timeoutMs ?? 30_000 });
+    this.#apiKey = resolved.apiKey;
+    this.businessId = resolved.businessId;
+    this.baseUrl = resolved.baseUrl;
+    this.#host = new URL(resolved.baseUrl).host;
+    this.timeoutMs = resolved.timeoutMs;
+    this.maxRetries = resolved.maxRetries;
+    this.retryBaseDelayMs = resolved.retryBaseDelayMs;
+    this.maxRetryDelayMs = resolved.maxRetryDelayMs;
+    this.userAgent = resolved.userAgent;
+    this.#fetch = resolved.fetch;
+    this.#scheduler = resolved.scheduler;
   }
 
   /** Sends one session message (within 24 hours of the customer's last message). Never sent twice. */
@@ -445,7 +399,7 @@ export class ConnectlyMessagingClient {
     body: unknown,
     options: MessagingCallOptions | undefined,
   ): Promise<unknown> {
-    const timeoutMs = duration(options?.timeoutMs, 'timeoutMs', this.timeoutMs);
+    const { timeoutMs } = resolveCallSettings(options, { timeoutMs: this.timeoutMs, idleTimeoutMs: 0 });
     const url = `${this.baseUrl}/v1/businesses/${encodeURIComponent(this.businessId)}/${path}`;
     const headers: Record<string, string> = {
       accept: 'application/json',
