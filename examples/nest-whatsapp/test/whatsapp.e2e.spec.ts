@@ -2,6 +2,8 @@
 // webhook in, the agent's turn, the reply out through the Message API; signatures, redeliveries and a
 // handover that holds until the desk releases it.
 import 'reflect-metadata';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { signWebhook } from 'connectly-agent-graph';
@@ -140,10 +142,32 @@ describe('the WhatsApp loop in a Nest app', () => {
   it('hands over to a human, keeps later messages with the human until released, then resumes with what the human said', async () => {
     const desk = app.get(HandoverDesk);
     const conversations = app.get(ConversationsService);
+    // The team's chat: a Slack-style incoming webhook on loopback.
+    const posted: unknown[] = [];
+    const slack = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        posted.push(JSON.parse(body));
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
+    process.env['HUMAN_NOTIFY_URL'] = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hooks/team`;
     const sentBefore = customer.received.length;
-    await customer.says('Can I talk to a human?');
-    await conversations.settled(PHONE);
+    try {
+      await customer.says('Can I talk to a human?');
+      await conversations.settled(PHONE);
+    } finally {
+      delete process.env['HUMAN_NOTIFY_URL'];
+      await new Promise((resolve) => slack.close(resolve));
+    }
     expect(conversations.isHeld(PHONE)).toBe(true);
+    expect(posted).toEqual([
+      {
+        text: `*${PHONE}* (handover): The customer asked to talk to a human. (customer said: “Can I talk to a human?”)`,
+      },
+    ]);
     expect(customer.received.slice(sentBefore).map((m) => m.message)).toEqual([
       { text: "Of course: I'm connecting you with a teammate now. They'll see this conversation." },
     ]);
