@@ -1,73 +1,79 @@
 // One request sent under the retry rule, shared by the agent client and the messaging client: each
-// attempt under its own deadline, only what `retryDelay` allows tried again, waits on the scheduler.
+// attempt under the call's deadline, only what `retryDelay` allows tried again, redirects and
+// compressed answers refused, waits on the scheduler.
 
-import { ConnectlyConnectionError, type ConnectlyError, type Sanitize, errorCode } from './errors.js';
-import { type Scheduler, sleep } from './platform.js';
-import { failurePhase, parseRetryAfter, retryDelay, type RetryPolicy } from './retry.js';
-import { deadline } from './timers.js';
-import { type FetchLike, type TransportRequest, type TransportResponse, readText } from './transport.js';
+import type { Call } from './call.js';
+import { ConnectlyConnectionError, type ConnectlyError, ConnectlyProtocolError, errorCode } from './errors.js';
+import { sleep } from './platform.js';
+import { type RetryPolicy, failurePhase, parseRetryAfter, retryDelay } from './retry.js';
+import type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
 import type { Endpoint, MessagingEndpoint } from './wire.js';
 
-// The most of a non-2xx body that is read for its error message.
-const ERROR_BODY_LIMIT = 64 * 1024;
-
-export interface Attempts {
-  endpoint: Endpoint | MessagingEndpoint;
-  url: string;
-  request: Omit<TransportRequest, 'signal'>;
-  /** Aborting it cancels the call; its reason is what the call rejects with. */
-  controller: AbortController;
-  /** Per attempt, until the response headers; 0 disables. */
-  timeoutMs: number;
-  onTimeout: () => void;
+export interface Sender {
   fetch: FetchLike;
-  scheduler: Scheduler;
   policy: RetryPolicy;
-  /** Where the client was trying to reach, for connection errors. */
-  host: string;
-  sanitize: Sanitize;
-  /** The error for a non-2xx answer that is not tried again. */
+  /** The HTTP request, the same on every attempt. */
+  request: Omit<TransportRequest, 'signal' | 'redirect'>;
+  /** The error for a non-2xx answer that is not tried again, from its status and body. */
   refuse(status: number, text: string, retryAfterMs: number | undefined): ConnectlyError;
 }
 
-/** Resolves with the first 2xx response; rejects with the abort reason, a connection error or `refuse(…)`. */
-export async function sendWithRetries(call: Attempts): Promise<TransportResponse> {
-  const { endpoint, controller, scheduler } = call;
-  const signal = controller.signal;
+/**
+ * Sends `sender.request` to `url` for `call`; resolves with a 2xx response. A unary call's
+ * `timeoutMs` keeps running until its body is read; a stream's (`invoke`) stops at the headers.
+ */
+export async function sendWithRetries(
+  call: Call<Endpoint | MessagingEndpoint>,
+  url: string,
+  sender: Sender,
+): Promise<TransportResponse> {
+  const { endpoint, signal } = call;
+  const { host, sanitize, scheduler } = call.context;
   for (let attempt = 0; ; attempt += 1) {
-    const timer = deadline(scheduler, call.timeoutMs, call.onTimeout);
+    const limit = call.startDeadline();
     let response: TransportResponse;
     try {
-      response = await call.fetch(call.url, { ...call.request, signal });
+      response = await sender.fetch(url, { ...sender.request, signal, redirect: 'manual' });
     } catch (error) {
-      timer.stop();
+      limit.stop();
       if (signal.aborted) throw signal.reason;
       const code = errorCode(error);
-      const wait = retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, call.policy);
+      // fetch refusing to send at all (a port it forbids, say) is a TypeError with no system code.
+      const refused = code === undefined && (error as Error | undefined)?.name === 'TypeError';
+      const wait = refused
+        ? undefined
+        : retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, sender.policy);
       if (wait !== undefined) {
         await sleep(wait, signal, scheduler);
         continue;
       }
-      throw ConnectlyConnectionError.from(endpoint, error, failurePhase(code), call.host, call.sanitize);
+      const phase = refused ? 'connect' : failurePhase(code);
+      throw ConnectlyConnectionError.from(endpoint, error, phase, host, sanitize);
     }
     if (response.status >= 200 && response.status < 300) {
-      timer.stop();
+      const encoding = response.headers.get('content-encoding');
+      if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
+        limit.stop();
+        throw ConnectlyProtocolError.compressed(endpoint, encoding, sanitize);
+      }
+      if (endpoint === 'invoke') limit.stop();
+      else call.holdUntilRead(limit);
       return response;
     }
-    let text = '';
-    try {
-      text = await readText(response.body, signal, ERROR_BODY_LIMIT);
-    } catch {
-      if (signal.aborted) throw signal.reason; // otherwise the status alone tells the story
-    } finally {
-      timer.stop();
+    if (response.status >= 300 && response.status < 400) {
+      limit.stop();
+      const location = response.headers.get('location');
+      throw ConnectlyConnectionError.redirected(endpoint, response.status, location, url, sanitize);
     }
+    const text = await call.readErrorBody(response).finally(() => limit.stop());
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-    const wait = retryDelay(endpoint, attempt, { kind: 'status', status: response.status, retryAfterMs }, call.policy);
+    const failure = { kind: 'status', status: response.status, retryAfterMs } as const;
+    // After a time limit fired while the error body arrived, the status is reported, not retried.
+    const wait = signal.aborted ? undefined : retryDelay(endpoint, attempt, failure, sender.policy);
     if (wait !== undefined) {
       await sleep(wait, signal, scheduler);
       continue;
     }
-    throw call.refuse(response.status, text, retryAfterMs);
+    throw sender.refuse(response.status, text, retryAfterMs);
   }
 }

@@ -4,19 +4,13 @@
 
 import { Observable, lastValueFrom, throwError } from 'rxjs';
 import { sendWithRetries } from './attempts.js';
+import { Call, type CallContext } from './call.js';
 import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from './envelope.js';
-import {
-  ConnectlyAbortError,
-  ConnectlyApiError,
-  ConnectlyConnectionError,
-  ConnectlyError,
-  ConnectlyProtocolError,
-  ConnectlyTimeoutError,
-  redact,
-} from './errors.js';
+import { ConnectlyAbortError, ConnectlyApiError, ConnectlyProtocolError, redact } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
 import {
+  type CallDefaults,
   type CallOptions,
   type CallSettings,
   type ConnectlyClientOptions,
@@ -39,15 +33,9 @@ import {
   invokeBody,
 } from './requests.js';
 import { ConnectlySession, type SessionOptions } from './session.js';
-import { IdleLimit } from './timers.js';
-import { type FetchLike, TextCollector, type TransportResponse, readBody } from './transport.js';
+import { asValidationError } from './validate.js';
+import type { FetchLike, TransportResponse } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
-
-interface Call {
-  endpoint: Endpoint;
-  controller: AbortController;
-  settings: CallSettings;
-}
 
 interface Subscriber<T> {
   next(value: T): void;
@@ -70,6 +58,8 @@ export class ConnectlyClient {
   readonly #apiKey: string;
   readonly #fetch: FetchLike;
   readonly #scheduler: Scheduler;
+  readonly #callDefaults: CallDefaults;
+  readonly #context: CallContext;
   // Where errors say they were trying to reach: never the key, never userinfo of the URL.
   readonly #host: string;
 
@@ -88,6 +78,12 @@ export class ConnectlyClient {
     this.#fetch = resolved.fetch;
     this.userAgent = resolved.userAgent;
     this.#scheduler = resolved.scheduler;
+    this.#context = { scheduler: this.#scheduler, host: this.#host, sanitize: this.sanitize };
+    this.#callDefaults = {
+      timeoutMs: this.timeoutMs,
+      idleTimeoutMs: this.idleTimeoutMs,
+      fetchLimitMs: resolved.fetchLimitMs,
+    };
   }
 
   /**
@@ -109,7 +105,7 @@ export class ConnectlyClient {
           },
           { maxLineLength: this.maxLineLength, sanitize: this.sanitize, sessionId: body.sessionId },
         );
-        await this.consume(response, call, (chunk) => {
+        await call.consume(response, (chunk) => {
           decoder.write(chunk);
           return apiError === undefined && !subscriber.closed;
         });
@@ -233,17 +229,19 @@ export class ConnectlyClient {
   ): Observable<T> {
     let body: B;
     let settings: CallSettings;
+    let payload: string;
     try {
       body = build(request, this.businessId);
-      settings = resolveCallSettings(options, this);
+      settings = resolveCallSettings(options, this.#callDefaults);
+      payload = JSON.stringify(body);
     } catch (error) {
-      return throwError(() => error);
+      const failure = asValidationError(error);
+      return throwError(() => failure);
     }
-    const payload = JSON.stringify(body);
     const signal = options?.signal;
     return new Observable<T>((subscriber) => {
-      const controller = new AbortController();
-      const call: Call = { endpoint, controller, settings };
+      const call = new Call(endpoint, settings, this.#context);
+      const controller = call.controller;
       const onCallerAbort = (): void => controller.abort(new ConnectlyAbortError(endpoint));
       if (signal?.aborted) onCallerAbort();
       else signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -253,7 +251,7 @@ export class ConnectlyClient {
           () => subscriber.complete(),
           (error: unknown) => {
             if (controller.signal.reason === UNSUBSCRIBED) return;
-            subscriber.error(this.classify(call, error));
+            subscriber.error(call.classify(error));
           },
         )
         .finally(() => {
@@ -266,84 +264,38 @@ export class ConnectlyClient {
     });
   }
 
-  /** Sends the request, retrying only what `retryDelay` allows; resolves with a 2xx response. */
+  /** Sends the request under the retry rule; resolves with a 2xx response. */
   private send(call: Call, payload: string): Promise<TransportResponse> {
     const { endpoint } = call;
-    return sendWithRetries({
-      endpoint,
-      url: `${this.baseUrl}${API_PATH}/${endpoint}`,
+    return sendWithRetries(call, `${this.baseUrl}${API_PATH}/${endpoint}`, {
+      fetch: this.#fetch,
+      policy: this,
       request: {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           accept: 'application/json',
+          // A compressed answer cut short cannot be told from a complete one, so none is asked for.
+          'accept-encoding': 'identity',
           'user-agent': this.userAgent,
           'x-api-key': this.#apiKey,
         },
         body: payload,
       },
-      controller: call.controller,
-      timeoutMs: call.settings.timeoutMs,
-      onTimeout: () => this.timeout(call, 'headers'),
-      fetch: this.#fetch,
-      scheduler: this.#scheduler,
-      policy: this,
-      host: this.#host,
-      sanitize: this.sanitize,
       refuse: (status, text, retryAfterMs) =>
-        ConnectlyApiError.from(endpoint, status, readErrorBody(text, status), this.sanitize, retryAfterMs),
+        ConnectlyApiError.from(
+          endpoint,
+          status,
+          readErrorBody(text, status, this.sanitize),
+          this.sanitize,
+          retryAfterMs,
+        ),
     });
-  }
-
-  private timeout(call: Call, phase: 'headers' | 'idle'): void {
-    const ms = phase === 'headers' ? call.settings.timeoutMs : call.settings.idleTimeoutMs;
-    call.controller.abort(new ConnectlyTimeoutError(call.endpoint, phase, ms));
-  }
-
-  /**
-   * Reads a 2xx body chunk by chunk under the idle timeout (any bytes, keep-alive lines included,
-   * count as activity). `onChunk` returns false to stop reading.
-   */
-  private async consume(
-    response: TransportResponse,
-    call: Call,
-    onChunk: (chunk: Uint8Array) => boolean,
-  ): Promise<void> {
-    const idle = new IdleLimit(this.#scheduler, call.settings.idleTimeoutMs, () => this.timeout(call, 'idle'));
-    try {
-      await readBody(
-        response.body,
-        (chunk) => {
-          idle.touch();
-          return onChunk(chunk);
-        },
-        call.controller.signal,
-      );
-      if (call.controller.signal.aborted) throw call.controller.signal.reason;
-    } catch (error) {
-      if (call.controller.signal.aborted) throw call.controller.signal.reason;
-      throw this.classify(call, error);
-    } finally {
-      idle.stop();
-    }
   }
 
   /** Reads a unary body (with `oneLine`, close's one NDJSON line) into the response its envelope holds. */
   private async readUnary(response: TransportResponse, call: Call, oneLine = false): Promise<UnaryAnswer> {
-    const body = new TextCollector();
-    await this.consume(response, call, (chunk) => {
-      body.add(chunk);
-      if (body.length <= this.maxLineLength) return true;
-      throw new ConnectlyProtocolError({
-        reason: 'line-too-long',
-        message: `The ${call.endpoint} response is longer than maxLineLength (${this.maxLineLength} characters)`,
-      });
-    });
-    return parseUnary(body.text(), call.endpoint, response.status, oneLine, this.sanitize);
-  }
-
-  private classify(call: Call, error: unknown): ConnectlyError {
-    if (error instanceof ConnectlyError) return error;
-    return ConnectlyConnectionError.from(call.endpoint, error, 'response', this.#host, this.sanitize);
+    const text = await call.readAnswer(response, this.maxLineLength);
+    return parseUnary(text, call.endpoint, response.status, oneLine, this.sanitize);
   }
 }

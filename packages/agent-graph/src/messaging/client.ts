@@ -3,22 +3,20 @@
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
 import { sendWithRetries } from '../attempts.js';
-import { resolveCallSettings, resolveOptions } from '../options.js';
+import { Call, type CallContext } from '../call.js';
 import {
   ConnectlyAbortError,
-  ConnectlyConnectionError,
   ConnectlyError,
   ConnectlyProtocolError,
-  ConnectlyTimeoutError,
   ConnectlyValidationError,
   excerpt,
   redact,
 } from '../errors.js';
 import type { AgentEvent } from '../events.js';
+import { type CallDefaults, resolveCallSettings, resolveOptions } from '../options.js';
 import { type Scheduler, inspectCustom } from '../platform.js';
 import type { AgentReply } from '../reply.js';
-import { deadline } from '../timers.js';
-import { type FetchLike, type TransportRequest, readText } from '../transport.js';
+import type { FetchLike, TransportRequest } from '../transport.js';
 import { requireString } from '../validate.js';
 import { MESSAGE_CONTENT_KINDS, type MessagingEndpoint } from '../wire.js';
 import { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './errors.js';
@@ -121,6 +119,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'userAgent',
   'scheduler',
 ]);
+// Marks the end of a call, so nothing still open (a body being read) outlives it.
+const DONE = Symbol('done');
 // Message API answers are a few bytes (`{"id": …}`, a webhook list): anything past this is not one.
 const MAX_ANSWER_CHARS = 1024 * 1024;
 
@@ -195,8 +195,8 @@ export class ConnectlyMessagingClient {
   readonly userAgent: string;
   readonly #apiKey: string;
   readonly #fetch: FetchLike;
-  readonly #scheduler: Scheduler;
-  readonly #host: string;
+  readonly #context: CallContext;
+  readonly #callDefaults: CallDefaults;
 
   constructor(options: ConnectlyMessagingClientOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -218,14 +218,14 @@ export class ConnectlyMessagingClient {
     this.#apiKey = resolved.apiKey;
     this.businessId = resolved.businessId;
     this.baseUrl = resolved.baseUrl;
-    this.#host = new URL(resolved.baseUrl).host;
     this.timeoutMs = resolved.timeoutMs;
     this.maxRetries = resolved.maxRetries;
     this.retryBaseDelayMs = resolved.retryBaseDelayMs;
     this.maxRetryDelayMs = resolved.maxRetryDelayMs;
     this.userAgent = resolved.userAgent;
     this.#fetch = resolved.fetch;
-    this.#scheduler = resolved.scheduler;
+    this.#context = { scheduler: resolved.scheduler, host: new URL(resolved.baseUrl).host, sanitize: this.sanitize };
+    this.#callDefaults = { timeoutMs: this.timeoutMs, idleTimeoutMs: 0, fetchLimitMs: resolved.fetchLimitMs };
   }
 
   /** Sends one session message (within 24 hours of the customer's last message). Never sent twice. */
@@ -399,50 +399,34 @@ export class ConnectlyMessagingClient {
     body: unknown,
     options: MessagingCallOptions | undefined,
   ): Promise<unknown> {
-    const { timeoutMs } = resolveCallSettings(options, { timeoutMs: this.timeoutMs, idleTimeoutMs: 0 });
-    const url = `${this.baseUrl}/v1/businesses/${encodeURIComponent(this.businessId)}/${path}`;
+    // Message API answers are unary: `timeoutMs` covers the whole answer, there is no idle limit.
+    const settings = resolveCallSettings(options, this.#callDefaults);
+    const call = new Call(endpoint, { ...settings, idleTimeoutMs: 0 }, this.#context);
+    const onCallerAbort = (): void => call.controller.abort(new ConnectlyAbortError(endpoint));
+    if (options?.signal?.aborted) onCallerAbort();
+    else options?.signal?.addEventListener('abort', onCallerAbort, { once: true });
     const headers: Record<string, string> = {
       accept: 'application/json',
+      'accept-encoding': 'identity',
       'user-agent': this.userAgent,
       'x-api-key': this.#apiKey,
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const controller = new AbortController();
-    const onCallerAbort = (): void => controller.abort(new ConnectlyAbortError(endpoint));
-    if (options?.signal?.aborted) onCallerAbort();
-    else options?.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const signal = controller.signal;
-    const onTimeout = (): void => controller.abort(new ConnectlyTimeoutError(endpoint, 'headers', timeoutMs));
+    const url = `${this.baseUrl}/v1/businesses/${encodeURIComponent(this.businessId)}/${path}`;
     try {
-      const response = await sendWithRetries({
-        endpoint,
-        url,
-        request: { method, headers, ...(payload === undefined ? {} : { body: payload }) },
-        controller,
-        timeoutMs,
-        onTimeout,
+      const response = await sendWithRetries(call, url, {
         fetch: this.#fetch,
-        scheduler: this.#scheduler,
         policy: this,
-        host: this.#host,
-        sanitize: this.sanitize,
+        request: { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
         refuse: (status, text, retryAfterMs) =>
           new ConnectlyMessagingError({ endpoint, status, body: this.errorBody(text, status), retryAfterMs }),
       });
-      // The answer is small: it gets the same time limit again to arrive in full.
-      const timer = deadline(this.#scheduler, timeoutMs, onTimeout);
-      try {
-        return this.parse(endpoint, await readText(response.body, signal, MAX_ANSWER_CHARS));
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        if (error instanceof ConnectlyError) throw error;
-        throw ConnectlyConnectionError.from(endpoint, error, 'response', this.#host, this.sanitize);
-      } finally {
-        timer.stop();
-      }
+      return this.parse(endpoint, await call.readAnswer(response, MAX_ANSWER_CHARS));
+    } catch (error) {
+      throw call.classify(error);
     } finally {
       options?.signal?.removeEventListener('abort', onCallerAbort);
+      if (!call.signal.aborted) call.controller.abort(DONE); // releases anything still open
     }
   }
 
