@@ -102,6 +102,11 @@ describe('sending', () => {
       /needs a body/,
     ],
     ['callbackData over 1024 bytes', { to: CUSTOMER, message: { text: 'x' }, callbackData: 'x'.repeat(1100) }, /1024/],
+    [
+      'callbackData that is not JSON',
+      { to: CUSTOMER, message: { text: 'x' }, callbackData: { n: BigInt(1) } },
+      /JSON value/,
+    ],
   ])('refuses %s before the network', async (_, request, message) => {
     await expect(client().sendMessage(request as never)).rejects.toThrow(ConnectlyValidationError);
     await expect(client().sendMessage(request as never)).rejects.toThrow(message);

@@ -135,7 +135,19 @@ function recipientOf(to: Recipient): { id: string; channelType: 'whatsapp'; name
 
 function checkCallbackData(value: unknown): void {
   if (value === undefined) return;
-  const size = new TextEncoder().encode(JSON.stringify(value) ?? '').length;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  if (json === undefined) {
+    throw new ConnectlyValidationError(
+      'callbackData',
+      '`callbackData` must be a JSON value (no cycles, BigInt or functions)',
+    );
+  }
+  const size = new TextEncoder().encode(json).length;
   if (size > 1024) {
     throw new ConnectlyValidationError(
       'callbackData',
