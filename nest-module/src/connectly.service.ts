@@ -12,7 +12,7 @@ import {
   type CloseResult,
   ConnectlyAbortError,
   ConnectlyClient,
-  ConnectlySession,
+  type AgentSession,
   type HealthRequest,
   type HealthResult,
   type InitRequest,
@@ -70,9 +70,12 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
     return lastValueFrom(this.invoke(request, options).pipe(toReply()));
   }
 
-  /** A conversation with one customer: init on first use, send turns, close at the end. */
-  session(options: SessionOptions): ConnectlySession {
-    return new ConnectlySession(this, options);
+  /**
+   * A conversation with one customer. With a `sessionStore` in the module options it is found in (or
+   * started into) the store, shared by every instance of the app; its calls end on shutdown like any other.
+   */
+  session(options: SessionOptions): AgentSession {
+    return this.client.session(options, this);
   }
 
   /** Completes every open stream (aborting its request) so the HTTP server can close. */

@@ -22,7 +22,9 @@ import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
 import { toReply } from './operators.js';
 import type { AgentReply } from './reply.js';
 import { backoffDelay, isRetryableConnectionError, isRetryableStatus, parseRetryAfter, sleep } from './retry.js';
-import { ConnectlySession, type SessionOptions } from './session.js';
+import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './session.js';
+import { type SessionStore, sessionSettings } from './session-store.js';
+import { SharedConversations } from './shared-session.js';
 import {
   type FetchLike,
   NOT_SENT_CODES,
@@ -62,6 +64,16 @@ export interface ConnectlyClientOptions {
   fetch?: FetchLike;
   /** Sent as the `user-agent` header. */
   userAgent?: string;
+  /**
+   * Where `session({ clientKey })` keeps each customer's session, shared by every process using the same
+   * store (MemorySessionStore for one process, RedisSessionStore for several). Without it, each session
+   * object starts its own session.
+   */
+  sessionStore?: SessionStore;
+  /** With a store: a session with no turn for this long is forgotten, in ms. Default 24 h. */
+  sessionIdleMs?: number;
+  /** With a store: how long a turn's lock outlives a crashed holder, in ms (renewed while held). Default 30 000. */
+  sessionLeaseMs?: number;
 }
 
 /** Per-call options. */
@@ -122,6 +134,9 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'maxLineLength',
   'fetch',
   'userAgent',
+  'sessionStore',
+  'sessionIdleMs',
+  'sessionLeaseMs',
 ]);
 
 interface Settings {
@@ -193,6 +208,7 @@ export class ConnectlyClient {
   readonly #fetch: FetchLike;
   // Where errors say they were trying to reach: never the key, never userinfo of the URL.
   readonly #host: string;
+  readonly #conversations: SharedConversations | undefined;
 
   constructor(options: ConnectlyClientOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -238,6 +254,8 @@ export class ConnectlyClient {
       options.userAgent === undefined
         ? `connectly-agent-graph/${VERSION} node/${process.versions.node}`
         : requireString(options.userAgent, 'userAgent');
+    const sessions = sessionSettings(options);
+    this.#conversations = sessions && new SharedConversations(sessions, this.businessId);
   }
 
   /**
@@ -324,9 +342,13 @@ export class ConnectlyClient {
     });
   }
 
-  /** A conversation with one customer: init on first use, send turns, close at the end. */
-  session(options: SessionOptions): ConnectlySession {
-    return new ConnectlySession(this, options);
+  /**
+   * A conversation with one customer. With a `sessionStore`, finds the customer's session in the store
+   * or starts one, and keeps the customer's turns in order; without, the object starts its own session
+   * on first use. `via` makes the calls (an adapter wrapping this client); default this client.
+   */
+  session(options: SessionOptions, via: SessionClient = this): AgentSession {
+    return this.#conversations ? this.#conversations.open(via, options) : new ConnectlySession(via, options);
   }
 
   /** Promise convenience: one streamed turn gathered into an `AgentReply`. */

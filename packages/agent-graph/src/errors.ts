@@ -196,6 +196,23 @@ export class ConnectlyAbortError extends ConnectlyError {
   }
 }
 
+/**
+ * The session store failed (unreachable, or the turn's lock was lost) while handling one turn of a
+ * conversation kept in a `sessionStore`. `sent` says whether Connectly may have processed the turn.
+ */
+export class ConnectlySessionStoreError extends ConnectlyError {
+  /** The store step that failed: `get`, `set`, `delete`, `lock`, `renew` or `unlock`. */
+  readonly operation: string;
+  /** True when the turn's input reached Connectly before the failure (its reply events, if any, were delivered). */
+  readonly sent: boolean;
+
+  constructor(init: { operation: string; sent: boolean; message: string; cause?: unknown }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.operation = init.operation;
+    this.sent = init.sent;
+  }
+}
+
 /** Replaces every occurrence of `secret` in `text`; used on all server-provided text that reaches an error. */
 export function redact(text: string, secret: string): string {
   return secret.length > 0 && text.includes(secret) ? text.split(secret).join('[redacted]') : text;
@@ -215,6 +232,7 @@ for (const type of [
   ConnectlyConnectionError,
   ConnectlyValidationError,
   ConnectlyAbortError,
+  ConnectlySessionStoreError,
 ]) {
   Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
 }

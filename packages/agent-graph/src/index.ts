@@ -14,7 +14,21 @@ export {
   type HealthRequest,
   type HealthResult,
 } from './client.js';
-export { ConnectlySession, type SessionClient, type SessionOptions, type TurnInput } from './session.js';
+export {
+  ConnectlySession,
+  type AgentSession,
+  type SessionClient,
+  type SessionOptions,
+  type TurnInput,
+} from './session.js';
+export { SharedSession } from './shared-session.js';
+export {
+  type SessionStore,
+  type StoredSession,
+  DEFAULT_SESSION_IDLE_MS,
+  DEFAULT_SESSION_LEASE_MS,
+} from './session-store.js';
+export { MemorySessionStore } from './memory-session-store.js';
 export {
   type AgentEvent,
   type AgentEventOf,
@@ -40,6 +54,7 @@ export {
   ConnectlyConnectionError,
   ConnectlyValidationError,
   ConnectlyAbortError,
+  ConnectlySessionStoreError,
   RPC_CODE_NAMES,
   type Endpoint,
   type ProtocolErrorReason,

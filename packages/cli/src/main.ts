@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { type AgentEvent, ConnectlyClient, ConnectlyError, type ConnectlySession } from 'connectly-agent-graph';
+import { type AgentEvent, type AgentSession, ConnectlyClient, ConnectlyError } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { firstValueFrom, lastValueFrom, tap } from 'rxjs';
 import { renderEvent } from './render.js';
@@ -99,7 +99,7 @@ async function chat(
 
 async function turn(
   io: Io,
-  session: ConnectlySession,
+  session: AgentSession,
   text: string,
   print: (event: AgentEvent) => void,
 ): Promise<number> {
