@@ -67,6 +67,11 @@ export interface StreamRecord {
   reset: boolean;
   /** Events written before the response ended or was abandoned. */
   eventsWritten: number;
+  /** When the request arrived and when its response closed (ms since the epoch). */
+  startedAt: number;
+  endedAt: number;
+  /** For invoke and invoke_sync: another turn of the same customer was still open when this one started. */
+  overlapped: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -89,6 +94,10 @@ export class MockConnectlyServer extends EventEmitter {
   readonly requests: RecordedRequest[] = [];
   readonly streams: StreamRecord[] = [];
   readonly sessions = new Map<string, MockSession>();
+  /** Turns (invoke, invoke_sync) that started while another turn of the same customer was open. */
+  overlaps = 0;
+  // Open turns per business and client key.
+  private readonly openTurns = new Map<string, number>();
   private readonly faults: Array<Fault & { remaining: number }> = [];
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
@@ -162,6 +171,13 @@ export class MockConnectlyServer extends EventEmitter {
   clearRecords(): void {
     this.requests.length = 0;
     this.streams.length = 0;
+    this.overlaps = 0;
+  }
+
+  /** Forgets a session (all sessions when no id is given), as Connectly does when one expires: it then answers 404 NOT_FOUND. */
+  forget(sessionId?: string): void {
+    if (sessionId === undefined) this.sessions.clear();
+    else this.sessions.delete(sessionId);
   }
 
   /** Resolves once `count` streams have been abandoned in total (bounded by `timeoutMs`). */
@@ -213,9 +229,19 @@ export class MockConnectlyServer extends EventEmitter {
     this.open += 1;
     const url = new URL(req.url ?? '/', 'http://mock');
     const endpoint = url.pathname.startsWith(`${API_PATH}/`) ? url.pathname.slice(API_PATH.length + 1) : '';
-    const record: StreamRecord = { endpoint, sessionId: undefined, abandoned: false, reset: false, eventsWritten: 0 };
+    const record: StreamRecord = {
+      endpoint,
+      sessionId: undefined,
+      abandoned: false,
+      reset: false,
+      eventsWritten: 0,
+      startedAt: Date.now(),
+      endedAt: 0,
+      overlapped: false,
+    };
     res.on('close', () => {
       this.open -= 1;
+      record.endedAt = Date.now();
       if (ENDPOINTS.has(endpoint)) {
         record.abandoned = !res.writableFinished && !record.reset;
         this.streams.push(record);
@@ -365,6 +391,7 @@ export class MockConnectlyServer extends EventEmitter {
       case 'invoke_sync': {
         const session = this.sessionOf(body);
         record.sessionId = session.sessionId;
+        this.countTurn(session, record, res);
         const events = fault.events ?? this.reply(this.inputEventsOf(body), session);
         sendJson(res, 200, { response: { sessionId: session.sessionId, responseEvents: events } });
         return;
@@ -372,11 +399,28 @@ export class MockConnectlyServer extends EventEmitter {
       case 'invoke': {
         const session = this.sessionOf(body);
         record.sessionId = session.sessionId;
+        this.countTurn(session, record, res);
         const events = fault.events ?? this.reply(this.inputEventsOf(body), session);
         await this.stream(res, session.sessionId, events, fault, record);
         return;
       }
     }
+  }
+
+  // Counts the customer's open turns until this response closes: a second one open at once is an overlap.
+  private countTurn(session: MockSession, record: StreamRecord, res: ServerResponse): void {
+    const key = `${session.businessId}\u0000${session.clientKey}`;
+    const open = this.openTurns.get(key) ?? 0;
+    if (open > 0) {
+      record.overlapped = true;
+      this.overlaps += 1;
+    }
+    this.openTurns.set(key, open + 1);
+    res.once('close', () => {
+      const left = (this.openTurns.get(key) ?? 1) - 1;
+      if (left > 0) this.openTurns.set(key, left);
+      else this.openTurns.delete(key);
+    });
   }
 
   private reply(inputEvents: unknown[], session: MockSession): unknown[] {
