@@ -68,7 +68,10 @@ export function sessionSettings(options: {
   if (store === undefined) {
     for (const name of ['sessionIdleMs', 'sessionLeaseMs'] as const) {
       if (options[name] !== undefined) {
-        throw new ConnectlyValidationError(name, `\`${name}\` only applies with a \`sessionStore\`: add one or drop it`);
+        throw new ConnectlyValidationError(
+          name,
+          `\`${name}\` only applies with a \`sessionStore\`: add one or drop it`,
+        );
       }
     }
     return undefined;

@@ -16,7 +16,13 @@ import { toReply } from './operators.js';
 import type { AgentReply } from './reply.js';
 import { sleep } from './retry.js';
 import { type SessionSettings, type StoredSession, sessionKey } from './session-store.js';
-import { type AgentSession, type SessionClient, type SessionOptions, type TurnInput, toInputEvents } from './session.js';
+import {
+  type AgentSession,
+  type SessionClient,
+  type SessionOptions,
+  type TurnInput,
+  toInputEvents,
+} from './session.js';
 import { requireString } from './validate.js';
 import type { InputEvent } from './wire.js';
 
@@ -225,7 +231,13 @@ class Conversation {
   ) {}
 
   /** Adds a caller to the turn that will carry its input: the one still open, or a new one. */
-  join(endpoint: Turn['endpoint'], via: SessionClient, party: Party, options: CallOptions | undefined, caller: Caller): Turn {
+  join(
+    endpoint: Turn['endpoint'],
+    via: SessionClient,
+    party: Party,
+    options: CallOptions | undefined,
+    caller: Caller,
+  ): Turn {
     const last = this.steps.at(-1) ?? this.current;
     let turn = last instanceof Turn && last.accepts(endpoint, via, party, options) ? last : undefined;
     if (!turn) {
@@ -344,7 +356,10 @@ class Conversation {
   /** Starts a session on Connectly and stores it. Runs under the lock, so one process at a time. */
   async begin(via: SessionClient, party: Party, lease: Lease, signal: AbortSignal): Promise<StoredSession> {
     await lease.confirm();
-    const request = { clientKey: party.clientKey, ...(party.businessId === undefined ? {} : { businessId: party.businessId }) };
+    const request = {
+      clientKey: party.clientKey,
+      ...(party.businessId === undefined ? {} : { businessId: party.businessId }),
+    };
     const { sessionId } = await firstValueFrom(via.init(request, { signal }));
     const session = { sessionId, startedAt: Date.now() };
     await storeStep('set', false, () => this.settings.store.set(this.key, session, this.settings.idleMs));
@@ -360,7 +375,8 @@ class Conversation {
       ...(turn.party.businessId === undefined ? {} : { businessId: turn.party.businessId }),
     };
     const options = { ...turn.options, signal: turn.controller.signal };
-    const source = turn.endpoint === 'invoke' ? turn.via.invoke(request, options) : turn.via.invokeSync(request, options);
+    const source =
+      turn.endpoint === 'invoke' ? turn.via.invoke(request, options) : turn.via.invokeSync(request, options);
     return new Promise((resolve, reject) => {
       source.subscribe({
         next: (event) => {
@@ -394,8 +410,7 @@ export class SharedConversations {
         'With a sessionStore the session is found by clientKey: drop `sessionId` (the store keeps it)',
       );
     }
-    const businessId =
-      options.businessId === undefined ? undefined : requireString(options.businessId, 'businessId');
+    const businessId = options.businessId === undefined ? undefined : requireString(options.businessId, 'businessId');
     const agentId = options.agentId === undefined ? undefined : requireString(options.agentId, 'agentId');
     const party: Party = {
       clientKey,
