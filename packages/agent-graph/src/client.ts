@@ -351,6 +351,14 @@ export class ConnectlyClient {
     return this.#conversations ? this.#conversations.open(via, options) : new ConnectlySession(via, options);
   }
 
+  /**
+   * Resolves once this process has no session turn in progress or queued, every store lock released:
+   * await it (after cancelling what should not finish) before closing the session store.
+   */
+  sessionsIdle(): Promise<void> {
+    return this.#conversations?.idle() ?? Promise.resolve();
+  }
+
   /** Promise convenience: one streamed turn gathered into an `AgentReply`. */
   reply(request: InvokeRequest, options?: CallOptions): Promise<AgentReply> {
     return lastValueFrom(this.invoke(request, options).pipe(toReply()));

@@ -393,6 +393,7 @@ class Conversation {
 /** The conversations of one client: one entry per customer with work in progress in this process. */
 export class SharedConversations {
   readonly #active = new Map<string, Conversation>();
+  readonly #idleWaiters: Array<() => void> = [];
 
   constructor(
     readonly settings: SessionSettings,
@@ -420,12 +421,19 @@ export class SharedConversations {
     return new SharedSession(this, via, party, sessionKey(businessId ?? this.businessId, clientKey));
   }
 
+  /** Resolves once no conversation has a turn in progress or queued here (every lock released). */
+  idle(): Promise<void> {
+    if (this.#active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
   /** The customer's conversation in this process; dropped again once it has nothing left to do. */
   conversation(key: string): Conversation {
     let conversation = this.#active.get(key);
     if (!conversation) {
       const created = new Conversation(this.settings, key, () => {
         if (this.#active.get(key) === created) this.#active.delete(key);
+        if (this.#active.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
       });
       conversation = created;
       this.#active.set(key, conversation);
