@@ -6,7 +6,6 @@
 //    (a real redis-server on a free loopback port), rounds interleaved; p50 and p99 of each.
 'use strict';
 
-const { performance } = require('node:perf_hooks');
 const { ConnectlyClient, MemorySessionStore } = require('../packages/agent-graph/dist/index.js');
 const { MockConnectlyServer, echoReply } = require('../packages/mock-server/dist/index.js');
 const { RedisSessionStore } = require('../packages/session-redis/dist/index.js');
