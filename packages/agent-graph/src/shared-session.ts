@@ -491,6 +491,11 @@ export class SharedSession implements AgentSession {
     return this.turn('invoke', input, options);
   }
 
+  // What a log shows: never the client or the store (a store's connection options may hold a password).
+  toJSON(): Record<string, unknown> {
+    return { clientKey: this.clientKey, sessionId: this.#sessionId, closed: this.#closed };
+  }
+
   reply(input: TurnInput, options?: CallOptions): Promise<AgentReply> {
     return lastValueFrom(this.send(input, options).pipe(toReply()));
   }

@@ -97,12 +97,7 @@ async function chat(
   return failures > 0 ? 1 : 0;
 }
 
-async function turn(
-  io: Io,
-  session: AgentSession,
-  text: string,
-  print: (event: AgentEvent) => void,
-): Promise<number> {
+async function turn(io: Io, session: AgentSession, text: string, print: (event: AgentEvent) => void): Promise<number> {
   try {
     await lastValueFrom(session.send(text).pipe(tap(print)), { defaultValue: undefined });
     return 0;

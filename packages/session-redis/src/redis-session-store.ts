@@ -68,7 +68,15 @@ export class RedisSessionStore implements SessionStore {
     }
     // A turn waiting on an unreachable Redis should fail soon with a clear error, not hang: one retry per command.
     this.client = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+    // Connection errors reach the turn that needed Redis, as ConnectlySessionStoreError; ioredis would
+    // otherwise also print each reconnection failure to the console.
+    this.client.on('error', () => undefined);
     this.#owned = true;
+  }
+
+  // What a log shows: never the connection options (the URL may hold a password).
+  toJSON(): Record<string, unknown> {
+    return { prefix: this.prefix, ownsConnection: this.#owned, status: this.client.status };
   }
 
   async get(key: string): Promise<StoredSession | undefined> {

@@ -89,6 +89,13 @@ describe('the connection', () => {
     await own.close(); // twice is harmless
   });
 
+  it('keeps the password of the URL out of JSON', async () => {
+    const secret = new RedisSessionStore({ url: redis.url.replace('redis://', 'redis://:s3cret-pass@') });
+    const client = new ConnectlyClient({ apiKey: 'k', businessId: 'b', sessionStore: secret });
+    expect(JSON.stringify([secret, client.session({ clientKey: 'alice' })])).not.toContain('s3cret-pass');
+    await secret.close();
+  });
+
   it('leaves your client open', async () => {
     const client = new Redis(redis.url);
     const borrowed = new RedisSessionStore({ client, prefix: 'mine:' });
