@@ -2,9 +2,7 @@
 // per customer. In one process a customer's turns queue up, and input that arrives while a turn runs
 // goes out together as the next turn; across processes a lock with a lease keeps turns from overlapping.
 
-import { randomUUID } from 'node:crypto';
 import { Observable, type Subscriber, firstValueFrom, lastValueFrom, throwError } from 'rxjs';
-import type { CallOptions } from './client.js';
 import {
   ConnectlyAbortError,
   ConnectlyApiError,
@@ -13,30 +11,24 @@ import {
 } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
+import { type CallOptions, resolveCallSettings } from './options.js';
+import { type Scheduler, randomId, sleep } from './platform.js';
 import type { AgentReply } from './reply.js';
-import { sleep } from './retry.js';
 import { type SessionSettings, type StoredSession, sessionKey } from './session-store.js';
 import {
   type AgentSession,
   type SessionClient,
   type SessionOptions,
   type TurnInput,
+  closedError,
   toInputEvents,
 } from './session.js';
 import { requireString } from './validate.js';
-import type { InputEvent } from './wire.js';
+import { RpcCode, type InputEvent } from './wire.js';
 
-// Every timer of this file goes through these two functions.
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return sleep(ms, signal);
-}
-function later(ms: number, run: () => void): () => void {
-  const timer = setTimeout(run, ms);
-  timer.unref?.();
-  return () => clearTimeout(timer);
-}
+/** The session settings with the client's timers. */
+type Settings = SessionSettings & { scheduler: Scheduler };
 
-const NOT_FOUND = 5;
 // Waiting for another process's lock: first retry soon (turns are short), then at most every 100 ms.
 const LOCK_POLL_FIRST_MS = 5;
 const LOCK_POLL_MAX_MS = 100;
@@ -128,7 +120,7 @@ class Lease {
   private stopBeat: (() => void) | undefined;
 
   constructor(
-    private readonly settings: SessionSettings,
+    private readonly settings: Settings,
     readonly key: string,
     private readonly owner: string,
   ) {}
@@ -144,7 +136,7 @@ class Lease {
         return;
       }
       const pause = Math.min(LOCK_POLL_MAX_MS, LOCK_POLL_FIRST_MS * 2 ** attempt);
-      await wait(pause / 2 + Math.random() * (pause / 2), signal);
+      await sleep(pause / 2 + Math.random() * (pause / 2), signal, this.settings.scheduler);
     }
   }
 
@@ -184,14 +176,16 @@ class Lease {
   // Keeps a long turn's lock: renewed every third of the lease. A failed renewal is not fatal here
   // (the reply already on its way is still delivered); `confirm` refuses the next send instead.
   private beat(): void {
-    this.stopBeat = later(this.settings.leaseMs / 3, () => {
+    const { scheduler } = this.settings;
+    const timer = scheduler.setTimeout(() => {
       this.renew().then(
         (held) => {
           if (held && this.stopBeat) this.beat();
         },
         () => undefined,
       );
-    });
+    }, this.settings.leaseMs / 3);
+    this.stopBeat = () => scheduler.clearTimeout(timer);
   }
 }
 
@@ -216,7 +210,7 @@ async function storeStep<T>(operation: string, sent: boolean, step: () => Promis
 }
 
 function isSessionGone(error: unknown): boolean {
-  return error instanceof ConnectlyApiError && error.code === NOT_FOUND;
+  return error instanceof ConnectlyApiError && error.code === RpcCode.NOT_FOUND;
 }
 
 /** One customer's conversation in this process: the steps waiting for it, run one at a time. */
@@ -225,7 +219,7 @@ class Conversation {
   private current: Step | undefined;
 
   constructor(
-    private readonly settings: SessionSettings,
+    private readonly settings: Settings,
     readonly key: string,
     private readonly onIdle: () => void,
   ) {}
@@ -277,7 +271,7 @@ class Conversation {
     const onAbort = (): void => controller.abort(new ConnectlyAbortError(task.endpoint));
     if (task.signal?.aborted) onAbort();
     else task.signal?.addEventListener('abort', onAbort, { once: true });
-    const lease = new Lease(this.settings, this.key, randomUUID());
+    const lease = new Lease(this.settings, this.key, randomId());
     try {
       await lease.acquire(controller.signal);
     } catch (error) {
@@ -298,7 +292,7 @@ class Conversation {
 
   private async runTurn(turn: Turn): Promise<void> {
     if (turn.callers.length === 0) return;
-    const lease = new Lease(this.settings, this.key, randomUUID());
+    const lease = new Lease(this.settings, this.key, randomId());
     const signal = turn.controller.signal;
     let sent = false;
     try {
@@ -395,10 +389,15 @@ export class SharedConversations {
   readonly #active = new Map<string, Conversation>();
   readonly #idleWaiters: Array<() => void> = [];
 
+  readonly settings: Settings;
+
   constructor(
-    readonly settings: SessionSettings,
+    sessions: SessionSettings,
     private readonly businessId: string,
-  ) {}
+    scheduler: Scheduler,
+  ) {
+    this.settings = { ...sessions, scheduler };
+  }
 
   open(via: SessionClient, options: SessionOptions): SharedSession {
     if (typeof options !== 'object' || options === null) {
@@ -545,7 +544,7 @@ export class SharedSession implements AgentSession {
     try {
       if (this.#closed) throw closedError();
       inputEvents = toInputEvents(input);
-      this.check(endpoint, inputEvents, options);
+      this.check(options);
     } catch (error) {
       return throwError(() => error);
     }
@@ -570,21 +569,9 @@ export class SharedSession implements AgentSession {
     });
   }
 
-  // Building the call (without subscribing, so nothing is sent) runs the client's own checks of the
-  // request and the call options, so a bad value fails now rather than once the lock is held.
-  private check(endpoint: Turn['endpoint'], inputEvents: InputEvent[], options: CallOptions | undefined): void {
-    const request = {
-      clientKey: this.party.clientKey,
-      sessionId: 'unsent',
-      inputEvents,
-      ...(this.party.agentId === undefined ? {} : { agentId: this.party.agentId }),
-      ...(this.party.businessId === undefined ? {} : { businessId: this.party.businessId }),
-    };
-    if (endpoint === 'invoke') this.via.invoke(request, options);
-    else this.via.invokeSync(request, options);
+  // The checks the client makes of a turn's options, made now: a bad value fails before the turn is
+  // queued, rather than once the lock is held.
+  private check(options: CallOptions | undefined): void {
+    resolveCallSettings(options, { timeoutMs: 0, idleTimeoutMs: 0 });
   }
-}
-
-function closedError(): ConnectlyValidationError {
-  return new ConnectlyValidationError('session', 'This session is closed: start a new one with client.session()');
 }
