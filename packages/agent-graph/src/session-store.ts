@@ -33,6 +33,10 @@ export interface StoredSession {
  * - `unlock`: releases the lock only when `owner` holds it (never another owner's lock).
  * - `close` (optional): releases what the store owns (connections); the client never calls it.
  *
+ * A table-backed store (a database, n8n's data tables) gets the same guarantees from a unique key:
+ * `lock` as an insert that fails on a duplicate (or an update of the row only where its lease has
+ * expired), `renew`/`unlock`/`delete` as updates or deletes conditioned on the owner or session id.
+ *
  * Any method may reject (the store is unreachable): the turn then fails with ConnectlySessionStoreError.
  */
 export interface SessionStore {
