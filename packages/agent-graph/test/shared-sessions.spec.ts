@@ -294,6 +294,34 @@ describe('the lock', () => {
     expect((await reply).text).toBe('heard: waiting');
   });
 
+  it('keeps the lock through a turn longer than the lease, so another process waits for it', async () => {
+    const store = new MemorySessionStore();
+    const [one, two] = [clientWith(store, { sessionLeaseMs: 150 }), clientWith(store, { sessionLeaseMs: 150 })];
+    await one.session({ clientKey: 'alice' }).start();
+    h.mock.inject({ endpoint: 'invoke', delayMs: 700 }); // several leases long
+    const slow = one.session({ clientKey: 'alice' }).reply('slow');
+    await untilRequest('invoke');
+    const next = two.session({ clientKey: 'alice' }).reply('next');
+    const replies = await Promise.all([slow, next]);
+    expect(replies.map((reply) => reply.text)).toEqual(['heard: slow', 'heard: next']);
+    expect(h.mock.overlaps).toBe(0);
+  });
+
+  it('sessionsIdle() resolves once every turn has finished and released its lock', async () => {
+    const store = new MemorySessionStore();
+    const client = clientWith(store);
+    await client.sessionsIdle();
+    h.mock.inject({ endpoint: 'invoke', delayMs: 100 });
+    const turn = client.session({ clientKey: 'alice' }).reply('hi');
+    let settled = false;
+    const idle = client.sessionsIdle().then(() => (settled = true));
+    await untilRequest('invoke');
+    expect(settled).toBe(false);
+    await turn;
+    await idle;
+    expect(await store.lock('biz-1/alice', 'someone else', 1000)).toBe(true);
+  });
+
   it('refuses to send when the lock was lost before the request, and says so', async () => {
     const memory = new MemorySessionStore();
     const store: SessionStore = {

@@ -16,11 +16,6 @@ type Json = Record<string, unknown>;
 const INPUT_EVENT_KEYS: ReadonlySet<string> = new Set(INPUT_EVENT_TYPES.flatMap((key) => [key, snakeCase(key)]));
 
 export class MockApi {
-  /** Turns (invoke, invoke_sync) that started while another turn of the same customer was still open. */
-  overlaps = 0;
-  // Open turns per business and client key.
-  private readonly openTurns = new Map<string, number>();
-
   constructor(
     private readonly options: MockServerOptions,
     private readonly sessions: Map<string, MockSession>,
@@ -70,7 +65,6 @@ export class MockApi {
       case 'invoke_sync': {
         const session = this.sessionOf(body);
         record.sessionId = session.sessionId;
-        this.countTurn(session, res);
         const events = fault.events ?? this.reply(inputEventsOf(body), session);
         sendJson(res, 200, { response: { sessionId: session.sessionId, responseEvents: events } });
         return;
@@ -78,25 +72,11 @@ export class MockApi {
       case 'invoke': {
         const session = this.sessionOf(body);
         record.sessionId = session.sessionId;
-        this.countTurn(session, res);
         const events = fault.events ?? this.reply(inputEventsOf(body), session);
         await streamEvents(res, session.sessionId, events, fault, record, this.options.pacingMs ?? 0);
         return;
       }
     }
-  }
-
-  // Counts the customer's open turns until this response closes: a second one open at once is an overlap.
-  private countTurn(session: MockSession, res: ServerResponse): void {
-    const key = `${session.businessId}\u0000${session.clientKey}`;
-    const open = this.openTurns.get(key) ?? 0;
-    if (open > 0) this.overlaps += 1;
-    this.openTurns.set(key, open + 1);
-    res.once('close', () => {
-      const left = (this.openTurns.get(key) ?? 1) - 1;
-      if (left > 0) this.openTurns.set(key, left);
-      else this.openTurns.delete(key);
-    });
   }
 
   private businessOf(body: Json): string {
