@@ -11,7 +11,7 @@ import {
 } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
-import { type CallOptions, resolveCallSettings } from './options.js';
+import { type CallDefaults, type CallOptions, resolveCallSettings } from './options.js';
 import { type Scheduler, randomId, sleep } from './platform.js';
 import type { AgentReply } from './reply.js';
 import { type SessionSettings, type StoredSession, sessionKey } from './session-store.js';
@@ -26,8 +26,8 @@ import {
 import { requireString } from './validate.js';
 import { RpcCode, type InputEvent } from './wire.js';
 
-/** The session settings with the client's timers. */
-type Settings = SessionSettings & { scheduler: Scheduler };
+/** The session settings with the client's timers and call limits. */
+type Settings = SessionSettings & { scheduler: Scheduler; callDefaults: CallDefaults };
 
 // Waiting for another process's lock: first retry soon (turns are short), then at most every 100 ms.
 const LOCK_POLL_FIRST_MS = 5;
@@ -395,8 +395,9 @@ export class SharedConversations {
     sessions: SessionSettings,
     private readonly businessId: string,
     scheduler: Scheduler,
+    callDefaults: CallDefaults,
   ) {
-    this.settings = { ...sessions, scheduler };
+    this.settings = { ...sessions, scheduler, callDefaults };
   }
 
   open(via: SessionClient, options: SessionOptions): SharedSession {
@@ -572,6 +573,6 @@ export class SharedSession implements AgentSession {
   // The checks the client makes of a turn's options, made now: a bad value fails before the turn is
   // queued, rather than once the lock is held.
   private check(options: CallOptions | undefined): void {
-    resolveCallSettings(options, { timeoutMs: 0, idleTimeoutMs: 0 });
+    resolveCallSettings(options, this.conversations.settings.callDefaults);
   }
 }
