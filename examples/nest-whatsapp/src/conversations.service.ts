@@ -5,7 +5,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
-  type ConnectlySession,
+  type AgentSession,
   type InboundEvent,
   type OutboundMessage,
   type ReplyChoices,
@@ -17,7 +17,7 @@ import { ConnectlyMessagingService, ConnectlyService } from 'nestjs-connectly';
 import { HandoverDesk } from './handover-desk.service.js';
 
 interface Conversation {
-  session: ConnectlySession;
+  session: AgentSession;
   choices: ReplyChoices;
   held: boolean;
   humanMessages: string[];

@@ -10,7 +10,7 @@ export {
   type StreamRecord,
 } from './server.js';
 export { type Fault, type MockEndpoint, codeForStatus, parseFaultHeader } from './faults.js';
-export { demoReply, CATALOG } from './agent.js';
+export { demoReply, echoReply, CATALOG } from './agent.js';
 export {
   MockMessaging,
   type MockMessagingOptions,
