@@ -142,7 +142,7 @@ describe('the WhatsApp loop in a Nest app', () => {
   it('hands over to a human, keeps later messages with the human until released, then resumes with what the human said', async () => {
     const desk = app.get(HandoverDesk);
     const conversations = app.get(ConversationsService);
-    // The team's chat: a Slack-style incoming webhook on loopback.
+    // The human desk's chat: a Slack-style incoming webhook on loopback.
     const posted: unknown[] = [];
     const slack = createServer((req, res) => {
       let body = '';
@@ -153,7 +153,7 @@ describe('the WhatsApp loop in a Nest app', () => {
       });
     });
     await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
-    process.env['HUMAN_NOTIFY_URL'] = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hooks/team`;
+    process.env['HUMAN_NOTIFY_URL'] = `http://127.0.0.1:${(slack.address() as AddressInfo).port}/hooks/desk`;
     const sentBefore = customer.received.length;
     try {
       await customer.says('Can I talk to a human?');
