@@ -4,6 +4,7 @@
 // the same scheduler and user agent to the client, so the node's tests, which run its sources, use them too.
 import type { FetchLike, Scheduler } from 'connectly-agent-graph';
 import * as n8nWorkflow from 'n8n-workflow';
+import { randomUUID } from 'node:crypto';
 
 export type { Scheduler, TimerHandle } from 'connectly-agent-graph';
 
@@ -64,6 +65,9 @@ export const sleep = (ms: number, signal: AbortSignal): Promise<void> => n8nSlee
 
 /** What the node's requests say sent them; n8n's runtime version is not the node's to read. */
 export const defaultUserAgent = (): string => 'n8n-nodes-connectly';
+
+/** A random id (a UUID), e.g. to tell one holder of a session lock from another. */
+export const randomId = (): string => randomUUID();
 
 /** The key Node's util.inspect looks for, without importing node:util. */
 export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
