@@ -25,6 +25,7 @@ export {
   type StoredSession,
   DEFAULT_SESSION_IDLE_MS,
   DEFAULT_SESSION_LEASE_MS,
+  sessionKey,
 } from './session-store.js';
 export { MemorySessionStore } from './memory-session-store.js';
 export {
