@@ -1,7 +1,7 @@
 // The Connectly node's execute() for every operation, over real HTTP against the mock server.
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { runNode } from './harness';
 
@@ -190,7 +190,7 @@ describe('Agent → Send Message: session memory', () => {
   const inits = () => mock.requests.filter((r) => r.endpoint === 'init').length;
 
   it("is the default: with Session ID empty, later executions continue the customer's session", async () => {
-    const defaults = { ...send('hello', { clientKey: 'memory-default' }) } as Record<string, unknown>;
+    const defaults: IDataObject = send('hello', { clientKey: 'memory-default' });
     delete defaults['sessionMemory'];
     const first = await runNode(defaults, { credentials });
     const second = await runNode({ ...defaults, text: 'and for my wife?' }, { credentials });
