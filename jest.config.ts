@@ -5,6 +5,7 @@ const sources = {
   '^connectly-agent-graph$': '<rootDir>/packages/agent-graph/src/index.ts',
   '^connectly-agent-graph/wire$': '<rootDir>/packages/agent-graph/src/wire.ts',
   '^connectly-agent-graph-mock$': '<rootDir>/packages/mock-server/src/index.ts',
+  '^connectly-session-redis$': '<rootDir>/packages/session-redis/src/index.ts',
   '^nestjs-connectly$': '<rootDir>/nest-module/src/index.ts',
   '^nestjs-connectly/terminus$': '<rootDir>/nest-module/src/terminus/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -27,6 +28,7 @@ const config: Config = {
     project('agent-graph', 'packages/agent-graph'),
     project('mock-server', 'packages/mock-server'),
     project('cli', 'packages/cli'),
+    project('session-redis', 'packages/session-redis'),
     {
       ...project('n8n-node', 'nodes'),
       testMatch: ['<rootDir>/test/n8n/*.spec.ts'],
@@ -37,6 +39,14 @@ const config: Config = {
       ...project('nest-module', 'nest-module'),
       transform: {
         '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nest-module/test/tsconfig.json' }],
+        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/test/nest-esm.transform.cjs',
+      },
+      transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+    },
+    {
+      ...project('nest-whatsapp', 'examples/nest-whatsapp'),
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/examples/nest-whatsapp/test/tsconfig.json' }],
         '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/test/nest-esm.transform.cjs',
       },
       transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],

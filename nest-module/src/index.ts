@@ -14,4 +14,17 @@ export {
   type ConnectlyModuleOptions,
   type ConnectlyOptionsFactory,
 } from './connectly.module-definition.js';
+export {
+  CONNECTLY_SESSION_STORE,
+  type ResolvedSessionStore,
+  type SessionStoreOption,
+} from './connectly.session-store.js';
 export { toSse, toSseError, type SseErrorData, type ToSseOptions } from './sse.js';
+export { ConnectlyMessagingModule } from './messaging/messaging.module.js';
+export { ConnectlyMessagingService } from './messaging/messaging.service.js';
+export { ConnectlyWebhookGuard, ConnectlyWebhook } from './messaging/webhook.guard.js';
+export { CONNECTLY_MESSAGING_CLIENT, InjectConnectlyMessagingClient } from './messaging/messaging.constants.js';
+export {
+  CONNECTLY_MESSAGING_OPTIONS,
+  type ConnectlyMessagingModuleOptions,
+} from './messaging/messaging.module-definition.js';

@@ -12,7 +12,21 @@ export type {
   HealthResult,
 } from './requests.js';
 export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
-export { ConnectlySession, type SessionClient, type SessionOptions, type TurnInput } from './session.js';
+export {
+  ConnectlySession,
+  type AgentSession,
+  type SessionClient,
+  type SessionOptions,
+  type TurnInput,
+} from './session.js';
+export { SharedSession } from './shared-session.js';
+export {
+  type SessionStore,
+  type StoredSession,
+  DEFAULT_SESSION_IDLE_MS,
+  DEFAULT_SESSION_LEASE_MS,
+} from './session-store.js';
+export { MemorySessionStore } from './memory-session-store.js';
 export {
   type AgentEvent,
   type AgentEventOf,
@@ -37,6 +51,7 @@ export {
   ConnectlyConnectionError,
   ConnectlyValidationError,
   ConnectlyAbortError,
+  ConnectlySessionStoreError,
   type ProtocolErrorReason,
 } from './errors.js';
 export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';
@@ -60,3 +75,47 @@ export {
   RESPONSE_EVENT_TYPES,
 } from './wire.js';
 export type * from './wire.js';
+export {
+  SIGNATURE_HEADER,
+  ConnectlyWebhookSignatureError,
+  parseWebhook,
+  verifyWebhookSignature,
+  signWebhook,
+  webhookSignature,
+  type RawBody,
+  type WebhookHeaders,
+} from './messaging/webhook.js';
+export {
+  readWebhook,
+  toInputEvents,
+  type InboundEvent,
+  type InboundMessage,
+  type InboundButtonReply,
+  type InboundEcho,
+  type InboundStatus,
+  type InboundOther,
+  type ReplyChoice,
+  type ReplyChoices,
+} from './messaging/inbound.js';
+export {
+  toWhatsAppMessages,
+  type WhatsAppMappingOptions,
+  type WhatsAppReply,
+  type UnmappedEvent,
+} from './messaging/outbound.js';
+export type * from './messaging/wire.js';
+export {
+  ConnectlyMessagingClient,
+  type ConnectlyMessagingClientOptions,
+  type MessagingCallOptions,
+  type Recipient,
+  type SessionMessageRequest,
+  type TemplateMessageRequest,
+  type MessageSent,
+  type ReplySent,
+  type SendReplyOptions,
+  type WebhookTopic,
+  type WebhookConfiguration,
+  type WebhookRegistration,
+} from './messaging/client.js';
+export { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './messaging/errors.js';
