@@ -9,11 +9,12 @@
 // Prints one JSON line.
 'use strict';
 
-const { lastValueFrom, firstValueFrom, count, tap } = require('rxjs');
+const { lastValueFrom, firstValueFrom, count, tap, toArray } = require('rxjs');
 const { ConnectlyClient } = require('../packages/agent-graph/dist');
 const { percentile } = require('./lib/stats');
 
 const [mode, url, a, b] = process.argv.slice(2);
+const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 const request = { clientKey: 'bench', sessionId: 'b6bed81c-5fda-486d-b96c-1ff3af36219a', text: 'hi' };
 const client = (base) =>
   new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: base, idleTimeoutMs: 0, timeoutMs: 0 });
@@ -165,10 +166,10 @@ async function nest(repeat, rounds) {
 }
 
 /**
- * The n8n node's execute() (events output) against client.invoke() through the same node:http transport
+ * The n8n node's execute() ("events": one item per event, or "reply": the whole reply) against client.invoke() through the same node:http transport
  * that stands in for n8n's request helper, alternating, same stream: the difference is the node itself.
  */
-async function n8n(repeat, rounds) {
+async function n8n(repeat, rounds, output, only) {
   const http = require('node:http');
   const { Connectly } = require('../dist/nodes/Connectly/Connectly.node.js');
   const baseUrl = `${url}/corpus/${repeat}`;
@@ -201,7 +202,7 @@ async function n8n(repeat, rounds) {
     sessionId: request.sessionId,
     inputType: 'text',
     text: 'hi',
-    output: 'events',
+    output,
     options: { idleTimeout: 600, timeout: 600 },
   };
   const context = {
@@ -224,30 +225,61 @@ async function n8n(repeat, rounds) {
     idleTimeoutMs: 0,
     timeoutMs: 0,
   });
-  const timeCore = async () => {
-    const started = performance.now();
-    const events = await lastValueFrom(bare.invoke(request).pipe(count()));
-    return { ms: performance.now() - started, events };
+  const items = (outputs) =>
+    output === 'events' ? outputs[0].length + outputs[1].length : outputs[0][0].json.eventCount;
+  // Three contenders: the bare core letting each event go, the bare core holding every event to the
+  // end (what anything that returns the whole reply must do), and the node.
+  const contenders = {
+    core: async () => {
+      const events = await lastValueFrom(bare.invoke(request).pipe(count()));
+      return { events, held: events };
+    },
+    collect: async () => {
+      const held = await lastValueFrom(bare.invoke(request).pipe(toArray()));
+      return { events: held.length, held };
+    },
+    node: async () => {
+      const held = await node.execute.call(context);
+      return { events: items(held), held };
+    },
   };
-  const timeNode = async () => {
+  const names = only ? [only] : Object.keys(contenders);
+  // Process CPU time beside wall time: on a loaded machine it is the steadier figure.
+  const time = async (name) => {
     const started = performance.now();
-    const outputs = await node.execute.call(context);
-    return { ms: performance.now() - started, events: outputs[0].length + outputs[1].length };
+    const cpu = process.cpuUsage();
+    const { events } = await contenders[name]();
+    return { ms: performance.now() - started, cpuMs: cpuMs(process.cpuUsage(cpu)), events };
   };
-  await timeCore();
-  await timeNode();
-  const core = [];
-  const adapter = [];
-  let events = 0;
-  for (let round = 0; round < rounds; round += 1) {
-    const a = await timeCore();
-    const b = await timeNode();
-    if (a.events !== b.events) throw new Error(`the node output ${b.events} items for ${a.events} events`);
-    events = a.events;
-    core.push(a.ms);
-    adapter.push(b.ms);
+  for (const name of names) await time(name);
+  // Bytes allocated per event (garbage included), and bytes still held when the call has returned.
+  const { measureAllocation } = require('./lib/allocation');
+  // In a function of its own, so what one contender held is gone before the next is measured.
+  const heldPerEvent = async (name) => {
+    global.gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = await contenders[name]();
+    global.gc();
+    return (process.memoryUsage().heapUsed - before) / kept.events;
+  };
+  const out = {};
+  for (const name of names) out[name] = { ms: [], cpuMs: [], heldBytesPerEvent: await heldPerEvent(name) };
+  for (const name of names) {
+    const { result, bytes } = await measureAllocation(contenders[name]);
+    out[name].bytesPerEvent = bytes / result.events;
   }
-  return { events, core, adapter };
+  let events;
+  for (let round = 0; round < rounds; round += 1) {
+    for (const name of names) {
+      const result = await time(name);
+      if (events !== undefined && result.events !== events)
+        throw new Error(`${name} delivered ${result.events} events or items, expected ${events}`);
+      events = result.events;
+      out[name].ms.push(result.ms);
+      out[name].cpuMs.push(result.cpuMs);
+    }
+  }
+  return { events, output, ...out };
 }
 
 /**
@@ -301,7 +333,7 @@ async function inproc(megabytes, rounds, only) {
 
 const modes = {
   inproc: () => inproc(Number(a), Number(b), process.argv[6]),
-  n8n: () => n8n(Number(a), Number(b)),
+  n8n: () => n8n(Number(a), Number(b), process.argv[6] ?? 'events', process.argv[7]),
   nest: () => nest(Number(a), Number(b)),
   core: () => core(Number(a)),
   loop: () => loop(Number(a)),
