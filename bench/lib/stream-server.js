@@ -22,15 +22,13 @@ function write(res, data) {
   });
 }
 
-/** One stamped event line: the server's monotonic clock at the moment it is written. */
-function stampedLine(i) {
-  const event = {
-    messageEvent: {
-      role: 'ASSISTANT',
-      content: { textContent: { text: `line ${i}` } },
-      metadata: { t: process.hrtime.bigint().toString() },
-    },
-  };
+/**
+ * One event line stamped with the server's monotonic clock at the moment it is written, in its metadata
+ * and as its text (so a path that passes on only the text, like an n8n streaming webhook, still carries it).
+ */
+function stampedLine() {
+  const t = process.hrtime.bigint().toString();
+  const event = { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: t } }, metadata: { t } } };
   return `${wireLine(event)}\n`;
 }
 
@@ -53,7 +51,7 @@ function startStreamServer(corpus) {
       const gap = Number(parts[3]);
       for (let i = 0; i < lines; i += 1) {
         if (i > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-        if (!(await write(res, stampedLine(i)))) return;
+        if (!(await write(res, stampedLine()))) return;
       }
       res.end();
     } else {
@@ -74,4 +72,4 @@ function startStreamServer(corpus) {
   });
 }
 
-module.exports = { startStreamServer, stampedLine };
+module.exports = { startStreamServer };

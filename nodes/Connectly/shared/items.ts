@@ -1,5 +1,5 @@
 // What the node outputs: items built from agent events and replies, and errors as n8n errors.
-import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INode, INodeExecutionData, IPairedItemData } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError, type JsonObject } from 'n8n-workflow';
 import {
   type AgentEvent,
@@ -23,6 +23,7 @@ export function eventItem(
   clientKey: string,
   itemIndex: number,
   handover = isHandoverTriggered(event),
+  pairedItem?: IPairedItemData,
 ): INodeExecutionData {
   // Payloads come fresh from JSON.parse of the wire: plain data already, no copy needed.
   const payload = eventPayload(event) as IDataObject;
@@ -31,13 +32,22 @@ export function eventItem(
   if (text !== undefined) item.text = text;
   if (handover) Object.assign(item, { handover: true }, payload);
   item[event.type] = payload;
-  return { json: item, pairedItem: { item: itemIndex } };
+  return { json: item, pairedItem: pairedItem ?? { item: itemIndex } };
 }
 
-/** Routes an event: handovers to output 1, everything else to output 0. */
-export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string, itemIndex: number): void {
+/**
+ * Routes an event: handovers to output 1, everything else to output 0. `pairedItem` is shared by every
+ * item of one input item (n8n only reads it): a reply of 100k events holds one, not 100k.
+ */
+export function pushEvent(
+  outputs: Outputs,
+  event: AgentEvent,
+  clientKey: string,
+  itemIndex: number,
+  pairedItem?: IPairedItemData,
+): void {
   const handover = isHandoverTriggered(event);
-  outputs[handover ? 1 : 0].push(eventItem(event, clientKey, itemIndex, handover));
+  outputs[handover ? 1 : 0].push(eventItem(event, clientKey, itemIndex, handover, pairedItem));
 }
 
 /** One whole reply as an item (output 0); each handover it asks for also goes to output 1. */

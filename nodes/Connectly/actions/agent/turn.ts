@@ -52,6 +52,9 @@ export async function turn(
   );
   if (streaming) this.sendChunk('end', itemIndex);
 
-  if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, itemIndex);
+  if (mode === 'events') {
+    const pairedItem = { item: itemIndex };
+    for (const event of events) pushEvent(outputs, event, clientKey, itemIndex, pairedItem);
+  }
   else pushReply(outputs, { ...summarizeReply(events), sessionId }, clientKey, itemIndex);
 }
