@@ -1,14 +1,14 @@
 // One decoding measurement in a fresh process: node bench/decoder.js <approach> <input> <arg>
 //   approach: core | floor | openai | ndjson | split2
 //   input:    corpus <file> | long <MB> (one line, 1 KiB chunks) | bytes <MB> (one line, 1-byte chunks)
-//             | blank <thousands> | space <thousands> (keep-alive lines, empty or whitespace, 64 KiB chunks)
+//             | blank <MB> | whitespace <MB> (keep-alive lines only, 16 KiB chunks)
 // Prints one JSON line: { ms, events, bytes, peakRssGrowthMB }.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { AgentEventDecoder } = require('../packages/agent-graph/dist');
-const { chunkLogUniform, splitLines, longLine, keepAlives } = require('./lib/corpus');
+const { chunkLogUniform, splitLines, longLine } = require('./lib/corpus');
 
 const [approach, input, arg] = process.argv.slice(2);
 
@@ -85,9 +85,10 @@ async function main() {
   if (input === 'corpus') {
     buffer = fs.readFileSync(arg);
     chunks = chunkLogUniform(buffer);
-  } else if (input === 'blank' || input === 'space') {
-    buffer = keepAlives(input, Number(arg) * 1000).buffer;
-    chunks = fixedChunks(buffer, 65536);
+  } else if (input === 'blank' || input === 'whitespace') {
+    const unit = input === 'blank' ? '\n' : ' \n \r\n\t\n';
+    buffer = Buffer.from(unit.repeat(Math.floor((Number(arg) * 1048576) / unit.length)));
+    chunks = fixedChunks(buffer, 16 * 1024);
   } else {
     buffer = longLine(Number(arg) * 1048576);
     chunks = fixedChunks(buffer, input === 'long' ? 1024 : 1);

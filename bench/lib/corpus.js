@@ -102,16 +102,4 @@ function longLine(bytes) {
   return Buffer.from(head + 'x'.repeat(Math.max(0, bytes - head.length - tail.length)) + tail);
 }
 
-/**
- * A quiet stream: `count` keep-alive lines (`blank`: empty; `space`: a space, a tab, CR LF, the way
- * proxies and some servers pad) with one small event after every 100. Returns the bytes and the events.
- */
-function keepAlives(kind, count) {
-  const keepAlive = kind === 'blank' ? '\n' : ' \t\r\n';
-  const event = `${wireLine({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'still here' } } } })}\n`;
-  const parts = [];
-  for (let i = 1; i <= count; i += 1) parts.push(i % 100 === 0 ? event : keepAlive);
-  return { buffer: Buffer.from(parts.join('')), events: Math.floor(count / 100) };
-}
-
-module.exports = { random, makeCorpus, chunkLogUniform, splitLines, longLine, wireLine, keepAlives, SESSION };
+module.exports = { random, makeCorpus, chunkLogUniform, splitLines, longLine, wireLine, SESSION };
