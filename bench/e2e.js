@@ -9,9 +9,10 @@
 // Prints one JSON line.
 'use strict';
 
-const { lastValueFrom, firstValueFrom, count, tap, toArray } = require('rxjs');
+const { lastValueFrom, count, tap, toArray } = require('rxjs');
 const { ConnectlyClient } = require('../packages/agent-graph/dist');
 const { percentile } = require('./lib/stats');
+const { startSessions } = require('./lib/sessions');
 
 const [mode, url, a, b] = process.argv.slice(2);
 const cpuMs = (usage) => (usage.user + usage.system) / 1000;
@@ -85,15 +86,7 @@ async function memory(repeat) {
 
 async function concurrency(n) {
   const c = new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: url, maxRetries: 0 });
-  const sessions = [];
-  for (let i = 0; i < n; i += 50) {
-    const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
-      firstValueFrom(c.init({ clientKey: `customer-${i + j}` })),
-    );
-    sessions.push(
-      ...(await Promise.all(batch)).map((s, j) => ({ clientKey: `customer-${i + j}`, sessionId: s.sessionId })),
-    );
-  }
+  const sessions = await startSessions(c, n);
   global.gc();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;

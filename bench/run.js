@@ -81,6 +81,10 @@ function serve(args) {
   });
 }
 
+/** The mock server in its own process, pacing each reply: 3 events, 100 ms apart. */
+const servePacedMock = () =>
+  serve([path.join(__dirname, '..', 'packages', 'mock-server', 'dist', 'bin.js'), '--port', '0', '--pacing-ms', '100']);
+
 async function decoderThroughput(file, mb) {
   const approaches = ['core', 'floor', ...PEERS];
   const ms = Object.fromEntries(approaches.map((a) => [a, []]));
@@ -249,13 +253,7 @@ async function endToEnd(file, mb) {
 }
 
 async function concurrency() {
-  const mock = await serve([
-    path.join(__dirname, '..', 'packages', 'mock-server', 'dist', 'bin.js'),
-    '--port',
-    '0',
-    '--pacing-ms',
-    '100',
-  ]);
+  const mock = await servePacedMock();
   try {
     const result = await child('e2e.js', ['concurrency', mock.url, cfg.concurrency], 120_000);
     say('### 6. Concurrency against the mock server');
@@ -464,7 +462,7 @@ async function screen(file) {
   say('### 8. Latency to the screen');
   say();
   say(
-    `Server writes a stamped line (${latency.samples} lines ${gap} ms apart per path, warm connections) → it arrives at the core subscriber; at a browser-like fetch reader of the Nest \`toSse\` route (its own process, upstream the same server); at the HTTP client of an n8n streaming webhook. Added = the path's percentile minus the core's.`,
+    `Server writes a stamped line (${cfg.latencyLines} lines ${gap} ms apart per request, ${latency.samples} lines per path in all, warm connections) → it arrives at the core subscriber; at a browser-like fetch reader of the Nest \`toSse\` route (its own process, upstream the same server); at the HTTP client of an n8n streaming webhook. Added = the path's percentile minus the core's.`,
   );
   say();
   say('| arrives at | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms |');
@@ -481,13 +479,7 @@ async function screen(file) {
   say('Target: the Nest route adds under 2 ms at p50.');
   say();
 
-  const mock = await serve([
-    path.join(__dirname, '..', 'packages', 'mock-server', 'dist', 'bin.js'),
-    '--port',
-    '0',
-    '--pacing-ms',
-    '100',
-  ]);
+  const mock = await servePacedMock();
   let app;
   let conversations;
   try {

@@ -11,6 +11,7 @@
 const { lastValueFrom, firstValueFrom, tap, count } = require('rxjs');
 const { ConnectlyClient } = require('../packages/agent-graph/dist');
 const { percentile } = require('./lib/stats');
+const { startSessions } = require('./lib/sessions');
 
 const [mode, ...args] = process.argv.slice(2);
 const SESSION = 'b6bed81c-5fda-486d-b96c-1ff3af36219a';
@@ -77,15 +78,7 @@ async function latency(streamUrl, nestUrl, lines, gap, rounds) {
 async function concurrency(mockUrl, nestUrl, n) {
   const client = new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: mockUrl, maxRetries: 0 });
   const text = 'I want a festive gift';
-  const sessions = [];
-  for (let i = 0; i < n; i += 50) {
-    const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
-      firstValueFrom(client.init({ clientKey: `customer-${i + j}` })),
-    );
-    sessions.push(
-      ...(await Promise.all(batch)).map((s, j) => ({ clientKey: `customer-${i + j}`, sessionId: s.sessionId })),
-    );
-  }
+  const sessions = await startSessions(client, n);
   // What one conversation should receive, asked of the mock directly.
   const probe = await firstValueFrom(client.init({ clientKey: 'probe' }));
   const expected = await lastValueFrom(
