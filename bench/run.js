@@ -288,7 +288,7 @@ function targets({ decoder, hostile, e2e, concurrent, adapters, seen }) {
   const inprocWall = median(e2e.inproc.core.map((ms, i) => ms / e2e.inproc.loop[i]));
   const nestAdded = seen.latency.nest.p50 - seen.latency.core.p50;
   const c = seen.conversations;
-  const perKeepAlive = hostile['whitespace:core'].ms / WHITESPACE_LINES / (hostile['blank:core'].ms / BLANK_LINES);
+  const keepAliveRatio = hostile['whitespace:core'].ms / hostile['blank:core'].ms;
   const rows = [
     [
       '1. decoder time ÷ floor',
@@ -348,10 +348,10 @@ function targets({ decoder, hostile, e2e, concurrent, adapters, seen }) {
       `${fmt(n8nVs(output, 'core'), 2)}× (÷ core holding the events: ${fmt(n8nVs(output, 'collect'), 2)}×)`,
     ]),
     [
-      '2. a whitespace-only keep-alive line ÷ a blank one',
+      '2. 2 MB of whitespace-only keep-alive lines ÷ 2 MB of blank ones',
       '≤ 1.5×',
-      perKeepAlive <= 1.5,
-      `${fmt(perKeepAlive, 2)}× (${fmt((hostile['whitespace:core'].ms * 1000) / WHITESPACE_LINES, 3)} vs ${fmt((hostile['blank:core'].ms * 1000) / BLANK_LINES, 3)} µs per line)`,
+      keepAliveRatio <= 1.5,
+      `${fmt(keepAliveRatio, 2)}× (${fmt((hostile['whitespace:core'].ms * 1000) / WHITESPACE_LINES, 3)} vs ${fmt((hostile['blank:core'].ms * 1000) / BLANK_LINES, 3)} µs per line)`,
     ],
     ['8. latency added by the Nest route, p50', '< 2 ms', nestAdded < 2, `${fmt(nestAdded, 3)} ms`],
     [
