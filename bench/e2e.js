@@ -125,14 +125,12 @@ async function nest(repeat, rounds) {
   require('reflect-metadata');
   const { Module } = require('@nestjs/common');
   const { NestFactory } = require('@nestjs/core');
+  const { MemorySessionStore } = require('../packages/agent-graph/dist');
   const { ConnectlyModule, ConnectlyService } = require('../nest-module/dist');
   const baseUrl = `${url}/corpus/${repeat}`;
+  const options = { apiKey: 'bench-key', businessId: 'bench', baseUrl, idleTimeoutMs: 0, timeoutMs: 0 };
   class AppModule {}
-  Module({
-    imports: [
-      ConnectlyModule.forRoot({ apiKey: 'bench-key', businessId: 'bench', baseUrl, idleTimeoutMs: 0, timeoutMs: 0 }),
-    ],
-  })(AppModule);
+  Module({ imports: [ConnectlyModule.forRoot({ ...options, sessionStore: new MemorySessionStore() })] })(AppModule);
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
   const service = app.get(ConnectlyService);
   const bare = client(baseUrl);
@@ -141,21 +139,26 @@ async function nest(repeat, rounds) {
     const events = await lastValueFrom(source.pipe(count()));
     return { ms: performance.now() - started, events };
   };
-  await time(bare.invoke(request));
-  await time(service.invoke(request));
-  const core = [];
-  const adapter = [];
-  let events = 0;
+  const paths = {
+    core: () => bare.invoke(request),
+    adapter: () => service.invoke(request),
+    // A turn of a stored conversation: the store's lock around the same stream.
+    session: () => service.session({ clientKey: request.clientKey }).send(request.text),
+  };
+  for (const path of Object.values(paths)) await time(path());
+  const out = { core: [], adapter: [], session: [] };
+  let events;
   for (let round = 0; round < rounds; round += 1) {
-    const a = await time(bare.invoke(request));
-    const b = await time(service.invoke(request));
-    if (a.events !== b.events) throw new Error('the adapter delivered a different number of events');
-    events = a.events;
-    core.push(a.ms);
-    adapter.push(b.ms);
+    for (const [name, path] of Object.entries(paths)) {
+      const result = await time(path());
+      if (events !== undefined && result.events !== events)
+        throw new Error(`${name} delivered ${result.events} events, expected ${events}`);
+      events = result.events;
+      out[name].push(result.ms);
+    }
   }
   await app.close();
-  return { events, core, adapter };
+  return { events, ...out };
 }
 
 /**

@@ -280,6 +280,7 @@ function targets({ decoder, hostile, e2e, concurrent, adapters, seen }) {
   const bytes = hostile[`bytes:core`];
   const invokeVsLoop = e2e.loop.map((ms, i) => ms / e2e.core[i]);
   const nestVsCore = adapters.nest.adapter.map((ms, i) => ms / adapters.nest.core[i]);
+  const nestSessionVsCore = adapters.nest.session.map((ms, i) => ms / adapters.nest.core[i]);
   const n8nVs = (output, base) => {
     const r = adapters.n8n[output];
     return median(r.node.cpuMs.map((ms, i) => ms / r[base].cpuMs[i]));
@@ -335,6 +336,12 @@ function targets({ decoder, hostile, e2e, concurrent, adapters, seen }) {
       `${concurrent.completed} of ${concurrent.streams}`,
     ],
     ['7. NestJS adapter ÷ core time', '< 1.10×', median(nestVsCore) < 1.1, `${fmt(median(nestVsCore), 2)}×`],
+    [
+      '7. NestJS session turn (in-memory store) ÷ core time',
+      '< 1.10×',
+      median(nestSessionVsCore) < 1.1,
+      `${fmt(median(nestSessionVsCore), 2)}×`,
+    ],
     [
       '3. invoke() ÷ minimal loop, server in the same process',
       '≤ 1.05×',
@@ -394,6 +401,9 @@ async function adapterOverhead(file, mb) {
     );
     say(
       `| ConnectlyService.invoke() (NestJS) | ${fmt(median(nest.adapter))} | ${range(nest.adapter)} | ${fmt(perEvent(nest.adapter, nest.events), 2)} | ${spread(per(nest.adapter, nest.core))} |`,
+    );
+    say(
+      `| ConnectlyService.session().send(), in-memory session store | ${fmt(median(nest.session))} | ${range(nest.session)} | ${fmt(perEvent(nest.session, nest.events), 2)} | ${spread(per(nest.session, nest.core))} |`,
     );
     say();
     say(

@@ -2,10 +2,11 @@
 // Paths (any suffix, so a client's base URL can carry the mode):
 //   /corpus/<repeat>/…            the corpus, <repeat> times, in 64 KiB writes with backpressure
 //   /latency/<lines>/<gapMs>/…    <lines> small event lines <gapMs> apart, each stamped with hrtime
+//   …/init                        a new session (always the corpus's session id)
 'use strict';
 
 const http = require('node:http');
-const { wireLine } = require('./corpus');
+const { wireLine, SESSION } = require('./corpus');
 
 function write(res, data) {
   if (res.write(data)) return Promise.resolve(true);
@@ -38,7 +39,9 @@ function startStreamServer(corpus) {
     req.resume();
     const parts = (req.url || '').split('/');
     res.writeHead(200, { 'content-type': 'application/json' });
-    if (parts[1] === 'corpus') {
+    if (parts[parts.length - 1] === 'init') {
+      res.end(JSON.stringify({ response: { sessionId: SESSION } }));
+    } else if (parts[1] === 'corpus') {
       const repeat = Number(parts[2]);
       for (let round = 0; round < repeat; round += 1) {
         for (let offset = 0; offset < corpus.length; offset += 65536) {
