@@ -55,6 +55,5 @@ export async function turn(
   if (mode === 'events') {
     const pairedItem = { item: itemIndex };
     for (const event of events) pushEvent(outputs, event, clientKey, itemIndex, pairedItem);
-  }
-  else pushReply(outputs, { ...summarizeReply(events), sessionId }, clientKey, itemIndex);
+  } else pushReply(outputs, { ...summarizeReply(events), sessionId }, clientKey, itemIndex);
 }
