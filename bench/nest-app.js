@@ -1,6 +1,7 @@
 // The benchmark's NestJS app in its own process: node bench/nest-app.js <Connectly base URL>
 //   GET  /chat?clientKey=…&sessionId=…   one turn as server-sent events, through toSse(ConnectlyService.invoke())
-//   GET  /turn?clientKey=…               one turn of a ConnectlyService.session() (init, then the turn), as SSE
+//   GET  /turn?clientKey=…               one turn of ConnectlyService.session() in the in-memory session store
+//                                         (the first turn of a customer starts the session), as SSE
 //   GET  /memory                          { rssMB, peakRssMB, heapUsedMB, cpuMs } of this process; the peak resets on read
 // Prints {"url": …} once listening; stops on SIGTERM.
 'use strict';
@@ -8,6 +9,7 @@
 require('reflect-metadata');
 const { Controller, Get, Module, Query, Sse } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
+const { MemorySessionStore } = require('../packages/agent-graph/dist');
 const { ConnectlyModule, ConnectlyService, toSse } = require('../nest-module/dist');
 
 const baseUrl = process.argv[2];
@@ -57,7 +59,14 @@ Reflect.defineMetadata('design:paramtypes', [ConnectlyService], ChatController);
 class AppModule {}
 Module({
   imports: [
-    ConnectlyModule.forRoot({ apiKey: 'bench-key', businessId: 'bench', baseUrl, idleTimeoutMs: 0, maxRetries: 0 }),
+    ConnectlyModule.forRoot({
+      apiKey: 'bench-key',
+      businessId: 'bench',
+      baseUrl,
+      idleTimeoutMs: 0,
+      maxRetries: 0,
+      sessionStore: new MemorySessionStore(),
+    }),
   ],
   controllers: [ChatController],
 })(AppModule);

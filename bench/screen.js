@@ -3,15 +3,15 @@
 //       server write → core subscriber, and server write → a browser-like fetch reader of the Nest toSse
 //       route (bench/nest-app.js, whose upstream is the same stream), alternating rounds on warm connections
 //   concurrency <mock url> <nest url> <n>
-//       <n> conversations at once straight from the core, then through the Nest SSE route: time to first
-//       event, events received, and the Nest process's memory and CPU time per stream
+//       <n> customers' first turns at once (start the session, then the turn) straight from the core, then
+//       through the Nest SSE route of ConnectlyService.session() in the in-memory session store: time to
+//       first event, events received, and the Nest process's memory and CPU time per stream
 // Prints one JSON line.
 'use strict';
 
-const { lastValueFrom, firstValueFrom, tap, count } = require('rxjs');
+const { lastValueFrom, tap, count } = require('rxjs');
 const { ConnectlyClient } = require('../packages/agent-graph/dist');
 const { percentile } = require('./lib/stats');
-const { startSessions } = require('./lib/sessions');
 
 const [mode, ...args] = process.argv.slice(2);
 const SESSION = 'b6bed81c-5fda-486d-b96c-1ff3af36219a';
@@ -78,38 +78,37 @@ async function latency(streamUrl, nestUrl, lines, gap, rounds) {
 async function concurrency(mockUrl, nestUrl, n) {
   const client = new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: mockUrl, maxRetries: 0 });
   const text = 'I want a festive gift';
-  const sessions = await startSessions(client, n);
   // What one conversation should receive, asked of the mock directly.
-  const probe = await firstValueFrom(client.init({ clientKey: 'probe' }));
-  const expected = await lastValueFrom(
-    client.invoke({ clientKey: 'probe', sessionId: probe.sessionId, text }).pipe(count()),
-  );
-  // The same conversations straight from the core first: the baseline the Nest route adds to.
+  const expected = await lastValueFrom(client.session({ clientKey: 'probe' }).send(text).pipe(count()));
+  // The same first turns straight from the core first (start the session, then the turn): the baseline.
   const direct = await Promise.all(
-    sessions.map(async (session) => {
+    Array.from({ length: n }, async (_, i) => {
       const opened = performance.now();
       let firstMs;
       const events = await lastValueFrom(
-        client.invoke({ ...session, text }).pipe(
-          tap(() => (firstMs ??= performance.now() - opened)),
-          count(),
-        ),
+        client
+          .session({ clientKey: `direct-${i}` })
+          .send(text)
+          .pipe(
+            tap(() => (firstMs ??= performance.now() - opened)),
+            count(),
+          ),
       );
       if (events !== expected) throw new Error(`the core received ${events} of ${expected} events`);
       return firstMs;
     }),
   );
   const memory = async () => (await fetch(`${nestUrl}/memory`)).json();
-  await readSse(`${nestUrl}/chat?clientKey=probe&sessionId=${probe.sessionId}`, () => undefined); // warm-up
+  await readSse(`${nestUrl}/turn?clientKey=warm-up`, () => undefined);
   const before = await memory();
   const started = performance.now();
   const outcomes = await Promise.allSettled(
-    sessions.map(async ({ clientKey, sessionId }) => {
+    Array.from({ length: n }, async (_, i) => {
       const opened = performance.now();
       let firstMs;
       let events = 0;
       let done = false;
-      await readSse(`${nestUrl}/chat?clientKey=${clientKey}&sessionId=${sessionId}`, (type) => {
+      await readSse(`${nestUrl}/turn?clientKey=customer-${i}`, (type) => {
         if (type === 'connectly.done') done = true;
         else if (type === 'connectly.error') throw new Error('the stream ended with an error event');
         else {
