@@ -503,7 +503,7 @@ async function screen(file) {
   say('### 9. Conversations at once through the Nest SSE route');
   say();
   say(
-    `${c.streams} customers' first turns opened together, each a fetch reader of a Nest SSE route (its own process) that runs \`ConnectlyService.session().send()\` in the in-memory session store, so each starts its session and then streams the turn; the mock server (its own process) paces each reply: ${c.eventsPerStream} events, 100 ms apart. The same first turns straight from the core (\`client.session().send()\`) first, as the baseline.`toSse\` route (its own process); the mock server (its own process) paces each reply: ${c.eventsPerStream} events, 100 ms apart. The same conversations straight from the core first, as the baseline.`,
+    `${c.streams} customers' first turns opened together, each a fetch reader of a Nest SSE route (its own process) that runs \`ConnectlyService.session().send()\` in the in-memory session store, so each starts its session and then streams the turn; the mock server (its own process) paces each reply: ${c.eventsPerStream} events, 100 ms apart. The same first turns straight from the core (\`client.session().send()\`) first, as the baseline.`,
   );
   say();
   say(
