@@ -108,9 +108,9 @@ async function concurrency(mockUrl, nestUrl, n) {
       let firstMs;
       let events = 0;
       let done = false;
-      await readSse(`${nestUrl}/turn?clientKey=customer-${i}`, (type) => {
+      await readSse(`${nestUrl}/turn?clientKey=customer-${i}`, (type, data) => {
         if (type === 'connectly.done') done = true;
-        else if (type === 'connectly.error') throw new Error('the stream ended with an error event');
+        else if (type === 'connectly.error') throw new Error(`the stream ended with an error event: ${data.message}`);
         else {
           firstMs ??= performance.now() - opened;
           events += 1;
