@@ -36,7 +36,7 @@ const config: Config = {
       ...project('nest-module', 'nest-module'),
       transform: {
         '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nest-module/test/tsconfig.json' }],
-        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/test/nest-esm.transform.cjs',
+        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/jest-transform.cjs',
       },
       transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
     },

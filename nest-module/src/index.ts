@@ -15,3 +15,6 @@ export {
   type ConnectlyOptionsFactory,
 } from './connectly.module-definition.js';
 export { toSse, toSseError, type SseErrorData, type ToSseOptions } from './sse.js';
+
+// Everything of the client, so apps import one package (strict package managers hide undeclared ones).
+export * from 'connectly-agent-graph';
