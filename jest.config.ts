@@ -27,6 +27,11 @@ const config: Config = {
     project('mock-server', 'packages/mock-server'),
     project('cli', 'packages/cli'),
     {
+      ...project('readme', 'test/readme'),
+      testMatch: ['<rootDir>/test/readme/*.spec.ts'],
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/readme/tsconfig.json' }] },
+    },
+    {
       ...project('n8n-node', 'nodes'),
       testMatch: ['<rootDir>/nodes/test/*.spec.ts'],
       transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nodes/tsconfig.json' }] },
