@@ -3,6 +3,7 @@
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
+  testTimeout: 120_000,
   testMatch: ['<rootDir>/*.spec.ts'],
   moduleNameMapper: {
     '^connectly-agent-graph-mock$': '<rootDir>/../../packages/mock-server/src/index.ts',

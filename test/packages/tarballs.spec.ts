@@ -81,11 +81,11 @@ describe('the tarballs', () => {
 const CLIENT_CJS = `
 const { ConnectlyClient, ConnectlyError, ConnectlyValidationError } = require('connectly-agent-graph');
 const client = new ConnectlyClient({ apiKey: 'probe-key', businessId: 'b', baseUrl: process.env.MOCK_URL });
-let validation;
-try { client.invoke({ clientKey: 'c', sessionId: 's' }); } catch (error) { validation = error; }
-client.session({ clientKey: 'c' }).reply('I want a gift').then((reply) => {
-  console.log(JSON.stringify({ products: reply.products.length, validation: validation instanceof ConnectlyValidationError && validation instanceof ConnectlyError }));
-});
+client.reply({ clientKey: 'c', sessionId: '', text: 'Hi' }).catch((validation) =>
+  client.session({ clientKey: 'c' }).reply('I want a gift').then((reply) => {
+    console.log(JSON.stringify({ products: reply.products.length, validation: validation instanceof ConnectlyValidationError && validation instanceof ConnectlyError }));
+  }),
+);
 `;
 
 const CLIENT_ESM = `
@@ -185,7 +185,7 @@ describe('the lowest rxjs of the peer range', () => {
 describe('connectly-agent-graph-mock', () => {
   let project: Project;
   beforeAll(() => {
-    project = new Project(['connectly-agent-graph-mock']);
+    project = new Project(['connectly-agent-graph-mock', 'connectly-agent-graph']);
   }, 300_000);
   afterAll(() => project?.remove());
 
