@@ -43,6 +43,7 @@ import { ConnectlySession, type SessionOptions } from './session.js';
 import { IdleLimit, deadline } from './timers.js';
 import { type FetchLike, TextCollector, type TransportResponse, readBody, readText } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
+import { toAsyncIterable, toReadableStream } from './iterate.js';
 
 interface Call {
   endpoint: Endpoint;
@@ -192,6 +193,19 @@ export class ConnectlyClient {
   /** A conversation with one customer: init on first use, send turns, close at the end. */
   session(options: SessionOptions): ConnectlySession {
     return new ConnectlySession(this, options);
+  }
+
+  /**
+   * The turn of `invoke` as an AsyncIterable: `for await (const event of client.stream(request))`. Each
+   * iteration sends one request; `break` aborts it; errors are thrown after the events that preceded them.
+   */
+  stream(request: InvokeRequest, options?: CallOptions): AsyncIterable<AgentEvent> {
+    return toAsyncIterable(this.invoke(request, options));
+  }
+
+  /** The turn of `invoke` as a web `ReadableStream`: the first read sends the request, `cancel()` aborts it. */
+  readableStream(request: InvokeRequest, options?: CallOptions): ReadableStream<AgentEvent> {
+    return toReadableStream(this.invoke(request, options));
   }
 
   /** Promise convenience: one streamed turn gathered into an `AgentReply`. */

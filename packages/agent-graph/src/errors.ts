@@ -191,6 +191,17 @@ export class ConnectlyConnectionError extends ConnectlyError {
     sanitize: Sanitize,
   ): ConnectlyConnectionError {
     const code = errorCode(error);
+    if (isBadPort(error)) {
+      // fetch refuses some ports outright (the Fetch standard's "bad ports"); nothing was sent.
+      return new ConnectlyConnectionError({
+        phase: 'connect',
+        errorCode: code,
+        cause: error,
+        message:
+          `Could not reach Connectly at ${host} for ${endpoint}: fetch refuses to connect to that port ` +
+          '(a "bad port" of the Fetch standard, such as 1, 22 or 6000): use another port',
+      });
+    }
     const reason = sanitize(code ?? (error instanceof Error ? error.message || error.name : String(error)));
     const message =
       phase === 'connect'
@@ -198,6 +209,15 @@ export class ConnectlyConnectionError extends ConnectlyError {
         : `The connection to Connectly at ${host} broke during ${endpoint} (${reason}): the answer is incomplete`;
     return new ConnectlyConnectionError({ phase, message, errorCode: code, cause: error });
   }
+}
+
+/** True when fetch refused the URL's port (undici says "bad port" in the error's cause). */
+function isBadPort(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    if ((current as { message?: unknown }).message === 'bad port') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The system error code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), if any. */

@@ -4,6 +4,7 @@ export { ConnectlyClient } from './client.js';
 export { DEFAULT_BASE_URL, type ConnectlyClientOptions, type CallOptions } from './options.js';
 export type {
   InvokeRequest,
+  InvokeRequestBase,
   InitRequest,
   InitResult,
   CloseRequest,
@@ -20,6 +21,7 @@ export {
   type UnknownAgentEvent,
   type HandoverEventType,
   type HandoverAgentEvent,
+  type UnknownHandoverEvent,
   HANDOVER_EVENT_TYPES,
   isEventType,
   isHandoverEvent,

@@ -99,6 +99,9 @@ function checkBaseUrl(value: unknown, apiKey: string): string {
   try {
     url = new URL(text);
   } catch {
+    const port = /^[a-z]+:\/\/[^/:?#]+:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65535)
+      throw new ConnectlyValidationError('baseUrl', `The port in \`baseUrl\` must be 1–65535, got ${port}`);
     throw new ConnectlyValidationError(
       'baseUrl',
       `\`baseUrl\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, got "${excerpt(redact(text, apiKey), 60)}"`,

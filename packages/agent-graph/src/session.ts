@@ -9,6 +9,7 @@ import { toReply } from './operators.js';
 import type { AgentReply } from './reply.js';
 import { checkTurnEvents, requireString, userText } from './validate.js';
 import type { InputEvent } from './wire.js';
+import { toAsyncIterable, toReadableStream } from './iterate.js';
 
 /** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
 export type SessionClient = Pick<ConnectlyClient, 'init' | 'invoke' | 'invokeSync' | 'close'>;
@@ -70,6 +71,16 @@ export class ConnectlySession {
       (sessionId, inputEvents) => this.client.invoke(this.request(sessionId, inputEvents), options),
       options,
     );
+  }
+
+  /** Sends one turn and yields the reply's events: `for await (const event of session.stream('Hi'))`; `break` aborts it. */
+  stream(input: TurnInput, options?: CallOptions): AsyncIterable<AgentEvent> {
+    return toAsyncIterable(this.send(input, options));
+  }
+
+  /** Sends one turn, as a web `ReadableStream` of the reply's events: the first read sends it, `cancel()` aborts it. */
+  readableStream(input: TurnInput, options?: CallOptions): ReadableStream<AgentEvent> {
+    return toReadableStream(this.send(input, options));
   }
 
   /** Sends one turn and resolves with the whole reply. */

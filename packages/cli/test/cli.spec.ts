@@ -206,6 +206,15 @@ describe('connectly health and usage', () => {
     }
   });
 
+  it('a bad port in the base URL is called a bad port: out of range, or one that fetch refuses', async () => {
+    const range = await connectly(['health', '--base-url', 'http://127.0.0.1:99999']);
+    expect(range.code).toBe(1);
+    expect(range.stderr).toContain('error: The port in `baseUrl` must be 1–65535, got 99999');
+    const refused = await connectly(['health', '--base-url', 'http://127.0.0.1:1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('fetch refuses to connect to that port (a "bad port" of the Fetch standard');
+  });
+
   it('--version prints the version of the package, and nothing is started', async () => {
     const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
     expect(await connectly(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
