@@ -44,11 +44,13 @@ import { IdleLimit, deadline } from './timers.js';
 import { type FetchLike, TextCollector, type TransportResponse, readBody, readText } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
 import { toAsyncIterable, toReadableStream } from './iterate.js';
+import { CallLog, type ConnectlyLogger } from './call-log.js';
 
 interface Call {
   endpoint: Endpoint;
   controller: AbortController;
   settings: CallSettings;
+  log: CallLog;
 }
 
 interface Subscriber<T> {
@@ -75,6 +77,7 @@ export class ConnectlyClient {
   readonly #apiKey: string;
   readonly #fetch: FetchLike;
   readonly #scheduler: Scheduler;
+  readonly #logger: ConnectlyLogger | undefined;
   // Where errors say they were trying to reach: never the key, never userinfo of the URL.
   readonly #host: string;
 
@@ -93,6 +96,7 @@ export class ConnectlyClient {
     this.#fetch = resolved.fetch;
     this.userAgent = resolved.userAgent;
     this.#scheduler = resolved.scheduler;
+    this.#logger = resolved.logger;
   }
 
   /**
@@ -261,17 +265,32 @@ export class ConnectlyClient {
     const signal = options?.signal;
     return new Observable<T>((subscriber) => {
       const controller = new AbortController();
-      const call: Call = { endpoint, controller, settings };
+      const log = new CallLog(this.#logger, endpoint, this.#host);
+      const call: Call = { endpoint, controller, settings, log };
+      const counted: Subscriber<T> = {
+        next: (value) => {
+          log.event();
+          subscriber.next(value);
+        },
+        get closed() {
+          return subscriber.closed;
+        },
+      };
       const onCallerAbort = (): void => controller.abort(new ConnectlyAbortError(endpoint));
       if (signal?.aborted) onCallerAbort();
       else signal?.addEventListener('abort', onCallerAbort, { once: true });
       this.send(call, payload)
-        .then((response) => handle(response, call, subscriber, body))
+        .then((response) => handle(response, call, counted, body))
         .then(
-          () => subscriber.complete(),
+          () => {
+            log.completed();
+            subscriber.complete();
+          },
           (error: unknown) => {
-            if (controller.signal.reason === UNSUBSCRIBED) return;
-            subscriber.error(this.classify(call, error));
+            if (controller.signal.reason === UNSUBSCRIBED) return log.cancelled();
+            const failure = this.classify(call, error);
+            log.failed(failure);
+            subscriber.error(failure);
           },
         )
         .finally(() => {
@@ -306,11 +325,13 @@ export class ConnectlyClient {
         const code = errorCode(error);
         const wait = retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, this);
         if (wait !== undefined) {
+          call.log.retrying(wait, code ?? 'a connection failure');
           await sleep(wait, signal, this.#scheduler);
           continue;
         }
         throw ConnectlyConnectionError.from(endpoint, error, failurePhase(code), this.#host, this.sanitize);
       }
+      call.log.answered(response.status);
       if (response.status >= 200 && response.status < 300) {
         timer.stop();
         return response;
@@ -327,6 +348,7 @@ export class ConnectlyClient {
       const failure = { kind: 'status', status: response.status, retryAfterMs } as const;
       const wait = retryDelay(endpoint, attempt, failure, this);
       if (wait !== undefined) {
+        call.log.retrying(wait, `HTTP ${response.status}`);
         await sleep(wait, signal, this.#scheduler);
         continue;
       }

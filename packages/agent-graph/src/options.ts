@@ -3,7 +3,8 @@
 
 import { ConnectlyValidationError, excerpt, redact } from './errors.js';
 import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
-import { type Scheduler, defaultScheduler, defaultUserAgent, platformFetch } from './platform.js';
+import type { ConnectlyLogger } from './call-log.js';
+import { type Scheduler, defaultScheduler, defaultUserAgent, environmentLogger, platformFetch } from './platform.js';
 import type { FetchLike } from './transport.js';
 import { requireString } from './validate.js';
 
@@ -34,6 +35,11 @@ export interface ConnectlyClientOptions {
   userAgent?: string;
   /** The timers behind every time limit and retry back-off; default: the runtime's own. */
   scheduler?: Scheduler;
+  /**
+   * Receives each call's request, retries, status, timings and outcome (pino-compatible; never the key).
+   * Default: none, or stderr lines when the environment has `CONNECTLY_LOG=debug`.
+   */
+  logger?: ConnectlyLogger;
 }
 
 /** Per-call options. */
@@ -58,6 +64,7 @@ export interface ResolvedOptions {
   fetch: FetchLike;
   userAgent: string;
   scheduler: Scheduler;
+  logger: ConnectlyLogger | undefined;
 }
 
 /** The time limits of one call. */
@@ -79,6 +86,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'fetch',
   'userAgent',
   'scheduler',
+  'logger',
 ]);
 
 function checkDuration(value: unknown, field: string, fallback: number): number {
@@ -186,7 +194,25 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     fetch: options.fetch ?? platformFetch,
     userAgent: options.userAgent === undefined ? defaultUserAgent() : requireString(options.userAgent, 'userAgent'),
     scheduler: checkScheduler(options.scheduler),
+    logger: checkLogger(options.logger),
   };
+}
+
+function checkLogger(value: unknown): ConnectlyLogger | undefined {
+  if (value === undefined) return environmentLogger();
+  const logger = value as Partial<ConnectlyLogger> | null;
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    typeof logger.debug !== 'function' ||
+    typeof logger.warn !== 'function'
+  ) {
+    throw new ConnectlyValidationError(
+      'logger',
+      '`logger` must have debug(fields, message) and warn(fields, message) methods, as a pino logger has',
+    );
+  }
+  return logger as ConnectlyLogger;
 }
 
 /** Checks one call's options; what it leaves out comes from the client's. */
