@@ -126,7 +126,12 @@ describe('connectly-agent-graph', () => {
       readFileSync(join(project.dir, 'node_modules/connectly-agent-graph/package.json'), 'utf8'),
     );
     expect(manifest.dependencies).toBeUndefined();
-    expect(manifest.peerDependencies).toEqual({ rxjs: expect.stringMatching(/^\^7\./) });
+    expect(manifest.peerDependencies).toEqual({
+      rxjs: expect.stringMatching(/^\^7\./),
+      '@opentelemetry/api': '^1.0.0',
+    });
+    expect(manifest.peerDependenciesMeta).toEqual({ '@opentelemetry/api': { optional: true } });
+    expect(existsSync(join(project.dir, 'node_modules/@opentelemetry/api'))).toBe(false);
     expect(existsSync(join(project.dir, 'node_modules/rxjs/package.json'))).toBe(true);
   });
 

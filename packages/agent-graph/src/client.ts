@@ -44,7 +44,8 @@ import { IdleLimit, deadline } from './timers.js';
 import { type FetchLike, TextCollector, type TransportResponse, readBody, readText } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
 import { toAsyncIterable, toReadableStream } from './iterate.js';
-import { CallLog, type ConnectlyLogger } from './call-log.js';
+import { CallLog, type ConnectlyLogger, type OpenTelemetryApi } from './call-log.js';
+import { VERSION } from './version.js';
 
 interface Call {
   endpoint: Endpoint;
@@ -78,6 +79,7 @@ export class ConnectlyClient {
   readonly #fetch: FetchLike;
   readonly #scheduler: Scheduler;
   readonly #logger: ConnectlyLogger | undefined;
+  readonly #openTelemetry: OpenTelemetryApi | undefined;
   // Where errors say they were trying to reach: never the key, never userinfo of the URL.
   readonly #host: string;
 
@@ -97,6 +99,7 @@ export class ConnectlyClient {
     this.userAgent = resolved.userAgent;
     this.#scheduler = resolved.scheduler;
     this.#logger = resolved.logger;
+    this.#openTelemetry = resolved.openTelemetry;
   }
 
   /**
@@ -265,7 +268,15 @@ export class ConnectlyClient {
     const signal = options?.signal;
     return new Observable<T>((subscriber) => {
       const controller = new AbortController();
-      const log = new CallLog(this.#logger, endpoint, this.#host);
+      const sessionId = (body as { sessionId?: unknown }).sessionId;
+      const log = new CallLog(
+        this.#logger,
+        endpoint,
+        this.#host,
+        this.#openTelemetry,
+        typeof sessionId === 'string' ? sessionId : undefined,
+        VERSION,
+      );
       const call: Call = { endpoint, controller, settings, log };
       const counted: Subscriber<T> = {
         next: (value) => {
@@ -308,12 +319,13 @@ export class ConnectlyClient {
     const { endpoint, controller, settings } = call;
     const signal = controller.signal;
     const url = `${this.baseUrl}${API_PATH}/${endpoint}`;
-    const headers = {
+    const headers: Record<string, string> = {
       'content-type': 'application/json',
       accept: 'application/json',
       'user-agent': this.userAgent,
-      'x-api-key': this.#apiKey,
     };
+    call.log.propagate(headers);
+    headers['x-api-key'] = this.#apiKey; // after propagation, which only ever sees the trace headers
     for (let attempt = 0; ; attempt += 1) {
       const timer = deadline(this.#scheduler, settings.timeoutMs, () => this.timeout(call, 'headers'));
       let response: TransportResponse;

@@ -13,7 +13,7 @@ export type {
   HealthResult,
 } from './requests.js';
 export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
-export type { ConnectlyLogger } from './call-log.js';
+export type { ConnectlyLogger, OpenTelemetryApi, TelemetrySpan } from './call-log.js';
 export { ConnectlySession, type SessionClient, type SessionOptions, type TurnInput } from './session.js';
 export {
   type AgentEvent,

@@ -3,7 +3,7 @@
 
 import { ConnectlyValidationError, excerpt, redact } from './errors.js';
 import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
-import type { ConnectlyLogger } from './call-log.js';
+import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
 import { type Scheduler, defaultScheduler, defaultUserAgent, environmentLogger, platformFetch } from './platform.js';
 import type { FetchLike } from './transport.js';
 import { requireString } from './validate.js';
@@ -40,6 +40,12 @@ export interface ConnectlyClientOptions {
    * Default: none, or stderr lines when the environment has `CONNECTLY_LOG=debug`.
    */
   logger?: ConnectlyLogger;
+  /**
+   * `@opentelemetry/api` (`import * as opentelemetry from '@opentelemetry/api'`): each call becomes a client
+   * span (endpoint, HTTP status, retries, events, time to first event, session ID; never the key), and its
+   * `traceparent` is sent with the request.
+   */
+  openTelemetry?: OpenTelemetryApi;
 }
 
 /** Per-call options. */
@@ -65,6 +71,7 @@ export interface ResolvedOptions {
   userAgent: string;
   scheduler: Scheduler;
   logger: ConnectlyLogger | undefined;
+  openTelemetry: OpenTelemetryApi | undefined;
 }
 
 /** The time limits of one call. */
@@ -87,6 +94,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'userAgent',
   'scheduler',
   'logger',
+  'openTelemetry',
 ]);
 
 function checkDuration(value: unknown, field: string, fallback: number): number {
@@ -195,7 +203,20 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     userAgent: options.userAgent === undefined ? defaultUserAgent() : requireString(options.userAgent, 'userAgent'),
     scheduler: checkScheduler(options.scheduler),
     logger: checkLogger(options.logger),
+    openTelemetry: checkOpenTelemetry(options.openTelemetry),
   };
+}
+
+function checkOpenTelemetry(value: unknown): OpenTelemetryApi | undefined {
+  if (value === undefined) return undefined;
+  const api = value as Partial<OpenTelemetryApi> | null;
+  if (typeof api?.trace?.getTracer !== 'function' || typeof api.propagation?.inject !== 'function') {
+    throw new ConnectlyValidationError(
+      'openTelemetry',
+      "`openTelemetry` must be the @opentelemetry/api module: import * as opentelemetry from '@opentelemetry/api'",
+    );
+  }
+  return api as OpenTelemetryApi;
 }
 
 function checkLogger(value: unknown): ConnectlyLogger | undefined {
