@@ -41,6 +41,7 @@ export {
   ConnectlyValidationError,
   ConnectlyAbortError,
   type ProtocolErrorReason,
+  type Sanitize,
 } from './errors.js';
 export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';
 export {
