@@ -10,6 +10,9 @@ import { firstValueFrom } from 'rxjs';
 
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
+// Each snippet runs in a fresh node process (the NestJS one starts an app): seconds on a busy machine.
+jest.setTimeout(60_000);
+
 // Inside the repository, so the snippets import the packages as an app would, through node_modules.
 const work = join(root, 'node_modules', '.cache', 'readme-snippets');
 const READMES = ['README.md', 'packages/agent-graph/README.md', 'packages/mock-server/README.md'];

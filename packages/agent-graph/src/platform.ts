@@ -6,6 +6,9 @@ import type { ConnectlyLogger } from './call-log.js';
 import type { FetchLike, TransportResponse } from './transport.js';
 import { VERSION } from './version.js';
 
+/** The longest delay a timer can take: Node fires a longer one after 1 ms instead. */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
 /** Whatever a scheduler returns for a timer; only ever handed back to its own `clearTimeout`. */
 export type TimerHandle = unknown;
 
