@@ -131,25 +131,6 @@ describe('retries', () => {
     );
   });
 
-  it('says so when fetch refuses the port (a "bad port" such as 1), without retrying', async () => {
-    let attempts = 0;
-    const client = new ConnectlyClient({
-      apiKey: API_KEY,
-      businessId: 'b',
-      baseUrl: 'http://127.0.0.1:1',
-      retryBaseDelayMs: 10,
-      fetch: (url, init) => ((attempts += 1), fetch(url, init)),
-    });
-    const { error } = await collectUntilError(client.invoke({ clientKey: 'c', sessionId: 's', text: 'hi' }));
-    expect(attempts).toBe(1);
-    expect(error).toBeInstanceOf(ConnectlyConnectionError);
-    expect(error).toMatchObject({ phase: 'connect' });
-    expect((error as Error).message).toBe(
-      'Could not reach Connectly at 127.0.0.1:1 for invoke: fetch refuses to connect to that port ' +
-        '(a "bad port" of the Fetch standard, such as 1, 22 or 6000): use another port',
-    );
-  });
-
   it('uses the injected fetch for every attempt', async () => {
     const sessionId = await h.newSession();
     h.mock.inject({ status: 503 });
