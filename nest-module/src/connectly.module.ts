@@ -2,7 +2,12 @@
 // with `isGlobal`. Options are validated when the module is created, so bad config fails the bootstrap.
 
 import { Logger, Module } from '@nestjs/common';
-import { ConnectlyClient, type ConnectlyLogger, ConnectlyValidationError } from 'connectly-agent-graph';
+import {
+  ConnectlyClient,
+  type ConnectlyLogger,
+  ConnectlyValidationError,
+  type SessionStore,
+} from 'connectly-agent-graph';
 import { CONNECTLY_CLIENT } from './connectly.constants.js';
 import {
   CONNECTLY_MODULE_OPTIONS,
@@ -10,6 +15,7 @@ import {
   type ConnectlyModuleOptions,
 } from './connectly.module-definition.js';
 import { ConnectlyService } from './connectly.service.js';
+import { CONNECTLY_SESSION_STORE, type ResolvedSessionStore, resolveSessionStore } from './connectly.session-store.js';
 
 /** The client's log through Nest's Logger (context `Connectly`): Nest's log levels decide what shows. */
 function nestLogger(): ConnectlyLogger {
@@ -21,9 +27,11 @@ function nestLogger(): ConnectlyLogger {
 }
 
 /** Builds the client; a bad option stops the application with a message that names it. */
-export function createConnectlyClient(options: ConnectlyModuleOptions): ConnectlyClient {
+export function createConnectlyClient(options: ConnectlyModuleOptions, sessionStore?: SessionStore): ConnectlyClient {
   try {
-    return new ConnectlyClient({ logger: nestLogger(), ...options });
+    const { sessionStore: _option, ...rest } = options;
+    const withLogger = { logger: nestLogger(), ...rest };
+    return new ConnectlyClient(sessionStore === undefined ? withLogger : { ...withLogger, sessionStore });
   } catch (error) {
     if (error instanceof ConnectlyValidationError) {
       throw new ConnectlyValidationError(error.field, `ConnectlyModule options are invalid: ${error.message}`);
@@ -34,9 +42,19 @@ export function createConnectlyClient(options: ConnectlyModuleOptions): Connectl
 
 @Module({
   providers: [
-    { provide: CONNECTLY_CLIENT, useFactory: createConnectlyClient, inject: [CONNECTLY_MODULE_OPTIONS] },
+    {
+      provide: CONNECTLY_SESSION_STORE,
+      useFactory: (options: ConnectlyModuleOptions) => resolveSessionStore(options.sessionStore),
+      inject: [CONNECTLY_MODULE_OPTIONS],
+    },
+    {
+      provide: CONNECTLY_CLIENT,
+      useFactory: (options: ConnectlyModuleOptions, resolved: ResolvedSessionStore) =>
+        createConnectlyClient(options, resolved.store),
+      inject: [CONNECTLY_MODULE_OPTIONS, CONNECTLY_SESSION_STORE],
+    },
     ConnectlyService,
   ],
-  exports: [ConnectlyService, CONNECTLY_CLIENT, CONNECTLY_MODULE_OPTIONS],
+  exports: [ConnectlyService, CONNECTLY_CLIENT, CONNECTLY_MODULE_OPTIONS, CONNECTLY_SESSION_STORE],
 })
 export class ConnectlyModule extends ConnectlyConfigurableModule {}

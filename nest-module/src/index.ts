@@ -14,6 +14,11 @@ export {
   type ConnectlyModuleOptions,
   type ConnectlyOptionsFactory,
 } from './connectly.module-definition.js';
+export {
+  CONNECTLY_SESSION_STORE,
+  type ResolvedSessionStore,
+  type SessionStoreOption,
+} from './connectly.session-store.js';
 export { toSse, toSseError, type SseErrorData, type ToSseOptions } from './sse.js';
 
 // Everything of the client, so apps import one package (strict package managers hide undeclared ones).

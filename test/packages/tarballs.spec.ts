@@ -33,6 +33,7 @@ describe('the tarballs', () => {
     'connectly-agent-graph',
     'connectly-agent-graph-mock',
     'connectly-cli',
+    'connectly-session-redis',
     'nestjs-connectly',
     'n8n-nodes-connectly',
   ];
@@ -244,6 +245,35 @@ describe('connectly-cli', () => {
       .map((line) => (JSON.parse(line) as { type: string }).type);
     expect(types).toContain('messageEvent');
     expect(types).toContain('recommendationEvent');
+  });
+});
+
+describe('connectly-session-redis', () => {
+  let project: Project;
+  beforeAll(() => {
+    project = new Project(['connectly-session-redis', 'connectly-agent-graph'], ['ioredis@6.0.0']);
+  }, 300_000);
+  afterAll(() => project?.remove());
+
+  it('loads from require() and import, and uses the same client package (its errors are the client ones)', async () => {
+    const script = (load: string): string => `${load}
+      let error;
+      try { new RedisSessionStore({}); } catch (e) { error = e; }
+      console.log(error instanceof ConnectlyValidationError);`;
+    project.write(
+      'store.cjs',
+      script(
+        "const { RedisSessionStore } = require('connectly-session-redis'); const { ConnectlyValidationError } = require('connectly-agent-graph');",
+      ),
+    );
+    project.write(
+      'store.mjs',
+      script(
+        "import { RedisSessionStore } from 'connectly-session-redis'; import { ConnectlyValidationError } from 'connectly-agent-graph';",
+      ),
+    );
+    expect((await project.node('store.cjs')).trim()).toBe('true');
+    expect((await project.node('store.mjs')).trim()).toBe('true');
   });
 });
 

@@ -28,7 +28,11 @@ function snippetsOf(readme: string): Snippet[] {
   return blocks.map((code, index) => ({ name: `${readme.replace(/[/.]/g, '_')}_${index + 1}`, code }));
 }
 
-const snippets = READMES.flatMap(snippetsOf);
+const all = READMES.flatMap(snippetsOf);
+// The Conversations snippets need a Redis server and are not yet complete programs: listed as skipped
+// below until they are, so the gap shows in every run.
+const needsRedis = (snippet: Snippet): boolean => snippet.code.includes('RedisSessionStore');
+const snippets = all.filter((snippet) => !needsRedis(snippet));
 
 let mock: MockConnectlyServer;
 let env: NodeJS.ProcessEnv;
@@ -85,6 +89,8 @@ function turns(): string[] {
     .filter((request) => request.endpoint === 'invoke')
     .map((request) => JSON.stringify(request.body));
 }
+
+it.skip.each(all.filter(needsRedis).map((snippet) => snippet.name))('%s (needs Redis; not yet runnable)', () => {});
 
 it('the READMEs have snippets to check', () => {
   expect(snippets.length).toBeGreaterThanOrEqual(5);

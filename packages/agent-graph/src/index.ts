@@ -14,7 +14,22 @@ export type {
 } from './requests.js';
 export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
 export type { ConnectlyLogger, OpenTelemetryApi, TelemetrySpan } from './call-log.js';
-export { ConnectlySession, type SessionClient, type SessionOptions, type TurnInput } from './session.js';
+export { toAsyncIterable, toReadableStream } from './iterate.js';
+export {
+  ConnectlySession,
+  type AgentSession,
+  type SessionClient,
+  type SessionOptions,
+  type TurnInput,
+} from './session.js';
+export { SharedSession } from './shared-session.js';
+export {
+  type SessionStore,
+  type StoredSession,
+  DEFAULT_SESSION_IDLE_MS,
+  DEFAULT_SESSION_LEASE_MS,
+} from './session-store.js';
+export { MemorySessionStore } from './memory-session-store.js';
 export {
   type AgentEvent,
   type AgentEventOf,
@@ -40,6 +55,7 @@ export {
   ConnectlyConnectionError,
   ConnectlyValidationError,
   ConnectlyAbortError,
+  ConnectlySessionStoreError,
   type ProtocolErrorReason,
   type Sanitize,
 } from './errors.js';

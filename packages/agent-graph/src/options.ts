@@ -13,6 +13,7 @@ import {
   platformFetch,
 } from './platform.js';
 import type { FetchLike } from './transport.js';
+import { type SessionSettings, type SessionStore, sessionSettings } from './session-store.js';
 import { describe, requireString } from './validate.js';
 
 export const DEFAULT_BASE_URL = 'https://api.connectly.ai';
@@ -42,6 +43,16 @@ export interface ConnectlyClientOptions {
   userAgent?: string;
   /** The timers behind every time limit and retry back-off; default: the runtime's own. */
   scheduler?: Scheduler;
+  /**
+   * Where `session({ clientKey })` keeps each customer's session, shared by every process using the same
+   * store (MemorySessionStore for one process, RedisSessionStore for several). Without it, each session
+   * object starts its own session.
+   */
+  sessionStore?: SessionStore;
+  /** With a store: a session with no turn for this long is forgotten, in ms. Default 24 h. */
+  sessionIdleMs?: number;
+  /** With a store: how long a turn's lock outlives a crashed holder, in ms (renewed while held). Default 30 000. */
+  sessionLeaseMs?: number;
   /**
    * Receives each call's request, retries, status, timings and outcome (pino-compatible; never the key).
    * Default: none, or stderr lines when the environment has `CONNECTLY_LOG=debug`.
@@ -79,6 +90,8 @@ export interface ResolvedOptions {
   scheduler: Scheduler;
   /** The longest time limit the fetch in use can honour. */
   fetchLimitMs: number;
+  /** Undefined without a session store. */
+  sessions: SessionSettings | undefined;
   logger: ConnectlyLogger | undefined;
   openTelemetry: OpenTelemetryApi | undefined;
 }
@@ -107,6 +120,9 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'fetch',
   'userAgent',
   'scheduler',
+  'sessionStore',
+  'sessionIdleMs',
+  'sessionLeaseMs',
   'logger',
   'openTelemetry',
 ]);
@@ -280,6 +296,7 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
         : checkHeaderSafe(requireString(options.userAgent, 'userAgent'), 'userAgent'),
     scheduler: checkScheduler(options.scheduler),
     fetchLimitMs: fetchLimit,
+    sessions: sessionSettings(options),
     logger: checkLogger(options.logger),
     openTelemetry: checkOpenTelemetry(options.openTelemetry),
   };
