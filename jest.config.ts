@@ -48,6 +48,14 @@ const config: Config = {
       },
       transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
     },
+    {
+      ...project('nest-whatsapp', 'examples/nest-whatsapp'),
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/examples/nest-whatsapp/test/tsconfig.json' }],
+        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/jest-transform.cjs',
+      },
+      transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+    },
   ],
 };
 
