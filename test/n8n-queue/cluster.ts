@@ -2,7 +2,16 @@
 // Postgres, `n8n start` (main) and `n8n worker` processes sharing one encryption key and user folder, with
 // the packed package installed as a community package. Everything it starts, it stops.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { chownSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +19,7 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..');
 /** The installer the regular end-to-end suite uses: Node 24 and n8n 2.41.1 in a cache outside the repository. */
 const INSTALLER = join(root, 'nodes', 'test', 'e2e', 'install-n8n.sh');
-const POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
+const POSTGRES_ROOT = '/usr/lib/postgresql';
 const ENCRYPTION_KEY = 'connectly-queue-encryption-key-0123456789';
 const OWNER = { email: 'owner@example.com', firstName: 'Queue', lastName: 'Owner', password: 'Queue-mode-Passw0rd' };
 
@@ -63,6 +72,15 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Debian's newest installed Postgres (`apt-get install postgresql`: 15 on bookworm). */
+function postgresBin(): string {
+  const versions = readdirSync(POSTGRES_ROOT)
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(a) - Number(b));
+  if (versions.length === 0) throw new Error(`no Postgres in ${POSTGRES_ROOT}: apt-get install -y postgresql`);
+  return join(POSTGRES_ROOT, versions.at(-1) as string, 'bin');
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -193,8 +211,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   let pgStarted = false;
   const [redisPort, pgPort, mainPort] = [await freePort(), await freePort(), await freePort()];
 
+  const pgBin = postgresBin();
   const postgres = (tool: string, args: string[]) => {
-    const bin = join(POSTGRES_BIN, tool);
+    const bin = join(pgBin, tool);
     const [command, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
     return execFileSync(command, argv, { encoding: 'utf8', cwd: pgDir, timeout: 60_000 });
   };

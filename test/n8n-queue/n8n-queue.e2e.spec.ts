@@ -3,13 +3,11 @@
 // Connectly server. What must hold when executions run on workers: replies, streaming, spread, stop, crash.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
-import { join } from 'node:path';
 import { MockConnectlyServer, demoReply } from 'connectly-agent-graph-mock';
 import { type Cluster, startCluster } from './cluster';
+import { example } from './workflows';
 
-const root = join(__dirname, '..', '..');
 const KEY = 'n8n-queue-key-DISTINCTIVE-7731';
 const CREDENTIAL = { id: 'credQueueConnect', name: 'Connectly (mock)' };
 const HANDOVER_WF = 'queueHandoverWf01';
@@ -19,22 +17,6 @@ let mock: MockConnectlyServer;
 let cluster: Cluster;
 let slack: Server;
 const notifications: unknown[] = [];
-
-interface WorkflowNode {
-  name: string;
-  parameters: Record<string, unknown>;
-  credentials?: Record<string, unknown>;
-}
-
-/** An example workflow from examples/n8n, bound to the test credential (and to `patch` for anything else). */
-function example(file: string, id: string, patch: (node: WorkflowNode) => void = () => undefined) {
-  const workflow = JSON.parse(readFileSync(join(root, 'examples', 'n8n', file), 'utf8')) as { nodes: WorkflowNode[] };
-  for (const node of workflow.nodes) {
-    if (node.credentials?.['connectlyApi']) node.credentials['connectlyApi'] = CREDENTIAL;
-    patch(node);
-  }
-  return { ...workflow, id, name: id };
-}
 
 /** The customer's words in an invoke request (the node sends one text message). */
 function saidIn(inputEvents: unknown[]): string {
@@ -114,10 +96,10 @@ beforeAll(async () => {
   cluster = await startCluster({
     credentials: [{ ...CREDENTIAL, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } }],
     workflows: [
-      example('handover-notifies-a-human.json', HANDOVER_WF, (node) => {
+      example('handover-notifies-a-human.json', HANDOVER_WF, CREDENTIAL, (node) => {
         if (node.name === 'Notify a human') node.parameters['url'] = slackUrl;
       }),
-      example('chat-with-connectly-agent.json', CHAT_WF),
+      example('chat-with-connectly-agent.json', CHAT_WF, CREDENTIAL),
     ],
   });
 }, 1_800_000);
@@ -275,11 +257,16 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     await victim.kill();
     await mock.waitForAbandoned(abandonedBefore + 1, 30_000);
     // The surviving worker finds the job's lock expired; n8n runs Bull with maxStalledCount 0, so the job
-    // fails instead of going back to the queue, and main records the execution as failed.
-    const failed = await waitFor(() => {
-      const status = executionsOf(HANDOVER_WF, before)[0]?.status;
-      return status && status !== 'running' && status !== 'new' ? status : undefined;
-    }, 'the execution to leave "running"');
+    // fails instead of going back to the queue, and main, after a fixed 30 s grace in case the worker
+    // finished after all, records the execution as failed.
+    const failed = await waitFor(
+      () => {
+        const status = executionsOf(HANDOVER_WF, before)[0]?.status;
+        return status && status !== 'running' && status !== 'new' ? status : undefined;
+      },
+      'the execution to leave "running"',
+      120_000,
+    );
     expect(['error', 'crashed']).toContain(failed);
     expect(await pending).toBe(500);
     const [[data] = []] = cluster.sql(`select data from execution_data where "executionId" = ${execution.id}`);
