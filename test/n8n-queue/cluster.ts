@@ -35,7 +35,9 @@ export interface ClusterOptions {
 }
 
 interface Logged {
-  /** Parsed JSON log lines written so far. */
+  /** Everything the process wrote so far. */
+  output(): string;
+  /** Its JSON log lines, parsed. */
   entries(): Array<Record<string, unknown>>;
 }
 
@@ -384,6 +386,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       managed.start();
       workers.push({
         name: managed.name,
+        output: () => managed.output(),
         entries: () => managed.entries(),
         started: () =>
           managed

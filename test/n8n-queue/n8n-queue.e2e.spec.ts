@@ -178,6 +178,21 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     expect(workerOf(execution?.id as string)).toBeDefined();
   }, 120_000);
 
+  it('relays 100 messages from a worker in order, none lost', async () => {
+    const texts = Array.from({ length: 100 }, (_, index) => `message ${index + 1}`);
+    mock.inject({
+      events: texts.map((text) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } })),
+    });
+    const response = await post('connectly-chat', { message: 'hello', customerId: 'customer-q4' });
+    const chunks = (await response.text())
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as { type: string; content?: string });
+    expect(chunks.filter((chunk) => chunk.type === 'item').map((chunk) => chunk.content)).toEqual(texts);
+    expect(chunks[0]?.type).toBe('begin');
+    expect(chunks.at(-1)?.type).toBe('end');
+  }, 120_000);
+
   it('answers 20 concurrent conversations correctly, spread over both workers', async () => {
     // Each reply waits 1.5 s before its headers, so the 20 executions overlap and no one worker can take them all.
     mock.inject({ endpoint: 'invoke', times: 20, delayMs: 1500 });
@@ -287,4 +302,11 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
       invokes(requestsBefore).filter((request) => JSON.stringify(request.body).includes('customer-crash')),
     ).toHaveLength(1);
   }, 180_000);
+
+  it('the API key is in no log of main or the workers, and in no stored execution', () => {
+    for (const logged of [cluster.main, ...cluster.workers]) expect(logged.output()).not.toContain(KEY);
+    const stored = cluster.sql('select data from execution_data').flat();
+    expect(stored.length).toBeGreaterThan(20);
+    for (const data of stored) expect(data).not.toContain(KEY);
+  });
 });
