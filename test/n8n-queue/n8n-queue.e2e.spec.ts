@@ -3,10 +3,9 @@
 // Connectly server. What must hold when executions run on workers: replies, streaming, spread, stop, crash.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
 import { MockConnectlyServer, demoReply } from 'connectly-agent-graph-mock';
 import { type Cluster, startCluster } from './cluster';
-import { example } from './workflows';
+import { type Recorder, example, readChunks, recordPosts } from '../support/n8n';
 
 const KEY = 'n8n-queue-key-DISTINCTIVE-7731';
 const CREDENTIAL = { id: 'credQueueConnect', name: 'Connectly (mock)' };
@@ -15,8 +14,7 @@ const CHAT_WF = 'queueChatWf000001';
 
 let mock: MockConnectlyServer;
 let cluster: Cluster;
-let slack: Server;
-const notifications: unknown[] = [];
+let slack: Recorder;
 
 /** The customer's words in an invoke request (the node sends one text message). */
 function saidIn(inputEvents: unknown[]): string {
@@ -68,17 +66,7 @@ async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 
 const invokes = (since: number) => mock.requests.slice(since).filter((request) => request.endpoint === 'invoke');
 
 beforeAll(async () => {
-  // Stands in for Slack's incoming webhook: records what the handover branch posts.
-  slack = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      notifications.push(JSON.parse(body || 'null'));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
-  const slackUrl = `http://127.0.0.1:${(slack.address() as { port: number }).port}/slack`;
+  slack = await recordPosts();
 
   // The demo agent, except that "check N" is answered with who said what: concurrent answers can be told apart.
   mock = new MockConnectlyServer({
@@ -97,7 +85,7 @@ beforeAll(async () => {
     credentials: [{ ...CREDENTIAL, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } }],
     workflows: [
       example('handover-notifies-a-human.json', HANDOVER_WF, CREDENTIAL, (node) => {
-        if (node.name === 'Notify a human') node.parameters['url'] = slackUrl;
+        if (node.name === 'Notify a human') node.parameters['url'] = slack.url;
       }),
       example('chat-with-connectly-agent.json', CHAT_WF, CREDENTIAL),
     ],
@@ -107,7 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   await mock?.stop();
-  await new Promise((resolve) => slack?.close(resolve));
+  await slack?.close();
 }, 120_000);
 
 describe('n8n 2.41 queue mode: main + two workers', () => {
@@ -119,8 +107,8 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     const handover = await ask('Can I talk to a human, please?', 'customer-q2');
     expect(handover).toMatchObject({ handover: true, reply: expect.stringContaining('teammate') });
     // The customer's answer can go out before the handover branch has run: wait for it (bounded).
-    await waitFor(() => (notifications.length > 0 ? true : undefined), 'the handover notification', 10_000);
-    expect(notifications).toEqual([
+    await waitFor(() => (slack.received.length > 0 ? true : undefined), 'the handover notification', 10_000);
+    expect(slack.received).toEqual([
       {
         text: `Customer customer-q2 needs a human: The customer asked to talk to a human. (session ${handover.sessionId})`,
       },
@@ -149,21 +137,7 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     const before = lastExecutionId();
     const started = Date.now();
     const response = await post('connectly-chat', { message: 'hello', customerId: 'customer-q3' });
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    const arrivals: Array<{ type: string; content?: string; at: number }> = [];
-    let carry = '';
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      carry += decoder.decode(value, { stream: true });
-      const lines = carry.split('\n');
-      carry = lines.pop() ?? '';
-      for (const line of lines.filter((l) => l.trim())) {
-        const chunk = JSON.parse(line) as { type: string; content?: string };
-        arrivals.push({ type: chunk.type, content: chunk.content, at: Date.now() - started });
-      }
-    }
+    const arrivals = await readChunks(response, started);
     const items = arrivals.filter((a) => a.type === 'item');
     expect(arrivals[0]?.type).toBe('begin');
     expect(items.map((a) => a.content)).toEqual(['First part', 'Second part', 'Third part']);
@@ -184,10 +158,7 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
       events: texts.map((text) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } })),
     });
     const response = await post('connectly-chat', { message: 'hello', customerId: 'customer-q4' });
-    const chunks = (await response.text())
-      .split('\n')
-      .filter((line) => line.trim())
-      .map((line) => JSON.parse(line) as { type: string; content?: string });
+    const chunks = await readChunks(response, Date.now());
     expect(chunks.filter((chunk) => chunk.type === 'item').map((chunk) => chunk.content)).toEqual(texts);
     expect(chunks[0]?.type).toBe('begin');
     expect(chunks.at(-1)?.type).toBe('end');

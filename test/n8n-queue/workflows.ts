@@ -1,36 +1,6 @@
-// The workflows the queue-mode suite and its bench import: the repository's examples, and the baseline a
-// user would build without the node (HTTP Request nodes against invoke_sync).
+// The baseline the queue-mode bench sets beside the Connectly node: the workflow a user would build without
+// it, from n8n's HTTP Request nodes against invoke_sync.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const examples = join(__dirname, '..', '..', 'examples', 'n8n');
-
-export interface CredentialRef {
-  id: string;
-  name: string;
-}
-
-export interface WorkflowNode {
-  name: string;
-  parameters: Record<string, unknown>;
-  credentials?: Record<string, unknown>;
-}
-
-/** An example workflow from examples/n8n, bound to `credential` (and to `patch` for anything else). */
-export function example(
-  file: string,
-  id: string,
-  credential: CredentialRef,
-  patch: (node: WorkflowNode) => void = () => undefined,
-) {
-  const workflow = JSON.parse(readFileSync(join(examples, file), 'utf8')) as { nodes: WorkflowNode[] };
-  for (const node of workflow.nodes) {
-    if (node.credentials?.['connectlyApi']) node.credentials['connectlyApi'] = credential;
-    patch(node);
-  }
-  return { ...workflow, id, name: id };
-}
 
 /**
  * The handover example's contract (POST `{message, customerId}`, answer `{reply, sessionId, handover}`) built
