@@ -116,6 +116,8 @@ class Managed {
     });
     this.child.stdout?.pipe(out);
     this.child.stderr?.pipe(out);
+    // A missing binary (no redis-server) must fail the wait for it with this reason, not crash the run.
+    this.child.once('error', (error) => out.write(`could not start ${this.command}: ${error.message}\n`));
   }
 
   get running(): boolean {
