@@ -3,6 +3,7 @@ import type { Config } from 'jest';
 
 const sources = {
   '^connectly-agent-graph$': '<rootDir>/packages/agent-graph/src/index.ts',
+  '^connectly-agent-graph/wire$': '<rootDir>/packages/agent-graph/src/wire.ts',
   '^connectly-agent-graph-mock$': '<rootDir>/packages/mock-server/src/index.ts',
   '^nestjs-connectly$': '<rootDir>/nest-module/src/index.ts',
   '^nestjs-connectly/terminus$': '<rootDir>/nest-module/src/terminus/index.ts',
@@ -21,7 +22,7 @@ function project(name: string, dir: string): Exclude<NonNullable<Config['project
 }
 
 const config: Config = {
-  globalSetup: '<rootDir>/packages/agent-graph/test/global-setup.cjs',
+  globalSetup: '<rootDir>/test/support/global-setup.cjs',
   projects: [
     project('agent-graph', 'packages/agent-graph'),
     project('mock-server', 'packages/mock-server'),

@@ -6,6 +6,7 @@ import type {
   Icon,
   INodeProperties,
 } from 'n8n-workflow';
+import { API_PATH } from 'connectly-agent-graph/wire';
 
 export class ConnectlyApi implements ICredentialType {
   name = 'connectlyApi';
@@ -52,7 +53,7 @@ export class ConnectlyApi implements ICredentialType {
   test: ICredentialTestRequest = {
     request: {
       baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-      url: '/external/v1/ai/agent_graph/health',
+      url: `${API_PATH}/health`,
       method: 'POST',
       body: { businessId: '={{$credentials.businessId}}', clientKey: 'credential-check' },
       json: true,

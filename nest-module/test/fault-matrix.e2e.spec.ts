@@ -5,7 +5,7 @@ import { Controller, type INestApplication, type MessageEvent, Query, Sse } from
 import { Test } from '@nestjs/testing';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import type { Observable } from 'rxjs';
-import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from '../../packages/agent-graph/test/fault-matrix.js';
+import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from '../../test/support/fault-matrix.js';
 import { ConnectlyModule, ConnectlyService, toSse } from '../src/index.js';
 
 const KEY = 'nest-matrix-key-91c2';

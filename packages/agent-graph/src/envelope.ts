@@ -5,9 +5,9 @@
 // `{"messageEvent":{…}}`; and `{"error":{code,message,details}}`, which ends the stream.
 
 import { type AgentEvent, toAgentEvents } from './events.js';
-import { ConnectlyProtocolError, excerpt } from './errors.js';
-import { LineDecoder, type LineDecoderOptions } from './line-decoder.js';
-import type { InvokeResponse, ResponseEvent, RpcStatus } from './wire.js';
+import { ConnectlyApiError, ConnectlyProtocolError, type Sanitize, excerpt } from './errors.js';
+import { LineDecoder, type LineDecoderOptions, firstLine, isKeepAlive } from './line-decoder.js';
+import type { Endpoint, InvokeResponse, ResponseEvent, RpcStatus } from './wire.js';
 
 export type Envelope =
   | { kind: 'response'; response: InvokeResponse }
@@ -61,14 +61,44 @@ export function toRpcStatus(value: unknown): RpcStatus {
   return status;
 }
 
+/** A unary answer: the JSON it held and the response inside its envelope. */
+export interface UnaryAnswer {
+  value: unknown;
+  response: InvokeResponse & Record<string, unknown>;
+}
+
+/**
+ * Reads a 2xx unary body (with `oneLine`, close's one NDJSON line): the response it holds, or the
+ * ConnectlyApiError / ConnectlyProtocolError it amounts to.
+ */
+export function parseUnary(
+  text: string,
+  endpoint: Endpoint,
+  status: number,
+  oneLine: boolean,
+  sanitize: Sanitize,
+): UnaryAnswer {
+  const json = oneLine ? firstLine(text).trim() : text.trim();
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw ConnectlyProtocolError.malformedBody(endpoint, json, sanitize);
+  }
+  const envelope = readEnvelope(value);
+  if (envelope.kind === 'error') throw ConnectlyApiError.from(endpoint, status, envelope.error, sanitize);
+  if (envelope.kind === 'unexpected')
+    throw ConnectlyProtocolError.unexpectedShape(endpoint, envelope.why, value, sanitize);
+  return { value, response: envelope.response as InvokeResponse & Record<string, unknown> };
+}
+
 /**
  * Reads the body of a non-2xx response: a bare status `{code,message,details}`, an `{"error":{…}}`
  * wrapper (also as an NDJSON line), or anything else, which becomes a short safe excerpt.
  */
 export function readErrorBody(text: string, status: number): RpcStatus {
   const trimmed = text.trim();
-  const firstLine = trimmed.split('\n', 1)[0] ?? '';
-  for (const candidate of [trimmed, firstLine]) {
+  for (const candidate of [trimmed, firstLine(trimmed)]) {
     try {
       const value: unknown = JSON.parse(candidate);
       if (isObject(value)) {
@@ -95,7 +125,7 @@ export interface AgentEventDecoderHandlers {
 
 export interface AgentEventDecoderOptions extends LineDecoderOptions {
   /** Applied to any server text that ends up in an error message. */
-  sanitize?: (text: string) => string;
+  sanitize?: Sanitize;
   /** The session the stream belongs to, for lines that do not say. */
   sessionId?: string;
 }
@@ -103,7 +133,7 @@ export interface AgentEventDecoderOptions extends LineDecoderOptions {
 /** Bytes in, typed agent events out: the line decoder, JSON parsing and the envelope rules in one pass. */
 export class AgentEventDecoder {
   private readonly lines: LineDecoder;
-  private readonly sanitize: (text: string) => string;
+  private readonly sanitize: Sanitize;
   private readonly sessionId: string | undefined;
   private stopped = false;
   private readonly batch: AgentEvent[] = [];
@@ -131,7 +161,7 @@ export class AgentEventDecoder {
     try {
       value = JSON.parse(line);
     } catch (cause) {
-      if (line.trim().length === 0) return; // a whitespace-only keep-alive line
+      if (isKeepAlive(line)) return;
       throw new ConnectlyProtocolError({
         reason: 'malformed-line',
         line: lineNumber,
@@ -166,11 +196,7 @@ export class AgentEventDecoder {
   }
 }
 
-function checkElement(
-  element: unknown,
-  lineNumber: number | undefined,
-  sanitize: (text: string) => string,
-): ResponseEvent {
+function checkElement(element: unknown, lineNumber: number | undefined, sanitize: Sanitize): ResponseEvent {
   if (isObject(element)) return element as ResponseEvent;
   const where = lineNumber === undefined ? 'The response' : `Stream line ${lineNumber}`;
   const shown = sanitize(excerpt(JSON.stringify(element) ?? String(element), 60));
@@ -183,10 +209,7 @@ function checkElement(
 }
 
 /** Turns a unary `{"response":{…}}` body (invoke_sync) into typed events. */
-export function eventsOfResponse(
-  response: InvokeResponse,
-  sanitize: (text: string) => string = (t) => t,
-): AgentEvent[] {
+export function eventsOfResponse(response: InvokeResponse, sanitize: Sanitize = (t) => t): AgentEvent[] {
   const out: AgentEvent[] = [];
   for (const element of response.responseEvents ?? []) {
     toAgentEvents(checkElement(element, undefined, sanitize), response.sessionId, out);

@@ -1,46 +1,10 @@
 // The one error hierarchy of the package. Every message names the cause and, where there is one, the fix.
 // No error ever carries the API key: messages built from server text pass through `redact` first.
 
-import type { RpcStatus } from './wire.js';
+import { type Endpoint, RPC_CODE_NAMES, RpcCode, type RpcStatus, rpcCodeForHttpStatus } from './wire.js';
 
-/** google.rpc.Code names, by number. */
-export const RPC_CODE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  0: 'OK',
-  1: 'CANCELLED',
-  2: 'UNKNOWN',
-  3: 'INVALID_ARGUMENT',
-  4: 'DEADLINE_EXCEEDED',
-  5: 'NOT_FOUND',
-  6: 'ALREADY_EXISTS',
-  7: 'PERMISSION_DENIED',
-  8: 'RESOURCE_EXHAUSTED',
-  9: 'FAILED_PRECONDITION',
-  10: 'ABORTED',
-  11: 'OUT_OF_RANGE',
-  12: 'UNIMPLEMENTED',
-  13: 'INTERNAL',
-  14: 'UNAVAILABLE',
-  15: 'DATA_LOSS',
-  16: 'UNAUTHENTICATED',
-});
-
-// The gRPC code grpc-gateway pairs with an HTTP status, used when a body carries no code of its own.
-const CODE_FOR_STATUS: Readonly<Record<number, number>> = {
-  400: 3,
-  401: 16,
-  403: 7,
-  404: 5,
-  409: 10,
-  429: 8,
-  499: 1,
-  500: 13,
-  501: 12,
-  502: 14,
-  503: 14,
-  504: 4,
-};
-
-export type Endpoint = 'init' | 'invoke' | 'invoke_sync' | 'close' | 'health';
+/** Applied to any server text before it reaches an error: removes the API key. */
+export type Sanitize = (text: string) => string;
 
 /** The base class: `catch (e) { if (e instanceof ConnectlyError) … }` catches everything this package throws. */
 export class ConnectlyError extends Error {
@@ -76,7 +40,7 @@ export class ConnectlyApiError extends ConnectlyError {
     details?: RpcStatus['details'];
     retryAfterMs?: number | undefined;
   }) {
-    const code = init.code ?? CODE_FOR_STATUS[init.status] ?? 2;
+    const code = init.code ?? rpcCodeForHttpStatus(init.status);
     const codeName = RPC_CODE_NAMES[code] ?? `CODE_${code}`;
     const serverMessage = init.message ?? '';
     const where = init.status === 200 ? 'in the response stream' : `HTTP ${init.status}`;
@@ -93,27 +57,51 @@ export class ConnectlyApiError extends ConnectlyError {
     this.retryAfterMs = init.retryAfterMs;
     this.serverMessage = serverMessage;
   }
+
+  /** The error for an rpc status the server sent, with every server text sanitised. */
+  static from(
+    endpoint: Endpoint,
+    status: number,
+    rpc: RpcStatus,
+    sanitize: Sanitize,
+    retryAfterMs?: number,
+  ): ConnectlyApiError {
+    let details = rpc.details;
+    if (details) {
+      const text = JSON.stringify(details);
+      const clean = sanitize(text);
+      if (clean !== text) details = JSON.parse(clean) as RpcStatus['details'];
+    }
+    return new ConnectlyApiError({
+      endpoint,
+      status,
+      code: rpc.code,
+      message: rpc.message === undefined ? undefined : sanitize(rpc.message),
+      details,
+      retryAfterMs,
+    });
+  }
 }
 
 function hintFor(code: number, endpoint: Endpoint): string {
   switch (code) {
-    case 16:
+    case RpcCode.UNAUTHENTICATED:
       return 'Check the API key: it is sent as the x-api-key header and must be valid for this business';
-    case 7:
+    case RpcCode.PERMISSION_DENIED:
       return 'The API key is not allowed to use this businessId: check both values';
-    case 5:
+    case RpcCode.NOT_FOUND:
       return endpoint === 'init' || endpoint === 'health'
         ? 'Check the base URL and the businessId'
         : 'The session is unknown or closed: call init() to start a new session and use the sessionId it returns';
-    case 9:
+    case RpcCode.FAILED_PRECONDITION:
       return 'The session cannot take this request (closed?): call init() to start a new session';
-    case 3:
+    case RpcCode.INVALID_ARGUMENT:
       return 'The API rejected the request as invalid: check the fields named in the message';
-    case 8:
+    case RpcCode.RESOURCE_EXHAUSTED:
       return 'Rate limited: wait and retry';
-    case 14:
+    case RpcCode.UNAVAILABLE:
       return 'The service is unavailable: retry after a short delay';
-    case 4:
+    case RpcCode.DEADLINE_EXCEEDED:
       return 'The agent took too long to answer: retry, or send a shorter turn';
     default:
       return '';
@@ -155,6 +143,25 @@ export class ConnectlyProtocolError extends ConnectlyError {
     this.line = init.line;
     this.preview = init.preview;
   }
+
+  /** A unary body (or close's line) that is not JSON. */
+  static malformedBody(endpoint: Endpoint, text: string, sanitize: Sanitize): ConnectlyProtocolError {
+    return new ConnectlyProtocolError({
+      reason: 'malformed-body',
+      preview: sanitize(excerpt(text)),
+      message: `The ${endpoint} response is not JSON: "${sanitize(excerpt(text, 80)) || '(empty body)'}"`,
+    });
+  }
+
+  /** JSON that is not what the endpoint answers; `why` says what is wrong with it. */
+  static unexpectedShape(endpoint: Endpoint, why: string, value: unknown, sanitize: Sanitize): ConnectlyProtocolError {
+    const shown = sanitize(excerpt(JSON.stringify(value) ?? String(value), 80));
+    return new ConnectlyProtocolError({
+      reason: 'unexpected-shape',
+      preview: shown,
+      message: `The ${endpoint} response is not in the Agent Graph format: ${why} ("${shown}")`,
+    });
+  }
 }
 
 /** The connection failed: refused, DNS, reset, or the stream ended before it was complete. */
@@ -174,6 +181,33 @@ export class ConnectlyConnectionError extends ConnectlyError {
     this.phase = init.phase;
     this.errorCode = init.errorCode;
   }
+
+  /** The error for a failed fetch or a broken body; `host` is where the client was trying to reach. */
+  static from(
+    endpoint: Endpoint,
+    error: unknown,
+    phase: 'connect' | 'response',
+    host: string,
+    sanitize: Sanitize,
+  ): ConnectlyConnectionError {
+    const code = errorCode(error);
+    const reason = sanitize(code ?? (error instanceof Error ? error.message || error.name : String(error)));
+    const message =
+      phase === 'connect'
+        ? `Could not reach Connectly at ${host} for ${endpoint} (${reason}): check the baseUrl option and your network`
+        : `The connection to Connectly at ${host} broke during ${endpoint} (${reason}): the answer is incomplete`;
+    return new ConnectlyConnectionError({ phase, message, errorCode: code, cause: error });
+  }
+}
+
+/** The system error code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), if any. */
+export function errorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** Bad input or options, raised before any request is made. `field` is the path of the offending value. */

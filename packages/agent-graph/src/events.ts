@@ -1,6 +1,6 @@
 // Typed agent events: one object per element of `responseEvents`, discriminated by its wire key.
 
-import type { ResponseEvent, ResponseEventMap, ResponseEventType } from './wire.js';
+import { RESPONSE_EVENT_TYPES, type ResponseEvent, type ResponseEventMap, type ResponseEventType } from './wire.js';
 
 /** A response event of a kind this version knows. `type` is its wire key and the payload sits under that key. */
 export type KnownAgentEvent = {
@@ -22,19 +22,6 @@ export interface UnknownAgentEvent {
 export type AgentEvent = KnownAgentEvent | UnknownAgentEvent;
 
 export type AgentEventOf<K extends ResponseEventType> = Extract<KnownAgentEvent, { type: K }>;
-
-export const RESPONSE_EVENT_TYPES: readonly ResponseEventType[] = Object.freeze([
-  'messageEvent',
-  'recommendationEvent',
-  'chatSuggestionEvent',
-  'agentHandoverEvent',
-  'storefrontHandoverEvent',
-  'orderStatusHandoverEvent',
-  'locationQueryHandoverEvent',
-  'onelivDoctorHandoverEvent',
-  'leadgenHandoverEvent',
-  'connectlyInteractiveEvent',
-]);
 
 export type HandoverEventType = Extract<ResponseEventType, `${string}HandoverEvent`>;
 export type HandoverAgentEvent = AgentEventOf<HandoverEventType>;

@@ -1,19 +1,17 @@
 // The public API of connectly-agent-graph.
 
-export {
-  ConnectlyClient,
-  DEFAULT_BASE_URL,
-  API_PATH,
-  type ConnectlyClientOptions,
-  type CallOptions,
-  type InvokeRequest,
-  type InitRequest,
-  type InitResult,
-  type CloseRequest,
-  type CloseResult,
-  type HealthRequest,
-  type HealthResult,
-} from './client.js';
+export { ConnectlyClient } from './client.js';
+export { DEFAULT_BASE_URL, type ConnectlyClientOptions, type CallOptions } from './options.js';
+export type {
+  InvokeRequest,
+  InitRequest,
+  InitResult,
+  CloseRequest,
+  CloseResult,
+  HealthRequest,
+  HealthResult,
+} from './requests.js';
+export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
 export { ConnectlySession, type SessionClient, type SessionOptions, type TurnInput } from './session.js';
 export {
   type AgentEvent,
@@ -22,7 +20,6 @@ export {
   type UnknownAgentEvent,
   type HandoverEventType,
   type HandoverAgentEvent,
-  RESPONSE_EVENT_TYPES,
   HANDOVER_EVENT_TYPES,
   isEventType,
   isHandoverEvent,
@@ -31,7 +28,7 @@ export {
 } from './events.js';
 export { ofType, handovers, replyText, toReply } from './operators.js';
 export { type AgentReply, summarizeReply, messageText } from './reply.js';
-export { userText, assistantText, INPUT_EVENT_TYPES, checkInputEvents, normalizeKeys } from './validate.js';
+export { userText, assistantText, checkInputEvents, normalizeKeys } from './validate.js';
 export {
   ConnectlyError,
   ConnectlyApiError,
@@ -40,8 +37,6 @@ export {
   ConnectlyConnectionError,
   ConnectlyValidationError,
   ConnectlyAbortError,
-  RPC_CODE_NAMES,
-  type Endpoint,
   type ProtocolErrorReason,
 } from './errors.js';
 export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';
@@ -55,4 +50,13 @@ export {
 } from './envelope.js';
 export type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
 export { VERSION } from './version.js';
+export {
+  API_PATH,
+  ENDPOINTS,
+  RpcCode,
+  RPC_CODE_NAMES,
+  rpcCodeForHttpStatus,
+  INPUT_EVENT_TYPES,
+  RESPONSE_EVENT_TYPES,
+} from './wire.js';
 export type * from './wire.js';

@@ -89,6 +89,11 @@ export class LineDecoder {
     throw this.invalidUtf8();
   }
 
+  /** Takes text that is already decoded (a whole unary body, say), by the same line rules. */
+  writeText(text: string): void {
+    if (text.length > 0) this.scan(text);
+  }
+
   /** Flushes the decoder and hands on a final line that had no '\n'. */
   end(): void {
     let text: string;
@@ -155,6 +160,25 @@ export class LineDecoder {
       message: `Stream line ${this.lineNumber + 1} is not valid UTF-8: the server sent bytes that are not text`,
     });
   }
+}
+
+/** A blank or whitespace-only line: a keep-alive, which carries no data. */
+export function isKeepAlive(line: string): boolean {
+  return line.trim().length === 0;
+}
+
+/** The first line of `text` that is not a keep-alive, split by the stream's rules; '' when there is none. */
+export function firstLine(text: string): string {
+  let first: string | undefined;
+  const lines = new LineDecoder(
+    (line) => {
+      if (first === undefined && !isKeepAlive(line)) first = line;
+    },
+    { maxLineLength: Infinity },
+  );
+  lines.writeText(text);
+  lines.end();
+  return first ?? '';
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

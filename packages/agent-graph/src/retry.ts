@@ -1,24 +1,74 @@
-// When and how long to wait before trying a request again.
+// Whether and when a failed attempt is tried again: the one place that decides.
 //
 // An invoke (or init, invoke_sync) that the server may have processed is never sent twice: only
 // answers that prove it was not processed (429 and 503 before any body) and connections that never
 // reached the server are retried. health and close change nothing on a repeat, so they also retry
 // resets and gateway errors.
 
-import type { Endpoint } from './errors.js';
-import { NOT_SENT_CODES } from './transport.js';
+import type { Endpoint } from './wire.js';
+
+/** No back-off wait is longer than this, however many attempts came before. */
+export const BACKOFF_CAP_MS = 8_000;
 
 const IDEMPOTENT: ReadonlySet<Endpoint> = new Set<Endpoint>(['health', 'close']);
 const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 const IDEMPOTENT_RETRY_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
-export function isRetryableStatus(endpoint: Endpoint, status: number): boolean {
-  return (IDEMPOTENT.has(endpoint) ? IDEMPOTENT_RETRY_STATUSES : RETRY_STATUSES).has(status);
+/** Codes that prove the request never reached the server, so re-sending cannot repeat it. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+// A TLS handshake failure (an https base URL pointing at a plain-http server, a bad certificate): the
+// request never left, but trying again cannot help.
+function isTlsFailure(code: string): boolean {
+  return /^(ERR_SSL|ERR_TLS|EPROTO$|CERT_|UNABLE_TO_VERIFY|DEPTH_ZERO|SELF_SIGNED)/.test(code);
 }
 
-export function isRetryableConnectionError(endpoint: Endpoint, code: string | undefined): boolean {
-  if (code !== undefined && NOT_SENT_CODES.has(code)) return true;
-  return IDEMPOTENT.has(endpoint);
+/** Where a failed connection broke: `'connect'` when nothing can have reached the server. */
+export function failurePhase(code: string | undefined): 'connect' | 'response' {
+  return code !== undefined && (NOT_SENT_CODES.has(code) || isTlsFailure(code)) ? 'connect' : 'response';
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  maxRetryDelayMs: number;
+}
+
+/** What went wrong with one attempt: an HTTP status before any body, or a failed connection. */
+export type AttemptFailure =
+  | { kind: 'status'; status: number; retryAfterMs: number | undefined }
+  | { kind: 'connection'; errorCode: string | undefined };
+
+/**
+ * How long to wait before attempt `attempt + 1`, or undefined when the failure must be reported:
+ * retries are used up, the request may have been processed, or the server asks for a longer wait
+ * than `maxRetryDelayMs`.
+ */
+export function retryDelay(
+  endpoint: Endpoint,
+  attempt: number,
+  failure: AttemptFailure,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number | undefined {
+  if (attempt >= policy.maxRetries) return undefined;
+  const backoff = (): number => backoffDelay(attempt, policy.retryBaseDelayMs, BACKOFF_CAP_MS, random);
+  if (failure.kind === 'connection') {
+    const code = failure.errorCode;
+    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
+    return notSent || IDEMPOTENT.has(endpoint) ? backoff() : undefined;
+  }
+  const statuses = IDEMPOTENT.has(endpoint) ? IDEMPOTENT_RETRY_STATUSES : RETRY_STATUSES;
+  if (!statuses.has(failure.status)) return undefined;
+  if (failure.retryAfterMs === undefined) return backoff();
+  return failure.retryAfterMs <= policy.maxRetryDelayMs ? failure.retryAfterMs : undefined;
 }
 
 /** Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds; undefined when absent or unreadable. */
@@ -34,23 +84,4 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 export function backoffDelay(attempt: number, base: number, cap: number, random = Math.random): number {
   const exponential = Math.min(cap, base * 2 ** attempt);
   return Math.round(exponential / 2 + (random() * exponential) / 2);
-}
-
-/** Waits `ms`, or rejects as soon as `signal` aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

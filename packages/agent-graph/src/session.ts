@@ -1,12 +1,13 @@
 // A conversation with one customer: init once (lazily), send turns, close at the end.
 
-import { Observable, defer, firstValueFrom, lastValueFrom, switchMap } from 'rxjs';
-import type { CallOptions, ConnectlyClient } from './client.js';
+import { Observable, defer, firstValueFrom, lastValueFrom, switchMap, throwError } from 'rxjs';
+import type { ConnectlyClient } from './client.js';
 import { ConnectlyValidationError } from './errors.js';
+import type { CallOptions } from './options.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
 import type { AgentReply } from './reply.js';
-import { checkInputEvents, requireString, userText } from './validate.js';
+import { checkTurnEvents, requireString, userText } from './validate.js';
 import type { InputEvent } from './wire.js';
 
 /** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
@@ -48,7 +49,7 @@ export class ConnectlySession {
 
   /** Starts the session if it has not started yet; resolves with its id. Concurrent calls share one init. */
   start(options?: CallOptions): Promise<string> {
-    this.assertOpen();
+    if (this.#closed) return Promise.reject(closedError());
     if (this.#sessionId !== undefined) return Promise.resolve(this.#sessionId);
     this.#starting ??= firstValueFrom(
       this.client.init({ clientKey: this.clientKey, ...this.businessIdOption() }, options),
@@ -64,10 +65,10 @@ export class ConnectlySession {
 
   /** Sends one turn and streams the reply (cold: starts the session on first subscription if needed). */
   send(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
-    this.assertOpen();
-    const inputEvents = toInputEvents(input);
-    return defer(() => this.start(options)).pipe(
-      switchMap((sessionId) => this.client.invoke(this.request(sessionId, inputEvents), options)),
+    return this.turn(
+      input,
+      (sessionId, inputEvents) => this.client.invoke(this.request(sessionId, inputEvents), options),
+      options,
     );
   }
 
@@ -78,10 +79,10 @@ export class ConnectlySession {
 
   /** Sends one turn through invoke_sync (no streaming). */
   sendSync(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
-    this.assertOpen();
-    const inputEvents = toInputEvents(input);
-    return defer(() => this.start(options)).pipe(
-      switchMap((sessionId) => this.client.invokeSync(this.request(sessionId, inputEvents), options)),
+    return this.turn(
+      input,
+      (sessionId, inputEvents) => this.client.invokeSync(this.request(sessionId, inputEvents), options),
+      options,
     );
   }
 
@@ -94,6 +95,22 @@ export class ConnectlySession {
     await firstValueFrom(
       this.client.close({ clientKey: this.clientKey, sessionId, ...this.businessIdOption() }, options),
     );
+  }
+
+  // Bad input and a closed session are reported through the Observable, before a session is started.
+  private turn(
+    input: TurnInput,
+    send: (sessionId: string, inputEvents: InputEvent[]) => Observable<AgentEvent>,
+    options: CallOptions | undefined,
+  ): Observable<AgentEvent> {
+    let inputEvents: InputEvent[];
+    try {
+      if (this.#closed) throw closedError();
+      inputEvents = toInputEvents(input);
+    } catch (error) {
+      return throwError(() => error);
+    }
+    return defer(() => this.start(options)).pipe(switchMap((sessionId) => send(sessionId, inputEvents)));
   }
 
   private request(sessionId: string, inputEvents: InputEvent[]) {
@@ -109,16 +126,14 @@ export class ConnectlySession {
   private businessIdOption(): { businessId?: string } {
     return this.options.businessId === undefined ? {} : { businessId: this.options.businessId };
   }
-
-  private assertOpen(): void {
-    if (this.#closed) {
-      throw new ConnectlyValidationError('session', 'This session is closed: start a new one with client.session()');
-    }
-  }
 }
 
-// Checked now, so bad input fails before a session is started for it.
+function closedError(): ConnectlyValidationError {
+  return new ConnectlyValidationError('session', 'This session is closed: start a new one with client.session()');
+}
+
+// Checked once, here: invoke sends the checked events as they are.
 function toInputEvents(input: TurnInput): InputEvent[] {
-  if (typeof input === 'string') return checkInputEvents([userText(input)]);
-  return checkInputEvents(Array.isArray(input) ? input : [input]);
+  if (typeof input === 'string') return checkTurnEvents([userText(input)]);
+  return checkTurnEvents(Array.isArray(input) ? input : [input]);
 }

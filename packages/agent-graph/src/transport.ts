@@ -20,8 +20,6 @@ export interface TransportRequest {
 /** A `fetch`-compatible function: `globalThis.fetch` satisfies it. */
 export type FetchLike = (url: string, init: TransportRequest) => Promise<TransportResponse>;
 
-export const platformFetch: FetchLike = (url, init) => globalThis.fetch(url, init) as Promise<TransportResponse>;
-
 /**
  * Calls `onChunk` for every chunk of `body` until it ends, `onChunk` returns false, or `signal` aborts;
  * rejects if the connection breaks. Whatever is left unread is cancelled.
@@ -74,46 +72,40 @@ export async function readBody(
   }
 }
 
+/** Gathers a body's chunks as text; a multi-byte character split across chunks is joined. */
+export class TextCollector {
+  private readonly decoder = new TextDecoder();
+  private readonly parts: string[] = [];
+  /** Characters gathered so far. */
+  length = 0;
+
+  add(chunk: Uint8Array): void {
+    const text = this.decoder.decode(chunk, { stream: true });
+    this.parts.push(text);
+    this.length += text.length;
+  }
+
+  text(): string {
+    this.parts.push(this.decoder.decode());
+    return this.parts.join('');
+  }
+}
+
 /** Reads a whole body as text, stopping at `limit` characters (the rest is cancelled). */
 export async function readText(
   body: TransportResponse['body'],
   signal: AbortSignal,
   limit = Infinity,
 ): Promise<string> {
-  const decoder = new TextDecoder();
-  const parts: string[] = [];
-  let length = 0;
+  const collector = new TextCollector();
   await readBody(
     body,
     (chunk) => {
-      const text = decoder.decode(chunk, { stream: true });
-      parts.push(text);
-      length += text.length;
-      return length < limit;
+      collector.add(chunk);
+      return collector.length < limit;
     },
     signal,
   );
-  if (length < limit) parts.push(decoder.decode());
-  const text = parts.join('');
+  const text = collector.text();
   return text.length > limit ? text.slice(0, limit) : text;
 }
-
-/** The system error code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), if any. */
-export function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** Codes that prove the request never reached the server, so re-sending cannot repeat it. */
-export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);

@@ -2,15 +2,7 @@
 // (camelCase keys, enum strings, numbers) or rejected with a ConnectlyValidationError naming the fix.
 
 import { ConnectlyValidationError } from './errors.js';
-import type { InputEvent, InputEventType, MessageEvent, MessageRole } from './wire.js';
-
-export const INPUT_EVENT_TYPES: readonly InputEventType[] = Object.freeze([
-  'messageEvent',
-  'buttonResponseEvent',
-  'listReplyEvent',
-  'filledFormResponseEvent',
-  'storeEvent',
-]);
+import { INPUT_EVENT_TYPES, type InputEvent, type MessageEvent, type MessageRole } from './wire.js';
 
 // Maps whose keys are the caller's own data, never field names: their keys are kept as given.
 const FREE_FORM_FIELDS = new Set(['formData', 'metadata', 'facets']);
@@ -272,6 +264,21 @@ export function checkInputEvents(value: unknown): InputEvent[] {
     );
   }
   return value.map((element, index) => checkInputEvent(normalizeKeys(element), index));
+}
+
+// Arrays checked by `checkTurnEvents` and never handed to the caller: invoke sends them as they are.
+const CHECKED = new WeakSet<readonly InputEvent[]>();
+
+/** Checks a turn's events for a caller that passes them on to invoke, so they are checked once. */
+export function checkTurnEvents(value: unknown): InputEvent[] {
+  const events = Object.freeze(checkInputEvents(value)) as InputEvent[];
+  CHECKED.add(events);
+  return events;
+}
+
+/** The `inputEvents` of a request in wire form: checked now unless `checkTurnEvents` already did. */
+export function inputEventsOf(value: unknown): InputEvent[] {
+  return Array.isArray(value) && CHECKED.has(value) ? (value as InputEvent[]) : checkInputEvents(value);
 }
 
 /** The common case: the customer typed some text. */

@@ -1,5 +1,61 @@
-// The JSON of the Connectly Agent Graph API exactly as it travels on the wire (lowerCamelCase).
-// Every field is optional on output: protobuf JSON omits default values (false, "", 0, []).
+// The Connectly Agent Graph API as it travels on the wire: its paths, codes and event keys, and its JSON
+// (lowerCamelCase). Every field is optional on output: protobuf JSON omits default values (false, "", 0, []).
+// Facts only, no parsing: the mock server imports this file as an independent check of the client.
+
+/** Where the five endpoints live below the base URL. */
+export const API_PATH = '/external/v1/ai/agent_graph';
+
+/** The five endpoints, all `POST` with a JSON body. */
+export const ENDPOINTS = Object.freeze(['init', 'invoke', 'invoke_sync', 'close', 'health'] as const);
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+/** google.rpc.Code: the numeric `code` of every error body. */
+export const RpcCode = Object.freeze({
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const);
+export type RpcCodeName = keyof typeof RpcCode;
+
+/** google.rpc.Code names, by number. */
+export const RPC_CODE_NAMES: Readonly<Record<number, RpcCodeName>> = Object.freeze(
+  Object.fromEntries(Object.entries(RpcCode).map(([name, code]) => [code, name as RpcCodeName])),
+);
+
+// The pairs grpc-gateway v2 uses between an HTTP status and a gRPC code.
+const RPC_CODE_FOR_HTTP_STATUS: Readonly<Record<number, number>> = Object.freeze({
+  400: RpcCode.INVALID_ARGUMENT,
+  401: RpcCode.UNAUTHENTICATED,
+  403: RpcCode.PERMISSION_DENIED,
+  404: RpcCode.NOT_FOUND,
+  409: RpcCode.ABORTED,
+  429: RpcCode.RESOURCE_EXHAUSTED,
+  499: RpcCode.CANCELLED,
+  500: RpcCode.INTERNAL,
+  501: RpcCode.UNIMPLEMENTED,
+  502: RpcCode.UNAVAILABLE,
+  503: RpcCode.UNAVAILABLE,
+  504: RpcCode.DEADLINE_EXCEEDED,
+});
+
+/** The gRPC code grpc-gateway pairs with an HTTP status: what an error body without a code means. */
+export function rpcCodeForHttpStatus(status: number): number {
+  return RPC_CODE_FOR_HTTP_STATUS[status] ?? RpcCode.UNKNOWN;
+}
 
 export type MessageRole = 'MESSAGE_EVENT_ROLE_UNSPECIFIED' | 'USER' | 'ASSISTANT';
 
@@ -65,6 +121,14 @@ export interface InputEventMap {
   storeEvent: StoreEvent;
 }
 export type InputEventType = keyof InputEventMap;
+/** The keys an element of `inputEvents` may hold (exactly one each). */
+export const INPUT_EVENT_TYPES: readonly InputEventType[] = Object.freeze([
+  'messageEvent',
+  'buttonResponseEvent',
+  'listReplyEvent',
+  'filledFormResponseEvent',
+  'storeEvent',
+]);
 export type InputEvent = { [K in InputEventType]: { [P in K]: InputEventMap[K] } }[InputEventType];
 
 // ---- response events (`responseEvents[]`: each element holds exactly one of these keys) ----
@@ -171,6 +235,19 @@ export interface ResponseEventMap {
   connectlyInteractiveEvent: ConnectlyInteractiveEvent;
 }
 export type ResponseEventType = keyof ResponseEventMap;
+/** The response event keys this version knows; others are delivered as unknown events. */
+export const RESPONSE_EVENT_TYPES: readonly ResponseEventType[] = Object.freeze([
+  'messageEvent',
+  'recommendationEvent',
+  'chatSuggestionEvent',
+  'agentHandoverEvent',
+  'storefrontHandoverEvent',
+  'orderStatusHandoverEvent',
+  'locationQueryHandoverEvent',
+  'onelivDoctorHandoverEvent',
+  'leadgenHandoverEvent',
+  'connectlyInteractiveEvent',
+]);
 /** One element of `responseEvents`, as sent: an object with one event key. */
 export type ResponseEvent = Partial<ResponseEventMap> & Record<string, unknown>;
 

@@ -1,7 +1,7 @@
-// init, invoke_sync, close, health, the session helper and reply(), through real HTTP.
-import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { ConnectlyApiError, ConnectlyProtocolError, isEventType, userText } from '../src/index.js';
-import { collect, collectUntilError, text, useMockServer } from './helpers.js';
+// init, invoke_sync, close and health, through real HTTP.
+import { firstValueFrom } from 'rxjs';
+import { ConnectlyApiError, ConnectlyProtocolError, isEventType } from '../src/index.js';
+import { collect, collectUntilError, useMockServer } from './helpers.js';
 
 const h = useMockServer();
 
@@ -99,81 +99,5 @@ describe('health', () => {
     expect(error).toBeInstanceOf(ConnectlyApiError);
     expect(error).toMatchObject({ status: 401, code: 16, codeName: 'UNAUTHENTICATED' });
     expect((error as Error).message).toMatch(/Check the API key/);
-  });
-});
-
-describe('session helper', () => {
-  it('starts once, sends turns in the same session, and closes at the end', async () => {
-    const session = h.client.session({ clientKey: 'shopper' });
-    expect(session.sessionId).toBeUndefined();
-    const first = await lastValueFrom(session.send('hello').pipe(toArray()));
-    const sessionId = session.sessionId;
-    expect(sessionId).toBeDefined();
-    expect(first.every((e) => e.sessionId === sessionId)).toBe(true);
-    const reply = await session.reply('I want a gift');
-    expect(reply.products).toHaveLength(3);
-    expect(h.mock.requests.filter((r) => r.endpoint === 'init')).toHaveLength(1);
-    await session.close();
-    await session.close(); // a second close does nothing
-    expect(h.mock.sessions.get(sessionId as string)?.closed).toBe(true);
-    expect(h.mock.requests.filter((r) => r.endpoint === 'close')).toHaveLength(1);
-    expect(() => session.send('again')).toThrow(/session is closed/);
-  });
-
-  it('concurrent first turns share one init', async () => {
-    const session = h.client.session({ clientKey: 'shopper' });
-    await Promise.all([session.reply('hi'), session.reply('hello'), session.reply('hey')]);
-    expect(h.mock.requests.filter((r) => r.endpoint === 'init')).toHaveLength(1);
-    await session.close();
-  });
-
-  it('resumes an existing session without init', async () => {
-    const sessionId = await h.newSession('returning');
-    const session = h.client.session({ clientKey: 'returning', sessionId });
-    const reply = await session.reply([userText('hi')]);
-    expect(reply.sessionId).toBe(sessionId);
-    expect(h.mock.requests.filter((r) => r.endpoint === 'init')).toHaveLength(1);
-  });
-
-  it('rejects bad turn input before starting a session', () => {
-    const session = h.client.session({ clientKey: 'shopper' });
-    expect(() => session.send('')).toThrow(/text` must not be empty/);
-    expect(h.mock.requests).toHaveLength(0);
-  });
-
-  it('sendSync answers through invoke_sync', async () => {
-    const session = h.client.session({ clientKey: 'shopper' });
-    const events = await lastValueFrom(session.sendSync('talk to a human').pipe(toArray()));
-    expect(events.map((e) => e.type)).toEqual(['messageEvent', 'agentHandoverEvent']);
-    expect(h.mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke_sync']);
-  });
-});
-
-describe('reply()', () => {
-  it('gathers a turn into text, products, suggestions, interactives and handovers', async () => {
-    const sessionId = await h.newSession();
-    h.mock.inject({
-      events: [
-        text('Hello'),
-        text('echo', 'USER'),
-        { recommendationEvent: { products: [{ title: 'A' }] } },
-        { chatSuggestionEvent: { suggestedQuestions: ['Q1'] } },
-        { connectlyInteractiveEvent: { interactive: { replyButtonMessage: { buttons: [{ id: 'y', text: 'Yes' }] } } } },
-        text('Bye'),
-        { storefrontHandoverEvent: { initialSearchPhrase: 'scarf' } },
-        { agentHandoverEvent: { triggerHandover: true, reason: 'asked' } },
-        { futureEvent: { a: 1 } },
-      ],
-    });
-    const reply = await h.client.reply({ clientKey: 'customer-1', sessionId, text: 'hi' });
-    expect(reply.text).toBe('Hello\n\nBye');
-    expect(reply.messages).toHaveLength(3);
-    expect(reply.products).toEqual([{ title: 'A' }]);
-    expect(reply.suggestions).toEqual(['Q1']);
-    expect(reply.interactives).toEqual([{ replyButtonMessage: { buttons: [{ id: 'y', text: 'Yes' }] } }]);
-    expect(reply.handovers.map((e) => e.type)).toEqual(['storefrontHandoverEvent', 'agentHandoverEvent']);
-    expect(reply.handover).toBe(true);
-    expect(reply.events).toHaveLength(9);
-    expect(reply.sessionId).toBe(sessionId);
   });
 });

@@ -1,7 +1,7 @@
 // The fault matrix through the core's invoke(): every event before the fault, then one typed error.
 import { firstValueFrom } from 'rxjs';
 import { ConnectlyClient, ConnectlyValidationError, type InvokeRequest } from '../src/index.js';
-import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from './fault-matrix.js';
+import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from '../../../test/support/fault-matrix.js';
 import { API_KEY, collectUntilError, useMockServer } from './helpers.js';
 
 const h = useMockServer();
@@ -39,11 +39,16 @@ describe('fault matrix: the core invoke()', () => {
     15_000,
   );
 
-  it.each(BAD_INPUT.map((row) => [row.name, row] as const))('bad input: %s is refused before the network', (_, row) => {
-    expect(() => h.client.invoke(row.request as unknown as InvokeRequest)).toThrow(ConnectlyValidationError);
-    expect(() => h.client.invoke(row.request as unknown as InvokeRequest)).toThrow(row.message);
-    expect(h.mock.requests).toHaveLength(0);
-  });
+  it.each(BAD_INPUT.map((row) => [row.name, row] as const))(
+    'bad input: %s is refused through the Observable, before the network',
+    async (_, row) => {
+      const { values, error } = await collectUntilError(h.client.invoke(row.request as unknown as InvokeRequest));
+      expect(values).toEqual([]);
+      expect(error).toBeInstanceOf(ConnectlyValidationError);
+      expect((error as Error).message).toMatch(row.message);
+      expect(h.mock.requests).toHaveLength(0);
+    },
+  );
 
   it('bad input: a base URL that is not a URL is refused at construction', () => {
     expect(() => new ConnectlyClient({ apiKey: API_KEY, businessId: 'b', baseUrl: 'localhost:8080' })).toThrow(

@@ -1,3 +1,4 @@
+// The RxJS operators for an invoke stream: ofType, handovers, replyText, toReply.
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { type AgentEvent, handovers, isHandoverTriggered, ofType, replyText, toReply } from '../src/index.js';
 

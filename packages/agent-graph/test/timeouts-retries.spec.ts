@@ -7,7 +7,7 @@ import {
   ConnectlyConnectionError,
   ConnectlyTimeoutError,
 } from '../src/index.js';
-import { closedPort } from './fault-matrix.js';
+import { closedPort } from '../../../test/support/fault-matrix.js';
 import { API_KEY, collect, collectUntilError, text, useMockServer } from './helpers.js';
 
 const h = useMockServer();

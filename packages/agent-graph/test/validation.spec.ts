@@ -1,6 +1,7 @@
 // Bad options and bad input fail before the network, with a typed error that names the fix.
+import type { Observable } from 'rxjs';
 import { ConnectlyClient, ConnectlyValidationError, type InvokeRequest } from '../src/index.js';
-import { API_KEY, collect, useMockServer } from './helpers.js';
+import { API_KEY, collect, collectUntilError, useMockServer } from './helpers.js';
 
 const h = useMockServer();
 
@@ -12,6 +13,16 @@ function validationError(run: () => unknown): ConnectlyValidationError {
     return error as ConnectlyValidationError;
   }
   throw new Error('expected a ConnectlyValidationError');
+}
+
+/** The error an Observable method reports for bad input: the call itself must not throw. */
+async function refused(call: () => Observable<unknown>): Promise<ConnectlyValidationError> {
+  let observable: Observable<unknown> | undefined;
+  expect(() => (observable = call())).not.toThrow();
+  const { values, error } = await collectUntilError(observable as Observable<unknown>);
+  expect(values).toEqual([]);
+  expect(error).toBeInstanceOf(ConnectlyValidationError);
+  return error as ConnectlyValidationError;
 }
 
 describe('client options', () => {
@@ -31,6 +42,12 @@ describe('client options', () => {
     [{ apiKey: 'k', businessId: 'b', maxRetries: 1.5 }, 'maxRetries', /whole number from 0 to 10/],
     [{ apiKey: 'k', businessId: 'b', maxLineLength: 0 }, 'maxLineLength', /positive number/],
     [{ apiKey: 'k', businessId: 'b', fetch: 'yes' }, 'fetch', /fetch-compatible function/],
+    [{ apiKey: 'k', businessId: 'b', scheduler: {} }, 'scheduler', /setTimeout\(callback, ms\) and clearTimeout/],
+    [
+      { apiKey: 'k', businessId: 'b', scheduler: { setTimeout } },
+      'scheduler',
+      /setTimeout\(callback, ms\) and clearTimeout/,
+    ],
     [{ apiKey: 'k', businessId: 'b', timeout: 5 }, 'timeout', /Unknown option `timeout`/],
   ])('rejects %j naming `%s`', (options, field, message) => {
     const error = validationError(() => new ConnectlyClient(options as never));
@@ -132,8 +149,8 @@ describe('invoke input', () => {
     ],
   ];
 
-  it.each(cases)('rejects %s before any request', (_, request, field, message) => {
-    const error = validationError(() => h.client.invoke(request as InvokeRequest));
+  it.each(cases)('rejects %s through the Observable, before any request', async (_, request, field, message) => {
+    const error = await refused(() => h.client.invoke(request as InvokeRequest));
     expect(error.field).toBe(field);
     expect(error.message).toMatch(message);
     expect(h.mock.requests).toHaveLength(0);
@@ -192,16 +209,14 @@ describe('invoke input', () => {
     });
   });
 
-  it('validates close and init input too', () => {
-    expect(validationError(() => h.client.close({ clientKey: 'c' } as never)).field).toBe('sessionId');
-    expect(validationError(() => h.client.init({} as never)).field).toBe('clientKey');
-    expect(
-      validationError(() =>
-        new ConnectlyClient({ apiKey: API_KEY, businessId: 'b' }).invoke(
-          { clientKey: 'c', sessionId: 's', text: 'x' },
-          { timeoutMs: -5 },
-        ),
-      ).field,
-    ).toBe('timeoutMs');
+  it('validates close, init, health, invoke_sync and the call options too, through the Observable', async () => {
+    expect((await refused(() => h.client.close({ clientKey: 'c' } as never))).field).toBe('sessionId');
+    expect((await refused(() => h.client.init({} as never))).field).toBe('clientKey');
+    expect((await refused(() => h.client.health({ businessId: 5 } as never))).field).toBe('businessId');
+    expect((await refused(() => h.client.invokeSync({ clientKey: 'c' } as never))).field).toBe('sessionId');
+    const client = new ConnectlyClient({ apiKey: API_KEY, businessId: 'b' });
+    const call = () => client.invoke({ clientKey: 'c', sessionId: 's', text: 'x' }, { timeoutMs: -5 });
+    expect((await refused(call)).field).toBe('timeoutMs');
+    expect(h.mock.requests).toHaveLength(0);
   });
 });

@@ -2,13 +2,16 @@
 
 type Json = Record<string, unknown>;
 
+/** A field's original proto name: `messageEvent` → `message_event`. */
+export function snakeCase(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 /** Reads a field by its camelCase or snake_case name, as protobuf JSON parsers do. */
 export function field(source: unknown, camel: string): unknown {
   if (typeof source !== 'object' || source === null) return undefined;
   const record = source as Json;
-  if (camel in record) return record[camel];
-  const snake = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  return record[snake];
+  return camel in record ? record[camel] : record[snakeCase(camel)];
 }
 
 function text(value: string): Json {

@@ -1,6 +1,8 @@
 // Fault injection: how a test asks the mock to misbehave, programmatically or with an `x-mock-fault` header.
 
-export type MockEndpoint = 'init' | 'invoke' | 'invoke_sync' | 'close' | 'health';
+import { type Endpoint, rpcCodeForHttpStatus } from 'connectly-agent-graph/wire';
+
+export type MockEndpoint = Endpoint;
 
 export interface Fault {
   /** The endpoint it applies to; `'*'` for any. Default `'invoke'`. */
@@ -62,22 +64,33 @@ export interface Fault {
 }
 
 /** The rpc code grpc-gateway uses for an HTTP status. */
-export function codeForStatus(status: number): number {
-  const table: Record<number, number> = {
-    400: 3,
-    401: 16,
-    403: 7,
-    404: 5,
-    409: 10,
-    429: 8,
-    499: 1,
-    500: 13,
-    501: 12,
-    502: 14,
-    503: 14,
-    504: 4,
-  };
-  return table[status] ?? 2;
+export const codeForStatus: (status: number) => number = rpcCodeForHttpStatus;
+
+/** Faults queued with `inject()`, each used by as many matching requests as its `times`. */
+export class FaultQueue {
+  private readonly queue: Array<Fault & { remaining: number }> = [];
+
+  push(fault: Fault): void {
+    this.queue.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  clear(): void {
+    this.queue.length = 0;
+  }
+
+  /** The first queued fault for this endpoint (and session, when the fault names one), used up by one request. */
+  take(endpoint: string, sessionId: unknown): Fault | undefined {
+    const index = this.queue.findIndex(
+      (fault) =>
+        ((fault.endpoint ?? 'invoke') === endpoint || fault.endpoint === '*') &&
+        (fault.sessionId === undefined || fault.sessionId === sessionId),
+    );
+    if (index === -1) return undefined;
+    const fault = this.queue[index] as Fault & { remaining: number };
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.queue.splice(index, 1);
+    return fault;
+  }
 }
 
 /** Reads a fault from the `x-mock-fault` header (JSON); throws a readable message when it is not. */

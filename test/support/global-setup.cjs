@@ -4,7 +4,7 @@ const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 module.exports = function buildOnce() {
-  const root = join(__dirname, '..', '..', '..');
+  const root = join(__dirname, '..', '..');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b'], {
     cwd: root,
     stdio: 'inherit',

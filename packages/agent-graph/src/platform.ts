@@ -1,0 +1,58 @@
+// What the core takes from its runtime: timers, fetch, the user-agent. The only file of the core that
+// touches global timers, `process` or `globalThis`, so a host with its own timers (n8n, tests) can
+// supply a `Scheduler` and the rest of the core runs anywhere `fetch` and `TextDecoder` exist.
+
+import type { FetchLike, TransportResponse } from './transport.js';
+import { VERSION } from './version.js';
+
+/** Whatever a scheduler returns for a timer; only ever handed back to its own `clearTimeout`. */
+export type TimerHandle = unknown;
+
+/** The timers the client uses for time limits and retry back-off. */
+export interface Scheduler {
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The runtime's timers; they do not keep a Node process alive on their own. */
+export const defaultScheduler: Scheduler = {
+  setTimeout(callback, ms) {
+    const timer = globalThis.setTimeout(callback, ms);
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
+  },
+  clearTimeout(handle) {
+    globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
+  },
+};
+
+/** Waits `ms`, or rejects with the signal's reason as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal, scheduler: Scheduler = defaultScheduler): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      scheduler.clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = scheduler.setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `connectly-agent-graph/<version> node/<version>`; outside Node, the runtime part is left out. */
+export function defaultUserAgent(): string {
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  return node === undefined ? `connectly-agent-graph/${VERSION}` : `connectly-agent-graph/${VERSION} node/${node}`;
+}
+
+/** The key under which Node's `util.inspect` looks for a custom formatter, without importing `node:util`. */
+export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
+/** The platform `fetch`, looked up at call time so a fetch installed later (a polyfill) is used. */
+export const platformFetch: FetchLike = (url, init) => globalThis.fetch(url, init) as Promise<TransportResponse>;
