@@ -290,7 +290,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     writeFileSync(join(work, 'workflows.json'), JSON.stringify(options.workflows));
     await n8n(['import:workflow', '--input=workflows.json']);
     const ids = options.workflows.map((workflow) => (workflow as { id: string }).id);
-    for (const id of ids) await n8n(['publish:workflow', `--id=${id}`]);
+    await Promise.all(ids.map((id) => n8n(['publish:workflow', `--id=${id}`])));
 
     const main = new Managed(
       'main',
@@ -304,6 +304,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const base = `http://127.0.0.1:${mainPort}`;
 
     const workers: Worker[] = [];
+    const readiness: Array<Promise<void>> = [];
     for (let index = 1; index <= (options.workers ?? 2); index += 1) {
       const healthPort = await freePort();
       const managed = new Managed(
@@ -345,8 +346,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           await ready();
         },
       });
-      await ready();
+      readiness.push(ready());
     }
+    // Main and the workers boot side by side; every wait ends before a failure is reported.
+    const failed = (await Promise.allSettled(readiness)).find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
 
     // /healthz answers before production webhooks are registered. Probe with GET: once a POST webhook
     // exists, n8n answers "did you mean to make a POST request" instead of "not registered".
