@@ -1,6 +1,7 @@
 // One decoding measurement in a fresh process: node bench/decoder.js <approach> <input> <arg>
 //   approach: core | floor | openai | ndjson | split2
 //   input:    corpus <file> | long <MB> (one line, 1 KiB chunks) | bytes <MB> (one line, 1-byte chunks)
+//             | blank <MB> | whitespace <MB> (keep-alive lines only, 16 KiB chunks)
 // Prints one JSON line: { ms, events, bytes, peakRssGrowthMB }.
 'use strict';
 
@@ -84,6 +85,10 @@ async function main() {
   if (input === 'corpus') {
     buffer = fs.readFileSync(arg);
     chunks = chunkLogUniform(buffer);
+  } else if (input === 'blank' || input === 'whitespace') {
+    const unit = input === 'blank' ? '\n' : ' \n \r\n\t\n';
+    buffer = Buffer.from(unit.repeat(Math.floor((Number(arg) * 1048576) / unit.length)));
+    chunks = fixedChunks(buffer, 16 * 1024);
   } else {
     buffer = longLine(Number(arg) * 1048576);
     chunks = fixedChunks(buffer, input === 'long' ? 1024 : 1);

@@ -2,11 +2,17 @@
 // a final `done` event, and a safe, typed error event instead of Nest's bare "Internal server error".
 
 import type { MessageEvent } from '@nestjs/common';
-import { type AgentEvent, ConnectlyApiError, ConnectlyError } from 'connectly-agent-graph';
+import {
+  type AgentEvent,
+  ConnectlyApiError,
+  ConnectlyConnectionError,
+  ConnectlyError,
+  ConnectlyValidationError,
+} from 'connectly-agent-graph';
 import { EMPTY, Observable, catchError, concat, defer, map, of } from 'rxjs';
 
 export interface ToSseOptions {
-  /** Send a `: keepalive` comment this often (ms), so proxies keep a quiet stream open. Off by default. */
+  /** Send a `: keepalive` comment this often (ms, 1 000 to 2 147 483 647), so proxies keep a quiet stream open. Off by default. */
   heartbeatMs?: number;
   /** Event type of the final error event. Default `'connectly.error'`. */
   errorEventType?: string;
@@ -35,13 +41,38 @@ export function toSseError(error: unknown): SseErrorData {
       codeName: error.codeName,
     };
   }
+  // A connection error names the host the server reached for, which is not the browser's business.
+  if (error instanceof ConnectlyConnectionError) {
+    const message =
+      error.phase === 'connect'
+        ? 'The agent could not be reached'
+        : 'The connection to the agent broke before the reply was complete';
+    return { name: error.name, message };
+  }
   if (error instanceof ConnectlyError) return { name: error.name, message: error.message };
   return { name: 'Error', message: 'The agent reply failed unexpectedly' };
 }
 
+// Shorter than a second is a flood of comments, not a keep-alive; longer than a timer can wait fires at once.
+const HEARTBEAT_MIN_MS = 1000;
+const HEARTBEAT_MAX_MS = 2 ** 31 - 1;
+
+function checkHeartbeat(value: unknown): number | undefined {
+  if (value === undefined || value === 0) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < HEARTBEAT_MIN_MS || value > HEARTBEAT_MAX_MS) {
+    throw new ConnectlyValidationError(
+      'heartbeatMs',
+      `\`heartbeatMs\` must be a whole number of milliseconds from ${HEARTBEAT_MIN_MS} to ${HEARTBEAT_MAX_MS} ` +
+        `(or 0 for none), got ${typeof value === 'number' ? value : typeof value}`,
+    );
+  }
+  return value;
+}
+
 /**
  * Pass the stream, or a function that returns it: with a function, an error thrown while building the
- * stream (bad input, say) also becomes the error event instead of an HTTP 500.
+ * stream also becomes the error event instead of an HTTP 500. A bad `heartbeatMs` throws a
+ * ConnectlyValidationError at once: it is the route's own mistake, not the caller's.
  */
 export function toSse(
   events: Observable<AgentEvent> | (() => Observable<AgentEvent>),
@@ -63,8 +94,8 @@ export function toSse(
       of<MessageEvent>({ type: errorType, id: String(sent + 1), data: toSseError(error) }),
     ),
   );
-  const heartbeatMs = options.heartbeatMs;
-  if (!heartbeatMs) return body;
+  const heartbeatMs = checkHeartbeat(options.heartbeatMs);
+  if (heartbeatMs === undefined) return body;
   return new Observable<MessageEvent>((subscriber) => {
     // Nest writes `{ comment }` as an SSE comment line (": keepalive"), which clients ignore.
     const timer = setInterval(() => subscriber.next({ comment: 'keepalive' }), heartbeatMs);

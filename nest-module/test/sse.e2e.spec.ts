@@ -11,9 +11,9 @@ import {
   Sse,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import type { InvokeRequest } from 'connectly-agent-graph';
+import { ConnectlyValidationError, type InvokeRequest } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import type { Observable } from 'rxjs';
+import { EMPTY, type Observable, lastValueFrom, toArray } from 'rxjs';
 import { ConnectlyModule, ConnectlyService, toSse } from '../src/index.js';
 
 const KEY = 'nest-sse-key-5f2c';
@@ -29,7 +29,7 @@ class ChatController {
 
   @Sse('turn', { method: RequestMethod.POST })
   turn(@Body() body: InvokeRequest): Observable<MessageEvent> {
-    return toSse(() => this.connectly.invoke(body), { heartbeatMs: 40 });
+    return toSse(() => this.connectly.invoke(body), { heartbeatMs: 1000 });
   }
 
   @Post('session')
@@ -138,7 +138,7 @@ describe('SSE routes backed by ConnectlyService', () => {
         { messageEvent: { content: { textContent: { text: 'slow' } } } },
         { agentHandoverEvent: { triggerHandover: true } },
       ],
-      lineDelayMs: 150,
+      lineDelayMs: 1300,
     });
     const response = await fetch(`${base}/chat/turn`, {
       method: 'POST',
@@ -218,5 +218,23 @@ describe('SSE routes backed by ConnectlyService', () => {
     expect(events.map((e) => e.event)).toEqual(['messageEvent', 'connectly.error']);
     expect(JSON.parse(events[1]?.data ?? '{}').message).toMatch(/shutting down/);
     await mock.waitForAbandoned(1);
+  });
+});
+
+describe('toSse options', () => {
+  it.each([-1, 5, 0.5, 999, 1500.5, 2 ** 31, Number.NaN])(
+    'refuses heartbeatMs %p instead of a keep-alive storm or a timer that fires at once',
+    (heartbeatMs) => {
+      expect(() => toSse(EMPTY, { heartbeatMs })).toThrow(ConnectlyValidationError);
+      expect(() => toSse(EMPTY, { heartbeatMs })).toThrow(
+        /`heartbeatMs` must be a whole number of milliseconds from 1000/,
+      );
+    },
+  );
+
+  it('takes 0 or nothing as no heartbeat', async () => {
+    await expect(lastValueFrom(toSse(EMPTY, { heartbeatMs: 0 }).pipe(toArray()))).resolves.toEqual([
+      { type: 'connectly.done', id: '1', data: {} },
+    ]);
   });
 });

@@ -46,11 +46,17 @@ export interface FaultRow {
   client?: { timeoutMs?: number; idleTimeoutMs?: number; maxRetries?: number; maxLineLength?: number };
   /** Events delivered before the outcome. */
   delivered: number;
-  /** The error a user sees; absent when the call succeeds. */
-  error?: { name: string; message: RegExp; status?: number; code?: number };
+  /**
+   * The error a user sees; absent when the call succeeds. `browser`: what an SSE client is told
+   * instead of `message`, where that differs (a connection error names no host there).
+   */
+  error?: { name: string; message: RegExp; browser?: RegExp; status?: number; code?: number };
   /** How many invoke requests reach the mock (retries included); unchecked when absent. */
   invokes?: number;
 }
+
+const UNREACHABLE = /^The agent could not be reached$/;
+const BROKEN = /^The connection to the agent broke before the reply was complete$/;
 
 const apiError = (status: number, code: number) => ({
   name: 'ConnectlyApiError',
@@ -66,20 +72,24 @@ export const FAULT_MATRIX: FaultRow[] = [
     target: 'closed-port',
     client: { maxRetries: 1 },
     delivered: 0,
-    error: { name: 'ConnectlyConnectionError', message: /ECONNREFUSED.*check the baseUrl/ },
+    error: { name: 'ConnectlyConnectionError', message: /ECONNREFUSED.*check the baseUrl/, browser: UNREACHABLE },
   },
   {
     name: 'DNS failure of the base URL',
     target: 'unresolvable',
     client: { maxRetries: 0 },
     delivered: 0,
-    error: { name: 'ConnectlyConnectionError', message: /ENOTFOUND.*check the baseUrl/ },
+    error: { name: 'ConnectlyConnectionError', message: /ENOTFOUND.*check the baseUrl/, browser: UNREACHABLE },
   },
   {
     name: 'an https base URL on a plain-http server',
     target: 'https-to-http',
     delivered: 0,
-    error: { name: 'ConnectlyConnectionError', message: /Could not reach Connectly.*(ERR_SSL|EPROTO)/ },
+    error: {
+      name: 'ConnectlyConnectionError',
+      message: /Could not reach Connectly.*(ERR_SSL|EPROTO)/,
+      browser: UNREACHABLE,
+    },
   },
   ...[400, 401, 403, 404, 500, 504].flatMap((status): FaultRow[] => {
     const code = { 400: 3, 401: 16, 403: 7, 404: 5, 500: 13, 504: 4 }[status] as number;
@@ -153,14 +163,14 @@ export const FAULT_MATRIX: FaultRow[] = [
     name: 'a connection reset between lines',
     fault: { events: TWO_EVENTS, resetAfterEvents: 1 },
     delivered: 1,
-    error: { name: 'ConnectlyConnectionError', message: /broke during invoke/ },
+    error: { name: 'ConnectlyConnectionError', message: /broke during invoke/, browser: BROKEN },
     invokes: 1,
   },
   {
     name: 'a connection reset mid-line',
     fault: { events: TWO_EVENTS, resetAfterEvents: 1, resetMidLine: true },
     delivered: 1,
-    error: { name: 'ConnectlyConnectionError', message: /broke during invoke/ },
+    error: { name: 'ConnectlyConnectionError', message: /broke during invoke/, browser: BROKEN },
     invokes: 1,
   },
   {

@@ -3,20 +3,20 @@
 // one request, and unsubscribing aborts it. Every failure, bad input included, arrives through it.
 
 import { Observable, lastValueFrom, throwError } from 'rxjs';
+import { Call, type CallContext } from './call.js';
 import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from './envelope.js';
 import {
   ConnectlyAbortError,
   ConnectlyApiError,
   ConnectlyConnectionError,
-  ConnectlyError,
   ConnectlyProtocolError,
-  ConnectlyTimeoutError,
   errorCode,
   redact,
 } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
 import {
+  type CallDefaults,
   type CallOptions,
   type CallSettings,
   type ConnectlyClientOptions,
@@ -40,15 +40,9 @@ import {
 } from './requests.js';
 import { failurePhase, parseRetryAfter, retryDelay } from './retry.js';
 import { ConnectlySession, type SessionOptions } from './session.js';
-import { IdleLimit, deadline } from './timers.js';
-import { type FetchLike, TextCollector, type TransportResponse, readBody, readText } from './transport.js';
+import { asValidationError } from './validate.js';
+import type { FetchLike, TransportResponse } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
-
-interface Call {
-  endpoint: Endpoint;
-  controller: AbortController;
-  settings: CallSettings;
-}
 
 interface Subscriber<T> {
   next(value: T): void;
@@ -57,9 +51,6 @@ interface Subscriber<T> {
 
 // Marks an abort caused by the subscriber leaving: nothing is reported after it.
 const UNSUBSCRIBED = Symbol('unsubscribed');
-
-// The most of a non-2xx body that is read for its error message.
-const ERROR_BODY_LIMIT = 64 * 1024;
 
 export class ConnectlyClient {
   readonly baseUrl: string;
@@ -74,6 +65,8 @@ export class ConnectlyClient {
   readonly #apiKey: string;
   readonly #fetch: FetchLike;
   readonly #scheduler: Scheduler;
+  readonly #callDefaults: CallDefaults;
+  readonly #context: CallContext;
   // Where errors say they were trying to reach: never the key, never userinfo of the URL.
   readonly #host: string;
 
@@ -92,6 +85,12 @@ export class ConnectlyClient {
     this.#fetch = resolved.fetch;
     this.userAgent = resolved.userAgent;
     this.#scheduler = resolved.scheduler;
+    this.#context = { scheduler: this.#scheduler, host: this.#host, sanitize: this.sanitize };
+    this.#callDefaults = {
+      timeoutMs: this.timeoutMs,
+      idleTimeoutMs: this.idleTimeoutMs,
+      fetchLimitMs: resolved.fetchLimitMs,
+    };
   }
 
   /**
@@ -113,7 +112,7 @@ export class ConnectlyClient {
           },
           { maxLineLength: this.maxLineLength, sanitize: this.sanitize, sessionId: body.sessionId },
         );
-        await this.consume(response, call, (chunk) => {
+        await call.consume(response, (chunk) => {
           decoder.write(chunk);
           return apiError === undefined && !subscriber.closed;
         });
@@ -237,17 +236,19 @@ export class ConnectlyClient {
   ): Observable<T> {
     let body: B;
     let settings: CallSettings;
+    let payload: string;
     try {
       body = build(request, this.businessId);
-      settings = resolveCallSettings(options, this);
+      settings = resolveCallSettings(options, this.#callDefaults);
+      payload = JSON.stringify(body);
     } catch (error) {
-      return throwError(() => error);
+      const failure = asValidationError(error);
+      return throwError(() => failure);
     }
-    const payload = JSON.stringify(body);
     const signal = options?.signal;
     return new Observable<T>((subscriber) => {
-      const controller = new AbortController();
-      const call: Call = { endpoint, controller, settings };
+      const call = new Call(endpoint, settings, this.#context);
+      const controller = call.controller;
       const onCallerAbort = (): void => controller.abort(new ConnectlyAbortError(endpoint));
       if (signal?.aborted) onCallerAbort();
       else signal?.addEventListener('abort', onCallerAbort, { once: true });
@@ -257,7 +258,7 @@ export class ConnectlyClient {
           () => subscriber.complete(),
           (error: unknown) => {
             if (controller.signal.reason === UNSUBSCRIBED) return;
-            subscriber.error(this.classify(call, error));
+            subscriber.error(call.classify(error));
           },
         )
         .finally(() => {
@@ -270,106 +271,72 @@ export class ConnectlyClient {
     });
   }
 
-  /** Sends the request, retrying only what `retryDelay` allows; resolves with a 2xx response. */
+  /**
+   * Sends the request, retrying only what `retryDelay` allows; resolves with a 2xx response. A unary
+   * call's `timeoutMs` keeps running until its body is read; a stream's stops at the headers.
+   */
   private async send(call: Call, payload: string): Promise<TransportResponse> {
-    const { endpoint, controller, settings } = call;
-    const signal = controller.signal;
+    const { endpoint, signal } = call;
     const url = `${this.baseUrl}${API_PATH}/${endpoint}`;
     const headers = {
       'content-type': 'application/json',
       accept: 'application/json',
+      // A compressed answer cut short cannot be told from a complete one, so none is asked for.
+      'accept-encoding': 'identity',
       'user-agent': this.userAgent,
       'x-api-key': this.#apiKey,
     };
     for (let attempt = 0; ; attempt += 1) {
-      const timer = deadline(this.#scheduler, settings.timeoutMs, () => this.timeout(call, 'headers'));
+      const limit = call.startDeadline();
       let response: TransportResponse;
       try {
-        response = await this.#fetch(url, { method: 'POST', headers, body: payload, signal });
+        response = await this.#fetch(url, { method: 'POST', headers, body: payload, signal, redirect: 'manual' });
       } catch (error) {
-        timer.stop();
+        limit.stop();
         if (signal.aborted) throw signal.reason;
         const code = errorCode(error);
-        const wait = retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, this);
+        // fetch refusing to send at all (a port it forbids, say) is a TypeError with no system code.
+        const refused = code === undefined && (error as Error | undefined)?.name === 'TypeError';
+        const wait = refused ? undefined : retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, this);
         if (wait !== undefined) {
           await sleep(wait, signal, this.#scheduler);
           continue;
         }
-        throw ConnectlyConnectionError.from(endpoint, error, failurePhase(code), this.#host, this.sanitize);
+        const phase = refused ? 'connect' : failurePhase(code);
+        throw ConnectlyConnectionError.from(endpoint, error, phase, this.#host, this.sanitize);
       }
       if (response.status >= 200 && response.status < 300) {
-        timer.stop();
+        const encoding = response.headers.get('content-encoding');
+        if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
+          limit.stop();
+          throw ConnectlyProtocolError.compressed(endpoint, encoding, this.sanitize);
+        }
+        if (endpoint === 'invoke') limit.stop();
+        else call.holdUntilRead(limit);
         return response;
       }
-      let text = '';
-      try {
-        text = await readText(response.body, signal, ERROR_BODY_LIMIT);
-      } catch {
-        if (signal.aborted) throw signal.reason; // otherwise the status alone tells the story
-      } finally {
-        timer.stop();
+      if (response.status >= 300 && response.status < 400) {
+        limit.stop();
+        const location = response.headers.get('location');
+        throw ConnectlyConnectionError.redirected(endpoint, response.status, location, url, this.sanitize);
       }
+      const text = await call.readErrorBody(response).finally(() => limit.stop());
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
       const failure = { kind: 'status', status: response.status, retryAfterMs } as const;
-      const wait = retryDelay(endpoint, attempt, failure, this);
+      // After a time limit fired while the error body arrived, the status is reported, not retried.
+      const wait = signal.aborted ? undefined : retryDelay(endpoint, attempt, failure, this);
       if (wait !== undefined) {
         await sleep(wait, signal, this.#scheduler);
         continue;
       }
-      const rpc = readErrorBody(text, response.status);
+      const rpc = readErrorBody(text, response.status, this.sanitize);
       throw ConnectlyApiError.from(endpoint, response.status, rpc, this.sanitize, retryAfterMs);
-    }
-  }
-
-  private timeout(call: Call, phase: 'headers' | 'idle'): void {
-    const ms = phase === 'headers' ? call.settings.timeoutMs : call.settings.idleTimeoutMs;
-    call.controller.abort(new ConnectlyTimeoutError(call.endpoint, phase, ms));
-  }
-
-  /**
-   * Reads a 2xx body chunk by chunk under the idle timeout (any bytes, keep-alive lines included,
-   * count as activity). `onChunk` returns false to stop reading.
-   */
-  private async consume(
-    response: TransportResponse,
-    call: Call,
-    onChunk: (chunk: Uint8Array) => boolean,
-  ): Promise<void> {
-    const idle = new IdleLimit(this.#scheduler, call.settings.idleTimeoutMs, () => this.timeout(call, 'idle'));
-    try {
-      await readBody(
-        response.body,
-        (chunk) => {
-          idle.touch();
-          return onChunk(chunk);
-        },
-        call.controller.signal,
-      );
-      if (call.controller.signal.aborted) throw call.controller.signal.reason;
-    } catch (error) {
-      if (call.controller.signal.aborted) throw call.controller.signal.reason;
-      throw this.classify(call, error);
-    } finally {
-      idle.stop();
     }
   }
 
   /** Reads a unary body (with `oneLine`, close's one NDJSON line) into the response its envelope holds. */
   private async readUnary(response: TransportResponse, call: Call, oneLine = false): Promise<UnaryAnswer> {
-    const body = new TextCollector();
-    await this.consume(response, call, (chunk) => {
-      body.add(chunk);
-      if (body.length <= this.maxLineLength) return true;
-      throw new ConnectlyProtocolError({
-        reason: 'line-too-long',
-        message: `The ${call.endpoint} response is longer than maxLineLength (${this.maxLineLength} characters)`,
-      });
-    });
-    return parseUnary(body.text(), call.endpoint, response.status, oneLine, this.sanitize);
-  }
-
-  private classify(call: Call, error: unknown): ConnectlyError {
-    if (error instanceof ConnectlyError) return error;
-    return ConnectlyConnectionError.from(call.endpoint, error, 'response', this.#host, this.sanitize);
+    const text = await call.readAnswer(response, this.maxLineLength);
+    return parseUnary(text, call.endpoint, response.status, oneLine, this.sanitize);
   }
 }

@@ -5,7 +5,14 @@
 // `{"messageEvent":{…}}`; and `{"error":{code,message,details}}`, which ends the stream.
 
 import { type AgentEvent, toAgentEvents } from './events.js';
-import { ConnectlyApiError, ConnectlyProtocolError, type Sanitize, excerpt } from './errors.js';
+import {
+  ConnectlyApiError,
+  ConnectlyProtocolError,
+  type Sanitize,
+  jsonFailure,
+  printable,
+  safeExcerpt,
+} from './errors.js';
 import { LineDecoder, type LineDecoderOptions, firstLine, isKeepAlive } from './line-decoder.js';
 import type { Endpoint, InvokeResponse, ResponseEvent, RpcStatus } from './wire.js';
 
@@ -87,6 +94,7 @@ export function parseUnary(
   }
   const envelope = readEnvelope(value);
   if (envelope.kind === 'error') throw ConnectlyApiError.from(endpoint, status, envelope.error, sanitize);
+  if (nestedTooDeeply(json)) throw tooDeep(`The ${endpoint} response`, json, sanitize);
   if (envelope.kind === 'unexpected')
     throw ConnectlyProtocolError.unexpectedShape(endpoint, envelope.why, value, sanitize);
   return { value, response: envelope.response as InvokeResponse & Record<string, unknown> };
@@ -96,7 +104,7 @@ export function parseUnary(
  * Reads the body of a non-2xx response: a bare status `{code,message,details}`, an `{"error":{…}}`
  * wrapper (also as an NDJSON line), or anything else, which becomes a short safe excerpt.
  */
-export function readErrorBody(text: string, status: number): RpcStatus {
+export function readErrorBody(text: string, status: number, sanitize: Sanitize = (t) => t): RpcStatus {
   const trimmed = text.trim();
   for (const candidate of [trimmed, firstLine(trimmed)]) {
     try {
@@ -111,7 +119,7 @@ export function readErrorBody(text: string, status: number): RpcStatus {
   }
   return {
     message: trimmed
-      ? `the server answered HTTP ${status} with a body that is not a Connectly error: "${excerpt(trimmed)}"`
+      ? `the server answered HTTP ${status} with a body that is not a Connectly error: "${safeExcerpt(trimmed, sanitize)}"`
       : `the server answered HTTP ${status} with an empty body`,
   };
 }
@@ -124,8 +132,6 @@ export interface AgentEventDecoderHandlers {
 }
 
 export interface AgentEventDecoderOptions extends LineDecoderOptions {
-  /** Applied to any server text that ends up in an error message. */
-  sanitize?: Sanitize;
   /** The session the stream belongs to, for lines that do not say. */
   sessionId?: string;
 }
@@ -157,32 +163,36 @@ export class AgentEventDecoder {
 
   private onLine(line: string, lineNumber: number): void {
     if (this.stopped || line.length === 0) return;
+    // A keep-alive costs a character test, not a failed JSON.parse: only lines that start with
+    // whitespace are looked at, and JSON lines start with '{'.
+    if (isWhitespace(line.charCodeAt(0)) && isKeepAlive(line)) return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (cause) {
-      if (isKeepAlive(line)) return;
       throw new ConnectlyProtocolError({
         reason: 'malformed-line',
         line: lineNumber,
-        preview: this.sanitize(excerpt(line)),
+        preview: safeExcerpt(line, this.sanitize),
         message:
-          `Stream line ${lineNumber} is not valid JSON (${(cause as Error).message}): ` +
-          `"${this.sanitize(excerpt(line, 80))}"`,
+          `Stream line ${lineNumber} is not valid JSON (${this.sanitize(jsonFailure(cause))}): ` +
+          `"${safeExcerpt(line, this.sanitize, 80)}"`,
       });
     }
     const envelope = readEnvelope(value);
     if (envelope.kind === 'error') {
+      // The error keeps its code; details too deep to print are refused where the error is built.
       this.stopped = true;
       this.handlers.error(envelope.error);
       return;
     }
+    if (nestedTooDeeply(line)) throw tooDeep(`Stream line ${lineNumber}`, line, this.sanitize, lineNumber);
     if (envelope.kind === 'unexpected') {
       throw new ConnectlyProtocolError({
         reason: 'unexpected-shape',
         line: lineNumber,
-        preview: this.sanitize(excerpt(line)),
-        message: `Stream line ${lineNumber} is not an Agent Graph event: ${envelope.why} ("${this.sanitize(excerpt(line, 80))}")`,
+        preview: safeExcerpt(line, this.sanitize),
+        message: `Stream line ${lineNumber} is not an Agent Graph event: ${envelope.why} ("${safeExcerpt(line, this.sanitize, 80)}")`,
       });
     }
     const { sessionId, responseEvents } = envelope.response;
@@ -196,10 +206,56 @@ export class AgentEventDecoder {
   }
 }
 
+/** JSON nested deeper than this is refused: `JSON.stringify` (a logger, an n8n item, an SSE event) fails on it. */
+const MAX_JSON_DEPTH = 1000;
+
+function isWhitespace(code: number): boolean {
+  return code === 32 || code === 9 || code === 13 || code === 10 || code === 12 || code === 11 || code === 0xa0;
+}
+
+/**
+ * True when `json` nests objects and arrays deeper than MAX_JSON_DEPTH. Nesting that deep needs more
+ * characters and more brackets than that, so ordinary lines pass with a length test or a few
+ * bracket searches; only a line with that many brackets is scanned.
+ */
+function nestedTooDeeply(json: string): boolean {
+  if (json.length <= 2 * MAX_JSON_DEPTH) return false;
+  let brackets = 0;
+  for (const open of ['{', '[']) {
+    for (let at = json.indexOf(open); at !== -1 && brackets <= MAX_JSON_DEPTH; at = json.indexOf(open, at + 1)) {
+      brackets += 1;
+    }
+  }
+  if (brackets <= MAX_JSON_DEPTH) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i += 1) {
+    const code = json.charCodeAt(i);
+    if (inString) {
+      if (code === 92)
+        i += 1; // a backslash escapes the next character
+      else if (code === 34) inString = false;
+    } else if (code === 34) inString = true;
+    else if (code === 123 || code === 91) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (code === 125 || code === 93) depth -= 1;
+  }
+  return false;
+}
+
+function tooDeep(where: string, json: string, sanitize: Sanitize, line?: number): ConnectlyProtocolError {
+  return new ConnectlyProtocolError({
+    reason: 'unexpected-shape',
+    ...(line === undefined ? {} : { line }),
+    preview: safeExcerpt(json, sanitize),
+    message: `${where} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep: no Agent Graph event does`,
+  });
+}
+
 function checkElement(element: unknown, lineNumber: number | undefined, sanitize: Sanitize): ResponseEvent {
   if (isObject(element)) return element as ResponseEvent;
   const where = lineNumber === undefined ? 'The response' : `Stream line ${lineNumber}`;
-  const shown = sanitize(excerpt(JSON.stringify(element) ?? String(element), 60));
+  const shown = safeExcerpt(printable(element), sanitize, 60);
   throw new ConnectlyProtocolError({
     reason: 'unexpected-shape',
     ...(lineNumber === undefined ? {} : { line: lineNumber }),

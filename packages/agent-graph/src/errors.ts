@@ -68,7 +68,18 @@ export class ConnectlyApiError extends ConnectlyError {
   ): ConnectlyApiError {
     let details = rpc.details;
     if (details) {
-      const text = JSON.stringify(details);
+      let text: string;
+      try {
+        text = JSON.stringify(details);
+      } catch {
+        // Too deep to print: what a user's logger or JSON output would choke on, so it is refused here.
+        throw new ConnectlyProtocolError({
+          reason: 'unexpected-shape',
+          message:
+            `The ${endpoint} error (HTTP ${status}, code ${rpc.code ?? 'none'}: ` +
+            `"${safeExcerpt(rpc.message ?? '', sanitize, 80)}") has details nested too deeply to read`,
+        });
+      }
       const clean = sanitize(text);
       if (clean !== text) details = JSON.parse(clean) as RpcStatus['details'];
     }
@@ -127,7 +138,7 @@ export class ConnectlyTimeoutError extends ConnectlyError {
 }
 
 export type ProtocolErrorReason =
-  'malformed-line' | 'line-too-long' | 'invalid-utf8' | 'unexpected-shape' | 'malformed-body';
+  'malformed-line' | 'line-too-long' | 'invalid-utf8' | 'unexpected-shape' | 'malformed-body' | 'unexpected-encoding';
 
 /** The server sent something that is not the Agent Graph wire format. Says where. */
 export class ConnectlyProtocolError extends ConnectlyError {
@@ -148,14 +159,24 @@ export class ConnectlyProtocolError extends ConnectlyError {
   static malformedBody(endpoint: Endpoint, text: string, sanitize: Sanitize): ConnectlyProtocolError {
     return new ConnectlyProtocolError({
       reason: 'malformed-body',
-      preview: sanitize(excerpt(text)),
-      message: `The ${endpoint} response is not JSON: "${sanitize(excerpt(text, 80)) || '(empty body)'}"`,
+      preview: safeExcerpt(text, sanitize),
+      message: `The ${endpoint} response is not JSON: "${safeExcerpt(text, sanitize, 80) || '(empty body)'}"`,
+    });
+  }
+
+  /** A 2xx answer in a content-encoding the client did not ask for: its end cannot be checked. */
+  static compressed(endpoint: Endpoint, encoding: string, sanitize: Sanitize): ConnectlyProtocolError {
+    return new ConnectlyProtocolError({
+      reason: 'unexpected-encoding',
+      message:
+        `The ${endpoint} response is compressed (content-encoding: ${safeExcerpt(encoding, sanitize, 40)}) although ` +
+        'the client asked for none: a compressed answer cut short cannot be told from a complete one',
     });
   }
 
   /** JSON that is not what the endpoint answers; `why` says what is wrong with it. */
   static unexpectedShape(endpoint: Endpoint, why: string, value: unknown, sanitize: Sanitize): ConnectlyProtocolError {
-    const shown = sanitize(excerpt(JSON.stringify(value) ?? String(value), 80));
+    const shown = safeExcerpt(printable(value), sanitize, 80);
     return new ConnectlyProtocolError({
       reason: 'unexpected-shape',
       preview: shown,
@@ -191,13 +212,74 @@ export class ConnectlyConnectionError extends ConnectlyError {
     sanitize: Sanitize,
   ): ConnectlyConnectionError {
     const code = errorCode(error);
-    const reason = sanitize(code ?? (error instanceof Error ? error.message || error.name : String(error)));
+    const reason = sanitize(code ?? innermostMessage(error));
     const message =
       phase === 'connect'
         ? `Could not reach Connectly at ${host} for ${endpoint} (${reason}): check the baseUrl option and your network`
         : `The connection to Connectly at ${host} broke during ${endpoint} (${reason}): the answer is incomplete`;
-    return new ConnectlyConnectionError({ phase, message, errorCode: code, cause: error });
+    return new ConnectlyConnectionError({ phase, message, errorCode: code, cause: cleanCause(error, sanitize) });
   }
+
+  /**
+   * A 3xx answer. Redirects are never followed: the x-api-key header would go with the request to
+   * wherever the redirect points, and an invoke would be sent again.
+   */
+  static redirected(
+    endpoint: Endpoint,
+    status: number,
+    location: string | null,
+    url: string,
+    sanitize: Sanitize,
+  ): ConnectlyConnectionError {
+    const host = new URL(url).host;
+    let target = 'no Location';
+    try {
+      if (location !== null) target = new URL(location, url).origin;
+    } catch {
+      target = 'an unreadable Location';
+    }
+    return new ConnectlyConnectionError({
+      phase: 'connect',
+      errorCode: 'ERR_REDIRECT',
+      message:
+        `Connectly at ${host} answered ${endpoint} with a redirect (HTTP ${status} to ${safeExcerpt(target, sanitize, 80)}): ` +
+        'redirects are not followed, so the API key never leaves for another address; set baseUrl to the address that answers',
+    });
+  }
+}
+
+/**
+ * The error behind a connection failure as `cause`, with the key removed from its message, stack and
+ * causes: a proxy or a custom fetch may quote the request it failed on. Unchanged when there is none.
+ */
+function cleanCause(error: unknown, sanitize: Sanitize, depth = 0): unknown {
+  if (typeof error === 'string') return sanitize(error);
+  if (typeof error !== 'object' || error === null || depth > 4) return error;
+  const { name, message, stack, cause, code } = error as Record<string, unknown>;
+  const text = typeof message === 'string' ? message : '';
+  const trace = typeof stack === 'string' ? stack : '';
+  const inner = cleanCause(cause, sanitize, depth + 1);
+  if (sanitize(text) === text && sanitize(trace) === trace && inner === cause) return error;
+  const copy: Error & { code?: unknown } = new Error(
+    sanitize(text),
+    inner === undefined ? undefined : { cause: inner },
+  );
+  copy.name = typeof name === 'string' ? name : 'Error';
+  copy.stack = sanitize(trace);
+  if (code !== undefined) copy.code = code;
+  return copy;
+}
+
+/** The message at the bottom of an error's `cause` chain: fetch's own says only "fetch failed". */
+function innermostMessage(error: unknown): string {
+  let message = String(error);
+  // Duck-typed: an error from another realm (a test runner's, say) is not `instanceof Error` here.
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    const own = (current as { message?: unknown }).message;
+    if (typeof own === 'string' && own.length > 0) message = own;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return message;
 }
 
 /** The system error code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), if any. */
@@ -230,15 +312,64 @@ export class ConnectlyAbortError extends ConnectlyError {
   }
 }
 
-/** Replaces every occurrence of `secret` in `text`; used on all server-provided text that reaches an error. */
+// A run of this many characters of the key is the key: someone else's truncation (a JSON parser's
+// snippet, say) can cut it, and what is left must not survive either.
+const FRAGMENT = 8;
+
+/** Replaces every occurrence of `secret` in `text`, and every run of 8 or more of its characters. */
 export function redact(text: string, secret: string): string {
-  return secret.length > 0 && text.includes(secret) ? text.split(secret).join('[redacted]') : text;
+  if (secret.length === 0) return text;
+  const whole = text.includes(secret) ? text.split(secret).join('[redacted]') : text;
+  if (secret.length < FRAGMENT || whole.length < FRAGMENT) return whole;
+  const grams = new Set<string>();
+  for (let i = 0; i + FRAGMENT <= secret.length; i += 1) grams.add(secret.slice(i, i + FRAGMENT));
+  let out = '';
+  let kept = 0; // whole[kept…] is not yet copied to out
+  let runEnd = -1; // end of the run of key characters being masked
+  for (let i = 0; i + FRAGMENT <= whole.length; i += 1) {
+    if (!grams.has(whole.slice(i, i + FRAGMENT))) continue;
+    if (i > runEnd) {
+      if (runEnd >= 0) out += '[redacted]';
+      out += whole.slice(kept, i);
+    }
+    runEnd = i + FRAGMENT;
+    kept = runEnd;
+  }
+  if (runEnd < 0) return whole;
+  return `${out}[redacted]${whole.slice(kept)}`;
 }
 
 /** A short, printable excerpt of a body or line for an error message. */
 export function excerpt(text: string, max = 120): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+// How much of a long text is sanitised for an excerpt: far more than any excerpt shows.
+const EXCERPT_HEAD = 4096;
+
+/**
+ * An excerpt of server text with the key removed before anything is cut, so no part of it survives:
+ * where the text itself is cut first, the last characters before the cut are dropped too.
+ */
+export function safeExcerpt(text: string, sanitize: Sanitize, max = 120): string {
+  if (text.length <= EXCERPT_HEAD) return excerpt(sanitize(text), max);
+  return excerpt(sanitize(text.slice(0, EXCERPT_HEAD)).slice(0, -FRAGMENT), max);
+}
+
+/** What a JSON parser says is wrong, without the snippet of the input it quotes (it may hold a cut key). */
+export function jsonFailure(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(/, ".*" is not valid JSON$/s, '');
+}
+
+/** `JSON.stringify` that reports a value too deep or too odd to print instead of throwing. */
+export function printable(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return '(a value that cannot be printed as JSON)';
+  }
 }
 
 for (const type of [

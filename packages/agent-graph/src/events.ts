@@ -7,7 +7,11 @@ export type KnownAgentEvent = {
   [K in ResponseEventType]: { type: K; known: true; sessionId: string | undefined } & { [P in K]: ResponseEventMap[K] };
 }[ResponseEventType];
 
-/** A response event of a kind this version does not know yet, delivered with its key and payload intact. */
+/**
+ * A response event of a kind this version does not know yet, delivered with its key and payload intact.
+ * A kind whose key is one of the event's own fields (`type`, `known`, `sessionId`, `payload`) keeps its
+ * payload under `payload`, so it can neither be lost nor overwrite those fields.
+ */
 export interface UnknownAgentEvent {
   type: string;
   known: false;
@@ -31,12 +35,18 @@ export const HANDOVER_EVENT_TYPES: readonly HandoverEventType[] = Object.freeze(
 );
 
 const KNOWN = new Set<string>(RESPONSE_EVENT_TYPES);
+const OWN_FIELDS = new Set(['type', 'known', 'sessionId', 'payload']);
 
 /** Turns one wire element of `responseEvents` into typed events (one per key; a well-formed element has one). */
 export function toAgentEvents(element: ResponseEvent, sessionId: string | undefined, out: AgentEvent[]): void {
   for (const key in element) {
     if (!Object.prototype.hasOwnProperty.call(element, key)) continue;
-    out.push({ type: key, [key]: element[key], known: KNOWN.has(key), sessionId } as AgentEvent);
+    const payload = element[key];
+    out.push(
+      OWN_FIELDS.has(key)
+        ? { type: key, known: false, sessionId, payload }
+        : ({ type: key, [key]: payload, known: KNOWN.has(key), sessionId } as AgentEvent),
+    );
   }
 }
 
@@ -49,13 +59,13 @@ export function isEventType<K extends ResponseEventType>(event: AgentEvent, type
  * (any key ending in `HandoverEvent`), whether or not it triggers a handover.
  */
 export function isHandoverEvent(event: AgentEvent): boolean {
-  return event.type.endsWith('HandoverEvent');
+  return typeof event.type === 'string' && event.type.endsWith('HandoverEvent');
 }
 
 /** True when the event says a handover should happen now (`triggerHandover: true`). */
 export function isHandoverTriggered(event: AgentEvent): boolean {
   if (!isHandoverEvent(event)) return false;
-  const payload = (event as Record<string, unknown>)[event.type];
+  const payload = eventPayload(event);
   return (
     typeof payload === 'object' &&
     payload !== null &&
@@ -65,5 +75,6 @@ export function isHandoverTriggered(event: AgentEvent): boolean {
 
 /** The payload of any event, known or not. */
 export function eventPayload(event: AgentEvent): unknown {
-  return (event as Record<string, unknown>)[event.type];
+  const fields = event as Record<string, unknown>;
+  return OWN_FIELDS.has(event.type) ? fields['payload'] : fields[event.type];
 }

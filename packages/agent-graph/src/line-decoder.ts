@@ -6,7 +6,7 @@
 // arrives. Re-scanning or re-concatenating the carried text on every chunk is what makes the popular
 // splitters quadratic on long lines.
 
-import { ConnectlyProtocolError, excerpt } from './errors.js';
+import { ConnectlyProtocolError, type Sanitize, safeExcerpt } from './errors.js';
 
 /** 32 Mi characters: far above any real event, low enough to stop a runaway line. */
 export const DEFAULT_MAX_LINE_LENGTH = 32 * 1024 * 1024;
@@ -14,6 +14,8 @@ export const DEFAULT_MAX_LINE_LENGTH = 32 * 1024 * 1024;
 export interface LineDecoderOptions {
   /** Longest line accepted, in characters; `Infinity` disables the check. Default 32 Mi. */
   maxLineLength?: number;
+  /** Applied to any server text that ends up in an error message. */
+  sanitize?: Sanitize;
 }
 
 /**
@@ -25,6 +27,7 @@ export type LineHandler = (line: string, lineNumber: number) => void;
 export class LineDecoder {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly maxLineLength: number;
+  private readonly sanitize: Sanitize;
   private pending: string[] = [];
   private pendingLength = 0;
   private lineNumber = 0;
@@ -37,6 +40,7 @@ export class LineDecoder {
     options: LineDecoderOptions = {},
   ) {
     this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
+    this.sanitize = options.sanitize ?? ((text) => text);
   }
 
   write(chunk: Uint8Array): void {
@@ -146,7 +150,7 @@ export class LineDecoder {
     return new ConnectlyProtocolError({
       reason: 'line-too-long',
       line: this.lineNumber + 1,
-      preview: excerpt(head.slice(0, 200)),
+      preview: safeExcerpt(head, this.sanitize),
       message:
         `Stream line ${this.lineNumber + 1} is longer than maxLineLength (${this.maxLineLength} characters). ` +
         'If the server really sends events this large, raise the maxLineLength option',

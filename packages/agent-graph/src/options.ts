@@ -1,11 +1,11 @@
 // The client's options and the per-call options: what each means, its default, and the checks that
 // turn a bad value into a ConnectlyValidationError naming the fix, before any request is made.
 
-import { ConnectlyValidationError, excerpt, redact } from './errors.js';
+import { ConnectlyValidationError, redact, safeExcerpt } from './errors.js';
 import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
-import { type Scheduler, defaultScheduler, defaultUserAgent, platformFetch } from './platform.js';
+import { MAX_DELAY_MS, type Scheduler, defaultScheduler, defaultUserAgent, platformFetch } from './platform.js';
 import type { FetchLike } from './transport.js';
-import { requireString } from './validate.js';
+import { describe, requireString } from './validate.js';
 
 export const DEFAULT_BASE_URL = 'https://api.connectly.ai';
 
@@ -58,12 +58,19 @@ export interface ResolvedOptions {
   fetch: FetchLike;
   userAgent: string;
   scheduler: Scheduler;
+  /** The longest time limit the fetch in use can honour. */
+  fetchLimitMs: number;
 }
 
 /** The time limits of one call. */
 export interface CallSettings {
   timeoutMs: number;
   idleTimeoutMs: number;
+}
+
+/** What a call's limits default to, and how long they may be. */
+export interface CallDefaults extends CallSettings {
+  fetchLimitMs: number;
 }
 
 const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>([
@@ -81,15 +88,61 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'scheduler',
 ]);
 
-function checkDuration(value: unknown, field: string, fallback: number): number {
+// Node's fetch (undici) gives up by itself after 300 s without headers, or without body bytes.
+const PLATFORM_FETCH_LIMIT_MS = 300_000;
+
+/** A time limit: 0 or Infinity disables it; otherwise at most what a timer can wait (and what fetch allows). */
+function checkLimit(value: unknown, field: string, fallback: number, fetchLimit: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw new ConnectlyValidationError(
       field,
-      `\`${field}\` must be a number of milliseconds ≥ 0 (0 disables it), got ${JSON.stringify(value)}`,
+      `\`${field}\` must be a number of milliseconds ≥ 0 (0 disables it), got ${describe(value)}`,
     );
   }
-  return value === Infinity ? 0 : value;
+  if (value === Infinity) return 0;
+  if (value > fetchLimit) {
+    throw new ConnectlyValidationError(
+      field,
+      fetchLimit === PLATFORM_FETCH_LIMIT_MS
+        ? `\`${field}\` must be at most ${PLATFORM_FETCH_LIMIT_MS} ms with Node's own fetch, which gives up after that ` +
+            `by itself; for longer waits pass a \`fetch\` whose dispatcher allows them, got ${value}`
+        : `\`${field}\` must be at most ${MAX_DELAY_MS} ms (about 24.8 days), or 0 to disable it, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** A wait: a finite number of milliseconds a timer can take; with `unbounded`, Infinity means no upper bound. */
+function checkDelay(value: unknown, field: string, fallback: number, unbounded = false): number {
+  if (value === undefined) return fallback;
+  if (unbounded && value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
+    throw new ConnectlyValidationError(
+      field,
+      `\`${field}\` must be a number of milliseconds from 0 to ${MAX_DELAY_MS}` +
+        `${unbounded ? ' (or Infinity for no limit)' : ''}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A string sent in a header: nothing a header cannot carry (line breaks, NUL, control or non-Latin-1 characters). */
+function checkHeaderSafe(value: string, field: string): string {
+  const bad = /[^\t\x20-\x7e\x80-\xff]/.exec(value);
+  if (bad) {
+    throw new ConnectlyValidationError(
+      field,
+      `\`${field}\` holds a character an HTTP header cannot carry (code ${bad[0].charCodeAt(0)} at position ${bad.index}): ` +
+        'copy the value again without line breaks or control characters',
+    );
+  }
+  return value;
+}
+
+// What a refused base URL looks like in the message: never the key, never a password.
+function shown(text: string, apiKey: string): string {
+  return safeExcerpt(text.replace(/\/\/[^/@]*@/, '//…@'), (part) => redact(part, apiKey), 60);
 }
 
 function checkBaseUrl(value: unknown, apiKey: string): string {
@@ -101,16 +154,22 @@ function checkBaseUrl(value: unknown, apiKey: string): string {
   } catch {
     throw new ConnectlyValidationError(
       'baseUrl',
-      `\`baseUrl\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, got "${excerpt(redact(text, apiKey), 60)}"`,
+      `\`baseUrl\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, got "${shown(text, apiKey)}"`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConnectlyValidationError(
       'baseUrl',
-      `\`baseUrl\` must start with http:// or https://, such as ${DEFAULT_BASE_URL}, got "${excerpt(redact(text, apiKey), 60)}"`,
+      `\`baseUrl\` must start with http:// or https://, such as ${DEFAULT_BASE_URL}, got "${shown(text, apiKey)}"`,
     );
   }
-  if (url.search || url.hash) {
+  if (url.username || url.password) {
+    throw new ConnectlyValidationError(
+      'baseUrl',
+      '`baseUrl` must not hold a user name or password (http://user:pass@host): the API key, sent as x-api-key, is the only credential',
+    );
+  }
+  if (url.href.includes('?') || url.href.includes('#')) {
     throw new ConnectlyValidationError('baseUrl', '`baseUrl` must not have a query string or a fragment');
   }
   return url.href.replace(/\/+$/, '');
@@ -146,29 +205,37 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
       );
     }
   }
-  const apiKey = requireString(options.apiKey, 'apiKey', 'your Connectly API key, sent as the x-api-key header');
-  const businessId = requireString(options.businessId, 'businessId', 'your Connectly business ID');
+  // A key read from a file or a secret store often ends with a newline: it is not part of the key.
+  const apiKey = checkHeaderSafe(
+    requireString(options.apiKey, 'apiKey', 'your Connectly API key, sent as the x-api-key header').trim(),
+    'apiKey',
+  );
+  const businessId = checkHeaderSafe(
+    requireString(options.businessId, 'businessId', 'your Connectly business ID'),
+    'businessId',
+  );
   const baseUrl = checkBaseUrl(options.baseUrl, apiKey);
-  const timeoutMs = checkDuration(options.timeoutMs, 'timeoutMs', 60_000);
-  const idleTimeoutMs = checkDuration(options.idleTimeoutMs, 'idleTimeoutMs', 60_000);
-  const retryBaseDelayMs = checkDuration(options.retryBaseDelayMs, 'retryBaseDelayMs', 500);
-  const maxRetryDelayMs = checkDuration(options.maxRetryDelayMs, 'maxRetryDelayMs', 30_000);
+  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
+    throw new ConnectlyValidationError('fetch', '`fetch` must be a fetch-compatible function');
+  }
+  const fetchLimit = options.fetch === undefined ? PLATFORM_FETCH_LIMIT_MS : MAX_DELAY_MS;
+  const timeoutMs = checkLimit(options.timeoutMs, 'timeoutMs', 60_000, fetchLimit);
+  const idleTimeoutMs = checkLimit(options.idleTimeoutMs, 'idleTimeoutMs', 60_000, fetchLimit);
+  const retryBaseDelayMs = checkDelay(options.retryBaseDelayMs, 'retryBaseDelayMs', 500);
+  const maxRetryDelayMs = checkDelay(options.maxRetryDelayMs, 'maxRetryDelayMs', 30_000, true);
   const maxRetries = options.maxRetries ?? 2;
   if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 10) {
     throw new ConnectlyValidationError(
       'maxRetries',
-      `\`maxRetries\` must be a whole number from 0 to 10, got ${JSON.stringify(maxRetries)}`,
+      `\`maxRetries\` must be a whole number from 0 to 10, got ${describe(maxRetries)}`,
     );
   }
   const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   if (typeof maxLineLength !== 'number' || !(maxLineLength > 0)) {
     throw new ConnectlyValidationError(
       'maxLineLength',
-      `\`maxLineLength\` must be a positive number of characters, got ${JSON.stringify(maxLineLength)}`,
+      `\`maxLineLength\` must be a positive number of characters, got ${describe(maxLineLength)}`,
     );
-  }
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new ConnectlyValidationError('fetch', '`fetch` must be a fetch-compatible function');
   }
   return {
     apiKey,
@@ -181,13 +248,17 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     maxRetryDelayMs,
     maxLineLength,
     fetch: options.fetch ?? platformFetch,
-    userAgent: options.userAgent === undefined ? defaultUserAgent() : requireString(options.userAgent, 'userAgent'),
+    userAgent:
+      options.userAgent === undefined
+        ? defaultUserAgent()
+        : checkHeaderSafe(requireString(options.userAgent, 'userAgent'), 'userAgent'),
     scheduler: checkScheduler(options.scheduler),
+    fetchLimitMs: fetchLimit,
   };
 }
 
 /** Checks one call's options; what it leaves out comes from the client's. */
-export function resolveCallSettings(options: CallOptions | undefined, defaults: CallSettings): CallSettings {
+export function resolveCallSettings(options: CallOptions | undefined, defaults: CallDefaults): CallSettings {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new ConnectlyValidationError(
       'options',
@@ -198,7 +269,7 @@ export function resolveCallSettings(options: CallOptions | undefined, defaults: 
     throw new ConnectlyValidationError('signal', '`signal` must be an AbortSignal');
   }
   return {
-    timeoutMs: checkDuration(options?.timeoutMs, 'timeoutMs', defaults.timeoutMs),
-    idleTimeoutMs: checkDuration(options?.idleTimeoutMs, 'idleTimeoutMs', defaults.idleTimeoutMs),
+    timeoutMs: checkLimit(options?.timeoutMs, 'timeoutMs', defaults.timeoutMs, defaults.fetchLimitMs),
+    idleTimeoutMs: checkLimit(options?.idleTimeoutMs, 'idleTimeoutMs', defaults.idleTimeoutMs, defaults.fetchLimitMs),
   };
 }

@@ -5,6 +5,9 @@
 import type { FetchLike, TransportResponse } from './transport.js';
 import { VERSION } from './version.js';
 
+/** The longest delay a timer can take: Node fires a longer one after 1 ms instead. */
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+
 /** Whatever a scheduler returns for a timer; only ever handed back to its own `clearTimeout`. */
 export type TimerHandle = unknown;
 

@@ -24,13 +24,25 @@ export interface AgentReply {
   events: AgentEvent[];
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The text of a message event from the agent (not one echoed from the customer). */
 export function messageText(event: AgentEvent): string | undefined {
   if (!isEventType(event, 'messageEvent')) return undefined;
-  if (event.messageEvent.role === 'USER') return undefined;
-  return event.messageEvent.content?.textContent?.text;
+  const message: unknown = event.messageEvent;
+  if (!isObject(message) || message['role'] === 'USER') return undefined;
+  const content = message['content'];
+  const textContent = isObject(content) ? content['textContent'] : undefined;
+  const text = isObject(textContent) ? textContent['text'] : undefined;
+  return typeof text === 'string' ? text : undefined;
 }
 
+/**
+ * Gathers events into an `AgentReply`. A known kind whose payload has the wrong shape (a message that
+ * is null, products that are not a list) stays in `events` as it came; the summary skips what it cannot read.
+ */
 export function summarizeReply(events: readonly AgentEvent[]): AgentReply {
   const reply: AgentReply = {
     sessionId: undefined,
@@ -47,16 +59,19 @@ export function summarizeReply(events: readonly AgentEvent[]): AgentReply {
   for (const event of events) {
     reply.sessionId ??= event.sessionId;
     if (isEventType(event, 'messageEvent')) {
-      reply.messages.push(event.messageEvent);
+      if (isObject(event.messageEvent)) reply.messages.push(event.messageEvent);
       const text = messageText(event);
       if (text) texts.push(text);
     } else if (isEventType(event, 'recommendationEvent')) {
-      reply.products.push(...(event.recommendationEvent.products ?? []));
+      const products = listOf(event.recommendationEvent, 'products');
+      reply.products.push(...(products.filter(isObject) as Product[]));
     } else if (isEventType(event, 'chatSuggestionEvent')) {
-      reply.suggestions.push(...(event.chatSuggestionEvent.suggestedQuestions ?? []));
+      const questions = listOf(event.chatSuggestionEvent, 'suggestedQuestions');
+      reply.suggestions.push(...questions.filter((question): question is string => typeof question === 'string'));
     } else if (isEventType(event, 'connectlyInteractiveEvent')) {
-      if (event.connectlyInteractiveEvent.interactive)
-        reply.interactives.push(event.connectlyInteractiveEvent.interactive);
+      const payload: unknown = event.connectlyInteractiveEvent;
+      const interactive = isObject(payload) ? payload['interactive'] : undefined;
+      if (isObject(interactive)) reply.interactives.push(interactive as Interactive);
     } else if (isHandoverEvent(event)) {
       reply.handovers.push(event);
       reply.handover ||= isHandoverTriggered(event);
@@ -64,4 +79,10 @@ export function summarizeReply(events: readonly AgentEvent[]): AgentReply {
   }
   reply.text = texts.join('\n\n');
   return reply;
+}
+
+// A list field of a payload, or nothing when the payload or the field is not what the wire says.
+function listOf(payload: unknown, field: string): unknown[] {
+  const value = isObject(payload) ? payload[field] : undefined;
+  return Array.isArray(value) ? value : [];
 }

@@ -2,7 +2,7 @@
 // normalised once (snake_case keys accepted, the client's businessId filled in), before any request.
 
 import { ConnectlyValidationError } from './errors.js';
-import { inputEventsOf, requireString, toCamelCase, userText } from './validate.js';
+import { asValidationError, inputEventsOf, requireString, toCamelCase, userText } from './validate.js';
 import type {
   CloseRequestBody,
   Endpoint,
@@ -61,7 +61,24 @@ function fieldsOf(request: unknown, endpoint: Endpoint): Fields {
     );
   }
   const fields: Fields = {};
-  for (const [key, value] of Object.entries(request)) fields[toCamelCase(key)] = value;
+  const spelled: Record<string, string> = {};
+  let entries: Array<[string, unknown]>;
+  try {
+    entries = Object.entries(request);
+  } catch (error) {
+    throw asValidationError(error);
+  }
+  for (const [key, value] of entries) {
+    const name = toCamelCase(key);
+    if (name in spelled) {
+      throw new ConnectlyValidationError(
+        name,
+        `The ${endpoint} request holds both \`${spelled[name]}\` and \`${key}\`, two spellings of one field: keep one`,
+      );
+    }
+    spelled[name] = key;
+    fields[name] = value;
+  }
   return fields;
 }
 
@@ -82,7 +99,8 @@ export function initBody(request: InitRequest, defaultBusinessId: string): InitR
 }
 
 export function healthBody(request: HealthRequest, defaultBusinessId: string): HealthRequestBody {
-  return baseBody(fieldsOf({ clientKey: 'health-check', ...request }, 'health'), defaultBusinessId);
+  const fields = fieldsOf(request, 'health');
+  return baseBody({ ...fields, clientKey: fields['clientKey'] ?? 'health-check' }, defaultBusinessId);
 }
 
 export function closeBody(request: CloseRequest, defaultBusinessId: string): CloseRequestBody {

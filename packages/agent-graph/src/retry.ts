@@ -5,6 +5,7 @@
 // reached the server are retried. health and close change nothing on a repeat, so they also retry
 // resets and gateway errors.
 
+import { MAX_DELAY_MS } from './platform.js';
 import type { Endpoint } from './wire.js';
 
 /** No back-off wait is longer than this, however many attempts came before. */
@@ -68,16 +69,22 @@ export function retryDelay(
   const statuses = IDEMPOTENT.has(endpoint) ? IDEMPOTENT_RETRY_STATUSES : RETRY_STATUSES;
   if (!statuses.has(failure.status)) return undefined;
   if (failure.retryAfterMs === undefined) return backoff();
-  return failure.retryAfterMs <= policy.maxRetryDelayMs ? failure.retryAfterMs : undefined;
+  const longest = Math.min(policy.maxRetryDelayMs, MAX_DELAY_MS);
+  return failure.retryAfterMs <= longest ? failure.retryAfterMs : undefined;
 }
 
-/** Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds; undefined when absent or unreadable. */
+/**
+ * Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds. Undefined when absent or
+ * unreadable (`-1`, `soon`, a date that has passed): the normal back-off applies then.
+ */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
+  if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  // An HTTP date names its weekday or month; a bare number Date.parse would read as a year does not.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
+  const wait = Date.parse(trimmed) - now;
+  return wait > 0 ? wait : undefined;
 }
 
 /** Exponential backoff with jitter: attempt 0 waits about `base`, then 2×, 4×…, never above `cap`. */

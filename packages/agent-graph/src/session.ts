@@ -7,7 +7,7 @@ import type { CallOptions } from './options.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
 import type { AgentReply } from './reply.js';
-import { checkTurnEvents, requireString, userText } from './validate.js';
+import { asValidationError, checkTurnEvents, requireString, userText } from './validate.js';
 import type { InputEvent } from './wire.js';
 
 /** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
@@ -135,5 +135,9 @@ function closedError(): ConnectlyValidationError {
 // Checked once, here: invoke sends the checked events as they are.
 function toInputEvents(input: TurnInput): InputEvent[] {
   if (typeof input === 'string') return checkTurnEvents([userText(input)]);
-  return checkTurnEvents(Array.isArray(input) ? input : [input]);
+  try {
+    return checkTurnEvents(Array.isArray(input) ? input : [input]);
+  } catch (error) {
+    throw asValidationError(error, 'inputEvents');
+  }
 }

@@ -15,6 +15,8 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body: string;
   signal: AbortSignal;
+  /** Always `'manual'`: a 3xx comes back as it is, and the client refuses it. */
+  redirect: 'manual';
 }
 
 /** A `fetch`-compatible function: `globalThis.fetch` satisfies it. */
@@ -89,23 +91,4 @@ export class TextCollector {
     this.parts.push(this.decoder.decode());
     return this.parts.join('');
   }
-}
-
-/** Reads a whole body as text, stopping at `limit` characters (the rest is cancelled). */
-export async function readText(
-  body: TransportResponse['body'],
-  signal: AbortSignal,
-  limit = Infinity,
-): Promise<string> {
-  const collector = new TextCollector();
-  await readBody(
-    body,
-    (chunk) => {
-      collector.add(chunk);
-      return collector.length < limit;
-    },
-    signal,
-  );
-  const text = collector.text();
-  return text.length > limit ? text.slice(0, limit) : text;
 }

@@ -1,7 +1,7 @@
 // Input rules, checked before any request: what the caller sends is normalised to the wire format
 // (camelCase keys, enum strings, numbers) or rejected with a ConnectlyValidationError naming the fix.
 
-import { ConnectlyValidationError } from './errors.js';
+import { ConnectlyError, ConnectlyValidationError } from './errors.js';
 import { INPUT_EVENT_TYPES, type InputEvent, type MessageEvent, type MessageRole } from './wire.js';
 
 // Maps whose keys are the caller's own data, never field names: their keys are kept as given.
@@ -17,16 +17,83 @@ export function toCamelCase(key: string): string {
   return key.includes('_') ? key.replace(/_+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase()) : key;
 }
 
-/** Deep copy with snake_case field names turned into camelCase (protobuf JSON accepts both; we send camelCase). */
-export function normalizeKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(normalizeKeys);
-  if (!isObject(value)) return value;
-  const out: Json = {};
-  for (const [key, inner] of Object.entries(value)) {
-    const name = toCamelCase(key);
-    out[name] = FREE_FORM_FIELDS.has(name) && isObject(inner) ? { ...inner } : normalizeKeys(inner);
+// Deeper input than this is a mistake (or an attack on the stack), never a Connectly request.
+const MAX_INPUT_DEPTH = 100;
+
+/**
+ * Deep copy with snake_case field names turned into camelCase (protobuf JSON accepts both; we send
+ * camelCase). Refuses what cannot travel as JSON: circular structures, BigInt, functions, symbols,
+ * nesting past 100 levels, and one field spelled both ways (`message_event` and `messageEvent`).
+ */
+export function normalizeKeys(value: unknown, path = 'request'): unknown {
+  return copyJson(value, path, 0, new Set(), true);
+}
+
+function copyJson(value: unknown, path: string, depth: number, ancestors: Set<object>, rename: boolean): unknown {
+  if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') {
+    throw new ConnectlyValidationError(path, `\`${path}\` must be JSON data, got a ${typeof value}`);
   }
-  return out;
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_INPUT_DEPTH) {
+    throw new ConnectlyValidationError(path, `\`${path}\` is nested more than ${MAX_INPUT_DEPTH} levels deep`);
+  }
+  if (ancestors.has(value)) {
+    throw new ConnectlyValidationError(
+      path,
+      `\`${path}\` contains itself: a circular structure cannot be sent as JSON`,
+    );
+  }
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      return value.map((inner, index) => copyJson(inner, `${path}[${index}]`, depth + 1, ancestors, rename));
+    }
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      return copyJson((value as { toJSON(): unknown }).toJSON(), path, depth, ancestors, rename);
+    }
+    const out: Json = {};
+    const spelled: Record<string, string> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      const name = rename ? toCamelCase(key) : key;
+      if (name in spelled) {
+        throw new ConnectlyValidationError(
+          `${path}.${name}`,
+          `\`${path}\` holds both \`${spelled[name]}\` and \`${key}\`, two spellings of one field: keep one`,
+        );
+      }
+      spelled[name] = key;
+      const keepKeys = !rename || (FREE_FORM_FIELDS.has(name) && isObject(inner));
+      out[name] = copyJson(inner, `${path}.${name}`, depth + 1, ancestors, !keepKeys);
+    }
+    return out;
+  } catch (error) {
+    throw asValidationError(error, path);
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+/** Turns what reading the caller's input threw (a getter, a proxy) into a ConnectlyValidationError. */
+export function asValidationError(error: unknown, path = 'request'): ConnectlyError {
+  if (error instanceof ConnectlyError) return error;
+  let reason: string;
+  try {
+    reason = error instanceof Error ? error.message : describe(error);
+  } catch {
+    reason = 'an error that cannot be described';
+  }
+  return new ConnectlyValidationError(path, `Reading \`${path}\` failed: ${reason}`);
+}
+
+/** A value for an error message; never throws, whatever the value. */
+export function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol' || typeof value === 'function') return `a ${typeof value}`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeName(value);
+  }
 }
 
 function typeName(value: unknown): string {
@@ -93,7 +160,7 @@ function checkRole(value: unknown, field: string): MessageRole {
     field,
     value === undefined
       ? `\`${field}\` is required: 'USER' for the customer's words, 'ASSISTANT' for a message your bot already showed`
-      : `\`${field}\` must be 'USER' or 'ASSISTANT', got ${JSON.stringify(value)}`,
+      : `\`${field}\` must be 'USER' or 'ASSISTANT', got ${describe(value)}`,
   );
 }
 
@@ -102,7 +169,7 @@ function checkCoordinate(value: unknown, field: string, limit: number): number {
   if (typeof number !== 'number' || !Number.isFinite(number) || Math.abs(number) > limit) {
     throw new ConnectlyValidationError(
       field,
-      `\`${field}\` must be a number between -${limit} and ${limit}, got ${JSON.stringify(value) ?? 'nothing'}`,
+      `\`${field}\` must be a number between -${limit} and ${limit}, got ${value === undefined ? 'nothing' : describe(value)}`,
     );
   }
   return number;
@@ -263,7 +330,7 @@ export function checkInputEvents(value: unknown): InputEvent[] {
       "`inputEvents` must hold at least one event, e.g. [userText('Hi')]: the agent answers the events you send",
     );
   }
-  return value.map((element, index) => checkInputEvent(normalizeKeys(element), index));
+  return value.map((element, index) => checkInputEvent(normalizeKeys(element, `inputEvents[${index}]`), index));
 }
 
 // Arrays checked by `checkTurnEvents` and never handed to the caller: invoke sends them as they are.

@@ -48,16 +48,22 @@ it('10,000 sequential and 1,000 concurrent invokes, a third cancelled mid-stream
     if (events.length !== 2) throw new Error(`invoke ${i} delivered ${events.length} events`);
   }
 
-  h.mock.inject({ lineDelayMs: 100, times: 1000 });
+  // The cancelled streams have a session of their own whose streams stall after the first event, so
+  // each of them is still open when its cancellation arrives, however loaded the machine is.
+  const stalled = (await firstValueFrom(h.client.init({ clientKey: 'customer-2' }))).sessionId;
+  const cancelled = { clientKey: 'customer-2', sessionId: stalled, text: 'hi' };
+  h.mock.inject({ sessionId, lineDelayMs: 100, times: 666 });
+  h.mock.inject({ sessionId: stalled, stall: 'body', afterEvents: 1, times: 334 });
   const results = await Promise.all(
     Array.from({ length: 1000 }, (_, i) =>
       i % 3 === 0
-        ? lastValueFrom(h.client.invoke(request).pipe(take(1), toArray())) // cancelled after its first event
+        ? lastValueFrom(h.client.invoke(cancelled).pipe(take(1), toArray())) // cancelled after its first event
         : lastValueFrom(h.client.invoke(request).pipe(toArray())),
     ),
   );
   expect(results.filter((events, i) => events.length === (i % 3 === 0 ? 1 : 2))).toHaveLength(1000);
   await h.mock.waitForAbandoned(334, 10_000);
+  expect(h.mock.abandoned).toBe(334);
   await h.mock.waitForIdle(10_000);
   expect(h.mock.openResponses).toBe(0);
 

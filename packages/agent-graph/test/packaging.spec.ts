@@ -17,6 +17,14 @@ describe('packaging', () => {
     expect(out.trim()).toBe('function function 0.1.0');
   });
 
+  it('the wire facts load on their own from connectly-agent-graph/wire, without the client or RxJS', () => {
+    const out = node([
+      '-e',
+      "const w = require('connectly-agent-graph/wire'); console.log(w.API_PATH, w.RpcCode.UNAUTHENTICATED, w.rpcCodeForHttpStatus(503), Object.keys(require.cache).some((f) => f.includes('rxjs')))",
+    ]);
+    expect(out.trim()).toBe('/external/v1/ai/agent_graph 16 14 false');
+  });
+
   it('import() works from ESM, with named exports', () => {
     const out = node([
       '--input-type=module',

@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     port,
     host: values.host,
     pacingMs,
+    // A mock left running keeps what a test would look at, not every body it was ever sent.
+    maxRecords: 1000,
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     ...(values['business-id'] ? { businessId: values['business-id'] } : {}),
   });

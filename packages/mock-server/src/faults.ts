@@ -93,7 +93,7 @@ export class FaultQueue {
   }
 }
 
-/** Reads a fault from the `x-mock-fault` header (JSON); throws a readable message when it is not. */
+/** Reads a fault from the `x-mock-fault` header (JSON); throws a readable message when it is not one. */
 export function parseFaultHeader(value: string): Fault {
   let parsed: unknown;
   try {
@@ -104,7 +104,37 @@ export function parseFaultHeader(value: string): Fault {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error('x-mock-fault must be a JSON object, e.g. {"status":503,"retryAfter":1}');
   }
-  return parsed as Fault;
+  return checkFault(parsed as Fault);
+}
+
+// The longest wait a fault may ask for: a timer cannot wait longer, and a stall ends with the client anyway.
+const MAX_WAIT_MS = 2 ** 31 - 1;
+// Enough repetitions to flood any client, few enough that one request cannot freeze the mock.
+const MAX_COUNT = 1_000_000;
+
+function whole(fault: Fault, name: keyof Fault, min: number, max: number): void {
+  const value = fault[name];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`fault \`${name}\` must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Checks a fault's values, so that no fault can crash or freeze the mock; returns it. */
+export function checkFault(fault: Fault): Fault {
+  for (const name of ['delayMs', 'stallMs', 'lineDelayMs', 'keepAliveEveryMs'] as const)
+    whole(fault, name, 0, MAX_WAIT_MS);
+  for (const name of ['afterEvents', 'errorAfterEvents', 'resetAfterEvents', 'keepAlive'] as const)
+    whole(fault, name, 0, MAX_COUNT);
+  whole(fault, 'times', 1, MAX_COUNT);
+  whole(fault, 'eventsPerLine', 1, MAX_COUNT);
+  whole(fault, 'status', 100, 599);
+  whole(fault, 'code', 0, 1000);
+  if (fault.chunkSize !== undefined && fault.chunkSize !== 'ragged') whole(fault, 'chunkSize', 1, 64 * 1024 * 1024);
+  if (fault.keepAliveEveryMs === 0) throw new Error('fault `keepAliveEveryMs` must be at least 1');
+  if (fault.events !== undefined && !Array.isArray(fault.events)) throw new Error('fault `events` must be an array');
+  if (fault.details !== undefined && !Array.isArray(fault.details)) throw new Error('fault `details` must be an array');
+  return fault;
 }
 
 /** A small seeded generator, so ragged chunking is the same on every run. */

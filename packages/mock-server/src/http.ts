@@ -19,20 +19,27 @@ export class RpcFailure extends Error {
 /** The largest request body the mock reads. */
 const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Reads the request body. One over 8 MiB is refused with a 413 once the rest has been read and
+ * thrown away, so the client gets the answer instead of a reset connection.
+ */
 export function readRequestBody(req: IncomingMessage): Promise<string> {
+  const tooLarge = (): RpcFailure => new RpcFailure(413, RpcCode.RESOURCE_EXHAUSTED, 'request body larger than 8 MiB');
+  if (Number(req.headers['content-length']) > MAX_REQUEST_BYTES) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        reject(new RpcFailure(413, RpcCode.RESOURCE_EXHAUSTED, 'request body larger than 8 MiB'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      size > MAX_REQUEST_BYTES ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }

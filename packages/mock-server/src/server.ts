@@ -4,9 +4,10 @@
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type InspectOptions, inspect } from 'node:util';
 import { API_PATH, ENDPOINTS, type Endpoint, RpcCode } from 'connectly-agent-graph/wire';
 import { field } from './agent.js';
-import { type Fault, FaultQueue, parseFaultHeader } from './faults.js';
+import { type Fault, FaultQueue, checkFault, parseFaultHeader } from './faults.js';
 import { RpcFailure, delay, readRequestBody, sendJson } from './http.js';
 import { sendError, sendRaw } from './render.js';
 import { MockApi } from './routes.js';
@@ -29,6 +30,8 @@ export interface MockServerOptions {
   agent?: (inputEvents: unknown[], session: MockSession) => unknown[];
   /** Accept the `x-mock-fault` request header. Default true. */
   faultHeader?: boolean;
+  /** Keep only this many of the newest requests and streams in `requests` and `streams`. Default: all. */
+  maxRecords?: number;
 }
 
 export interface MockSession {
@@ -81,7 +84,8 @@ export class MockConnectlyServer extends EventEmitter {
     super();
     this.options = options;
     this.api = new MockApi(options, this.sessions);
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // handle() answers every failure itself; this catch is for one that happens while it answers.
+    this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -128,10 +132,32 @@ export class MockConnectlyServer extends EventEmitter {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Queues a fault for the next matching request(s). */
+  /** Queues a fault for the next matching request(s); throws when a value of it is out of range. */
   inject(fault: Fault): this {
-    this.faults.push(fault);
+    this.faults.push(checkFault(fault));
     return this;
+  }
+
+  // With `maxRecords`, only the newest records are kept, so a long-running mock does not grow.
+  private trim(records: unknown[]): void {
+    const limit = this.options.maxRecords;
+    if (limit !== undefined && records.length > limit) records.splice(0, records.length - limit);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      url: this.#url,
+      apiKey: this.options.apiKey === undefined ? undefined : '[redacted]',
+      businessId: this.options.businessId,
+      sessions: this.sessions.size,
+      requests: this.requests.length,
+      openResponses: this.open,
+    };
+  }
+
+  // The configured key never shows, whatever prints the server.
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    return `MockConnectlyServer ${inspect(this.toJSON(), options)}`;
   }
 
   /** Forgets queued faults, recorded requests and streams (sessions are kept). */
@@ -177,7 +203,13 @@ export class MockConnectlyServer extends EventEmitter {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.open += 1;
-    const url = new URL(req.url ?? '/', 'http://mock');
+    // A request line can hold anything, an absolute URL with a port out of range included.
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://mock');
+    } catch {
+      url = new URL('http://mock/');
+    }
     const endpoint = url.pathname.startsWith(`${API_PATH}/`) ? url.pathname.slice(API_PATH.length + 1) : '';
     const record: StreamRecord = { endpoint, sessionId: undefined, abandoned: false, reset: false, eventsWritten: 0 };
     res.on('close', () => {
@@ -185,6 +217,7 @@ export class MockConnectlyServer extends EventEmitter {
       if (KNOWN_ENDPOINTS.has(endpoint)) {
         record.abandoned = !res.writableFinished && !record.reset;
         this.streams.push(record);
+        this.trim(this.streams);
         if (record.abandoned) this.emit('abandoned', record);
       }
       this.emit('stream-end', record);
@@ -228,6 +261,7 @@ export class MockConnectlyServer extends EventEmitter {
       receivedAt: Date.now(),
     };
     this.requests.push(recorded);
+    this.trim(this.requests);
     this.emit('request', recorded);
     return body;
   }

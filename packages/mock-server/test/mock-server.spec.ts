@@ -1,5 +1,6 @@
 // The mock server on its own, spoken to with plain fetch: the wire format a real client will meet.
 import { connect } from 'node:net';
+import { inspect } from 'node:util';
 import { type Fault, MockConnectlyServer, demoReply } from '../src/index.js';
 
 const KEY = 'mock-test-key';
@@ -303,5 +304,74 @@ describe('lifecycle', () => {
 
   it('url before start() says what to do', () => {
     expect(() => new MockConnectlyServer().url).toThrow(/call start\(\) first/);
+  });
+});
+
+describe('no request, header or fault can crash or freeze the mock', () => {
+  function raw(request: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(mock.url).port), '127.0.0.1', () => socket.end(request));
+      let answer = '';
+      socket.on('data', (data: Buffer) => (answer += data.toString()));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers a request line whose absolute URL has a port out of range, and keeps serving', async () => {
+    const answer = await raw(
+      'POST http://a:99999/ HTTP/1.1\r\nhost: a\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1.1 404/);
+    expect((await post('health', { businessId: 'biz', clientKey: 'c' })).status).toBe(200);
+  });
+
+  it.each([
+    [{ chunkSize: 1e-300 }, /chunkSize` must be a whole number from 1/],
+    [{ chunkSize: -1 }, /chunkSize` must be a whole number from 1/],
+    [{ keepAlive: 1e12 }, /keepAlive` must be a whole number from 0 to 1000000/],
+    [{ stallMs: 'long' }, /stallMs` must be a whole number/],
+    [{ keepAliveEveryMs: 0, lineDelayMs: 100 }, /keepAliveEveryMs` must be at least 1/],
+    [{ status: 1000 }, /status` must be a whole number from 100 to 599/],
+  ])('refuses the fault %j with a 400 naming the field', async (fault, message) => {
+    const response = await post(
+      'health',
+      { businessId: 'biz', clientKey: 'c' },
+      { 'x-mock-fault': JSON.stringify(fault) },
+    );
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(message);
+    expect(() => mock.inject(fault as Fault)).toThrow(message);
+  });
+
+  it('answers an oversized request with 413, not a reset connection', async () => {
+    const response = await post('init', `{"businessId":"biz","clientKey":"${'c'.repeat(9 * 1024 * 1024)}"}`);
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { code: number }).code).toBe(8);
+  });
+
+  it('keeps only the newest records when told to', async () => {
+    const bounded = new MockConnectlyServer({ maxRecords: 3 });
+    await bounded.start();
+    try {
+      for (let i = 0; i < 5; i += 1) {
+        await fetch(`${bounded.url}/external/v1/ai/agent_graph/health`, {
+          method: 'POST',
+          headers: { 'x-api-key': 'k' },
+          body: JSON.stringify({ businessId: 'b', clientKey: `c${i}` }),
+        });
+      }
+      await bounded.waitForIdle();
+      expect(bounded.requests.map((r) => (r.body as { clientKey: string }).clientKey)).toEqual(['c2', 'c3', 'c4']);
+      expect(bounded.streams).toHaveLength(3);
+    } finally {
+      await bounded.stop();
+    }
+  });
+
+  it('never shows its configured key, whatever prints it', () => {
+    expect(inspect(mock, { depth: 10 })).not.toContain(KEY);
+    expect(JSON.stringify(mock)).not.toContain(KEY);
+    expect(inspect(mock)).toMatch(/apiKey: '\[redacted\]'/);
   });
 });
