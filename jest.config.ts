@@ -5,6 +5,7 @@ const sources = {
   '^connectly-agent-graph$': '<rootDir>/packages/agent-graph/src/index.ts',
   '^connectly-agent-graph/wire$': '<rootDir>/packages/agent-graph/src/wire.ts',
   '^connectly-agent-graph-mock$': '<rootDir>/packages/mock-server/src/index.ts',
+  '^connectly-session-redis$': '<rootDir>/packages/session-redis/src/index.ts',
   '^nestjs-connectly$': '<rootDir>/nest-module/src/index.ts',
   '^nestjs-connectly/terminus$': '<rootDir>/nest-module/src/terminus/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
@@ -27,6 +28,7 @@ const config: Config = {
     project('agent-graph', 'packages/agent-graph'),
     project('mock-server', 'packages/mock-server'),
     project('cli', 'packages/cli'),
+    project('session-redis', 'packages/session-redis'),
     {
       ...project('n8n-node', 'nodes'),
       testMatch: ['<rootDir>/nodes/test/*.spec.ts'],

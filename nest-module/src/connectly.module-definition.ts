@@ -2,9 +2,16 @@
 
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ConnectlyClientOptions } from 'connectly-agent-graph';
+import type { SessionStoreOption } from './connectly.session-store.js';
 
-/** The options of `ConnectlyModule.forRoot()`: the core client's options. */
-export type ConnectlyModuleOptions = ConnectlyClientOptions;
+/**
+ * The options of `ConnectlyModule.forRoot()`: the core client's options, where `sessionStore` may also
+ * be a factory (`() => new RedisSessionStore({ url })`): the module then builds the store and closes it
+ * on application shutdown. A store instance you pass stays yours to close.
+ */
+export type ConnectlyModuleOptions = Omit<ConnectlyClientOptions, 'sessionStore'> & {
+  sessionStore?: SessionStoreOption;
+};
 
 export const {
   ConfigurableModuleClass: ConnectlyConfigurableModule,

@@ -2,7 +2,7 @@
 // with `isGlobal`. Options are validated when the module is created, so bad config fails the bootstrap.
 
 import { Module } from '@nestjs/common';
-import { ConnectlyClient, ConnectlyValidationError } from 'connectly-agent-graph';
+import { ConnectlyClient, ConnectlyValidationError, type SessionStore } from 'connectly-agent-graph';
 import { CONNECTLY_CLIENT } from './connectly.constants.js';
 import {
   CONNECTLY_MODULE_OPTIONS,
@@ -10,11 +10,13 @@ import {
   type ConnectlyModuleOptions,
 } from './connectly.module-definition.js';
 import { ConnectlyService } from './connectly.service.js';
+import { CONNECTLY_SESSION_STORE, type ResolvedSessionStore, resolveSessionStore } from './connectly.session-store.js';
 
 /** Builds the client; a bad option stops the application with a message that names it. */
-export function createConnectlyClient(options: ConnectlyModuleOptions): ConnectlyClient {
+export function createConnectlyClient(options: ConnectlyModuleOptions, sessionStore?: SessionStore): ConnectlyClient {
   try {
-    return new ConnectlyClient(options);
+    const { sessionStore: _option, ...rest } = options;
+    return new ConnectlyClient(sessionStore === undefined ? rest : { ...rest, sessionStore });
   } catch (error) {
     if (error instanceof ConnectlyValidationError) {
       throw new ConnectlyValidationError(error.field, `ConnectlyModule options are invalid: ${error.message}`);
@@ -25,9 +27,19 @@ export function createConnectlyClient(options: ConnectlyModuleOptions): Connectl
 
 @Module({
   providers: [
-    { provide: CONNECTLY_CLIENT, useFactory: createConnectlyClient, inject: [CONNECTLY_MODULE_OPTIONS] },
+    {
+      provide: CONNECTLY_SESSION_STORE,
+      useFactory: (options: ConnectlyModuleOptions) => resolveSessionStore(options.sessionStore),
+      inject: [CONNECTLY_MODULE_OPTIONS],
+    },
+    {
+      provide: CONNECTLY_CLIENT,
+      useFactory: (options: ConnectlyModuleOptions, resolved: ResolvedSessionStore) =>
+        createConnectlyClient(options, resolved.store),
+      inject: [CONNECTLY_MODULE_OPTIONS, CONNECTLY_SESSION_STORE],
+    },
     ConnectlyService,
   ],
-  exports: [ConnectlyService, CONNECTLY_CLIENT, CONNECTLY_MODULE_OPTIONS],
+  exports: [ConnectlyService, CONNECTLY_CLIENT, CONNECTLY_MODULE_OPTIONS, CONNECTLY_SESSION_STORE],
 })
 export class ConnectlyModule extends ConnectlyConfigurableModule {}

@@ -1,8 +1,15 @@
 // The injectable face of the core client. Every stream it hands out ends with a ConnectlyAbortError when
 // the application shuts down, which aborts its upstream request, so open SSE responses cannot hold
-// `app.close()` open.
+// `app.close()` open. A session store the module built is closed once the last turn has let go of it.
 
-import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  Optional,
+} from '@nestjs/common';
 import {
   type AgentEvent,
   type AgentReply,
@@ -12,7 +19,7 @@ import {
   type CloseResult,
   ConnectlyAbortError,
   ConnectlyClient,
-  ConnectlySession,
+  type AgentSession,
   type HealthRequest,
   type HealthResult,
   type InitRequest,
@@ -20,22 +27,27 @@ import {
   type InvokeRequest,
   type SessionClient,
   type SessionOptions,
+  type TurnInput,
   toReply,
 } from 'connectly-agent-graph';
 import { Observable, Subject, lastValueFrom } from 'rxjs';
 import { CONNECTLY_CLIENT } from './connectly.constants.js';
+import { CONNECTLY_SESSION_STORE, type ResolvedSessionStore } from './connectly.session-store.js';
 
 // After completing open streams, give their last bytes a moment to leave: Node closes only idle
 // connections, and a keep-alive client's final chunk is often still being written.
 const FLUSH_MS = 50;
 
 @Injectable()
-export class ConnectlyService implements SessionClient, BeforeApplicationShutdown {
+export class ConnectlyService implements SessionClient, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Connectly');
   private readonly shutdown$ = new Subject<void>();
   private open = 0;
 
-  constructor(@Inject(CONNECTLY_CLIENT) readonly client: ConnectlyClient) {}
+  constructor(
+    @Inject(CONNECTLY_CLIENT) readonly client: ConnectlyClient,
+    @Optional() @Inject(CONNECTLY_SESSION_STORE) private readonly sessionStore?: ResolvedSessionStore,
+  ) {}
 
   /** Streams the agent's reply to one turn (cold: one request per subscription; unsubscribing aborts it). */
   invoke(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
@@ -70,9 +82,31 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
     return lastValueFrom(this.invoke(request, options).pipe(toReply()));
   }
 
-  /** A conversation with one customer: init on first use, send turns, close at the end. */
-  session(options: SessionOptions): ConnectlySession {
-    return new ConnectlySession(this, options);
+  /**
+   * A conversation with one customer. With a `sessionStore` in the module options it is found in (or
+   * started into) the store, shared by every instance of the app; its calls end on shutdown like any other.
+   */
+  session(options: SessionOptions): AgentSession {
+    const session = this.client.session(options);
+    const send = (endpoint: Endpoint, events: Observable<AgentEvent>): Observable<AgentEvent> =>
+      this.track(endpoint, events);
+    // Turns waiting in the session's queue end on shutdown too, so they let go of the store's lock.
+    return {
+      clientKey: session.clientKey,
+      get sessionId() {
+        return session.sessionId;
+      },
+      get closed() {
+        return session.closed;
+      },
+      start: (callOptions?: CallOptions) => session.start(callOptions),
+      send: (input: TurnInput, callOptions?: CallOptions) => send('invoke', session.send(input, callOptions)),
+      sendSync: (input: TurnInput, callOptions?: CallOptions) =>
+        send('invoke_sync', session.sendSync(input, callOptions)),
+      reply: (input: TurnInput, callOptions?: CallOptions) =>
+        lastValueFrom(send('invoke', session.send(input, callOptions)).pipe(toReply())),
+      close: (callOptions?: CallOptions) => session.close(callOptions),
+    };
   }
 
   /** Completes every open stream (aborting its request) so the HTTP server can close. */
@@ -83,6 +117,13 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
       this.logger.log(`Completed ${open} open Connectly stream(s) for shutdown`);
       await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
     }
+  }
+
+  /** Closes the session store the module built, once every turn of this process has released its lock. */
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.sessionStore?.owned) return;
+    await this.client.sessionsIdle();
+    await this.sessionStore.store?.close?.();
   }
 
   // Counts the stream while it is open, and ends it with a ConnectlyAbortError when the app shuts down

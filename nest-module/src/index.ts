@@ -14,4 +14,9 @@ export {
   type ConnectlyModuleOptions,
   type ConnectlyOptionsFactory,
 } from './connectly.module-definition.js';
+export {
+  CONNECTLY_SESSION_STORE,
+  type ResolvedSessionStore,
+  type SessionStoreOption,
+} from './connectly.session-store.js';
 export { toSse, toSseError, type SseErrorData, type ToSseOptions } from './sse.js';

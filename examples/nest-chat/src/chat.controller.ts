@@ -1,4 +1,5 @@
-// The chat API: start a session, stream a turn as SSE, and the one-page UI.
+// The chat API: find or start a visitor's conversation, stream a turn as SSE, and the one-page UI.
+// The conversation is found by client key in the session store, so any instance can take any turn.
 
 import { Body, Controller, Get, Header, type MessageEvent, Post, Query, Sse } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ export class ChatController {
     return PAGE;
   }
 
-  /** Starts a conversation for one visitor; the page keeps the returned ids. */
+  /** Finds or starts a visitor's conversation; the page keeps the returned ids. */
   @Post('api/session')
   async start(@Body() body: { clientKey?: string }): Promise<{ clientKey: string; sessionId: string }> {
     const clientKey =
@@ -28,14 +29,10 @@ export class ChatController {
     return { clientKey, sessionId };
   }
 
-  /** One turn, streamed to the browser as server-sent events. */
+  /** One turn of the visitor's conversation, streamed to the browser as server-sent events. */
   @Sse('api/chat')
-  chat(
-    @Query('clientKey') clientKey: string,
-    @Query('sessionId') sessionId: string,
-    @Query('text') text: string,
-  ): Observable<MessageEvent> {
-    return toSse(() => this.connectly.invoke({ clientKey, sessionId, text }), {
+  chat(@Query('clientKey') clientKey: string, @Query('text') text: string): Observable<MessageEvent> {
+    return toSse(() => this.connectly.session({ clientKey }).send(text), {
       heartbeatMs: 15_000,
       // Every handover kind, including ones added later, reaches the page as one `handover` event.
       mapEvent: (event, index) => ({

@@ -1,35 +1,21 @@
 // The chat example in a real browser: Debian's Chromium driven by playwright-core, against the example
 // app and its mock Connectly server, each in its own process on 127.0.0.1.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
+import { type AppProcess, root, startApp } from './app-process.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const root = join(__dirname, '..', '..', '..');
-let app: ChildProcess;
+let app: AppProcess;
 let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH`);
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
-  delete env['CONNECTLY_API_KEY'];
-  app = spawn(process.execPath, [join(root, 'examples/nest-chat/dist/main.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the example app did not start')), 20_000);
-    app.stdout!.on('data', (data: Buffer) => {
-      const match = /Chat example listening on (http:\/\/\S+)/.exec(data.toString());
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-  });
+  // Without CONNECTLY_API_KEY the app starts its own mock Connectly server (paced, so streaming shows).
+  app = await startApp({ CONNECTLY_API_KEY: '', REDIS_URL: '' });
+  url = app.url;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -46,11 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (app && app.exitCode === null) {
-    const exited = new Promise((resolve) => app.once('exit', resolve));
-    app.kill('SIGTERM');
-    await exited;
-  }
+  await app?.stop();
 });
 
 it('streams the reply, shows product cards and a handover banner', async () => {

@@ -39,7 +39,8 @@ import {
   invokeBody,
 } from './requests.js';
 import { failurePhase, parseRetryAfter, retryDelay } from './retry.js';
-import { ConnectlySession, type SessionOptions } from './session.js';
+import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './session.js';
+import { SharedConversations } from './shared-session.js';
 import { asValidationError } from './validate.js';
 import type { FetchLike, TransportResponse } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
@@ -69,6 +70,7 @@ export class ConnectlyClient {
   readonly #context: CallContext;
   // Where errors say they were trying to reach: never the key, never userinfo of the URL.
   readonly #host: string;
+  readonly #conversations: SharedConversations | undefined;
 
   constructor(options: ConnectlyClientOptions) {
     const resolved = resolveOptions(options);
@@ -91,6 +93,9 @@ export class ConnectlyClient {
       idleTimeoutMs: this.idleTimeoutMs,
       fetchLimitMs: resolved.fetchLimitMs,
     };
+    this.#conversations =
+      resolved.sessions &&
+      new SharedConversations(resolved.sessions, this.businessId, this.#scheduler, this.#callDefaults);
   }
 
   /**
@@ -188,9 +193,21 @@ export class ConnectlyClient {
     );
   }
 
-  /** A conversation with one customer: init on first use, send turns, close at the end. */
-  session(options: SessionOptions): ConnectlySession {
-    return new ConnectlySession(this, options);
+  /**
+   * A conversation with one customer. With a `sessionStore`, finds the customer's session in the store
+   * or starts one, and keeps the customer's turns in order; without, the object starts its own session
+   * on first use. `via` makes the calls (an adapter wrapping this client); default this client.
+   */
+  session(options: SessionOptions, via: SessionClient = this): AgentSession {
+    return this.#conversations ? this.#conversations.open(via, options) : new ConnectlySession(via, options);
+  }
+
+  /**
+   * Resolves once this process has no session turn in progress or queued, every store lock released:
+   * await it (after cancelling what should not finish) before closing the session store.
+   */
+  sessionsIdle(): Promise<void> {
+    return this.#conversations?.idle() ?? Promise.resolve();
   }
 
   /** Promise convenience: one streamed turn gathered into an `AgentReply`. */

@@ -312,6 +312,23 @@ export class ConnectlyAbortError extends ConnectlyError {
   }
 }
 
+/**
+ * The session store failed (unreachable, or the turn's lock was lost) while handling one turn of a
+ * conversation kept in a `sessionStore`. `sent` says whether Connectly may have processed the turn.
+ */
+export class ConnectlySessionStoreError extends ConnectlyError {
+  /** The store step that failed: `get`, `set`, `delete`, `lock`, `renew` or `unlock`. */
+  readonly operation: string;
+  /** True when the turn's input reached Connectly before the failure (its reply events, if any, were delivered). */
+  readonly sent: boolean;
+
+  constructor(init: { operation: string; sent: boolean; message: string; cause?: unknown }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.operation = init.operation;
+    this.sent = init.sent;
+  }
+}
+
 // A run of this many characters of the key is the key: someone else's truncation (a JSON parser's
 // snippet, say) can cut it, and what is left must not survive either.
 const FRAGMENT = 8;
@@ -380,6 +397,7 @@ for (const type of [
   ConnectlyConnectionError,
   ConnectlyValidationError,
   ConnectlyAbortError,
+  ConnectlySessionStoreError,
 ]) {
   Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
 }

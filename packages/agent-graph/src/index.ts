@@ -12,7 +12,21 @@ export type {
   HealthResult,
 } from './requests.js';
 export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
-export { ConnectlySession, type SessionClient, type SessionOptions, type TurnInput } from './session.js';
+export {
+  ConnectlySession,
+  type AgentSession,
+  type SessionClient,
+  type SessionOptions,
+  type TurnInput,
+} from './session.js';
+export { SharedSession } from './shared-session.js';
+export {
+  type SessionStore,
+  type StoredSession,
+  DEFAULT_SESSION_IDLE_MS,
+  DEFAULT_SESSION_LEASE_MS,
+} from './session-store.js';
+export { MemorySessionStore } from './memory-session-store.js';
 export {
   type AgentEvent,
   type AgentEventOf,
@@ -37,6 +51,7 @@ export {
   ConnectlyConnectionError,
   ConnectlyValidationError,
   ConnectlyAbortError,
+  ConnectlySessionStoreError,
   type ProtocolErrorReason,
 } from './errors.js';
 export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';

@@ -5,6 +5,7 @@ import { ConnectlyValidationError, redact, safeExcerpt } from './errors.js';
 import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
 import { MAX_DELAY_MS, type Scheduler, defaultScheduler, defaultUserAgent, platformFetch } from './platform.js';
 import type { FetchLike } from './transport.js';
+import { type SessionSettings, type SessionStore, sessionSettings } from './session-store.js';
 import { describe, requireString } from './validate.js';
 
 export const DEFAULT_BASE_URL = 'https://api.connectly.ai';
@@ -34,6 +35,16 @@ export interface ConnectlyClientOptions {
   userAgent?: string;
   /** The timers behind every time limit and retry back-off; default: the runtime's own. */
   scheduler?: Scheduler;
+  /**
+   * Where `session({ clientKey })` keeps each customer's session, shared by every process using the same
+   * store (MemorySessionStore for one process, RedisSessionStore for several). Without it, each session
+   * object starts its own session.
+   */
+  sessionStore?: SessionStore;
+  /** With a store: a session with no turn for this long is forgotten, in ms. Default 24 h. */
+  sessionIdleMs?: number;
+  /** With a store: how long a turn's lock outlives a crashed holder, in ms (renewed while held). Default 30 000. */
+  sessionLeaseMs?: number;
 }
 
 /** Per-call options. */
@@ -60,6 +71,8 @@ export interface ResolvedOptions {
   scheduler: Scheduler;
   /** The longest time limit the fetch in use can honour. */
   fetchLimitMs: number;
+  /** Undefined without a session store. */
+  sessions: SessionSettings | undefined;
 }
 
 /** The time limits of one call. */
@@ -86,6 +99,9 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'fetch',
   'userAgent',
   'scheduler',
+  'sessionStore',
+  'sessionIdleMs',
+  'sessionLeaseMs',
 ]);
 
 // Node's fetch (undici) gives up by itself after 300 s without headers, or without body bytes.
@@ -254,6 +270,7 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
         : checkHeaderSafe(requireString(options.userAgent, 'userAgent'), 'userAgent'),
     scheduler: checkScheduler(options.scheduler),
     fetchLimitMs: fetchLimit,
+    sessions: sessionSettings(options),
   };
 }
 

@@ -54,6 +54,11 @@ export function defaultUserAgent(): string {
   return node === undefined ? `connectly-agent-graph/${VERSION}` : `connectly-agent-graph/${VERSION} node/${node}`;
 }
 
+/** A random id (a UUID), e.g. to tell one holder of a lock from another. */
+export function randomId(): string {
+  return (globalThis as unknown as { crypto: { randomUUID(): string } }).crypto.randomUUID();
+}
+
 /** The key under which Node's `util.inspect` looks for a custom formatter, without importing `node:util`. */
 export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 

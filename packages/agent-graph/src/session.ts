@@ -1,4 +1,5 @@
-// A conversation with one customer: init once (lazily), send turns, close at the end.
+// A conversation with one customer: the shape every session has, and the session that lives in one
+// object (no session store): init once (lazily), send turns, close at the end.
 
 import { Observable, defer, firstValueFrom, lastValueFrom, switchMap, throwError } from 'rxjs';
 import type { ConnectlyClient } from './client.js';
@@ -15,7 +16,7 @@ export type SessionClient = Pick<ConnectlyClient, 'init' | 'invoke' | 'invokeSyn
 
 export interface SessionOptions {
   clientKey: string;
-  /** Resume an existing session instead of starting one. */
+  /** Resume an existing session instead of starting one (not with a session store: the store knows it). */
   sessionId?: string;
   agentId?: string;
   businessId?: string;
@@ -24,7 +25,29 @@ export interface SessionOptions {
 /** What a turn carries: plain user text, one input event, or several. */
 export type TurnInput = string | InputEvent | InputEvent[];
 
-export class ConnectlySession {
+/** A conversation with one customer, whether it lives in one object or in a shared session store. */
+export interface AgentSession {
+  readonly clientKey: string;
+  /** The session id, once known. */
+  readonly sessionId: string | undefined;
+  readonly closed: boolean;
+  /** Finds or starts the session; resolves with its id. */
+  start(options?: CallOptions): Promise<string>;
+  /** Sends one turn and streams the reply (cold: nothing happens until subscribed). */
+  send(input: TurnInput, options?: CallOptions): Observable<AgentEvent>;
+  /** Sends one turn and resolves with the whole reply. */
+  reply(input: TurnInput, options?: CallOptions): Promise<AgentReply>;
+  /** Sends one turn through invoke_sync (no streaming). */
+  sendSync(input: TurnInput, options?: CallOptions): Observable<AgentEvent>;
+  /** Closes the session on the server. Safe to call twice. */
+  close(options?: CallOptions): Promise<void>;
+}
+
+/**
+ * A session that lives in this object only: each object starts its own session, and turns sent at
+ * once are sent at once (nothing queues them). Give the client a `sessionStore` to share sessions.
+ */
+export class ConnectlySession implements AgentSession {
   readonly clientKey: string;
   #sessionId: string | undefined;
   #starting: Promise<string> | undefined;
@@ -128,12 +151,12 @@ export class ConnectlySession {
   }
 }
 
-function closedError(): ConnectlyValidationError {
+export function closedError(): ConnectlyValidationError {
   return new ConnectlyValidationError('session', 'This session is closed: start a new one with client.session()');
 }
 
-// Checked once, here: invoke sends the checked events as they are.
-function toInputEvents(input: TurnInput): InputEvent[] {
+/** Checked once, here: invoke sends the checked events as they are. */
+export function toInputEvents(input: TurnInput): InputEvent[] {
   if (typeof input === 'string') return checkTurnEvents([userText(input)]);
   try {
     return checkTurnEvents(Array.isArray(input) ? input : [input]);

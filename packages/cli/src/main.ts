@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { type AgentEvent, ConnectlyClient, ConnectlyError, type ConnectlySession } from 'connectly-agent-graph';
+import { type AgentEvent, type AgentSession, ConnectlyClient, ConnectlyError } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { firstValueFrom, lastValueFrom, tap } from 'rxjs';
 import { renderEvent } from './render.js';
@@ -97,12 +97,7 @@ async function chat(
   return failures > 0 ? 1 : 0;
 }
 
-async function turn(
-  io: Io,
-  session: ConnectlySession,
-  text: string,
-  print: (event: AgentEvent) => void,
-): Promise<number> {
+async function turn(io: Io, session: AgentSession, text: string, print: (event: AgentEvent) => void): Promise<number> {
   try {
     await lastValueFrom(session.send(text).pipe(tap(print)), { defaultValue: undefined });
     return 0;

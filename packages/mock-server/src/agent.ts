@@ -74,6 +74,19 @@ function userWords(inputEvents: unknown[]): string {
   return words.join(' ');
 }
 
+/**
+ * An agent that repeats what it heard, in order: one message `heard: a | b | c` per turn. Tests and
+ * benchmarks use it to see which inputs travelled together in which turn.
+ */
+export function echoReply(inputEvents: unknown[]): Json[] {
+  const heard: string[] = [];
+  for (const event of inputEvents) {
+    const value = field(field(field(field(event, 'messageEvent'), 'content'), 'textContent'), 'text');
+    heard.push(typeof value === 'string' ? value : '?');
+  }
+  return [text(`heard: ${heard.join(' | ')}`)];
+}
+
 /** The agent's reply to one turn. */
 export function demoReply(inputEvents: unknown[]): Json[] {
   const last = inputEvents[inputEvents.length - 1];

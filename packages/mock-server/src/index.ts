@@ -10,4 +10,4 @@ export {
   type StreamRecord,
 } from './server.js';
 export { type Fault, type MockEndpoint, codeForStatus, parseFaultHeader } from './faults.js';
-export { demoReply, CATALOG } from './agent.js';
+export { demoReply, echoReply, CATALOG } from './agent.js';

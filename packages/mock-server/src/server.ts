@@ -103,6 +103,14 @@ export class MockConnectlyServer extends EventEmitter {
     return this.streams.filter((stream) => stream.abandoned).length;
   }
 
+  /** Turns (invoke, invoke_sync) that started while another turn of the same customer was still open. */
+  get overlaps(): number {
+    return this.#overlaps;
+  }
+  #overlaps = 0;
+  // Turns in flight per business and client key, from the request's arrival to its response's close.
+  readonly #openTurns = new Map<string, number>();
+
   /** Responses still being written. */
   get openResponses(): number {
     return this.open;
@@ -170,6 +178,13 @@ export class MockConnectlyServer extends EventEmitter {
   clearRecords(): void {
     this.requests.length = 0;
     this.streams.length = 0;
+    this.#overlaps = 0;
+  }
+
+  /** Forgets a session (all sessions when no id is given), as Connectly does when one expires: it then answers 404 NOT_FOUND. */
+  forget(sessionId?: string): void {
+    if (sessionId === undefined) this.sessions.clear();
+    else this.sessions.delete(sessionId);
   }
 
   /** Resolves once `count` streams have been abandoned in total (bounded by `timeoutMs`). */
@@ -224,6 +239,7 @@ export class MockConnectlyServer extends EventEmitter {
     });
     try {
       const body = this.record(req, url, endpoint, await readRequestBody(req));
+      if (endpoint === 'invoke' || endpoint === 'invoke_sync') this.countTurn(body, res);
       if (!KNOWN_ENDPOINTS.has(endpoint)) throw new RpcFailure(404, RpcCode.NOT_FOUND, `Not Found: ${url.pathname}`);
       if (req.method !== 'POST') {
         throw new RpcFailure(405, RpcCode.UNIMPLEMENTED, `Method Not Allowed: use POST for ${url.pathname}`);
@@ -243,6 +259,19 @@ export class MockConnectlyServer extends EventEmitter {
   }
 
   /** Records the request (its key redacted) and returns its parsed body, undefined when it is not JSON. */
+  // A turn of a customer that arrives while another of theirs is still in flight is an overlap.
+  private countTurn(body: unknown, res: ServerResponse): void {
+    const key = JSON.stringify([field(body, 'businessId'), field(body, 'clientKey')]);
+    const open = this.#openTurns.get(key) ?? 0;
+    if (open > 0) this.#overlaps += 1;
+    this.#openTurns.set(key, open + 1);
+    res.once('close', () => {
+      const left = (this.#openTurns.get(key) ?? 1) - 1;
+      if (left > 0) this.#openTurns.set(key, left);
+      else this.#openTurns.delete(key);
+    });
+  }
+
   private record(req: IncomingMessage, url: URL, endpoint: string, raw: string): unknown {
     let body: unknown;
     try {

@@ -1,7 +1,7 @@
 // The mock server on its own, spoken to with plain fetch: the wire format a real client will meet.
 import { connect } from 'node:net';
 import { inspect } from 'node:util';
-import { type Fault, MockConnectlyServer, demoReply } from '../src/index.js';
+import { type Fault, MockConnectlyServer, demoReply, echoReply } from '../src/index.js';
 
 const KEY = 'mock-test-key';
 let mock: MockConnectlyServer;
@@ -149,6 +149,44 @@ describe('endpoints and wire format', () => {
     expect(demoReply([{ buttonResponseEvent: { id: 'wrap-yes', title: 'Yes, please' } }]).flatMap(Object.keys)).toEqual(
       ['messageEvent', 'chatSuggestionEvent'],
     );
+  });
+});
+
+describe('conversation checks', () => {
+  it('counts a turn that arrives while another of the same customer is in flight as an overlap', async () => {
+    const sessionId = await init('c');
+    const other = await init('d');
+    mock.inject({ endpoint: 'invoke', delayMs: 200 });
+    const turn = (id: string, clientKey: string) =>
+      post('invoke', { businessId: 'biz', clientKey, sessionId: id, inputEvents: hello }).then((r) => r.text());
+    const slow = turn(sessionId, 'c');
+    while (!mock.requests.some((request) => request.endpoint === 'invoke')) await new Promise((r) => setTimeout(r, 5));
+    await Promise.all([turn(other, 'd'), slow]);
+    expect(mock.overlaps).toBe(0); // another customer's turn is not an overlap
+    mock.inject({ endpoint: 'invoke', delayMs: 200 });
+    const held = turn(sessionId, 'c');
+    while (mock.requests.filter((request) => request.endpoint === 'invoke').length < 3) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all([turn(sessionId, 'c'), held]);
+    expect(mock.overlaps).toBe(1);
+    mock.clearRecords();
+    expect(mock.overlaps).toBe(0);
+  });
+
+  it('forget() makes a session unknown, as an expired one is: invoke answers 404 NOT_FOUND', async () => {
+    const sessionId = await init('c');
+    mock.forget(sessionId);
+    const response = await post('invoke', { businessId: 'biz', clientKey: 'c', sessionId, inputEvents: hello });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 5 });
+  });
+
+  it('the echo agent repeats what one turn carried, in order', () => {
+    const say = (text: string) => ({ messageEvent: { role: 'USER', content: { textContent: { text } } } });
+    expect(echoReply([say('a'), say('b')])).toMatchObject([
+      { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'heard: a | b' } } } },
+    ]);
   });
 });
 

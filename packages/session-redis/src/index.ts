@@ -1,0 +1,3 @@
+// The public API of connectly-session-redis.
+
+export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
