@@ -43,6 +43,14 @@ const config: Config = {
       },
       transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
     },
+    {
+      ...project('nest-whatsapp', 'examples/nest-whatsapp'),
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/examples/nest-whatsapp/test/tsconfig.json' }],
+        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/test/nest-esm.transform.cjs',
+      },
+      transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+    },
   ],
 };
 

@@ -20,3 +20,11 @@ export {
   type SessionStoreOption,
 } from './connectly.session-store.js';
 export { toSse, toSseError, type SseErrorData, type ToSseOptions } from './sse.js';
+export { ConnectlyMessagingModule } from './messaging/messaging.module.js';
+export { ConnectlyMessagingService } from './messaging/messaging.service.js';
+export { ConnectlyWebhookGuard, ConnectlyWebhook } from './messaging/webhook.guard.js';
+export { CONNECTLY_MESSAGING_CLIENT, InjectConnectlyMessagingClient } from './messaging/messaging.constants.js';
+export {
+  CONNECTLY_MESSAGING_OPTIONS,
+  type ConnectlyMessagingModuleOptions,
+} from './messaging/messaging.module-definition.js';

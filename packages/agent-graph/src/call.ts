@@ -12,7 +12,7 @@ import type { CallSettings } from './options.js';
 import type { Scheduler } from './platform.js';
 import { IdleLimit, type Limit, deadline } from './timers.js';
 import { TextCollector, type TransportResponse, readBody } from './transport.js';
-import type { Endpoint } from './wire.js';
+import type { Endpoint, MessagingEndpoint } from './wire.js';
 
 // The most of a non-2xx body that is read for its error message.
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -24,15 +24,15 @@ export interface CallContext {
   sanitize: Sanitize;
 }
 
-export class Call {
+export class Call<E extends Endpoint | MessagingEndpoint = Endpoint> {
   readonly controller = new AbortController();
   // A unary call's `timeoutMs`, still running while its body is read.
   private answerLimit: Limit | undefined;
 
   constructor(
-    readonly endpoint: Endpoint,
+    readonly endpoint: E,
     readonly settings: CallSettings,
-    private readonly context: CallContext,
+    readonly context: CallContext,
   ) {}
 
   get signal(): AbortSignal {

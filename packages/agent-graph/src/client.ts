@@ -3,16 +3,10 @@
 // one request, and unsubscribing aborts it. Every failure, bad input included, arrives through it.
 
 import { Observable, lastValueFrom, throwError } from 'rxjs';
+import { sendWithRetries } from './attempts.js';
 import { Call, type CallContext } from './call.js';
 import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from './envelope.js';
-import {
-  ConnectlyAbortError,
-  ConnectlyApiError,
-  ConnectlyConnectionError,
-  ConnectlyProtocolError,
-  errorCode,
-  redact,
-} from './errors.js';
+import { ConnectlyAbortError, ConnectlyApiError, ConnectlyProtocolError, redact } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
 import {
@@ -23,7 +17,7 @@ import {
   resolveCallSettings,
   resolveOptions,
 } from './options.js';
-import { type Scheduler, inspectCustom, sleep } from './platform.js';
+import { type Scheduler, inspectCustom } from './platform.js';
 import type { AgentReply } from './reply.js';
 import {
   type CloseRequest,
@@ -38,7 +32,6 @@ import {
   initBody,
   invokeBody,
 } from './requests.js';
-import { failurePhase, parseRetryAfter, retryDelay } from './retry.js';
 import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './session.js';
 import { SharedConversations } from './shared-session.js';
 import { asValidationError } from './validate.js';
@@ -288,67 +281,33 @@ export class ConnectlyClient {
     });
   }
 
-  /**
-   * Sends the request, retrying only what `retryDelay` allows; resolves with a 2xx response. A unary
-   * call's `timeoutMs` keeps running until its body is read; a stream's stops at the headers.
-   */
-  private async send(call: Call, payload: string): Promise<TransportResponse> {
-    const { endpoint, signal } = call;
-    const url = `${this.baseUrl}${API_PATH}/${endpoint}`;
-    const headers = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      // A compressed answer cut short cannot be told from a complete one, so none is asked for.
-      'accept-encoding': 'identity',
-      'user-agent': this.userAgent,
-      'x-api-key': this.#apiKey,
-    };
-    for (let attempt = 0; ; attempt += 1) {
-      const limit = call.startDeadline();
-      let response: TransportResponse;
-      try {
-        response = await this.#fetch(url, { method: 'POST', headers, body: payload, signal, redirect: 'manual' });
-      } catch (error) {
-        limit.stop();
-        if (signal.aborted) throw signal.reason;
-        const code = errorCode(error);
-        // fetch refusing to send at all (a port it forbids, say) is a TypeError with no system code.
-        const refused = code === undefined && (error as Error | undefined)?.name === 'TypeError';
-        const wait = refused ? undefined : retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, this);
-        if (wait !== undefined) {
-          await sleep(wait, signal, this.#scheduler);
-          continue;
-        }
-        const phase = refused ? 'connect' : failurePhase(code);
-        throw ConnectlyConnectionError.from(endpoint, error, phase, this.#host, this.sanitize);
-      }
-      if (response.status >= 200 && response.status < 300) {
-        const encoding = response.headers.get('content-encoding');
-        if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
-          limit.stop();
-          throw ConnectlyProtocolError.compressed(endpoint, encoding, this.sanitize);
-        }
-        if (endpoint === 'invoke') limit.stop();
-        else call.holdUntilRead(limit);
-        return response;
-      }
-      if (response.status >= 300 && response.status < 400) {
-        limit.stop();
-        const location = response.headers.get('location');
-        throw ConnectlyConnectionError.redirected(endpoint, response.status, location, url, this.sanitize);
-      }
-      const text = await call.readErrorBody(response).finally(() => limit.stop());
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-      const failure = { kind: 'status', status: response.status, retryAfterMs } as const;
-      // After a time limit fired while the error body arrived, the status is reported, not retried.
-      const wait = signal.aborted ? undefined : retryDelay(endpoint, attempt, failure, this);
-      if (wait !== undefined) {
-        await sleep(wait, signal, this.#scheduler);
-        continue;
-      }
-      const rpc = readErrorBody(text, response.status, this.sanitize);
-      throw ConnectlyApiError.from(endpoint, response.status, rpc, this.sanitize, retryAfterMs);
-    }
+  /** Sends the request under the retry rule; resolves with a 2xx response. */
+  private send(call: Call, payload: string): Promise<TransportResponse> {
+    const { endpoint } = call;
+    return sendWithRetries(call, `${this.baseUrl}${API_PATH}/${endpoint}`, {
+      fetch: this.#fetch,
+      policy: this,
+      request: {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          // A compressed answer cut short cannot be told from a complete one, so none is asked for.
+          'accept-encoding': 'identity',
+          'user-agent': this.userAgent,
+          'x-api-key': this.#apiKey,
+        },
+        body: payload,
+      },
+      refuse: (status, text, retryAfterMs) =>
+        ConnectlyApiError.from(
+          endpoint,
+          status,
+          readErrorBody(text, status, this.sanitize),
+          this.sanitize,
+          retryAfterMs,
+        ),
+    });
   }
 
   /** Reads a unary body (with `oneLine`, close's one NDJSON line) into the response its envelope holds. */

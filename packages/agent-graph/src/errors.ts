@@ -1,7 +1,14 @@
 // The one error hierarchy of the package. Every message names the cause and, where there is one, the fix.
 // No error ever carries the API key: messages built from server text pass through `redact` first.
 
-import { type Endpoint, RPC_CODE_NAMES, RpcCode, type RpcStatus, rpcCodeForHttpStatus } from './wire.js';
+import {
+  type Endpoint,
+  type MessagingEndpoint,
+  RPC_CODE_NAMES,
+  RpcCode,
+  type RpcStatus,
+  rpcCodeForHttpStatus,
+} from './wire.js';
 
 /** Applied to any server text before it reaches an error: removes the API key. */
 export type Sanitize = (text: string) => string;
@@ -123,9 +130,9 @@ function hintFor(code: number, endpoint: Endpoint): string {
 export class ConnectlyTimeoutError extends ConnectlyError {
   readonly phase: 'headers' | 'idle';
   readonly timeoutMs: number;
-  readonly endpoint: Endpoint;
+  readonly endpoint: Endpoint | MessagingEndpoint;
 
-  constructor(endpoint: Endpoint, phase: 'headers' | 'idle', timeoutMs: number) {
+  constructor(endpoint: Endpoint | MessagingEndpoint, phase: 'headers' | 'idle', timeoutMs: number) {
     super(
       phase === 'headers'
         ? `Connectly ${endpoint} timed out: no response within ${timeoutMs} ms (raise the timeoutMs option if the agent is slow)`
@@ -165,7 +172,11 @@ export class ConnectlyProtocolError extends ConnectlyError {
   }
 
   /** A 2xx answer in a content-encoding the client did not ask for: its end cannot be checked. */
-  static compressed(endpoint: Endpoint, encoding: string, sanitize: Sanitize): ConnectlyProtocolError {
+  static compressed(
+    endpoint: Endpoint | MessagingEndpoint,
+    encoding: string,
+    sanitize: Sanitize,
+  ): ConnectlyProtocolError {
     return new ConnectlyProtocolError({
       reason: 'unexpected-encoding',
       message:
@@ -205,7 +216,7 @@ export class ConnectlyConnectionError extends ConnectlyError {
 
   /** The error for a failed fetch or a broken body; `host` is where the client was trying to reach. */
   static from(
-    endpoint: Endpoint,
+    endpoint: Endpoint | MessagingEndpoint,
     error: unknown,
     phase: 'connect' | 'response',
     host: string,
@@ -225,7 +236,7 @@ export class ConnectlyConnectionError extends ConnectlyError {
    * wherever the redirect points, and an invoke would be sent again.
    */
   static redirected(
-    endpoint: Endpoint,
+    endpoint: Endpoint | MessagingEndpoint,
     status: number,
     location: string | null,
     url: string,
@@ -304,9 +315,9 @@ export class ConnectlyValidationError extends ConnectlyError {
 
 /** The call was cancelled before it completed: the caller's AbortSignal fired, or the application is shutting down. */
 export class ConnectlyAbortError extends ConnectlyError {
-  readonly endpoint: Endpoint;
+  readonly endpoint: Endpoint | MessagingEndpoint;
 
-  constructor(endpoint: Endpoint, why = 'by the caller') {
+  constructor(endpoint: Endpoint | MessagingEndpoint, why = 'by the caller') {
     super(`Connectly ${endpoint} was cancelled ${why}`);
     this.endpoint = endpoint;
   }

@@ -75,3 +75,47 @@ export {
   RESPONSE_EVENT_TYPES,
 } from './wire.js';
 export type * from './wire.js';
+export {
+  SIGNATURE_HEADER,
+  ConnectlyWebhookSignatureError,
+  parseWebhook,
+  verifyWebhookSignature,
+  signWebhook,
+  webhookSignature,
+  type RawBody,
+  type WebhookHeaders,
+} from './messaging/webhook.js';
+export {
+  readWebhook,
+  toInputEvents,
+  type InboundEvent,
+  type InboundMessage,
+  type InboundButtonReply,
+  type InboundEcho,
+  type InboundStatus,
+  type InboundOther,
+  type ReplyChoice,
+  type ReplyChoices,
+} from './messaging/inbound.js';
+export {
+  toWhatsAppMessages,
+  type WhatsAppMappingOptions,
+  type WhatsAppReply,
+  type UnmappedEvent,
+} from './messaging/outbound.js';
+export type * from './messaging/wire.js';
+export {
+  ConnectlyMessagingClient,
+  type ConnectlyMessagingClientOptions,
+  type MessagingCallOptions,
+  type Recipient,
+  type SessionMessageRequest,
+  type TemplateMessageRequest,
+  type MessageSent,
+  type ReplySent,
+  type SendReplyOptions,
+  type WebhookTopic,
+  type WebhookConfiguration,
+  type WebhookRegistration,
+} from './messaging/client.js';
+export { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './messaging/errors.js';

@@ -3,15 +3,22 @@
 // An invoke (or init, invoke_sync) that the server may have processed is never sent twice: only
 // answers that prove it was not processed (429 and 503 before any body) and connections that never
 // reached the server are retried. health and close change nothing on a repeat, so they also retry
-// resets and gateway errors.
+// resets and gateway errors; so do the webhook registry's list, update and delete. A message send or a
+// webhook create follows the invoke rule: a repeat could send the message twice.
 
 import { MAX_DELAY_MS } from './platform.js';
-import type { Endpoint } from './wire.js';
+import type { Endpoint, MessagingEndpoint } from './wire.js';
 
 /** No back-off wait is longer than this, however many attempts came before. */
 export const BACKOFF_CAP_MS = 8_000;
 
-const IDEMPOTENT: ReadonlySet<Endpoint> = new Set<Endpoint>(['health', 'close']);
+const IDEMPOTENT: ReadonlySet<Endpoint | MessagingEndpoint> = new Set<Endpoint | MessagingEndpoint>([
+  'health',
+  'close',
+  'webhooks',
+  'update/webhooks',
+  'delete/webhooks',
+]);
 const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 const IDEMPOTENT_RETRY_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
@@ -53,7 +60,7 @@ export type AttemptFailure =
  * than `maxRetryDelayMs`.
  */
 export function retryDelay(
-  endpoint: Endpoint,
+  endpoint: Endpoint | MessagingEndpoint,
   attempt: number,
   failure: AttemptFailure,
   policy: RetryPolicy,

@@ -11,9 +11,9 @@ export interface TransportResponse {
 }
 
 export interface TransportRequest {
-  method: 'POST';
+  method: 'POST' | 'GET' | 'PUT' | 'DELETE';
   headers: Record<string, string>;
-  body: string;
+  body?: string;
   signal: AbortSignal;
   /** Always `'manual'`: a 3xx comes back as it is, and the client refuses it. */
   redirect: 'manual';

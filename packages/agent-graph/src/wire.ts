@@ -9,6 +9,28 @@ export const API_PATH = '/external/v1/ai/agent_graph';
 export const ENDPOINTS = Object.freeze(['init', 'invoke', 'invoke_sync', 'close', 'health'] as const);
 export type Endpoint = (typeof ENDPOINTS)[number];
 
+/** The Message and Webhook API calls, named by their path below `/v1/businesses/{businessId}/`. */
+export type MessagingEndpoint =
+  | 'send/messages'
+  | 'send/whatsapp_templated_messages'
+  | 'create/webhooks'
+  | 'webhooks'
+  | 'update/webhooks'
+  | 'delete/webhooks';
+
+/**
+ * The content kinds of a Message API `message`, of which a message holds exactly one; `text` may go
+ * with the interactive ones as their body.
+ */
+export const MESSAGE_CONTENT_KINDS = Object.freeze([
+  'attachments',
+  'location',
+  'listMessage',
+  'replyButtonMessage',
+  'singleProductMessage',
+  'multiProductMessage',
+] as const);
+
 /** google.rpc.Code: the numeric `code` of every error body. */
 export const RpcCode = Object.freeze({
   OK: 0,

@@ -5,10 +5,15 @@ import { parseArgs } from 'node:util';
 import { MockConnectlyServer } from './server.js';
 
 const USAGE = `Usage: connectly-mock [--port 8080] [--host 127.0.0.1] [--api-key KEY] [--business-id ID] [--pacing-ms 120]
+                      [--webhook-secret SECRET]
 
-Serves the Connectly Agent Graph API (init, invoke, invoke_sync, close, health) with a scripted demo agent.
+Serves the Connectly Agent Graph API (init, invoke, invoke_sync, close, health) with a scripted demo agent,
+and the Message and Webhook APIs (/v1/businesses/{businessId}/…) with signed webhook deliveries.
 Point a client at the printed URL. Send an "x-mock-fault" header (JSON) to inject a fault, e.g.
-  x-mock-fault: {"status":503,"retryAfter":1}`;
+  x-mock-fault: {"status":503,"retryAfter":1}
+A scripted customer writes to the business's registered webhook with
+  POST /__mock/businesses/{businessId}/customers/{phone}/messages  {"text":"Hi"}
+and GET on the same path lists what the business sent that customer.`;
 
 async function main(): Promise<void> {
   let values;
@@ -20,6 +25,7 @@ async function main(): Promise<void> {
         'api-key': { type: 'string' },
         'business-id': { type: 'string' },
         'pacing-ms': { type: 'string', default: '0' },
+        'webhook-secret': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
     maxRecords: 1000,
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     ...(values['business-id'] ? { businessId: values['business-id'] } : {}),
+    ...(values['webhook-secret'] ? { messaging: { webhookSecret: values['webhook-secret'] } } : {}),
   });
   const url = await server.start();
   process.stdout.write(`Mock Connectly server listening on ${url}\n`);

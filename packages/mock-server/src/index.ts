@@ -11,3 +11,12 @@ export {
 } from './server.js';
 export { type Fault, type MockEndpoint, codeForStatus, parseFaultHeader } from './faults.js';
 export { demoReply, echoReply, CATALOG } from './agent.js';
+export {
+  MockMessaging,
+  type MockMessagingOptions,
+  type MockTemplate,
+  type MockWebhook,
+  type SentMessage,
+} from './messaging/messaging.js';
+export { MockCustomer, type ButtonReplyShape } from './messaging/customer.js';
+export { type WebhookDelivery, type DeliveryAttempt, SIGNATURE_HEADER, sign } from './messaging/deliveries.js';

@@ -11,6 +11,8 @@ import { type Fault, FaultQueue, checkFault, parseFaultHeader } from './faults.j
 import { RpcFailure, delay, readRequestBody, sendJson } from './http.js';
 import { sendError, sendRaw } from './render.js';
 import { MockApi } from './routes.js';
+import type { MockCustomer } from './messaging/customer.js';
+import { MockMessaging, type MockMessagingOptions } from './messaging/messaging.js';
 
 export { API_PATH };
 const KNOWN_ENDPOINTS: ReadonlySet<string> = new Set(ENDPOINTS);
@@ -32,6 +34,8 @@ export interface MockServerOptions {
   faultHeader?: boolean;
   /** Keep only this many of the newest requests and streams in `requests` and `streams`. Default: all. */
   maxRecords?: number;
+  /** The messaging side: webhook secret, redelivery time scale, rate limit, clock, templates. */
+  messaging?: MockMessagingOptions;
 }
 
 export interface MockSession {
@@ -72,6 +76,8 @@ export class MockConnectlyServer extends EventEmitter {
   readonly requests: RecordedRequest[] = [];
   readonly streams: StreamRecord[] = [];
   readonly sessions = new Map<string, MockSession>();
+  /** The Message and Webhook APIs: registrations, deliveries, what the business sent. */
+  readonly messaging: MockMessaging;
   private readonly faults = new FaultQueue();
   private readonly api: MockApi;
   private readonly sockets = new Set<Socket>();
@@ -84,6 +90,7 @@ export class MockConnectlyServer extends EventEmitter {
     super();
     this.options = options;
     this.api = new MockApi(options, this.sessions);
+    this.messaging = new MockMessaging(options.messaging, options.apiKey, options.businessId);
     // handle() answers every failure itself; this catch is for one that happens while it answers.
     this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     this.server.on('connection', (socket) => {
@@ -135,9 +142,15 @@ export class MockConnectlyServer extends EventEmitter {
   /** Stops listening and cuts every open connection (stalled streams included). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.messaging.stop();
     for (const socket of this.sockets) socket.destroy();
     if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A scripted WhatsApp customer: `mock.customer('+15551234567').says('Hi')` delivers a signed webhook. */
+  customer(phone: string, options?: { businessId?: string; name?: string }): MockCustomer {
+    return this.messaging.customer(phone, options);
   }
 
   /** Queues a fault for the next matching request(s); throws when a value of it is out of range. */
@@ -238,7 +251,14 @@ export class MockConnectlyServer extends EventEmitter {
       this.emit('stream-end', record);
     });
     try {
-      const body = this.record(req, url, endpoint, await readRequestBody(req));
+      const raw = await readRequestBody(req);
+      const body = this.record(req, url, endpoint, raw);
+      if (this.messaging.owns(url.pathname)) {
+        const answer = await this.messaging.handle(req.method ?? 'GET', url.pathname, req.headers, raw);
+        res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body));
+        return;
+      }
       if (endpoint === 'invoke' || endpoint === 'invoke_sync') this.countTurn(body, res);
       if (!KNOWN_ENDPOINTS.has(endpoint)) throw new RpcFailure(404, RpcCode.NOT_FOUND, `Not Found: ${url.pathname}`);
       if (req.method !== 'POST') {

@@ -1,0 +1,458 @@
+// The mock's messaging side over real HTTP: webhook registry, signed deliveries and redelivery,
+// the send endpoints' validation and errors, and the scripted customer.
+import { createHmac } from 'node:crypto';
+import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MockConnectlyServer, type WebhookDelivery } from '../src/index.js';
+
+const KEY = 'messaging-key';
+const BIZ = 'biz-1';
+const SECRET = 'test-secret';
+const CUSTOMER = '+16315555500';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A webhook receiver on loopback: records every request and answers the queued statuses, then 200. */
+class Receiver {
+  readonly received: Received[] = [];
+  readonly statuses: number[] = [];
+  private readonly server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(this.statuses.shift() ?? 200).end();
+    });
+  });
+  url = '';
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
+    return this;
+  }
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+  json(index: number): Record<string, unknown> {
+    return JSON.parse((this.received[index] as Received).body) as Record<string, unknown>;
+  }
+}
+
+let mock: MockConnectlyServer;
+let receiver: Receiver;
+let clock = Date.UTC(2026, 11, 1, 12);
+
+beforeEach(async () => {
+  mock = new MockConnectlyServer({
+    apiKey: KEY,
+    businessId: BIZ,
+    messaging: { webhookSecret: SECRET, timeScale: 0.001, rateLimitPerSecond: 3, now: () => clock },
+  });
+  await mock.start();
+  receiver = await new Receiver().start();
+});
+afterEach(async () => {
+  await mock.stop();
+  await receiver.stop();
+});
+
+function api(method: string, path: string, body?: unknown, key = KEY): Promise<Response> {
+  return fetch(`${mock.url}/v1/businesses/${BIZ}/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-api-key': key },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function register(topic = 'messages', configuration?: unknown): Promise<string> {
+  const response = await api('POST', 'create/webhooks', { topic, address: receiver.url, configuration });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: string }).id;
+}
+
+function send(message: unknown, to = CUSTOMER, extra: Record<string, unknown> = {}): Promise<Response> {
+  return api('POST', 'send/messages', { recipient: { id: to, channelType: 'whatsapp' }, message, ...extra });
+}
+
+async function errorOf(response: Response): Promise<{ code: string; type: string; message: string }> {
+  return (await response.json()) as { code: string; type: string; message: string };
+}
+
+describe('webhook registry', () => {
+  it('creates, lists, updates and deletes registrations in the documented shapes', async () => {
+    const id = await register('messages', { echo: true });
+    expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    const listed = await (await api('GET', 'webhooks')).json();
+    expect(listed).toEqual({
+      entity: {
+        businessId: BIZ,
+        webhooks: [
+          {
+            id,
+            topic: 'messages',
+            address: receiver.url,
+            configuration: { echo: true, channelTypes: ['whatsapp'], filters: [] },
+          },
+        ],
+      },
+    });
+    const updated = await api('PUT', `update/webhooks/${id}`, {
+      configuration: { filters: [{ field: 'campaign_name', expression: 'x-*' }] },
+    });
+    expect(updated.status).toBe(200);
+    expect(await updated.json()).toEqual({});
+    const after = (await (await api('GET', 'webhooks')).json()) as {
+      entity: { webhooks: Array<{ configuration: unknown }> };
+    };
+    expect(after.entity.webhooks[0]?.configuration).toEqual({
+      echo: true,
+      channelTypes: ['whatsapp'],
+      filters: [{ field: 'campaign_name', expression: 'x-*' }],
+    });
+    const deleted = await api('DELETE', `delete/webhooks/${id}`);
+    expect([deleted.status, await deleted.json()]).toEqual([200, {}]);
+    expect(await (await api('GET', 'webhooks')).json()).toEqual({ entity: { businessId: BIZ, webhooks: [] } });
+    expect((await api('DELETE', `delete/webhooks/${id}`)).status).toBe(404);
+  });
+
+  it('answers 409 to a second create for the same topic', async () => {
+    await register('messages');
+    const again = await api('POST', 'create/webhooks', { topic: 'messages', address: receiver.url });
+    expect(again.status).toBe(409);
+    expect((await errorOf(again)).message).toMatch(/already exists.*update it instead/);
+  });
+
+  it('refuses a plain-http public address, an unknown topic and a topic change, with the documented error body', async () => {
+    const plain = await api('POST', 'create/webhooks', { topic: 'messages', address: 'http://example.com/hook' });
+    expect(plain.status).toBe(400);
+    const body = (await plain.json()) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual([
+      'cntTraceId',
+      'code',
+      'details',
+      'message',
+      'type',
+      'userMessage',
+      'userTitle',
+    ]);
+    expect(body.type).toBe('ERROR_TYPE_INVALID_REQUEST');
+    expect(body.cntTraceId).toMatch(/^\d{20}$/);
+    expect((await api('POST', 'create/webhooks', { topic: 'topic_unspecified', address: receiver.url })).status).toBe(
+      400,
+    );
+    const id = await register('delivery_status');
+    expect((await api('PUT', `update/webhooks/${id}`, { topic: 'messages' })).status).toBe(400);
+  });
+
+  it('answers 401 without the key and 404 for another business', async () => {
+    expect((await api('GET', 'webhooks', undefined, '')).status).toBe(401);
+    const other = await fetch(`${mock.url}/v1/businesses/other/webhooks`, { headers: { 'x-api-key': KEY } });
+    expect(other.status).toBe(404);
+  });
+});
+
+describe('signed deliveries', () => {
+  it('delivers what the customer says as text/plain, signed with the business secret over the exact bytes', async () => {
+    await register();
+    const delivery = await mock.customer(CUSTOMER).says('Hi');
+    expect(delivery.outcome).toBe('delivered');
+    const got = receiver.received[0] as Received;
+    expect(got.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(got.headers['x-connectly-hmac-sha256']).toBe(createHmac('sha256', SECRET).update(got.body).digest('base64'));
+    expect(got.headers['user-agent']).toMatch(/^go-resty\//);
+    expect(JSON.parse(got.body)).toEqual({
+      timestamp: String(Math.floor(clock / 1000)),
+      sender: { id: CUSTOMER, channelType: 'whatsapp', name: 'Mock Customer' },
+      recipient: { id: '+15550100000', channelType: 'whatsapp' },
+      message: { text: 'Hi' },
+    });
+  });
+
+  it('signs with the secret set through the admin route', async () => {
+    await register();
+    const set = await fetch(`${mock.url}/__mock/businesses/${BIZ}/webhook-secret`, {
+      method: 'POST',
+      body: JSON.stringify({ secret: 'rotated' }),
+    });
+    expect(set.status).toBe(200);
+    await mock.customer(CUSTOMER).says('Hi');
+    const got = receiver.received[0] as Received;
+    expect(got.headers['x-connectly-hmac-sha256']).toBe(
+      createHmac('sha256', 'rotated').update(got.body).digest('base64'),
+    );
+  });
+
+  it('redelivers the identical body and signature until the receiver answers 200', async () => {
+    await register();
+    receiver.statuses.push(500, 204, 503);
+    const delivery = await mock.customer(CUSTOMER).says('Hi');
+    expect(delivery.attempts.map((a) => a.status)).toEqual([500, 204, 503, 200]);
+    expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
+    expect(new Set(receiver.received.map((r) => r.headers['x-connectly-hmac-sha256'])).size).toBe(1);
+  });
+
+  it('gives up after five attempts', async () => {
+    await register();
+    receiver.statuses.push(500, 500, 500, 500, 500, 500);
+    const delivery = await mock.customer(CUSTOMER).says('Hi');
+    expect([delivery.outcome, delivery.attempts.length, receiver.received.length]).toEqual(['failed', 5, 5]);
+  });
+
+  it('redeliver() replays a delivery byte for byte', async () => {
+    await register();
+    const first = await mock.customer(CUSTOMER).says('Hi');
+    const again = await mock.messaging.redeliver(first).settled;
+    expect(again.outcome).toBe('delivered');
+    expect(receiver.received[1]).toEqual({ ...receiver.received[0], headers: expect.anything() });
+    expect(receiver.received[1]?.headers['x-connectly-hmac-sha256']).toBe(first.signature);
+  });
+
+  it('refuses to script a customer when no messages webhook is registered', () => {
+    expect(() => mock.customer(CUSTOMER).says('Hi')).toThrow(/no "messages" webhook/);
+  });
+
+  it('sends delivery statuses with the callbackData, and echoes only when asked', async () => {
+    await register('messages');
+    await register('delivery_status');
+    await mock.customer(CUSTOMER).says('Hi');
+    const response = await send({ text: 'Hello!' }, CUSTOMER, { callbackData: { order: 7 } });
+    const { id } = (await response.json()) as { id: string };
+    await waitFor(() => mock.messaging.deliveries.filter((d) => d.outcome !== 'pending').length >= 3);
+    const statuses = receiver.received.map(
+      (r) => JSON.parse(r.body) as { statusUpdate?: { id: string; status: string }; callbackData?: unknown },
+    );
+    expect(
+      statuses.filter((s) => s.statusUpdate).map((s) => [s.statusUpdate?.id, s.statusUpdate?.status, s.callbackData]),
+    ).toEqual([
+      [id, 'sent', { order: 7 }],
+      [id, 'delivered', { order: 7 }],
+    ]);
+    expect(statuses.some((s) => (s as { message?: { isEcho?: boolean } }).message?.isEcho)).toBe(false);
+  });
+
+  it('applies a campaign_name filter to delivery statuses and reports the campaign in metadata', async () => {
+    await register('messages');
+    await register('delivery_status', { filters: [{ field: 'campaign_name', expression: 'winter-*' }] });
+    await mock.customer(CUSTOMER).says('Hi');
+    await send({ text: 'untagged' });
+    await send({ text: 'other' }, CUSTOMER, { campaignName: 'summer-sale' });
+    const tagged = (await (await send({ text: 'tagged' }, CUSTOMER, { campaignName: 'winter-2026' })).json()) as {
+      id: string;
+    };
+    await waitFor(() => receiver.received.length >= 3);
+    await waitFor(() => mock.messaging.deliveries.every((d) => d.outcome !== 'pending'));
+    const statuses = receiver.received
+      .slice(1)
+      .map((r) => JSON.parse(r.body) as { statusUpdate: { id: string }; metadata: unknown });
+    expect(statuses.map((s) => [s.statusUpdate.id, s.metadata])).toEqual([
+      [tagged.id, { campaign_name: 'winter-2026' }],
+      [tagged.id, { campaign_name: 'winter-2026' }],
+    ]);
+  });
+
+  it('echoes the business message on the messages webhook when echo is on', async () => {
+    await register('messages', { echo: true });
+    await mock.customer(CUSTOMER).says('Hi');
+    await send({ text: 'Hello!' });
+    await waitFor(() => receiver.received.length >= 2);
+    expect(receiver.json(1)).toMatchObject({
+      sender: { id: '+15550100000' },
+      recipient: { id: CUSTOMER },
+      message: { text: 'Hello!', isEcho: true },
+    });
+  });
+});
+
+describe('sending session messages', () => {
+  beforeEach(async () => {
+    await register();
+    await mock.customer(CUSTOMER).says('Hi');
+  });
+
+  it('accepts a text message, answers {id} and records it for the customer', async () => {
+    const response = await send({ text: 'Hello!' });
+    expect(response.status).toBe(200);
+    const { id } = (await response.json()) as { id: string };
+    expect(mock.customer(CUSTOMER).received).toEqual([
+      expect.objectContaining({ id, kind: 'session', to: CUSTOMER, message: { text: 'Hello!' } }),
+    ]);
+  });
+
+  it('accepts interactive messages with a body, and snake_case keys', async () => {
+    const buttons = await send({ text: 'Wrap it?', reply_button_message: { buttons: [{ id: 'y', text: 'Yes' }] } });
+    expect(buttons.status).toBe(200);
+    const list = await send({
+      text: 'Pick one',
+      listMessage: { button: { text: 'Options' }, sections: [{ title: 'Gifts', rows: [{ id: 'r1', text: 'Scarf' }] }] },
+    });
+    expect(list.status).toBe(200);
+    expect(mock.customer(CUSTOMER).received[0]?.message).toEqual({
+      text: 'Wrap it?',
+      replyButtonMessage: { buttons: [{ id: 'y', text: 'Yes' }] },
+    });
+  });
+
+  it.each([
+    ['no content', {}, 'ERROR_CODE_MESSAGE_TEXT_EMPTY'],
+    ['empty text', { text: ' ' }, 'ERROR_CODE_MESSAGE_TEXT_EMPTY'],
+    [
+      'two content kinds',
+      { location: { latitude: 1, longitude: 2 }, attachments: [{ type: 'image', url: 'https://x/y.png' }] },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'two attachments',
+      {
+        attachments: [
+          { type: 'image', url: 'https://x/a' },
+          { type: 'image', url: 'https://x/b' },
+        ],
+      },
+      'ERROR_CODE_MESSAGE_ATTACHMENTS_NUMBER_INVALID',
+    ],
+    ['an empty attachment URL', { attachments: [{ type: 'image', url: '' }] }, 'ERROR_CODE_MESSAGE_ATTACHMENT_EMPTY'],
+    [
+      'an unparsable attachment URL',
+      { attachments: [{ type: 'image', url: 'not a url' }] },
+      'ERROR_CODE_MESSAGE_ATTACHMENT_INVALID',
+    ],
+    [
+      'four reply buttons',
+      { text: 'b', replyButtonMessage: { buttons: ['a', 'b', 'c', 'd'].map((t) => ({ id: t, text: t })) } },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'an interactive without a body',
+      { replyButtonMessage: { buttons: [{ id: 'a', text: 'a' }] } },
+      'ERROR_CODE_MESSAGE_TEXT_EMPTY',
+    ],
+    [
+      'an agent-shaped header attachment',
+      {
+        text: 'b',
+        replyButtonMessage: {
+          header: { attachment: { type: 'image', asset: { url: 'https://x/y' } } },
+          buttons: [{ id: 'a', text: 'a' }],
+        },
+      },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+  ])('refuses %s with 400 and the documented code', async (_, message, code) => {
+    const response = await send(message);
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe(code);
+    expect(mock.messaging.sent).toEqual([]);
+  });
+
+  it('refuses a badly formatted number and callbackData over 1024 bytes', async () => {
+    expect((await errorOf(await send({ text: 'x' }, '555-1234'))).code).toBe('ERROR_CODE_PHONE_NUMBER_BAD_FORMAT');
+    const big = await send({ text: 'x' }, CUSTOMER, { callbackData: 'x'.repeat(1100) });
+    expect([big.status, (await errorOf(big)).message]).toEqual([400, expect.stringMatching(/1024/)]);
+  });
+
+  it('refuses a session message to a customer who never wrote, and one after 24 hours', async () => {
+    const stranger = await send({ text: 'x' }, '+15557654321');
+    expect((await errorOf(stranger)).code).toBe('ERROR_CODE_MESSAGE_CUSTOMER_NO_CONVERSATION_INITIATION');
+    mock.customer(CUSTOMER).silentFor(24 * 3600 * 1000 + 1);
+    const late = await send({ text: 'x' });
+    expect(late.status).toBe(400);
+    expect(await errorOf(late)).toMatchObject({
+      type: 'ERROR_TYPE_DEADLINE_EXCEEDED',
+      code: 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW',
+    });
+  });
+
+  it('answers 429 with Retry-After past the rate limit, counted per second of the clock', async () => {
+    for (let i = 0; i < 3; i += 1) expect((await send({ text: `m${i}` })).status).toBe(200);
+    const limited = await send({ text: 'm3' });
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '1']);
+    clock += 1000;
+    expect((await send({ text: 'm4' })).status).toBe(200);
+  });
+
+  it('fails the next send with an injected error', async () => {
+    mock.messaging.failNextSend({ code: 'ERROR_CODE_BUSINESS_REACHED_LIMITS' });
+    const response = await send({ text: 'x' });
+    expect([response.status, (await errorOf(response)).code]).toEqual([403, 'ERROR_CODE_BUSINESS_REACHED_LIMITS']);
+  });
+});
+
+describe('sending template messages', () => {
+  function template(body: unknown): Promise<Response> {
+    return api('POST', 'send/whatsapp_templated_messages', body);
+  }
+
+  it('sends an approved template to a number in any common format, with no prior conversation', async () => {
+    const response = await template({
+      number: '+1(604) 585 2331',
+      templateName: 'order_update',
+      language: 'en',
+      parameters: [{ name: 'body_1', value: 'A-17' }],
+    });
+    expect(response.status).toBe(200);
+    expect(mock.messaging.sent[0]).toMatchObject({ kind: 'template', to: '+16045852331' });
+  });
+
+  it('answers 404 for an unknown template and 400 for missing parameters or an opted-out customer', async () => {
+    const unknown = await template({ number: CUSTOMER, templateName: 'nope', language: 'en' });
+    expect([unknown.status, (await errorOf(unknown)).code]).toEqual([404, 'ERROR_CODE_MESSAGE_TEMPLATE_NOT_FOUND']);
+    const missing = await template({ number: CUSTOMER, templateName: 'order_update', language: 'en' });
+    expect((await errorOf(missing)).code).toBe('ERROR_CODE_MESSAGE_TEMPLATE_INPUT_INVALID');
+    await register();
+    mock.customer(CUSTOMER).optOut();
+    const opted = await template({ number: CUSTOMER, templateName: 'hello_world', language: 'en' });
+    expect((await errorOf(opted)).code).toBe('ERROR_CODE_MESSAGE_CUSTOMER_OPTED_OUT');
+  });
+});
+
+describe('the scripted customer', () => {
+  it.each([
+    ['payload', (id: string) => ({ context: { replyToId: id }, buttonResponse: { text: 'Yes', payload: 'wrap-yes' } })],
+    [
+      'create-example',
+      (id: string) => ({ topic: 'messages', buttonResponse: { text: 'Yes', id, payload: 'wrap-yes' } }),
+    ],
+    ['legacy', () => ({ message: { text: 'Yes', isButtonResponse: true } })],
+  ] as const)('taps a reply button in the %s shape', async (shape, expected) => {
+    await register();
+    await mock.customer(CUSTOMER).says('Hi');
+    const response = await send({ text: 'Wrap?', replyButtonMessage: { buttons: [{ id: 'wrap-yes', text: 'Yes' }] } });
+    const { id } = (await response.json()) as { id: string };
+    const delivery: WebhookDelivery = await mock.customer(CUSTOMER).taps('Yes', shape);
+    expect(JSON.parse(delivery.body)).toMatchObject(expected(id));
+  });
+
+  it('can be driven over HTTP by another process', async () => {
+    await register();
+    const path = `${mock.url}/__mock/businesses/${BIZ}/customers/${encodeURIComponent(CUSTOMER)}/messages`;
+    const said = await fetch(path, { method: 'POST', body: JSON.stringify({ text: 'Hi from afar' }) });
+    expect(await said.json()).toEqual({ outcome: 'delivered', attempts: [{ status: 200 }] });
+    expect(receiver.json(0)).toMatchObject({ message: { text: 'Hi from afar' } });
+    await send({ text: 'Hello back' });
+    const listed = (await (await fetch(path)).json()) as { messages: Array<{ message: unknown }> };
+    expect(listed.messages.map((m) => m.message)).toEqual([{ text: 'Hello back' }]);
+    const unknown = await fetch(`${mock.url}/__mock/businesses/other/customers/x/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'x' }),
+    });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('waits for the messages the business sends', async () => {
+    await register();
+    await mock.customer(CUSTOMER).says('Hi');
+    const waiting = mock.customer(CUSTOMER).waitForMessages(2);
+    await send({ text: 'one' });
+    await send({ text: 'two' });
+    expect((await waiting).map((m) => m.message.text)).toEqual(['one', 'two']);
+  });
+});
+
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(done()).toBe(true);
+}
