@@ -31,8 +31,8 @@ const config: Config = {
     project('session-redis', 'packages/session-redis'),
     {
       ...project('n8n-node', 'nodes'),
-      testMatch: ['<rootDir>/nodes/test/*.spec.ts'],
-      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nodes/tsconfig.json' }] },
+      testMatch: ['<rootDir>/test/n8n/*.spec.ts'],
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/n8n/tsconfig.json' }] },
     },
     {
       // NestJS 12 is ESM-only: its files are turned into CommonJS for jest (see the transform's header).

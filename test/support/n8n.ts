@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 /** Installs Node 24 and n8n 2.41.1 into a cache outside the repository, once; prints the cache folder. */
-const INSTALLER = join(root, 'nodes', 'test', 'e2e', 'install-n8n.sh');
+const INSTALLER = join(root, 'test', 'n8n', 'e2e', 'install-n8n.sh');
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,19 @@
-// What every operation reads the same way: the call options and the optional agent.
+// What every operation is and reads the same way: its signature, the call options and the optional agent.
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import type { CallOptions } from 'connectly-agent-graph';
+import type { Outputs } from './items';
 import type { ClientTimeouts } from './transport';
 
 /** Filled by an operation as it goes, so an error item can still carry what was already known or received. */
-export type Partial = IDataObject;
+export type PartialResult = IDataObject;
+
+/** One operation on one input item: it pushes its items onto `outputs`. */
+export type Operation = (
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: PartialResult,
+) => Promise<void>;
 
 export function timeouts(this: IExecuteFunctions, itemIndex: number): ClientTimeouts {
   const options = this.getNodeParameter('options', itemIndex, {}) as {

@@ -1,7 +1,7 @@
 // Parameters several operations share.
 import type { INodeProperties } from 'n8n-workflow';
 
-export const clientKeyField = (operations: string[], resource: string): INodeProperties => ({
+export const clientKeyField = (resource: string, operation: string): INodeProperties => ({
   displayName: 'Customer Key',
   name: 'clientKey',
   type: 'string',
@@ -9,7 +9,7 @@ export const clientKeyField = (operations: string[], resource: string): INodePro
   required: true,
   placeholder: 'e.g. customer-123 or +5511999999999',
   description: "The customer's ID in your system. Use the same value for every message of a conversation.",
-  displayOptions: { show: { resource: [resource], operation: operations } },
+  displayOptions: { show: { resource: [resource], operation: [operation] } },
 });
 
 export const timeoutOptions: INodeProperties[] = [

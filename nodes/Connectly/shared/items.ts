@@ -1,6 +1,12 @@
 // What the node outputs: items built from agent events and replies, and errors as n8n errors.
-import type { IDataObject, INode, INodeExecutionData } from 'n8n-workflow';
-import { NodeApiError, NodeOperationError, type JsonObject } from 'n8n-workflow';
+import {
+  type IDataObject,
+  type INode,
+  type INodeExecutionData,
+  type JsonObject,
+  NodeApiError,
+  NodeOperationError,
+} from 'n8n-workflow';
 import {
   type AgentEvent,
   type AgentReply,

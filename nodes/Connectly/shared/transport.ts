@@ -2,6 +2,7 @@
 // credentials, proxy and SSRF settings apply and the key is added by the credential, not by us.
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { ConnectlyClient, type FetchLike } from 'connectly-agent-graph';
+import { defaultScheduler, defaultUserAgent } from './platform';
 
 export interface ConnectlyCredentials {
   apiKey: string;
@@ -21,6 +22,42 @@ interface StreamedResponse {
   body: AsyncIterable<Uint8Array> | null;
 }
 
+/** What n8n's helper returns for `encoding: 'stream'`: a Node stream, which `destroy()` ends. */
+type StreamBody = AsyncIterable<Uint8Array> & { destroy?: () => void };
+
+// The call's signal reaches n8n's request helper only until the headers are in: after that the helper
+// cannot be relied on to end a stalled body (which would outlive the idle timeout or a stopped
+// execution), and axios, behind it, reports the abort as an 'error' on a stream nobody reads anymore,
+// which crashes n8n. So from the headers on, the call's signal ends the body here.
+function endedOnAbort(
+  send: (signal: AbortSignal | undefined) => Promise<StreamedResponse>,
+  signal: AbortSignal | undefined,
+): Promise<StreamedResponse> {
+  if (!signal) return send(undefined);
+  const untilHeaders = new AbortController();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      untilHeaders.abort(signal.reason);
+      reject(signal.reason);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    send(untilHeaders.signal).then(
+      (response) => {
+        signal.removeEventListener('abort', onAbort);
+        const end = (): void => (response.body as StreamBody | null)?.destroy?.();
+        if (signal.aborted) end();
+        else signal.addEventListener('abort', end, { once: true });
+        resolve(response);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 export async function connectlyClient(
   this: IExecuteFunctions,
   timeouts: ClientTimeouts = {},
@@ -29,7 +66,7 @@ export async function connectlyClient(
   const fetch: FetchLike = async (url, init) => {
     const headers = { ...init.headers };
     delete headers['x-api-key'];
-    const request: IHttpRequestOptions = {
+    const request = (abortSignal: AbortSignal | undefined): IHttpRequestOptions => ({
       method: 'POST',
       url,
       headers,
@@ -38,13 +75,17 @@ export async function connectlyClient(
       encoding: 'stream',
       returnFullResponse: true,
       ignoreHttpStatusErrors: true,
-      abortSignal: init.signal,
-    };
-    const response = (await this.helpers.httpRequestWithAuthentication.call(
-      this,
-      'connectlyApi',
-      request,
-    )) as StreamedResponse;
+      abortSignal,
+    });
+    const response = await endedOnAbort(
+      (abortSignal) =>
+        this.helpers.httpRequestWithAuthentication.call(
+          this,
+          'connectlyApi',
+          request(abortSignal),
+        ) as Promise<StreamedResponse>,
+      init.signal,
+    );
     return {
       status: response.statusCode,
       headers: {
@@ -62,6 +103,7 @@ export async function connectlyClient(
     ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
     ...timeouts,
     fetch,
-    userAgent: 'n8n-nodes-connectly',
+    scheduler: defaultScheduler,
+    userAgent: defaultUserAgent(),
   });
 }

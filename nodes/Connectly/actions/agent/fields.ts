@@ -8,7 +8,7 @@ import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descr
 export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
   const show = { resource: ['agent'], operation: [operation] };
   return [
-    clientKeyField([operation], 'agent'),
+    clientKeyField('agent', operation),
     {
       displayName: 'Session ID',
       name: 'sessionId',
@@ -51,7 +51,7 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       default: '[\n  { "messageEvent": { "role": "USER", "content": { "textContent": { "text": "Hi" } } } }\n]',
       required: true,
       description:
-        'A JSON array of input events as in Connectly\'s documentation, one event key per element, e.g. { "buttonResponseEvent": { "id": "yes", "title": "Yes" } }',
+        "A JSON array of input events as in Connectly's documentation, one event key per element: messageEvent, buttonResponseEvent, listReplyEvent, filledFormResponseEvent or storeEvent",
       displayOptions: { show: { ...show, inputType: ['events'] } },
     },
     {

@@ -1,57 +1,63 @@
-// One turn of a conversation, shared by both Send Message operations: start a session if none was given,
-// send the input, and output the events or the whole reply. `stream` picks invoke or invoke_sync.
+// One turn of a conversation, shared by both Send Message operations: the session given (or a new one),
+// the input sent, and the events or the whole reply output. `send` picks invoke or invoke_sync.
 import type { IExecuteFunctions } from 'n8n-workflow';
 import {
   type AgentEvent,
   type CallOptions,
-  type ConnectlyClient,
-  type InvokeRequest,
-  checkInputEvents,
+  type AgentSession,
+  type InputEvent,
   messageText,
   summarizeReply,
 } from 'connectly-agent-graph';
-import { type Observable, firstValueFrom, lastValueFrom, tap } from 'rxjs';
-import { agentId, callOptions, type Partial, timeouts } from '../../shared/context';
+import { type Observable, lastValueFrom, tap } from 'rxjs';
+import { agentId, callOptions, type PartialResult, timeouts } from '../../shared/context';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { connectlyClient } from '../../shared/transport';
 import { readInputEvents } from './fields';
 
-type Send = (client: ConnectlyClient, request: InvokeRequest, options: CallOptions) => Observable<AgentEvent>;
+type Send = (session: AgentSession, inputEvents: InputEvent[], options: CallOptions) => Observable<AgentEvent>;
 
 export async function turn(
   this: IExecuteFunctions,
   itemIndex: number,
   outputs: Outputs,
-  partial: Partial,
+  partial: PartialResult,
   send: Send,
 ): Promise<void> {
   const clientKey = this.getNodeParameter('clientKey', itemIndex) as string;
-  let sessionId = ((this.getNodeParameter('sessionId', itemIndex, '') as string) || '').trim();
-  // Checked before anything is sent, so bad input never starts a session.
-  const inputEvents = checkInputEvents(readInputEvents.call(this, itemIndex));
+  const sessionId = ((this.getNodeParameter('sessionId', itemIndex, '') as string) || '').trim();
+  const inputEvents = readInputEvents.call(this, itemIndex);
   const mode = this.getNodeParameter('output', itemIndex) as 'reply' | 'events';
   partial.clientKey = clientKey;
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex));
-  const options = callOptions.call(this);
-  if (!sessionId) sessionId = (await firstValueFrom(client.init({ clientKey }, options))).sessionId;
-  partial.sessionId = sessionId;
+  // An empty Session ID means a new conversation: the session starts it, after checking the input.
+  const session = client.session({
+    clientKey,
+    ...(sessionId ? { sessionId } : {}),
+    ...agentId.call(this, itemIndex),
+  });
 
   const events: AgentEvent[] = [];
-  partial.events = events as unknown as Partial[];
+  partial.events = events as unknown as PartialResult[];
   const streaming = this.isStreaming();
   if (streaming) this.sendChunk('begin', itemIndex);
-  await lastValueFrom(
-    send(client, { clientKey, sessionId, inputEvents, ...agentId.call(this, itemIndex) }, options).pipe(
-      tap((event) => {
-        events.push(event);
-        const text = streaming ? messageText(event) : undefined;
-        if (text) this.sendChunk('item', itemIndex, text);
-      }),
-    ),
-    { defaultValue: undefined },
-  );
+  try {
+    await lastValueFrom(
+      send(session, inputEvents, callOptions.call(this)).pipe(
+        tap((event) => {
+          events.push(event);
+          const text = streaming ? messageText(event) : undefined;
+          if (text) this.sendChunk('item', itemIndex, text);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+  } finally {
+    // Known as soon as the session started, so an error item can name the conversation to retry in.
+    if (session.sessionId !== undefined) partial.sessionId = session.sessionId;
+  }
   if (streaming) this.sendChunk('end', itemIndex);
 
   if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, itemIndex);
-  else pushReply(outputs, { ...summarizeReply(events), sessionId }, clientKey, itemIndex);
+  else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex);
 }

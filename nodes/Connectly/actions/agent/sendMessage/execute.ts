@@ -1,7 +1,7 @@
 // Agent → Send Message: streams the agent's reply (invoke); in a streaming workflow its messages are
 // passed on as they arrive.
 import type { IExecuteFunctions } from 'n8n-workflow';
-import type { Partial } from '../../../shared/context';
+import type { PartialResult } from '../../../shared/context';
 import type { Outputs } from '../../../shared/items';
 import { turn } from '../turn';
 
@@ -9,7 +9,9 @@ export async function execute(
   this: IExecuteFunctions,
   itemIndex: number,
   outputs: Outputs,
-  partial: Partial,
+  partial: PartialResult,
 ): Promise<void> {
-  await turn.call(this, itemIndex, outputs, partial, (client, request, options) => client.invoke(request, options));
+  await turn.call(this, itemIndex, outputs, partial, (session, inputEvents, options) =>
+    session.send(inputEvents, options),
+  );
 }

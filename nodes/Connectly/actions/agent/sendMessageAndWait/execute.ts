@@ -1,6 +1,6 @@
 // Agent → Send Message and Wait: the same turn through invoke_sync, answered in one piece.
 import type { IExecuteFunctions } from 'n8n-workflow';
-import type { Partial } from '../../../shared/context';
+import type { PartialResult } from '../../../shared/context';
 import type { Outputs } from '../../../shared/items';
 import { turn } from '../turn';
 
@@ -8,7 +8,9 @@ export async function execute(
   this: IExecuteFunctions,
   itemIndex: number,
   outputs: Outputs,
-  partial: Partial,
+  partial: PartialResult,
 ): Promise<void> {
-  await turn.call(this, itemIndex, outputs, partial, (client, request, options) => client.invokeSync(request, options));
+  await turn.call(this, itemIndex, outputs, partial, (session, inputEvents, options) =>
+    session.sendSync(inputEvents, options),
+  );
 }

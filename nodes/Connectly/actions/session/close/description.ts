@@ -2,7 +2,7 @@ import type { INodeProperties } from 'n8n-workflow';
 import { clientKeyField, optionsField, timeoutOptions } from '../../../shared/descriptions';
 
 export const description: INodeProperties[] = [
-  clientKeyField(['close'], 'session'),
+  clientKeyField('session', 'close'),
   {
     displayName: 'Session ID',
     name: 'sessionId',

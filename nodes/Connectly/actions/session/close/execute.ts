@@ -1,7 +1,7 @@
 // Session → Close: ends a session on Connectly.
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { firstValueFrom } from 'rxjs';
-import { callOptions, type Partial, timeouts } from '../../../shared/context';
+import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
 import type { Outputs } from '../../../shared/items';
 import { connectlyClient } from '../../../shared/transport';
 
@@ -9,7 +9,7 @@ export async function execute(
   this: IExecuteFunctions,
   itemIndex: number,
   outputs: Outputs,
-  partial: Partial,
+  partial: PartialResult,
 ): Promise<void> {
   const clientKey = this.getNodeParameter('clientKey', itemIndex) as string;
   const sessionId = (this.getNodeParameter('sessionId', itemIndex) as string).trim();

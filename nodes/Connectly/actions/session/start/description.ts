@@ -2,6 +2,6 @@ import type { INodeProperties } from 'n8n-workflow';
 import { clientKeyField, optionsField, timeoutOptions } from '../../../shared/descriptions';
 
 export const description: INodeProperties[] = [
-  clientKeyField(['start'], 'session'),
+  clientKeyField('session', 'start'),
   optionsField('session', 'start', timeoutOptions),
 ];

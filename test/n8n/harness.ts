@@ -3,7 +3,7 @@
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
-import { Connectly } from '../Connectly/Connectly.node';
+import { Connectly } from '../../nodes/Connectly/Connectly.node';
 
 export interface Run {
   outputs: INodeExecutionData[][];
@@ -16,6 +16,8 @@ export interface RunOptions {
   streaming?: boolean;
   signal?: AbortSignal;
   items?: number;
+  /** The node to run: the sources by default, or the built bundle. */
+  nodeType?: Connectly;
 }
 
 export const NODE: INode = {
@@ -27,15 +29,20 @@ export const NODE: INode = {
   parameters: {},
 };
 
+// Like the least helpful n8n: abortSignal cancels the request until the headers arrive, and does nothing
+// to a response body that is already streaming (the node must end that itself).
 function httpRequestWithAuthentication(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
     const request = options.url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = request(
-      options.url,
-      { method: options.method, headers, signal: options.abortSignal as AbortSignal },
-      (res: IncomingMessage) => resolve({ statusCode: res.statusCode, headers: res.headers, body: res }),
-    );
+    const signal = options.abortSignal as AbortSignal | undefined;
+    const cancel = (): void => void req.destroy(signal?.reason as Error);
+    const req = request(options.url, { method: options.method, headers }, (res: IncomingMessage) => {
+      signal?.removeEventListener('abort', cancel);
+      resolve({ statusCode: res.statusCode, headers: res.headers, body: res });
+    });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
     req.on('error', reject);
     req.end(options.body as string);
   });
@@ -68,6 +75,6 @@ export async function runNode(
         httpRequestWithAuthentication(options.credentials, request),
     },
   } as unknown as IExecuteFunctions;
-  const outputs = await new Connectly().execute.call(context);
+  const outputs = await (options.nodeType ?? new Connectly()).execute.call(context);
   return { outputs, chunks };
 }

@@ -1,7 +1,7 @@
 // The fault matrix through the n8n node's Send Message (Continue On Fail, one item per event).
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from '../../test/support/fault-matrix';
+import { BAD_INPUT, FAULT_MATRIX, baseUrlFor } from '../support/fault-matrix';
 import { runNode } from './harness';
 
 const KEY = 'n8n-matrix-key-7f3e';

@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { Connectly } from '../Connectly/Connectly.node';
+import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { runNode } from './harness';
 
 const KEY = 'n8n-node-key-DISTINCTIVE-4411';
@@ -232,6 +232,28 @@ describe('errors', () => {
     expect(item?.json).toMatchObject({ sessionId, clientKey: 'customer-1' });
     expect(item?.json['events'] as unknown[]).toHaveLength(1);
     expectNoKey(outputs);
+  });
+
+  it('with Continue On Fail, the error item names the session the node started, so the next message can continue it', async () => {
+    mock.inject({ events: [{ messageEvent: {} }], errorAfterEvents: 0, code: 14, message: 'agent crashed' });
+    const { outputs } = await runNode(send('hello'), { credentials, continueOnFail: true });
+    const sessionId = outputs[0]?.[0]?.json['sessionId'];
+    expect(outputs[0]?.[0]?.json['error']).toMatch(/agent crashed/);
+    expect(typeof sessionId).toBe('string');
+    expect(mock.sessions.has(sessionId as string)).toBe(true);
+  });
+
+  it('an unknown resource or operation is a NodeOperationError, even one named like an Object property', async () => {
+    for (const [resource, operation] of [
+      ['agent', 'dance'],
+      ['constructor', 'call'],
+      ['agent', 'constructor'],
+    ]) {
+      const run = runNode({ ...send('hello'), resource, operation }, { credentials });
+      await expect(run).rejects.toThrow(NodeOperationError);
+      await expect(run).rejects.toThrow(`The operation "${operation}" is not supported for "${resource}"`);
+    }
+    expect(mock.requests).toHaveLength(0);
   });
 
   it('with Continue On Fail, one failing item does not stop the others', async () => {

@@ -1,0 +1,36 @@
+// Agent: the operations that send a customer's message to the agent, and their parameters.
+import type { INodeProperties } from 'n8n-workflow';
+import type { Operation } from '../../shared/context';
+import { description as sendMessageFields } from './sendMessage/description';
+import { execute as sendMessage } from './sendMessage/execute';
+import { description as sendMessageAndWaitFields } from './sendMessageAndWait/description';
+import { execute as sendMessageAndWait } from './sendMessageAndWait/execute';
+
+export const operations: Record<string, Operation> = { sendMessage, sendMessageAndWait };
+
+export const description: INodeProperties[] = [
+  {
+    displayName: 'Operation',
+    name: 'operation',
+    type: 'options',
+    noDataExpression: true,
+    displayOptions: { show: { resource: ['agent'] } },
+    options: [
+      {
+        name: 'Send Message',
+        value: 'sendMessage',
+        action: 'Send a message and stream the reply',
+        description: "Send the customer's message; the agent's reply streams in as it is produced",
+      },
+      {
+        name: 'Send Message and Wait',
+        value: 'sendMessageAndWait',
+        action: 'Send a message and wait for the whole reply',
+        description: "Send the customer's message and get the agent's reply in one piece",
+      },
+    ],
+    default: 'sendMessage',
+  },
+  ...sendMessageFields,
+  ...sendMessageAndWaitFields,
+];

@@ -1,0 +1,54 @@
+// The item loop: runs each input item's operation, and turns a failure into the n8n error that stops the
+// run or, with Continue On Fail, into an error item that keeps what was already known or received.
+import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import type { Operation, PartialResult } from '../shared/context';
+import { newOutputs, toNodeError } from '../shared/items';
+import * as agent from './agent';
+import * as health from './health';
+import * as session from './session';
+
+const RESOURCES: Record<string, Record<string, Operation>> = {
+  agent: agent.operations,
+  session: session.operations,
+  health: health.operations,
+};
+
+// Own properties only: a parameter such as "constructor" must not reach Object.prototype.
+function operationFor(resource: string, operation: string): Operation | undefined {
+  const operations = Object.hasOwn(RESOURCES, resource) ? RESOURCES[resource] : undefined;
+  return operations && Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+}
+
+export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+  const items = this.getInputData();
+  const outputs = newOutputs();
+  for (let itemIndex = 0; itemIndex < items.length; itemIndex += 1) {
+    const partial: PartialResult = {};
+    try {
+      const resource = this.getNodeParameter('resource', itemIndex) as string;
+      const operation = this.getNodeParameter('operation', itemIndex) as string;
+      const run = operationFor(resource, operation);
+      if (!run) {
+        throw new NodeOperationError(
+          this.getNode(),
+          `The operation "${operation}" is not supported for "${resource}"`,
+          {
+            itemIndex,
+          },
+        );
+      }
+      await run.call(this, itemIndex, outputs, partial);
+    } catch (error) {
+      const nodeError = toNodeError(this.getNode(), error, itemIndex);
+      if (!this.continueOnFail()) throw nodeError;
+      const json: IDataObject = { error: nodeError.message, ...JSON.parse(JSON.stringify(partial)) };
+      if (nodeError.description) json.errorDescription = nodeError.description;
+      // n8n swaps connection errors for its generic wording; keep ours, which names the host and the fix.
+      const original = error instanceof Error ? error.message : undefined;
+      if (original && original !== nodeError.message) json.errorDetails = original;
+      outputs[0].push({ json, pairedItem: { item: itemIndex } });
+    }
+  }
+  return outputs;
+}
