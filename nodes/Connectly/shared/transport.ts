@@ -26,27 +26,38 @@ interface StreamedResponse {
 /** What n8n's helper returns for `encoding: 'stream'`: a Node stream, which `destroy()` ends. */
 type StreamBody = AsyncIterable<Uint8Array> & { destroy?: () => void };
 
-// The call's signal reaches n8n's request helper only until the headers are in: after that the helper
-// cannot be relied on to end a stalled body (which would outlive the idle timeout or a stopped
-// execution), and axios, behind it, reports the abort as an 'error' on a stream nobody reads anymore,
-// which crashes n8n. So from the headers on, the call's signal ends the body here.
+// Two things stand between the call's signal and a stalled body inside n8n (n8n-core 2.41, axios 1.21):
+// - n8n's helper replaces the request's abortSignal with the execution's cancel signal
+//   (n8n-core's request-helpers/authentication.js, httpRequestWithAuthentication, whenever its context has
+//   getExecutionCancelSignal), so an idle timeout or a header timeout never reaches the request;
+// - axios hands a streamed body over wrapped in Readable.from() (adapters/http.js, to enforce
+//   maxContentLength, which n8n sets to Infinity), and that wrapper's destroy() waits for the read it has
+//   pending on the socket: on a stalled stream it never completes, and the socket stays open.
+// Only aborting the request ends the socket. So the helper gets the call's own signal (which follows the
+// execution's, see context.ts), and from the headers on an abort first destroys the body, so that axios,
+// finding it destroyed, does not also report the abort as an 'error' on a stream nobody reads anymore
+// (which would crash n8n), then aborts the request. The body is destroyed too because another helper may
+// honour the signal only until the headers.
 function endedOnAbort(
   send: (signal: AbortSignal | undefined) => Promise<StreamedResponse>,
   signal: AbortSignal | undefined,
 ): Promise<StreamedResponse> {
   if (!signal) return send(undefined);
-  const untilHeaders = new AbortController();
+  const request = new AbortController();
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
-      untilHeaders.abort(signal.reason);
+      request.abort(signal.reason);
       reject(signal.reason);
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    send(untilHeaders.signal).then(
+    send(request.signal).then(
       (response) => {
         signal.removeEventListener('abort', onAbort);
-        const end = (): void => (response.body as StreamBody | null)?.destroy?.();
+        const end = (): void => {
+          (response.body as StreamBody | null)?.destroy?.();
+          request.abort(signal.reason);
+        };
         if (signal.aborted) end();
         else signal.addEventListener('abort', end, { once: true });
         resolve(response);
@@ -56,6 +67,21 @@ function endedOnAbort(
         reject(error);
       },
     );
+  });
+}
+
+/**
+ * The execution context as n8n's request helper sees it, minus getExecutionCancelSignal, so that the helper
+ * keeps the request's own abortSignal (see endedOnAbort); everything else is the context's own.
+ */
+function keepingRequestSignal(context: IExecuteFunctions): IExecuteFunctions {
+  return new Proxy(context, {
+    has: (target, key) => key !== 'getExecutionCancelSignal' && Reflect.has(target, key),
+    get: (target, key) => {
+      if (key === 'getExecutionCancelSignal') return undefined;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
   });
 }
 
@@ -83,7 +109,7 @@ export async function connectlyClient(
     const response = await endedOnAbort(
       (abortSignal) =>
         this.helpers.httpRequestWithAuthentication.call(
-          this,
+          keepingRequestSignal(this),
           'connectlyApi',
           request(abortSignal),
         ) as Promise<StreamedResponse>,

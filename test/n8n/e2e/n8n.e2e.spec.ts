@@ -44,10 +44,16 @@ function freePort(): Promise<number> {
 
 function n8n(args: string[], timeoutMs = 120_000): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(n8nBin, args, { env, cwd: work, timeout: timeoutMs, maxBuffer: 64 * 1048576 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}\n${stderr}` });
-    });
+    // SIGKILL: a hung n8n outlives SIGTERM, and the cap must end it.
+    execFile(
+      n8nBin,
+      args,
+      { env, cwd: work, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1048576 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, output: `${stdout}\n${stderr}` });
+      },
+    );
   });
 }
 
@@ -63,8 +69,8 @@ function parseRun(output: string): Omit<RunResult, 'code' | 'output'> {
   return { runData: run.data.resultData.runData, error: run.data.resultData.error };
 }
 
-async function execute(workflowId: string): Promise<RunResult> {
-  const { code, output } = await n8n(['execute', `--id=${workflowId}`, '--rawOutput']);
+async function execute(workflowId: string, timeoutMs?: number): Promise<RunResult> {
+  const { code, output } = await n8n(['execute', `--id=${workflowId}`, '--rawOutput'], timeoutMs);
   return { code, output, ...parseRun(output) };
 }
 
@@ -175,6 +181,14 @@ beforeAll(async () => {
     manualWorkflow('connectlyReplyWf1', connectlyNode({ text: 'Can I talk to a human, please?', output: 'reply' })),
     manualWorkflow('connectlyEventsW1', connectlyNode({ text: 'I want a festive gift', output: 'events' })),
     manualWorkflow('connectlyBadKeyW1', connectlyNode({ text: 'hello', output: 'reply' }, BAD)),
+    manualWorkflow(
+      'connectlyIdleStal1',
+      connectlyNode({ text: 'hello', output: 'reply', options: { idleTimeout: 1 } }),
+    ),
+    manualWorkflow(
+      'connectlyHeadStal1',
+      connectlyNode({ text: 'hello', output: 'reply', options: { timeout: 1, retries: 0 } }),
+    ),
   ];
   writeFileSync(join(work, 'workflows.json'), JSON.stringify(workflows));
   const wf = await n8n(['import:workflow', '--input=workflows.json']);
@@ -228,6 +242,28 @@ describe('the Connectly node in n8n 2.41', () => {
     expect(message).toMatch(/UNAUTHENTICATED.*Check the API key/);
     expect(run.output).not.toContain(`${KEY}-wrong`);
   }, 180_000);
+
+  // The stalled answer never ends by itself: only the node's own timer can end the execution, so each run is
+  // capped well below the stall and a hang shows as the cap's kill.
+  it('Idle Timeout ends a stream that stalls mid-reply: the execution fails with the idle-timeout error', async () => {
+    const abandoned = mock.abandoned;
+    mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
+    const run = await execute('connectlyIdleStal1', 60_000);
+    const message = `${run.error?.message ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
+    expect(message).toMatch(/sent nothing for 1000 ms/);
+    expect(run.code).not.toBe(0);
+    await mock.waitForAbandoned(abandoned + 1);
+  }, 120_000);
+
+  it('Timeout ends a call whose answer never starts: the execution fails with the timeout error', async () => {
+    const abandoned = mock.abandoned;
+    mock.inject({ stall: 'headers' });
+    const run = await execute('connectlyHeadStal1', 60_000);
+    const message = `${run.error?.message ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
+    expect(message).toMatch(/no response within 1000 ms/);
+    expect(run.code).not.toBe(0);
+    await mock.waitForAbandoned(abandoned + 1);
+  }, 120_000);
 });
 
 interface WorkflowNode {
