@@ -53,6 +53,7 @@ const send = (options: Record<string, unknown> = {}, more: Record<string, unknow
 });
 
 type Helper = 'sleepWithAbort' | 'sleep';
+const requestHelpers = ['headers-only', 'n8n-2.41'] as const;
 let helper: Helper;
 
 /** Every wait the bundle starts on n8n's helper, with its duration; n8n's own implementation still runs. */
@@ -83,25 +84,33 @@ describe.each<[string, Helper]>([
     expect(mock.requests.map((r) => r.headers['user-agent'])).toEqual(['n8n-nodes-connectly', 'n8n-nodes-connectly']);
   });
 
-  it("ends a stalled stream with the idle timeout, timed by n8n's helper", async () => {
-    const sleeps = n8nSleeps();
-    mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
-    await expect(runNode(send({ idleTimeout: 1 }), { credentials, nodeType: bundled })).rejects.toThrow(
-      /sent nothing for 1000 ms/,
-    );
-    expect(sleeps.mock.calls.some(([ms]) => ms === 1000)).toBe(true);
-    await mock.waitForAbandoned(1);
-  });
+  // Each request helper leaves the node one way to end a stalled stream: destroying the body, or aborting
+  // the request (n8n 2.41's, whose body cannot be destroyed while the socket is silent).
+  it.each(requestHelpers)(
+    "ends a stalled stream with the idle timeout, timed by n8n's helper (%s)",
+    async (requestHelper) => {
+      const sleeps = n8nSleeps();
+      mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
+      await expect(
+        runNode(send({ idleTimeout: 1 }), { credentials, nodeType: bundled, requestHelper }),
+      ).rejects.toThrow(/sent nothing for 1000 ms/);
+      expect(sleeps.mock.calls.some(([ms]) => ms === 1000)).toBe(true);
+      await mock.waitForAbandoned(1);
+    },
+  );
 
-  it("ends a call whose answer never starts with the timeout, timed by n8n's helper", async () => {
-    const sleeps = n8nSleeps();
-    mock.inject({ stall: 'headers' });
-    await expect(runNode(send({ timeout: 1, retries: 0 }), { credentials, nodeType: bundled })).rejects.toThrow(
-      /no response within 1000 ms/,
-    );
-    expect(sleeps.mock.calls.some(([ms]) => ms === 1000)).toBe(true);
-    await mock.waitForAbandoned(1);
-  });
+  it.each(requestHelpers)(
+    "ends a call whose answer never starts with the timeout, timed by n8n's helper (%s)",
+    async (requestHelper) => {
+      const sleeps = n8nSleeps();
+      mock.inject({ stall: 'headers' });
+      await expect(
+        runNode(send({ timeout: 1, retries: 0 }), { credentials, nodeType: bundled, requestHelper }),
+      ).rejects.toThrow(/no response within 1000 ms/);
+      expect(sleeps.mock.calls.some(([ms]) => ms === 1000)).toBe(true);
+      await mock.waitForAbandoned(1);
+    },
+  );
 
   it("waits out Retry-After on n8n's helper, then tries again", async () => {
     const sleeps = n8nSleeps();

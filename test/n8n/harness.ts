@@ -2,6 +2,7 @@
 // helper makes real requests (adding the credential's x-api-key header, as n8n's authenticate block does).
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 
@@ -18,6 +19,8 @@ export interface RunOptions {
   items?: number;
   /** The node to run: the sources by default, or the built bundle. */
   nodeType?: Connectly;
+  /** How n8n's request helper treats the abort signal and a streamed body (see the helpers below). */
+  requestHelper?: 'headers-only' | 'n8n-2.41';
 }
 
 export const NODE: INode = {
@@ -31,21 +34,63 @@ export const NODE: INode = {
 
 // Like the least helpful n8n: abortSignal cancels the request until the headers arrive, and does nothing
 // to a response body that is already streaming (the node must end that itself).
-function httpRequestWithAuthentication(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
+function headersOnlyRequest(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
-    const request = options.url.startsWith('https:') ? httpsRequest : httpRequest;
     const signal = options.abortSignal as AbortSignal | undefined;
     const cancel = (): void => void req.destroy(signal?.reason as Error);
-    const req = request(options.url, { method: options.method, headers }, (res: IncomingMessage) => {
+    const req = send(credentials, options, (res) => {
       signal?.removeEventListener('abort', cancel);
       resolve({ statusCode: res.statusCode, headers: res.headers, body: res });
     });
     if (signal?.aborted) cancel();
     else signal?.addEventListener('abort', cancel, { once: true });
     req.on('error', reject);
-    req.end(options.body as string);
   });
+}
+
+// Like n8n 2.41 (n8n-core's httpRequestWithAuthentication over axios 1.21): the execution's cancel signal
+// replaces the request's whenever the context has one, aborting the request still ends it once the body
+// streams (reporting the abort as an 'error' on a body not yet destroyed), and the body is the socket's
+// wrapped in Readable.from(), whose destroy() cannot end a read pending on a stalled socket.
+function n8n241Request(
+  context: IExecuteFunctions,
+  credentials: IDataObject,
+  options: IHttpRequestOptions,
+): Promise<unknown> {
+  const signal = (
+    'getExecutionCancelSignal' in context ? context.getExecutionCancelSignal?.() : options.abortSignal
+  ) as AbortSignal | undefined;
+  return new Promise((resolve, reject) => {
+    let body: Readable | undefined;
+    const cancel = (): void => {
+      if (body && !body.destroyed) {
+        body.emit('error', signal?.reason);
+        body.destroy();
+      }
+      req.destroy(signal?.reason as Error);
+    };
+    const req = send(credentials, options, (res) => {
+      body = Readable.from(
+        (async function* () {
+          for await (const chunk of res) yield chunk as Buffer;
+        })(),
+        { objectMode: false },
+      );
+      resolve({ statusCode: res.statusCode, headers: res.headers, body });
+    });
+    if (signal?.aborted) cancel();
+    else signal?.addEventListener('abort', cancel, { once: true });
+    req.on('error', reject);
+  });
+}
+
+/** Sends the request with the credential's x-api-key header, as n8n's authenticate block adds it. */
+function send(credentials: IDataObject, options: IHttpRequestOptions, onResponse: (res: IncomingMessage) => void) {
+  const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
+  const request = options.url.startsWith('https:') ? httpsRequest : httpRequest;
+  const req = request(options.url, { method: options.method, headers }, onResponse);
+  req.end(options.body as string);
+  return req;
 }
 
 /** Executes the node once; `parameters` gives each item's parameters (a function of the item index, or the same for all). */
@@ -71,8 +116,11 @@ export async function runNode(
     sendChunk: (type: string, itemIndex: number, content?: unknown) => chunks.push({ type, itemIndex, content }),
     getExecutionCancelSignal: () => options.signal,
     helpers: {
-      httpRequestWithAuthentication: (_type: string, request: IHttpRequestOptions) =>
-        httpRequestWithAuthentication(options.credentials, request),
+      httpRequestWithAuthentication(this: IExecuteFunctions, _type: string, request: IHttpRequestOptions) {
+        return options.requestHelper === 'n8n-2.41'
+          ? n8n241Request(this, options.credentials, request)
+          : headersOnlyRequest(options.credentials, request);
+      },
     },
   } as unknown as IExecuteFunctions;
   const outputs = await (options.nodeType ?? new Connectly()).execute.call(context);

@@ -243,8 +243,8 @@ describe('the Connectly node in n8n 2.41', () => {
     expect(run.output).not.toContain(`${KEY}-wrong`);
   }, 180_000);
 
-  // The stalled answer never ends by itself: only the node's own timer can end the execution, so each run is
-  // capped well below the stall and a hang shows as the cap's kill.
+  // The mock's stall lasts until the client leaves: only the node's own timer can end these executions. Each
+  // run is capped (a hang shows as the cap's kill, with no run data), and the mock must see the client leave.
   it('Idle Timeout ends a stream that stalls mid-reply: the execution fails with the idle-timeout error', async () => {
     const abandoned = mock.abandoned;
     mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
