@@ -8,7 +8,7 @@ import { type Server, createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { type Fault, MockConnectlyServer } from 'connectly-agent-graph-mock';
 
 const root = join(__dirname, '..', '..', '..');
 const KEY = 'n8n-e2e-key-DISTINCTIVE-2291';
@@ -245,24 +245,23 @@ describe('the Connectly node in n8n 2.41', () => {
 
   // The mock's stall lasts until the client leaves: only the node's own timer can end these executions. Each
   // run is capped (a hang shows as the cap's kill, with no run data), and the mock must see the client leave.
-  it('Idle Timeout ends a stream that stalls mid-reply: the execution fails with the idle-timeout error', async () => {
+  async function expectStallEnded(workflowId: string, fault: Fault, error: RegExp): Promise<void> {
     const abandoned = mock.abandoned;
-    mock.inject({ events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 });
-    const run = await execute('connectlyIdleStal1', 60_000);
+    mock.inject(fault);
+    const run = await execute(workflowId, 60_000);
     const message = `${run.error?.message ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
-    expect(message).toMatch(/sent nothing for 1000 ms/);
+    expect(message).toMatch(error);
     expect(run.code).not.toBe(0);
     await mock.waitForAbandoned(abandoned + 1);
+  }
+
+  it('Idle Timeout ends a stream that stalls mid-reply: the execution fails with the idle-timeout error', async () => {
+    const fault: Fault = { events: [{ messageEvent: {} }, { messageEvent: {} }], stall: 'body', afterEvents: 1 };
+    await expectStallEnded('connectlyIdleStal1', fault, /sent nothing for 1000 ms/);
   }, 120_000);
 
   it('Timeout ends a call whose answer never starts: the execution fails with the timeout error', async () => {
-    const abandoned = mock.abandoned;
-    mock.inject({ stall: 'headers' });
-    const run = await execute('connectlyHeadStal1', 60_000);
-    const message = `${run.error?.message ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
-    expect(message).toMatch(/no response within 1000 ms/);
-    expect(run.code).not.toBe(0);
-    await mock.waitForAbandoned(abandoned + 1);
+    await expectStallEnded('connectlyHeadStal1', { stall: 'headers' }, /no response within 1000 ms/);
   }, 120_000);
 });
 
