@@ -2,6 +2,7 @@
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { runNode } from './harness';
 
@@ -48,6 +49,18 @@ describe('the node description', () => {
     expect(description.outputs).toEqual(['main', 'main']);
     expect(description.usableAsTool).toBe(true);
     expect(description.credentials).toEqual([{ name: 'connectlyApi', required: true }]);
+  });
+});
+
+describe('the credential', () => {
+  it('tests against the API without following redirects, and names the fix for a wrong key or business', () => {
+    const { test } = new ConnectlyApi();
+    expect(test.request).toMatchObject({ disableFollowRedirect: true, sendCredentialsOnCrossOriginRedirect: false });
+    const messages = Object.fromEntries(
+      (test.rules ?? []).map((rule) => [rule.properties['value'], rule.properties['message']]),
+    );
+    expect(messages[401]).toMatch(/does not accept this API key/);
+    expect(messages[403]).toMatch(/valid but not for this Business ID/);
   });
 });
 
@@ -107,11 +120,6 @@ describe('Agent → Send Message', () => {
           triggerHandover: true,
           reason: 'The customer asked to talk to a human.',
           reasonNative: 'O cliente pediu para falar com um humano.',
-          agentHandoverEvent: {
-            triggerHandover: true,
-            reason: 'The customer asked to talk to a human.',
-            reasonNative: 'O cliente pediu para falar com um humano.',
-          },
         },
         pairedItem: { item: 0 },
       },

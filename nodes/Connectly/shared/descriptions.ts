@@ -1,5 +1,6 @@
 // Parameters several operations share.
 import type { INodeProperties } from 'n8n-workflow';
+import { MAX_TIMEOUT_SECONDS } from './context';
 
 export const clientKeyField = (resource: string, operation: string): INodeProperties => ({
   displayName: 'Customer Key',
@@ -17,9 +18,9 @@ export const timeoutOptions: INodeProperties[] = [
     displayName: 'Timeout (Seconds)',
     name: 'timeout',
     type: 'number',
-    typeOptions: { minValue: 1 },
+    typeOptions: { minValue: 1, maxValue: MAX_TIMEOUT_SECONDS },
     default: 60,
-    description: 'How long to wait for Connectly to start answering',
+    description: `How long to wait for Connectly to start answering, up to ${MAX_TIMEOUT_SECONDS} seconds (about 24 days)`,
   },
   {
     displayName: 'Retries',

@@ -23,6 +23,9 @@ export type Outputs = [INodeExecutionData[], INodeExecutionData[]];
 
 export const newOutputs = (): Outputs => [[], []];
 
+/** What an event item says itself; a payload field of the same name never takes its place. */
+const ITEM_FIELDS = new Set(['type', 'sessionId', 'clientKey', 'text', 'handover']);
+
 /** One agent event as an item: its kind, session, customer, the payload under its kind, and text when it has some. */
 export function eventItem(
   event: AgentEvent,
@@ -33,11 +36,19 @@ export function eventItem(
   // Payloads come fresh from JSON.parse of the wire: plain data already, no copy needed.
   const payload = eventPayload(event) as IDataObject;
   const text = messageText(event);
-  const item: IDataObject = { type: event.type, sessionId: event.sessionId, clientKey };
-  if (text !== undefined) item.text = text;
-  if (handover) Object.assign(item, { handover: true }, payload);
-  item[event.type] = payload;
-  return { json: item, pairedItem: { item: itemIndex } };
+  const own: IDataObject = { type: event.type, sessionId: event.sessionId, clientKey };
+  if (text !== undefined) own.text = text;
+  if (!handover) return { json: { ...own, [event.type]: payload }, pairedItem: { item: itemIndex } };
+  // A handover is read field by field (reason, initialSearchPhrase…), so its fields sit at the top, once.
+  // The item's own fields win over the payload's; a payload they shadow also stays whole under its kind.
+  const json: IDataObject = { ...own, handover: true };
+  let shadowed = false;
+  for (const [key, value] of Object.entries(payload)) {
+    if (ITEM_FIELDS.has(key)) shadowed = true;
+    else json[key] = value;
+  }
+  if (shadowed) json[event.type] = payload;
+  return { json, pairedItem: { item: itemIndex } };
 }
 
 /** Routes an event: handovers to output 1, everything else to output 0. */

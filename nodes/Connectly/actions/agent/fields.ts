@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
 import { userText } from 'connectly-agent-graph';
+import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
 import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
 
 export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
@@ -85,9 +86,9 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
               displayName: 'Idle Timeout (Seconds)',
               name: 'idleTimeout',
               type: 'number' as const,
-              typeOptions: { minValue: 1 },
+              typeOptions: { minValue: 1, maxValue: MAX_TIMEOUT_SECONDS },
               default: 60,
-              description: 'Stop waiting when the reply stream sends nothing for this long',
+              description: `Stop waiting when the reply stream sends nothing for this long, up to ${MAX_TIMEOUT_SECONDS} seconds`,
             },
           ]
         : []),

@@ -4,7 +4,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import {
   type AgentEvent,
   type CallOptions,
-  type ConnectlySession,
+  type AgentSession,
   type InputEvent,
   messageText,
   summarizeReply,
@@ -15,7 +15,7 @@ import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { connectlyClient } from '../../shared/transport';
 import { readInputEvents } from './fields';
 
-type Send = (session: ConnectlySession, inputEvents: InputEvent[], options: CallOptions) => Observable<AgentEvent>;
+type Send = (session: AgentSession, inputEvents: InputEvent[], options: CallOptions) => Observable<AgentEvent>;
 
 export async function turn(
   this: IExecuteFunctions,
