@@ -166,13 +166,60 @@ describe('Agent → Send Message', () => {
     expect(mock.requests).toHaveLength(0);
   });
 
-  it('passes message text on with sendChunk when the workflow streams', async () => {
+  it('streams the text, then the products, then the suggestions, as separate Markdown messages', async () => {
     const sessionId = await startSession();
     const { chunks } = await runNode(send('I want a festive gift', { sessionId }), { credentials, streaming: true });
     expect(chunks).toEqual([
       { type: 'begin', itemIndex: 0, content: undefined },
       { type: 'item', itemIndex: 0, content: 'Here are a few festive ideas she might love:' },
+      {
+        type: 'item',
+        itemIndex: 0,
+        content:
+          '\n\n**[Aurora Silk Scarf](https://shop.example.com/p/aurora-scarf)** — $49.90  \n' +
+          'Hand-dyed silk in winter-night blues.  \n' +
+          '![Aurora Silk Scarf](https://shop.example.com/img/aurora-scarf.jpg)\n\n' +
+          '**[Juniper Candle Set](https://shop.example.com/p/juniper-candles)** — $32.00  \n' +
+          'Three soy candles: juniper, clove and crème brûlée.  \n' +
+          '![Juniper Candle Set](https://shop.example.com/img/juniper-candles.jpg)\n\n' +
+          '**[Starlight Earrings](https://shop.example.com/p/starlight-earrings)** — $89.00  \n' +
+          'Sterling silver with a small moonstone.  \n' +
+          '![Starlight Earrings](https://shop.example.com/img/starlight-earrings.jpg)',
+      },
+      {
+        type: 'item',
+        itemIndex: 0,
+        content: '\n\nYou can also ask:\n- Do you gift-wrap?\n- What is your return policy?\n- Talk to a human',
+      },
       { type: 'end', itemIndex: 0, content: undefined },
+    ]);
+  });
+
+  it('streams a menu as the choices a customer can type, and a handover as a notice', async () => {
+    const sessionId = await startSession();
+    const menu = await runNode(send('show me the menu', { sessionId }), { credentials, streaming: true });
+    expect(menu.chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      'Here is what I can help with:',
+      '\n\n**How can I help?**\n\n_Shopping_\n\n' +
+        '- **Gift ideas** — Festive picks under $100\n- **My order** — Track a delivery\n\n' +
+        '_People_\n\n- **Talk to a human** — A teammate replies\n\n_Demo store_',
+      undefined,
+    ]);
+    const human = await runNode(send('Can I talk to a human?', { sessionId }), { credentials, streaming: true });
+    expect(human.chunks.at(-2)?.content).toBe('\n\n_A member of our team will take over this conversation._');
+  });
+
+  it('streams the text alone when asked, each message apart from the one before', async () => {
+    const sessionId = await startSession();
+    const { chunks } = await runNode(send('I want a festive gift', { sessionId, options: { streamContent: 'text' } }), {
+      credentials,
+      streaming: true,
+    });
+    expect(chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      'Here are a few festive ideas she might love:',
+      undefined,
     ]);
   });
 

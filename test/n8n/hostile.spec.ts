@@ -138,3 +138,39 @@ describe('time limits a timer can hold', () => {
     expect(outputs[0]?.[0]?.json['text']).toBe('ok');
   });
 });
+
+describe('what a streaming workflow passes on to the chat', () => {
+  it('keeps messages apart, and lets no server text open a link, image or script address of its own', async () => {
+    const say = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(
+        streamOf(
+          say('You said: “What is the weather like?”.'),
+          say('I can suggest gifts.'),
+          {
+            recommendationEvent: {
+              products: [
+                { title: 'Evil](javascript:alert(1)) ![x', url: 'javascript:alert(1)', price: 5, currency: 'EUR' },
+                { title: 'Odd', url: 'https://shop.example.com/a (b)', price: 1, currency: 'NOT-A-CURRENCY' },
+                { price: 3 },
+              ],
+            },
+          },
+          { chatSuggestionEvent: { suggestedQuestions: ['[click](https://evil.example)', 42, ''] } },
+        ),
+      );
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    const { chunks } = await runNode(send(), { credentials, streaming: true });
+    expect(chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      'You said: “What is the weather like?”.',
+      '\n\nI can suggest gifts.',
+      '\n\n**Evil\\](javascript:alert(1)) !\\[x** — €5.00\n\n' +
+        '**[Odd](https://shop.example.com/a%20%28b%29)** — 1 NOT-A-CURRENCY',
+      '\n\nYou can also ask:\n- \\[click\\](https://evil.example)',
+      undefined,
+    ]);
+  });
+});

@@ -79,6 +79,22 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
         description:
           "A specific agent of your business (for Sofia AI: your agent descriptor ID). Empty: the business's default agent.",
       },
+      {
+        displayName: 'Stream to Chat',
+        name: 'streamContent',
+        type: 'options',
+        default: 'all',
+        options: [
+          {
+            name: 'Text and Rich Content',
+            value: 'all',
+            description: 'Text, products, suggestions, menus and the handover notice, as Markdown',
+          },
+          { name: 'Text Only', value: 'text', description: "The agent's text messages alone" },
+        ],
+        description:
+          'What a streaming workflow (Chat Trigger, or a Webhook that streams) passes on as the reply arrives',
+      },
       ...timeoutOptions,
       ...(streaming
         ? [
