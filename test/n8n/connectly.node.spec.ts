@@ -1,4 +1,6 @@
 // The Connectly node's execute() for every operation, over real HTTP against the mock server.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
@@ -49,6 +51,44 @@ describe('the node description', () => {
     expect(description.outputs).toEqual(['main', 'main']);
     expect(description.usableAsTool).toBe(true);
     expect(description.credentials).toEqual([{ name: 'connectlyApi', required: true }]);
+  });
+});
+
+describe('what a new user meets in the editor', () => {
+  const { description } = new Connectly();
+  const field = (name: string, operation = 'sendMessage') =>
+    description.properties.find(
+      (p) => p.name === name && (p.displayOptions?.show?.['operation'] ?? [operation]).includes(operation),
+    );
+
+  it('after a Chat Trigger, Text and Customer Key already read its chatInput and sessionId, with hints', () => {
+    expect(field('text')).toMatchObject({
+      default: '={{ $json.chatInput }}',
+      hint: expect.stringContaining('Chat Trigger'),
+    });
+    expect(field('clientKey')).toMatchObject({
+      default: '={{ $json.sessionId }}',
+      hint: expect.stringContaining('same value for every message'),
+    });
+  });
+
+  it('is found as agent, chat, chatbot, WhatsApp or handover, and names the Chat Trigger as its predecessor', () => {
+    const codex = JSON.parse(readFileSync(join(__dirname, '../../nodes/Connectly/Connectly.node.json'), 'utf8'));
+    expect(codex.alias.map((a: string) => a.toLowerCase())).toEqual(
+      expect.arrayContaining(['agent', 'chat', 'chatbot', 'whatsapp', 'handover']),
+    );
+    expect(description.builderHint?.relatedNodes?.[0]?.nodeType).toBe('@n8n/n8n-nodes-langchain.chatTrigger');
+  });
+
+  it('lists its own Custom API Call last, so n8n adds none pointing at the HTTP Request node', () => {
+    const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
+    expect(lists).toHaveLength(4);
+    for (const list of lists) {
+      expect((list.options as Array<{ name: string; description?: string }>).at(-1)).toMatchObject({
+        name: 'Custom API Call',
+        description: expect.stringContaining('cannot read the streamed reply'),
+      });
+    }
   });
 });
 
@@ -226,6 +266,33 @@ describe('Agent → Send Message', () => {
   it('does not call sendChunk when the workflow does not stream', async () => {
     const { chunks } = await runNode(send('hello'), { credentials });
     expect(chunks).toEqual([]);
+  });
+
+  it('keeps the whole-reply item lean, with the raw events only when asked for', async () => {
+    const sessionId = await startSession();
+    const lean = await runNode(send('I want a festive gift', { sessionId }), { credentials });
+    expect(Object.keys(lean.outputs[0]?.[0]?.json ?? {}).sort()).toEqual(
+      ['clientKey', 'eventCount', 'handover', 'interactives', 'products', 'sessionId', 'suggestions', 'text'].sort(),
+    );
+    const raw = await runNode(send('I want a festive gift', { sessionId, options: { rawEvents: true } }), {
+      credentials,
+    });
+    expect(raw.outputs[0]?.[0]?.json).toMatchObject({ eventCount: 3, handovers: [] });
+    expect(raw.outputs[0]?.[0]?.json['events']).toHaveLength(3);
+    expect(raw.outputs[0]?.[0]?.json['messages']).toHaveLength(1);
+  });
+
+  it('names the fix for an empty Text (a node that follows no Chat Trigger) before any request', async () => {
+    const run = runNode(send(''), { credentials });
+    await expect(run).rejects.toThrow("Text is empty: there is no customer's message to send");
+    await expect(run).rejects.toMatchObject({ description: expect.stringContaining('{{ $json.chatInput }}') });
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it('explains that there is no custom API call when one is picked', async () => {
+    const run = runNode({ resource: 'agent', operation: 'customApiCall' }, { credentials });
+    await expect(run).rejects.toThrow('Connectly offers no custom API call');
+    await expect(run).rejects.toMatchObject({ description: expect.stringContaining('HTTP Request node') });
   });
 
   it('passes the agent ID from the options', async () => {

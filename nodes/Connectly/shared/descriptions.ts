@@ -6,10 +6,12 @@ export const clientKeyField = (resource: string, operation: string): INodeProper
   displayName: 'Customer Key',
   name: 'clientKey',
   type: 'string',
-  default: '',
+  // After a Chat Trigger, its chat session names the customer, as n8n's AI Agent assumes.
+  default: '={{ $json.sessionId }}',
   required: true,
   placeholder: 'e.g. customer-123 or +5511999999999',
-  description: "The customer's ID in your system. Use the same value for every message of a conversation.",
+  description: "The customer's ID in your system",
+  hint: 'Use the same value for every message of one customer (a phone number, a user ID). After a Chat Trigger, {{ $json.sessionId }} is its chat session.',
   displayOptions: { show: { resource: [resource], operation: [operation] } },
 });
 
@@ -43,3 +45,10 @@ export const optionsField = (resource: string, operation: string, options: INode
   displayOptions: { show: { resource: [resource], operation: [operation] } },
   options,
 });
+
+/**
+ * The last option of every resource and operation list, so n8n does not add its own "Custom API Call",
+ * which sends users to the HTTP Request node: that node buffers the whole answer and cannot read the
+ * streamed reply. (The n8n lint rules read these lists as object literals, so each list spells it out.)
+ */
+export const CUSTOM_API_CALL = 'customApiCall';

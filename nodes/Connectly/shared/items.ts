@@ -57,11 +57,22 @@ export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string
   outputs[handover ? 1 : 0].push(eventItem(event, clientKey, itemIndex, handover));
 }
 
-/** One whole reply as an item (output 0); each handover it asks for also goes to output 1. */
-export function pushReply(outputs: Outputs, reply: AgentReply, clientKey: string, itemIndex: number): void {
-  const { events, ...summary } = reply;
+/**
+ * One whole reply as an item (output 0); each handover it asks for also goes to output 1. The item keeps
+ * what a workflow reads (text, products, suggestions, menus, handover) in view; the raw events, messages
+ * and handover events come only when asked for, since they repeat it.
+ */
+export function pushReply(
+  outputs: Outputs,
+  reply: AgentReply,
+  clientKey: string,
+  itemIndex: number,
+  rawEvents = false,
+): void {
+  const { events, messages, handovers, ...summary } = reply;
+  const json = { ...summary, clientKey, eventCount: events.length };
   outputs[0].push({
-    json: { ...summary, clientKey, eventCount: events.length, events } as unknown as IDataObject,
+    json: (rawEvents ? { ...json, messages, handovers, events } : json) as unknown as IDataObject,
     pairedItem: { item: itemIndex },
   });
   for (const event of reply.handovers) {

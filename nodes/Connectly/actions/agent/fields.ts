@@ -39,10 +39,12 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       name: 'text',
       type: 'string',
       typeOptions: { rows: 2 },
-      default: '',
+      // After a Chat Trigger, the message typed in the chat, as n8n's AI Agent assumes.
+      default: '={{ $json.chatInput }}',
       required: true,
       placeholder: 'e.g. I want a festive gift for my wife',
       description: "The customer's message",
+      hint: 'After a Chat Trigger, {{ $json.chatInput }} is the message typed in the chat; after a Webhook, map the field that holds the text',
       displayOptions: { show: { ...show, inputType: ['text'] } },
     },
     {
@@ -95,6 +97,14 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
         description:
           'What a streaming workflow (Chat Trigger, or a Webhook that streams) passes on as the reply arrives',
       },
+      {
+        displayName: 'Include Raw Events',
+        name: 'rawEvents',
+        type: 'boolean',
+        default: false,
+        description:
+          'Whether the whole-reply item also carries every event as received, the message events and the handover events',
+      },
       ...timeoutOptions,
       ...(streaming
         ? [
@@ -115,7 +125,15 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
 /** The customer's input as input events: the text, or the JSON the user wrote. */
 export function readInputEvents(this: IExecuteFunctions, itemIndex: number): InputEvent[] {
   if (this.getNodeParameter('inputType', itemIndex) === 'text') {
-    return [userText(this.getNodeParameter('text', itemIndex) as string)];
+    const text = this.getNodeParameter('text', itemIndex, '') as unknown;
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new NodeOperationError(this.getNode(), "Text is empty: there is no customer's message to send", {
+        itemIndex,
+        description:
+          'Map the message into Text: {{ $json.chatInput }} after a Chat Trigger, or the field of your input that holds it',
+      });
+    }
+    return [userText(text)];
   }
   const raw = this.getNodeParameter('inputEvents', itemIndex) as unknown;
   let value = raw;

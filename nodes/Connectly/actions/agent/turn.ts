@@ -40,8 +40,9 @@ export async function turn(
   const events: AgentEvent[] = [];
   partial.events = events as unknown as PartialResult[];
   const streaming = this.isStreaming();
-  const { streamContent = 'all' } = this.getNodeParameter('options', itemIndex, {}) as {
+  const { streamContent = 'all', rawEvents = false } = this.getNodeParameter('options', itemIndex, {}) as {
     streamContent?: StreamContent;
+    rawEvents?: boolean;
   };
   // Each chunk is one message of the chat: a blank line keeps it apart from the one before, as in `text`.
   let separator = '';
@@ -66,5 +67,5 @@ export async function turn(
   if (streaming) this.sendChunk('end', itemIndex);
 
   if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, itemIndex);
-  else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex);
+  else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex, rawEvents);
 }
