@@ -269,6 +269,7 @@ describe('the example workflows, served by n8n start', () => {
       example('handover-notifies-a-human.json', 'connectlyHandExam', (node) => {
         if (node.name === 'Notify a human') node.parameters['url'] = slackUrl;
       }),
+      example('chat-trigger-with-connectly.json', 'connectlyChatTrig'),
     ];
     writeFileSync(join(work, 'examples.json'), JSON.stringify(workflows));
     const imported = await n8n(['import:workflow', '--input=examples.json']);
@@ -294,6 +295,16 @@ describe('the example workflows, served by n8n start', () => {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+    // The Chat Trigger's hosted page (GET) is served once its webhooks are registered.
+    for (;;) {
+      const status = await fetch(chatUrl()).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (status === 200) break;
+      if (Date.now() > deadline) throw new Error(`n8n start did not serve the Chat Trigger within 90 s (${status})`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }, 180_000);
 
   afterAll(async () => {
@@ -307,6 +318,23 @@ describe('the example workflows, served by n8n start', () => {
     }
     await new Promise((resolve) => slack?.close(resolve));
   }, 30_000);
+
+  const chatUrl = () => `${base}/webhook/5e2a9c41-connectly-chat-trigger/chat`;
+
+  /** One message through n8n's chat endpoint, as its chat window sends it; the raw chunks it streams back. */
+  async function chat(chatInput: string, sessionId: string): Promise<Array<{ type: string; content?: string }>> {
+    mock.reset();
+    const response = await fetch(chatUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'sendMessage', sessionId, chatInput }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.text())
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as { type: string; content?: string });
+  }
 
   it("chat: sends the agent's messages as chunks while the reply is still being produced", async () => {
     // The mock paces the agent's lines 700 ms apart; two text messages must arrive as two chunks, apart.
@@ -340,10 +368,40 @@ describe('the example workflows, served by n8n start', () => {
     }
     const items = arrivals.filter((a) => a.type === 'item');
     expect(arrivals[0]?.type).toBe('begin');
-    expect(items.map((a) => a.content)).toEqual(['First part', 'Second part']);
+    expect(items.map((a) => a.content)).toEqual(['First part', '\n\nSecond part']);
     expect(arrivals.at(-1)?.type).toBe('end');
     // Streamed, not buffered: the first message arrived well before the second was produced.
     expect((items[1]?.at ?? 0) - (items[0]?.at ?? 0)).toBeGreaterThanOrEqual(500);
+  }, 60_000);
+
+  it('Chat Trigger: a gift question streams the text, then the products, then the suggestions, as separate messages', async () => {
+    const chunks = await chat('I want a festive gift for my wife', 'chat-session-1');
+    expect(chunks.map((c) => c.type)).toEqual(['begin', 'item', 'item', 'item', 'end']);
+    const [text, products, suggestions] = chunks.filter((c) => c.type === 'item').map((c) => c.content ?? '');
+    expect(text).toBe('Here are a few festive ideas she might love:');
+    expect(products).toMatch(
+      /^\n\n\*\*\[Aurora Silk Scarf\]\(https:\/\/shop\.example\.com\/p\/aurora-scarf\)\*\* — \$49\.90/,
+    );
+    for (const [title, price, link] of [
+      ['Aurora Silk Scarf', '$49.90', 'https://shop.example.com/p/aurora-scarf'],
+      ['Juniper Candle Set', '$32.00', 'https://shop.example.com/p/juniper-candles'],
+      ['Starlight Earrings', '$89.00', 'https://shop.example.com/p/starlight-earrings'],
+    ]) {
+      expect(products).toContain(`**[${title}](${link})** — ${price}`);
+    }
+    expect(suggestions).toBe(
+      '\n\nYou can also ask:\n- Do you gift-wrap?\n- What is your return policy?\n- Talk to a human',
+    );
+    // The defaults read the Chat Trigger's fields: its chat session is the customer key.
+    expect(mock.requests.find((r) => r.endpoint === 'init')?.body).toMatchObject({ clientKey: 'chat-session-1' });
+  }, 60_000);
+
+  it('Chat Trigger: a handover question streams the handover notice', async () => {
+    const chunks = await chat('Can I talk to a human, please?', 'chat-session-2');
+    const items = chunks.filter((c) => c.type === 'item').map((c) => c.content);
+    expect(items[0]).toMatch(/teammate/);
+    expect(items.at(-1)).toBe('\n\n_A member of our team will take over this conversation._');
+    expect(chunks.at(-1)?.type).toBe('end');
   }, 60_000);
 
   it('handover: answers the customer, and notifies a human only when the agent hands over', async () => {
