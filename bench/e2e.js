@@ -4,14 +4,18 @@
 //   latency <lines> <gapMs>  server write → subscriber, on a warm connection (p50, p99)
 //   memory <repeat>          RSS while client.invoke() streams <repeat> × the corpus
 //   concurrency <n>          <n> simultaneous invoke() streams against the mock server
+//   inproc <MB> <rounds> [only]  invoke() and the minimal loop alternating, the server in this process
+//                            (<url> is ignored; only = core | loop runs one of them, for a CPU profile)
 // Prints one JSON line.
 'use strict';
 
-const { lastValueFrom, firstValueFrom, count, tap } = require('rxjs');
+const { lastValueFrom, count, tap, toArray } = require('rxjs');
 const { ConnectlyClient } = require('../packages/agent-graph/dist');
 const { percentile } = require('./lib/stats');
+const { startSessions } = require('./lib/sessions');
 
 const [mode, url, a, b] = process.argv.slice(2);
+const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 const request = { clientKey: 'bench', sessionId: 'b6bed81c-5fda-486d-b96c-1ff3af36219a', text: 'hi' };
 const client = (base) =>
   new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: base, idleTimeoutMs: 0, timeoutMs: 0 });
@@ -22,9 +26,9 @@ async function core(repeat) {
   return { ms: performance.now() - started, events };
 }
 
-async function loop(repeat) {
+async function loop(repeat, base = url) {
   const started = performance.now();
-  const response = await fetch(`${url}/corpus/${repeat}/external/v1/ai/agent_graph/invoke`, {
+  const response = await fetch(`${base}/corpus/${repeat}/external/v1/ai/agent_graph/invoke`, {
     method: 'POST',
     body: '{}',
   });
@@ -82,15 +86,7 @@ async function memory(repeat) {
 
 async function concurrency(n) {
   const c = new ConnectlyClient({ apiKey: 'bench-key', businessId: 'bench', baseUrl: url, maxRetries: 0 });
-  const sessions = [];
-  for (let i = 0; i < n; i += 50) {
-    const batch = Array.from({ length: Math.min(50, n - i) }, (_, j) =>
-      firstValueFrom(c.init({ clientKey: `customer-${i + j}` })),
-    );
-    sessions.push(
-      ...(await Promise.all(batch)).map((s, j) => ({ clientKey: `customer-${i + j}`, sessionId: s.sessionId })),
-    );
-  }
+  const sessions = await startSessions(c, n);
   global.gc();
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
@@ -129,14 +125,12 @@ async function nest(repeat, rounds) {
   require('reflect-metadata');
   const { Module } = require('@nestjs/common');
   const { NestFactory } = require('@nestjs/core');
+  const { MemorySessionStore } = require('../packages/agent-graph/dist');
   const { ConnectlyModule, ConnectlyService } = require('../nest-module/dist');
   const baseUrl = `${url}/corpus/${repeat}`;
+  const options = { apiKey: 'bench-key', businessId: 'bench', baseUrl, idleTimeoutMs: 0, timeoutMs: 0 };
   class AppModule {}
-  Module({
-    imports: [
-      ConnectlyModule.forRoot({ apiKey: 'bench-key', businessId: 'bench', baseUrl, idleTimeoutMs: 0, timeoutMs: 0 }),
-    ],
-  })(AppModule);
+  Module({ imports: [ConnectlyModule.forRoot({ ...options, sessionStore: new MemorySessionStore() })] })(AppModule);
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
   const service = app.get(ConnectlyService);
   const bare = client(baseUrl);
@@ -145,28 +139,33 @@ async function nest(repeat, rounds) {
     const events = await lastValueFrom(source.pipe(count()));
     return { ms: performance.now() - started, events };
   };
-  await time(bare.invoke(request));
-  await time(service.invoke(request));
-  const core = [];
-  const adapter = [];
-  let events = 0;
+  const paths = {
+    core: () => bare.invoke(request),
+    adapter: () => service.invoke(request),
+    // A turn of a stored conversation: the store's lock around the same stream.
+    session: () => service.session({ clientKey: request.clientKey }).send(request.text),
+  };
+  for (const path of Object.values(paths)) await time(path());
+  const out = { core: [], adapter: [], session: [] };
+  let events;
   for (let round = 0; round < rounds; round += 1) {
-    const a = await time(bare.invoke(request));
-    const b = await time(service.invoke(request));
-    if (a.events !== b.events) throw new Error('the adapter delivered a different number of events');
-    events = a.events;
-    core.push(a.ms);
-    adapter.push(b.ms);
+    for (const [name, path] of Object.entries(paths)) {
+      const result = await time(path());
+      if (events !== undefined && result.events !== events)
+        throw new Error(`${name} delivered ${result.events} events, expected ${events}`);
+      events = result.events;
+      out[name].push(result.ms);
+    }
   }
   await app.close();
-  return { events, core, adapter };
+  return { events, ...out };
 }
 
 /**
- * The n8n node's execute() (events output) against client.invoke() through the same node:http transport
+ * The n8n node's execute() ("events": one item per event, or "reply": the whole reply) against client.invoke() through the same node:http transport
  * that stands in for n8n's request helper, alternating, same stream: the difference is the node itself.
  */
-async function n8n(repeat, rounds) {
+async function n8n(repeat, rounds, output, only) {
   const http = require('node:http');
   const { Connectly } = require('../dist/nodes/Connectly/Connectly.node.js');
   const baseUrl = `${url}/corpus/${repeat}`;
@@ -199,7 +198,7 @@ async function n8n(repeat, rounds) {
     sessionId: request.sessionId,
     inputType: 'text',
     text: 'hi',
-    output: 'events',
+    output,
     options: { idleTimeout: 600, timeout: 600 },
   };
   const context = {
@@ -222,34 +221,115 @@ async function n8n(repeat, rounds) {
     idleTimeoutMs: 0,
     timeoutMs: 0,
   });
-  const timeCore = async () => {
-    const started = performance.now();
-    const events = await lastValueFrom(bare.invoke(request).pipe(count()));
-    return { ms: performance.now() - started, events };
+  const items = (outputs) =>
+    output === 'events' ? outputs[0].length + outputs[1].length : outputs[0][0].json.eventCount;
+  // Three contenders: the bare core letting each event go, the bare core holding every event to the
+  // end (what anything that returns the whole reply must do), and the node.
+  const contenders = {
+    core: async () => {
+      const events = await lastValueFrom(bare.invoke(request).pipe(count()));
+      return { events, held: events };
+    },
+    collect: async () => {
+      const held = await lastValueFrom(bare.invoke(request).pipe(toArray()));
+      return { events: held.length, held };
+    },
+    node: async () => {
+      const held = await node.execute.call(context);
+      return { events: items(held), held };
+    },
   };
-  const timeNode = async () => {
+  const names = only ? [only] : Object.keys(contenders);
+  // Process CPU time beside wall time: on a loaded machine it is the steadier figure.
+  const time = async (name) => {
     const started = performance.now();
-    const outputs = await node.execute.call(context);
-    return { ms: performance.now() - started, events: outputs[0].length + outputs[1].length };
+    const cpu = process.cpuUsage();
+    const { events } = await contenders[name]();
+    return { ms: performance.now() - started, cpuMs: cpuMs(process.cpuUsage(cpu)), events };
   };
-  await timeCore();
-  await timeNode();
-  const core = [];
-  const adapter = [];
-  let events = 0;
-  for (let round = 0; round < rounds; round += 1) {
-    const a = await timeCore();
-    const b = await timeNode();
-    if (a.events !== b.events) throw new Error(`the node output ${b.events} items for ${a.events} events`);
-    events = a.events;
-    core.push(a.ms);
-    adapter.push(b.ms);
+  for (const name of names) await time(name);
+  // Bytes allocated per event (garbage included), and bytes still held when the call has returned.
+  const { measureAllocation } = require('./lib/allocation');
+  // In a function of its own, so what one contender held is gone before the next is measured.
+  const heldPerEvent = async (name) => {
+    global.gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept = await contenders[name]();
+    global.gc();
+    return (process.memoryUsage().heapUsed - before) / kept.events;
+  };
+  const out = {};
+  for (const name of names) out[name] = { ms: [], cpuMs: [], heldBytesPerEvent: await heldPerEvent(name) };
+  for (const name of names) {
+    const { result, bytes } = await measureAllocation(contenders[name]);
+    out[name].bytesPerEvent = bytes / result.events;
   }
-  return { events, core, adapter };
+  let events;
+  for (let round = 0; round < rounds; round += 1) {
+    for (const name of names) {
+      const result = await time(name);
+      if (events !== undefined && result.events !== events)
+        throw new Error(`${name} delivered ${result.events} events or items, expected ${events}`);
+      events = result.events;
+      out[name].ms.push(result.ms);
+      out[name].cpuMs.push(result.cpuMs);
+    }
+  }
+  return { events, output, ...out };
+}
+
+/**
+ * The usual shape of a test or a Nest app beside a local proxy: the stream server in the client's own
+ * process, so the server's writes and the client's parsing share one thread. Alternating rounds.
+ */
+async function inproc(megabytes, rounds, only) {
+  const { makeCorpus } = require('./lib/corpus');
+  const { startStreamServer } = require('./lib/stream-server');
+  const { buffer, events: expected } = makeCorpus(megabytes);
+  const server = await startStreamServer(buffer);
+  const c = client(`${server.url}/corpus/1`);
+  // CPU time (this process: server and client) beside wall time: on a loaded machine it is the steadier figure.
+  const timed = async (run) => {
+    const cpu = process.cpuUsage();
+    const result = await run();
+    const used = process.cpuUsage(cpu);
+    return { ...result, cpuMs: (used.user + used.system) / 1000 };
+  };
+  const runCore = () =>
+    timed(async () => {
+      const started = performance.now();
+      const events = await lastValueFrom(c.invoke(request).pipe(count()));
+      return { ms: performance.now() - started, events };
+    });
+  const runLoop = () => timed(() => loop(1, server.url));
+  const core = [];
+  const minimal = [];
+  const coreCpu = [];
+  const loopCpu = [];
+  try {
+    await runCore();
+    await runLoop();
+    for (let round = 0; round < rounds; round += 1) {
+      for (const [run, out, cpu, name] of [
+        [runCore, core, coreCpu, 'core'],
+        [runLoop, minimal, loopCpu, 'loop'],
+      ]) {
+        if (only && only !== name) continue;
+        const result = await run();
+        if (result.events !== expected) throw new Error(`${name} counted ${result.events} of ${expected} events`);
+        out.push(result.ms);
+        cpu.push(result.cpuMs);
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return { events: expected, megabytes: buffer.length / 1048576, core, loop: minimal, coreCpu, loopCpu };
 }
 
 const modes = {
-  n8n: () => n8n(Number(a), Number(b)),
+  inproc: () => inproc(Number(a), Number(b), process.argv[6]),
+  n8n: () => n8n(Number(a), Number(b), process.argv[6] ?? 'events', process.argv[7]),
   nest: () => nest(Number(a), Number(b)),
   core: () => core(Number(a)),
   loop: () => loop(Number(a)),

@@ -1,67 +1,11 @@
-// The benchmark's stream server, in its own process: node bench/server.js <corpus file>
-// Paths (any suffix, so a client's base URL can carry the mode):
-//   /corpus/<repeat>/…            the corpus, <repeat> times, in 64 KiB writes with backpressure
-//   /latency/<lines>/<gapMs>/…    <lines> small event lines <gapMs> apart, each stamped with hrtime
-// Prints {"url": …} once listening; stops on SIGTERM.
+// The benchmark's stream server in its own process: node bench/server.js <corpus file>
+// (paths: see lib/stream-server.js). Prints {"url": …} once listening; stops on SIGTERM.
 'use strict';
 
 const fs = require('node:fs');
-const http = require('node:http');
-const { wireLine } = require('./lib/corpus');
+const { startStreamServer } = require('./lib/stream-server');
 
-const corpus = fs.readFileSync(process.argv[2]);
-
-function write(res, data) {
-  if (res.write(data)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const settle = (ok) => () => {
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(ok);
-    };
-    const onDrain = settle(true);
-    const onClose = settle(false);
-    res.once('drain', onDrain);
-    res.once('close', onClose);
-  });
-}
-
-const server = http.createServer(async (req, res) => {
-  req.resume();
-  const parts = (req.url || '').split('/');
-  res.writeHead(200, { 'content-type': 'application/json' });
-  if (parts[1] === 'corpus') {
-    const repeat = Number(parts[2]);
-    for (let round = 0; round < repeat; round += 1) {
-      for (let offset = 0; offset < corpus.length; offset += 65536) {
-        if (!(await write(res, corpus.subarray(offset, offset + 65536)))) return;
-      }
-    }
-    res.end();
-  } else if (parts[1] === 'latency') {
-    const lines = Number(parts[2]);
-    const gap = Number(parts[3]);
-    for (let i = 0; i < lines; i += 1) {
-      if (i > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-      const event = {
-        messageEvent: {
-          role: 'ASSISTANT',
-          content: { textContent: { text: `line ${i}` } },
-          metadata: { t: process.hrtime.bigint().toString() },
-        },
-      };
-      if (!(await write(res, `${wireLine(event)}\n`))) return;
-    }
-    res.end();
-  } else {
-    res.end();
-  }
-});
-
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
-});
-process.on('SIGTERM', () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
+startStreamServer(fs.readFileSync(process.argv[2])).then((server) => {
+  process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
 });

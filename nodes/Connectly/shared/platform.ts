@@ -3,8 +3,8 @@
 // it) and nothing reaches `process` or `globalThis` (n8n's verification rejects both). transport.ts hands
 // the same scheduler and user agent to the client, so the node's tests, which run its sources, use them too.
 import type { FetchLike, Scheduler } from 'connectly-agent-graph';
-import * as n8nWorkflow from 'n8n-workflow';
 import { randomUUID } from 'node:crypto';
+import * as n8nWorkflow from 'n8n-workflow';
 
 export type { Scheduler, TimerHandle } from 'connectly-agent-graph';
 
@@ -63,11 +63,11 @@ export const defaultScheduler: Scheduler = {
 /** Every wait of the node is on n8n's clock: the only scheduler the node gives the client is the one above. */
 export const sleep = (ms: number, signal: AbortSignal): Promise<void> => n8nSleep(ms, signal);
 
+/** A random id (a UUID); node:crypto is one of the modules n8n Cloud allows. */
+export const randomId = (): string => randomUUID();
+
 /** What the node's requests say sent them; n8n's runtime version is not the node's to read. */
 export const defaultUserAgent = (): string => 'n8n-nodes-connectly';
-
-/** A random id (a UUID), e.g. to tell one holder of a session lock from another. */
-export const randomId = (): string => randomUUID();
 
 /** The key Node's util.inspect looks for, without importing node:util. */
 export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');

@@ -25,16 +25,24 @@ interface StreamedResponse {
 /** What n8n's helper returns for `encoding: 'stream'`: a Node stream, which `destroy()` ends. */
 type StreamBody = AsyncIterable<Uint8Array> & { destroy?: () => void };
 
-// n8n's request helper cannot be relied on to end a response when the request's abortSignal fires once
-// the headers are in (a stalled stream then never ends, past the idle timeout or a stopped execution),
-// so the call's signal settles the request and ends the body here, whatever the helper does.
-function endedOnAbort(pending: Promise<StreamedResponse>, signal: AbortSignal | undefined): Promise<StreamedResponse> {
-  if (!signal) return pending;
+// The call's signal reaches n8n's request helper only until the headers are in: after that the helper
+// cannot be relied on to end a stalled body (which would outlive the idle timeout or a stopped
+// execution), and axios, behind it, reports the abort as an 'error' on a stream nobody reads anymore,
+// which crashes n8n. So from the headers on, the call's signal ends the body here.
+function endedOnAbort(
+  send: (signal: AbortSignal | undefined) => Promise<StreamedResponse>,
+  signal: AbortSignal | undefined,
+): Promise<StreamedResponse> {
+  if (!signal) return send(undefined);
+  const untilHeaders = new AbortController();
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => {
+      untilHeaders.abort(signal.reason);
+      reject(signal.reason);
+    };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(
+    send(untilHeaders.signal).then(
       (response) => {
         signal.removeEventListener('abort', onAbort);
         const end = (): void => (response.body as StreamBody | null)?.destroy?.();
@@ -58,7 +66,7 @@ export async function connectlyClient(
   const fetch: FetchLike = async (url, init) => {
     const headers = { ...init.headers };
     delete headers['x-api-key'];
-    const request: IHttpRequestOptions = {
+    const request = (abortSignal: AbortSignal | undefined): IHttpRequestOptions => ({
       method: 'POST',
       url,
       headers,
@@ -71,10 +79,15 @@ export async function connectlyClient(
       // point at; a 3xx instead reaches the core, which refuses it with a typed error naming the target.
       disableFollowRedirect: true,
       sendCredentialsOnCrossOriginRedirect: false,
-      abortSignal: init.signal,
-    };
+      abortSignal,
+    });
     const response = await endedOnAbort(
-      this.helpers.httpRequestWithAuthentication.call(this, 'connectlyApi', request) as Promise<StreamedResponse>,
+      (abortSignal) =>
+        this.helpers.httpRequestWithAuthentication.call(
+          this,
+          'connectlyApi',
+          request(abortSignal),
+        ) as Promise<StreamedResponse>,
       init.signal,
     );
     return {

@@ -99,6 +99,18 @@ describe('AgentEventDecoder torture test', () => {
     }
   });
 
+  it('serialises every event the same way: type, the payload under its kind, known, sessionId', () => {
+    // What an SSE route or an n8n item shows the user is this JSON, in this order.
+    const { events } = decodeAll([encoder.encode(TRICKY)]);
+    expect(events.map((event) => JSON.stringify(event))).toEqual([
+      '{"type":"messageEvent","messageEvent":{"content":{"textContent":{"text":"Olá 👋 日本"}}},"known":true,"sessionId":"s"}',
+      '{"type":"chatSuggestionEvent","chatSuggestionEvent":{"suggestedQuestions":["a","é"]},"known":true,"sessionId":"s"}',
+      '{"type":"agentHandoverEvent","agentHandoverEvent":{"triggerHandover":true},"known":true,"sessionId":"s"}',
+      '{"type":"futureEvent","futureEvent":{"x":1},"known":false,"sessionId":"s"}',
+      '{"type":"recommendationEvent","recommendationEvent":{"products":[{"title":"Crème brûlée","price":9.5}]},"known":true,"sessionId":"fallback"}',
+    ]);
+  });
+
   it('rejects a line that is JSON but not an object', () => {
     expect(() => decodeAll([encoder.encode('[1,2]\n')])).toThrow(/line 1 is not an Agent Graph event/);
   });
