@@ -14,12 +14,23 @@ const root = join(__dirname, '..', '..', '..');
 const KEY = 'n8n-e2e-key-DISTINCTIVE-2291';
 const GOOD = { id: 'credGoodConnect1', name: 'Connectly (mock)' };
 const BAD = { id: 'credBadConnect01', name: 'Connectly (wrong key)' };
+const REDIRECTED = { id: 'credRedirectCon1', name: 'Connectly (behind a redirect)' };
 
 let cache: string;
 let work: string;
 let env: NodeJS.ProcessEnv;
 let n8nBin: string;
 let mock: MockConnectlyServer;
+// A server that answers every request with a 307 to `elsewhere`, which records whatever reaches it.
+let redirector: Server;
+let elsewhere: Server;
+const redirected: string[] = [];
+const arrivedElsewhere: Array<string | undefined> = [];
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
 
 interface Item {
   json: Record<string, unknown>;
@@ -161,11 +172,23 @@ beforeAll(async () => {
 
   mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz' });
   const baseUrl = await mock.start();
+  elsewhere = createHttpServer((req, res) => {
+    arrivedElsewhere.push(req.headers['x-api-key'] as string | undefined);
+    res.end();
+  });
+  const elsewhereUrl = await listen(elsewhere);
+  redirector = createHttpServer((req, res) => {
+    redirected.push(req.url ?? '');
+    res.writeHead(307, { location: `${elsewhereUrl}/collect` });
+    res.end();
+  });
+  const redirectorUrl = await listen(redirector);
   writeFileSync(
     join(work, 'credentials.json'),
     JSON.stringify([
       { ...GOOD, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } },
       { ...BAD, type: 'connectlyApi', data: { apiKey: `${KEY}-wrong`, businessId: 'biz', baseUrl } },
+      { ...REDIRECTED, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl: redirectorUrl } },
     ]),
   );
   const imported = await n8n(['import:credentials', '--input=credentials.json']);
@@ -175,6 +198,7 @@ beforeAll(async () => {
     manualWorkflow('connectlyReplyWf1', connectlyNode({ text: 'Can I talk to a human, please?', output: 'reply' })),
     manualWorkflow('connectlyEventsW1', connectlyNode({ text: 'I want a festive gift', output: 'events' })),
     manualWorkflow('connectlyBadKeyW1', connectlyNode({ text: 'hello', output: 'reply' }, BAD)),
+    manualWorkflow('connectlyRedirW1', connectlyNode({ text: 'hello', output: 'reply' }, REDIRECTED)),
   ];
   writeFileSync(join(work, 'workflows.json'), JSON.stringify(workflows));
   const wf = await n8n(['import:workflow', '--input=workflows.json']);
@@ -183,6 +207,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mock?.stop();
+  for (const server of [redirector, elsewhere]) {
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  }
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -227,6 +255,19 @@ describe('the Connectly node in n8n 2.41', () => {
     const message = `${run.error?.message ?? ''} ${run.error?.description ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
     expect(message).toMatch(/UNAUTHENTICATED.*Check the API key/);
     expect(run.output).not.toContain(`${KEY}-wrong`);
+  }, 180_000);
+});
+
+describe('no redirect is followed in n8n', () => {
+  it('a 307 to another address fails the run with the redirect named; the key never reaches that address', async () => {
+    const run = await execute('connectlyRedirW1');
+    expect(run.code).not.toBe(0);
+    const message = `${run.error?.message ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
+    expect(message).toMatch(
+      /answered init with a redirect \(HTTP 307 to http:\/\/127\.0\.0\.1:\d+\): redirects are not followed/,
+    );
+    expect(redirected).toHaveLength(1);
+    expect(arrivedElsewhere).toEqual([]);
   }, 180_000);
 });
 
