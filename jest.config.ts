@@ -30,6 +30,11 @@ const config: Config = {
     project('cli', 'packages/cli'),
     project('session-redis', 'packages/session-redis'),
     {
+      ...project('readme', 'test/readme'),
+      testMatch: ['<rootDir>/test/readme/*.spec.ts'],
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/readme/tsconfig.json' }] },
+    },
+    {
       ...project('n8n-node', 'nodes'),
       testMatch: ['<rootDir>/test/n8n/*.spec.ts'],
       transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/test/n8n/tsconfig.json' }] },
@@ -39,7 +44,7 @@ const config: Config = {
       ...project('nest-module', 'nest-module'),
       transform: {
         '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/nest-module/test/tsconfig.json' }],
-        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/test/nest-esm.transform.cjs',
+        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/jest-transform.cjs',
       },
       transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
     },
@@ -47,7 +52,7 @@ const config: Config = {
       ...project('nest-whatsapp', 'examples/nest-whatsapp'),
       transform: {
         '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/examples/nest-whatsapp/test/tsconfig.json' }],
-        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/test/nest-esm.transform.cjs',
+        '/node_modules/@nestjs/.+\\.js$': '<rootDir>/nest-module/jest-transform.cjs',
       },
       transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
     },

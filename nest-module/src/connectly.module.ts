@@ -1,8 +1,13 @@
 // ConnectlyModule: forRoot(options) / forRootAsync({ imports, inject, useFactory | useClass | useExisting }),
 // with `isGlobal`. Options are validated when the module is created, so bad config fails the bootstrap.
 
-import { Module } from '@nestjs/common';
-import { ConnectlyClient, ConnectlyValidationError, type SessionStore } from 'connectly-agent-graph';
+import { Logger, Module } from '@nestjs/common';
+import {
+  ConnectlyClient,
+  type ConnectlyLogger,
+  ConnectlyValidationError,
+  type SessionStore,
+} from 'connectly-agent-graph';
 import { CONNECTLY_CLIENT } from './connectly.constants.js';
 import {
   CONNECTLY_MODULE_OPTIONS,
@@ -12,11 +17,21 @@ import {
 import { ConnectlyService } from './connectly.service.js';
 import { CONNECTLY_SESSION_STORE, type ResolvedSessionStore, resolveSessionStore } from './connectly.session-store.js';
 
+/** The client's log through Nest's Logger (context `Connectly`): Nest's log levels decide what shows. */
+function nestLogger(): ConnectlyLogger {
+  const logger = new Logger('Connectly');
+  return {
+    debug: (fields, message) => logger.debug(`${message} ${JSON.stringify(fields)}`),
+    warn: (fields, message) => logger.warn(`${message} ${JSON.stringify(fields)}`),
+  };
+}
+
 /** Builds the client; a bad option stops the application with a message that names it. */
 export function createConnectlyClient(options: ConnectlyModuleOptions, sessionStore?: SessionStore): ConnectlyClient {
   try {
     const { sessionStore: _option, ...rest } = options;
-    return new ConnectlyClient(sessionStore === undefined ? rest : { ...rest, sessionStore });
+    const withLogger = { logger: nestLogger(), ...rest };
+    return new ConnectlyClient(sessionStore === undefined ? withLogger : { ...withLogger, sessionStore });
   } catch (error) {
     if (error instanceof ConnectlyValidationError) {
       throw new ConnectlyValidationError(error.field, `ConnectlyModule options are invalid: ${error.message}`);

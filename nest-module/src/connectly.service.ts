@@ -29,6 +29,8 @@ import {
   type SessionOptions,
   type TurnInput,
   toReply,
+  toAsyncIterable,
+  toReadableStream,
 } from 'connectly-agent-graph';
 import { Observable, Subject, lastValueFrom } from 'rxjs';
 import { CONNECTLY_CLIENT } from './connectly.constants.js';
@@ -77,6 +79,16 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
     return healthy;
   }
 
+  /** The turn of `invoke` as an AsyncIterable (`for await`); `break` aborts it; it ends on shutdown too. */
+  stream(request: InvokeRequest, options?: CallOptions): AsyncIterable<AgentEvent> {
+    return toAsyncIterable(this.invoke(request, options));
+  }
+
+  /** The turn of `invoke` as a web `ReadableStream`: the first read sends it, `cancel()` aborts it. */
+  readableStream(request: InvokeRequest, options?: CallOptions): ReadableStream<AgentEvent> {
+    return toReadableStream(this.invoke(request, options));
+  }
+
   /** One streamed turn gathered into an `AgentReply`. */
   reply(request: InvokeRequest, options?: CallOptions): Promise<AgentReply> {
     return lastValueFrom(this.invoke(request, options).pipe(toReply()));
@@ -105,6 +117,10 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
         send('invoke_sync', session.sendSync(input, callOptions)),
       reply: (input: TurnInput, callOptions?: CallOptions) =>
         lastValueFrom(send('invoke', session.send(input, callOptions)).pipe(toReply())),
+      stream: (input: TurnInput, callOptions?: CallOptions) =>
+        toAsyncIterable(send('invoke', session.send(input, callOptions))),
+      readableStream: (input: TurnInput, callOptions?: CallOptions) =>
+        toReadableStream(send('invoke', session.send(input, callOptions))),
       close: (callOptions?: CallOptions) => session.close(callOptions),
     };
   }

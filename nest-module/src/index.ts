@@ -28,3 +28,6 @@ export {
   CONNECTLY_MESSAGING_OPTIONS,
   type ConnectlyMessagingModuleOptions,
 } from './messaging/messaging.module-definition.js';
+
+// Everything of the client, so apps import one package (strict package managers hide undeclared ones).
+export * from 'connectly-agent-graph';

@@ -44,6 +44,7 @@ const send = (options: Record<string, unknown> = {}, more: Record<string, unknow
   operation: 'sendMessage',
   clientKey: 'customer-1',
   sessionId: '',
+  sessionMemory: 'new',
   inputType: 'text',
   text: 'hello',
   output: 'reply',

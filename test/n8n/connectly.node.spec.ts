@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { runNode } from './harness';
@@ -25,6 +25,7 @@ const send = (text: string, more: Record<string, unknown> = {}) => ({
   operation: 'sendMessage',
   clientKey: 'customer-1',
   sessionId: '',
+  sessionMemory: 'new',
   inputType: 'text',
   text,
   output: 'reply',
@@ -299,6 +300,107 @@ describe('Agent → Send Message', () => {
     const sessionId = await startSession();
     await runNode(send('hello', { sessionId, options: { agentId: 'sofia-1' } }), { credentials });
     expect(mock.requests.at(-1)?.body).toMatchObject({ agentId: 'sofia-1' });
+  });
+});
+
+describe('Agent → Send Message: session memory', () => {
+  // Each test talks for its own customers: the memory lives as long as the node's module, across tests.
+  const remember = (clientKey: string, text: string, more: Record<string, unknown> = {}) =>
+    send(text, { clientKey, sessionMemory: 'remember', ...more });
+  const sessionOf = (run: { outputs: Array<Array<{ json: Record<string, unknown> }>> }) =>
+    run.outputs[0]?.[0]?.json['sessionId'] as string;
+  const inits = () => mock.requests.filter((r) => r.endpoint === 'init').length;
+
+  it("is the default: with Session ID empty, later executions continue the customer's session", async () => {
+    const defaults: IDataObject = send('hello', { clientKey: 'memory-default' });
+    delete defaults['sessionMemory'];
+    const first = await runNode(defaults, { credentials });
+    const second = await runNode({ ...defaults, text: 'and for my wife?' }, { credentials });
+    expect(sessionOf(second)).toBe(sessionOf(first));
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke', 'invoke']);
+    expect(mock.requests[2]?.body).toMatchObject({ sessionId: sessionOf(first), clientKey: 'memory-default' });
+  });
+
+  it('gives two customers two sessions', async () => {
+    const a = await runNode(remember('memory-a', 'hi'), { credentials });
+    const b = await runNode(remember('memory-b', 'hi'), { credentials });
+    const a2 = await runNode(remember('memory-a', 'again'), { credentials });
+    expect(sessionOf(a)).not.toBe(sessionOf(b));
+    expect(sessionOf(a2)).toBe(sessionOf(a));
+    expect(inits()).toBe(2);
+  });
+
+  it('starts one session for a burst of concurrent executions of one customer, their turns one at a time', async () => {
+    // Each reply takes a while, so turns that were not kept apart would overlap at the mock.
+    const line = { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'ok' } } } };
+    mock.inject({ events: [line, line], lineDelayMs: 50, times: 8 });
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => runNode(remember('memory-burst', `message ${i}`), { credentials })),
+    );
+    expect(new Set(runs.map(sessionOf)).size).toBe(1);
+    expect(inits()).toBe(1);
+    expect(mock.requests.filter((r) => r.endpoint === 'invoke')).toHaveLength(8);
+    expect(mock.overlaps).toBe(0);
+  });
+
+  it('renews a session Connectly has forgotten, sending the message once more in the new one', async () => {
+    const first = await runNode(remember('memory-forgotten', 'hi'), { credentials });
+    mock.forget(sessionOf(first));
+    mock.reset();
+    const second = await runNode(remember('memory-forgotten', 'still there?'), { credentials });
+    expect(sessionOf(second)).not.toBe(sessionOf(first));
+    expect(second.outputs[0]?.[0]?.json['text']).toMatch(/You said: “still there\?”/);
+    // The forgotten session's turn (answered 404, nothing processed), the new session, the same turn in it.
+    expect(mock.requests.map((r) => [r.endpoint, (r.body as { sessionId?: string }).sessionId])).toEqual([
+      ['invoke', sessionOf(first)],
+      ['init', undefined],
+      ['invoke', sessionOf(second)],
+    ]);
+    expect(mock.requests[2]?.body).toMatchObject({
+      inputEvents: (mock.requests[0]?.body as { inputEvents: unknown }).inputEvents,
+    });
+    const third = await runNode(remember('memory-forgotten', 'thanks'), { credentials });
+    expect(sessionOf(third)).toBe(sessionOf(second));
+  });
+
+  it('"New Session Every Time" starts a session per execution and leaves the memory alone', async () => {
+    const remembered = await runNode(remember('memory-new', 'hi'), { credentials });
+    const fresh = await runNode(remember('memory-new', 'hi', { sessionMemory: 'new' }), { credentials });
+    const again = await runNode(remember('memory-new', 'hi'), { credentials });
+    expect(sessionOf(fresh)).not.toBe(sessionOf(remembered));
+    expect(sessionOf(again)).toBe(sessionOf(remembered));
+    expect(inits()).toBe(2);
+  });
+
+  it('a Session ID given wins over the memory, which keeps its own session', async () => {
+    const remembered = await runNode(remember('memory-given', 'hi'), { credentials });
+    const started = await runNode(
+      { resource: 'session', operation: 'start', clientKey: 'memory-given', options: {} },
+      { credentials },
+    );
+    const sessionId = sessionOf(started);
+    const given = await runNode(remember('memory-given', 'hi', { sessionId }), { credentials });
+    const again = await runNode(remember('memory-given', 'hi'), { credentials });
+    expect(sessionOf(given)).toBe(sessionId);
+    expect(sessionOf(again)).toBe(sessionOf(remembered));
+  });
+
+  it('Session → Close of the remembered session makes the next message start a new one, without a failed turn', async () => {
+    const remembered = await runNode(remember('memory-closed', 'hi'), { credentials });
+    await runNode(
+      {
+        resource: 'session',
+        operation: 'close',
+        clientKey: 'memory-closed',
+        sessionId: sessionOf(remembered),
+        options: {},
+      },
+      { credentials },
+    );
+    mock.reset();
+    const next = await runNode(remember('memory-closed', 'hello again'), { credentials });
+    expect(sessionOf(next)).not.toBe(sessionOf(remembered));
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke']);
   });
 });
 

@@ -20,6 +20,7 @@ const send = (sessionId: string, options: Record<string, unknown>, more: Record<
   operation: 'sendMessage',
   clientKey: 'customer-1',
   sessionId,
+  sessionMemory: 'new',
   inputType: 'text',
   text: 'hi',
   output: 'events',

@@ -2,7 +2,7 @@
 // platform.ts, so every timer of the node is n8n-workflow's (sleepWithAbort, or the sleep that replaced
 // it) and nothing reaches `process` or `globalThis` (n8n's verification rejects both). transport.ts hands
 // the same scheduler and user agent to the client, so the node's tests, which run its sources, use them too.
-import type { FetchLike, Scheduler } from 'connectly-agent-graph';
+import type { ConnectlyLogger, FetchLike, Scheduler } from 'connectly-agent-graph';
 import { randomUUID } from 'node:crypto';
 import * as n8nWorkflow from 'n8n-workflow';
 
@@ -68,6 +68,9 @@ export const randomId = (): string => randomUUID();
 
 /** What the node's requests say sent them; n8n's runtime version is not the node's to read. */
 export const defaultUserAgent = (): string => 'n8n-nodes-connectly';
+
+/** The node reads no environment (n8n's verification forbids it): no logger unless one is passed. */
+export const environmentLogger = (): ConnectlyLogger | undefined => undefined;
 
 /** The key Node's util.inspect looks for, without importing node:util. */
 export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');

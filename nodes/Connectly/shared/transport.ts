@@ -1,8 +1,9 @@
 // The node's one HTTP path: the core client, streaming through n8n's own request helper, so n8n's
 // credentials, proxy and SSRF settings apply and the key is added by the credential, not by us.
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { ConnectlyClient, type FetchLike } from 'connectly-agent-graph';
+import { ConnectlyClient, type ConnectlyClientOptions, type FetchLike } from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
+import { sessionMemory } from './session-memory';
 
 export interface ConnectlyCredentials {
   apiKey: string;
@@ -58,9 +59,11 @@ function endedOnAbort(
   });
 }
 
+/** `remember`: the client finds and keeps each customer's session in the node's session memory. */
 export async function connectlyClient(
   this: IExecuteFunctions,
   timeouts: ClientTimeouts = {},
+  remember = false,
 ): Promise<ConnectlyClient> {
   const credentials = await this.getCredentials<ConnectlyCredentials>('connectlyApi');
   const fetch: FetchLike = async (url, init) => {
@@ -101,7 +104,7 @@ export async function connectlyClient(
       body: response.body,
     };
   };
-  return new ConnectlyClient({
+  const options: ConnectlyClientOptions = {
     apiKey: credentials.apiKey,
     businessId: credentials.businessId,
     ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
@@ -109,5 +112,8 @@ export async function connectlyClient(
     fetch,
     scheduler: defaultScheduler,
     userAgent: defaultUserAgent(),
-  });
+  };
+  const client = new ConnectlyClient(options);
+  // The memory is picked by the address the client checked and normalised, as Session → Close finds it.
+  return remember ? new ConnectlyClient({ ...options, sessionStore: sessionMemory(client.baseUrl) }) : client;
 }

@@ -8,12 +8,15 @@ import { sleep } from './platform.js';
 import { type RetryPolicy, failurePhase, parseRetryAfter, retryDelay } from './retry.js';
 import type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
 import type { Endpoint, MessagingEndpoint } from './wire.js';
+import type { CallLog } from './call-log.js';
 
 export interface Sender {
   fetch: FetchLike;
   policy: RetryPolicy;
   /** The HTTP request, the same on every attempt. */
   request: Omit<TransportRequest, 'signal' | 'redirect'>;
+  /** Told of each answer's status and each retry (the call's log and span). */
+  log?: Pick<CallLog, 'answered' | 'retrying'>;
   /** The error for a non-2xx answer that is not tried again, from its status and body. */
   refuse(status: number, text: string, retryAfterMs: number | undefined): ConnectlyError;
 }
@@ -44,12 +47,14 @@ export async function sendWithRetries(
         ? undefined
         : retryDelay(endpoint, attempt, { kind: 'connection', errorCode: code }, sender.policy);
       if (wait !== undefined) {
+        sender.log?.retrying(wait, code ?? 'a connection failure');
         await sleep(wait, signal, scheduler);
         continue;
       }
       const phase = refused ? 'connect' : failurePhase(code);
       throw ConnectlyConnectionError.from(endpoint, error, phase, host, sanitize);
     }
+    sender.log?.answered(response.status);
     if (response.status >= 200 && response.status < 300) {
       const encoding = response.headers.get('content-encoding');
       if (encoding !== null && encoding.trim().toLowerCase() !== 'identity') {
@@ -71,6 +76,7 @@ export async function sendWithRetries(
     // After a time limit fired while the error body arrived, the status is reported, not retried.
     const wait = signal.aborted ? undefined : retryDelay(endpoint, attempt, failure, sender.policy);
     if (wait !== undefined) {
+      sender.log?.retrying(wait, `HTTP ${response.status}`);
       await sleep(wait, signal, scheduler);
       continue;
     }

@@ -37,6 +37,9 @@ import { SharedConversations } from './shared-session.js';
 import { asValidationError } from './validate.js';
 import type { FetchLike, TransportResponse } from './transport.js';
 import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
+import { toAsyncIterable, toReadableStream } from './iterate.js';
+import { CallLog, type ConnectlyLogger, type OpenTelemetryApi } from './call-log.js';
+import { VERSION } from './version.js';
 
 interface Subscriber<T> {
   next(value: T): void;
@@ -61,6 +64,8 @@ export class ConnectlyClient {
   readonly #scheduler: Scheduler;
   readonly #callDefaults: CallDefaults;
   readonly #context: CallContext;
+  readonly #logger: ConnectlyLogger | undefined;
+  readonly #openTelemetry: OpenTelemetryApi | undefined;
   // Where errors say they were trying to reach: never the key, never userinfo of the URL.
   readonly #host: string;
   readonly #conversations: SharedConversations | undefined;
@@ -89,6 +94,8 @@ export class ConnectlyClient {
     this.#conversations =
       resolved.sessions &&
       new SharedConversations(resolved.sessions, this.businessId, this.#scheduler, this.#callDefaults);
+    this.#logger = resolved.logger;
+    this.#openTelemetry = resolved.openTelemetry;
   }
 
   /**
@@ -203,6 +210,19 @@ export class ConnectlyClient {
     return this.#conversations?.idle() ?? Promise.resolve();
   }
 
+  /**
+   * The turn of `invoke` as an AsyncIterable: `for await (const event of client.stream(request))`. Each
+   * iteration sends one request; `break` aborts it; errors are thrown after the events that preceded them.
+   */
+  stream(request: InvokeRequest, options?: CallOptions): AsyncIterable<AgentEvent> {
+    return toAsyncIterable(this.invoke(request, options));
+  }
+
+  /** The turn of `invoke` as a web `ReadableStream`: the first read sends the request, `cancel()` aborts it. */
+  readableStream(request: InvokeRequest, options?: CallOptions): ReadableStream<AgentEvent> {
+    return toReadableStream(this.invoke(request, options));
+  }
+
   /** Promise convenience: one streamed turn gathered into an `AgentReply`. */
   reply(request: InvokeRequest, options?: CallOptions): Promise<AgentReply> {
     return lastValueFrom(this.invoke(request, options).pipe(toReply()));
@@ -259,16 +279,39 @@ export class ConnectlyClient {
     return new Observable<T>((subscriber) => {
       const call = new Call(endpoint, settings, this.#context);
       const controller = call.controller;
+      const sessionId = (body as { sessionId?: unknown }).sessionId;
+      const log = new CallLog(
+        this.#logger,
+        endpoint,
+        this.#host,
+        this.#openTelemetry,
+        typeof sessionId === 'string' ? sessionId : undefined,
+        VERSION,
+      );
+      const counted: Subscriber<T> = {
+        next: (value) => {
+          log.event();
+          subscriber.next(value);
+        },
+        get closed() {
+          return subscriber.closed;
+        },
+      };
       const onCallerAbort = (): void => controller.abort(new ConnectlyAbortError(endpoint));
       if (signal?.aborted) onCallerAbort();
       else signal?.addEventListener('abort', onCallerAbort, { once: true });
-      this.send(call, payload)
-        .then((response) => handle(response, call, subscriber, body))
+      this.send(call, payload, log)
+        .then((response) => handle(response, call, counted, body))
         .then(
-          () => subscriber.complete(),
+          () => {
+            log.completed();
+            subscriber.complete();
+          },
           (error: unknown) => {
-            if (controller.signal.reason === UNSUBSCRIBED) return;
-            subscriber.error(call.classify(error));
+            if (controller.signal.reason === UNSUBSCRIBED) return log.cancelled();
+            const failure = call.classify(error);
+            log.failed(failure);
+            subscriber.error(failure);
           },
         )
         .finally(() => {
@@ -282,23 +325,22 @@ export class ConnectlyClient {
   }
 
   /** Sends the request under the retry rule; resolves with a 2xx response. */
-  private send(call: Call, payload: string): Promise<TransportResponse> {
+  private send(call: Call, payload: string, log: CallLog): Promise<TransportResponse> {
     const { endpoint } = call;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      // A compressed answer cut short cannot be told from a complete one, so none is asked for.
+      'accept-encoding': 'identity',
+      'user-agent': this.userAgent,
+    };
+    log.propagate(headers);
+    headers['x-api-key'] = this.#apiKey; // after propagation, which only ever sees the trace headers
     return sendWithRetries(call, `${this.baseUrl}${API_PATH}/${endpoint}`, {
       fetch: this.#fetch,
       policy: this,
-      request: {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          // A compressed answer cut short cannot be told from a complete one, so none is asked for.
-          'accept-encoding': 'identity',
-          'user-agent': this.userAgent,
-          'x-api-key': this.#apiKey,
-        },
-        body: payload,
-      },
+      log,
+      request: { method: 'POST', headers, body: payload },
       refuse: (status, text, retryAfterMs) =>
         ConnectlyApiError.from(
           endpoint,

@@ -223,6 +223,17 @@ export class ConnectlyConnectionError extends ConnectlyError {
     sanitize: Sanitize,
   ): ConnectlyConnectionError {
     const code = errorCode(error);
+    if (isBadPort(error)) {
+      // fetch refuses some ports outright (the Fetch standard's "bad ports"); nothing was sent.
+      return new ConnectlyConnectionError({
+        phase: 'connect',
+        errorCode: code,
+        cause: cleanCause(error, sanitize),
+        message:
+          `Could not reach Connectly at ${host} for ${endpoint}: fetch refuses to connect to that port ` +
+          '(a "bad port" of the Fetch standard, such as 1, 22 or 6000): use another port',
+      });
+    }
     const reason = sanitize(code ?? innermostMessage(error));
     const message =
       phase === 'connect'
@@ -291,6 +302,15 @@ function innermostMessage(error: unknown): string {
     current = (current as { cause?: unknown }).cause;
   }
   return message;
+}
+
+/** True when fetch refused the URL's port (undici says "bad port" in the error's cause). */
+function isBadPort(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    if ((current as { message?: unknown }).message === 'bad port') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** The system error code behind a failed fetch (`ECONNREFUSED`, `UND_ERR_SOCKET`, …), if any. */

@@ -30,6 +30,9 @@ export type AgentEventOf<K extends ResponseEventType> = Extract<KnownAgentEvent,
 export type HandoverEventType = Extract<ResponseEventType, `${string}HandoverEvent`>;
 export type HandoverAgentEvent = AgentEventOf<HandoverEventType>;
 
+/** A handover kind this version does not know yet: its key ends in `HandoverEvent`. */
+export type UnknownHandoverEvent = UnknownAgentEvent & { type: `${string}HandoverEvent` };
+
 export const HANDOVER_EVENT_TYPES: readonly HandoverEventType[] = Object.freeze(
   RESPONSE_EVENT_TYPES.filter((type): type is HandoverEventType => type.endsWith('HandoverEvent')),
 );
@@ -64,7 +67,7 @@ export function isEventType<K extends ResponseEventType>(event: AgentEvent, type
  * True for every handover kind, including ones this version does not know yet
  * (any key ending in `HandoverEvent`), whether or not it triggers a handover.
  */
-export function isHandoverEvent(event: AgentEvent): boolean {
+export function isHandoverEvent(event: AgentEvent): event is HandoverAgentEvent | UnknownHandoverEvent {
   return typeof event.type === 'string' && event.type.endsWith('HandoverEvent');
 }
 

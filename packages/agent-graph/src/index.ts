@@ -4,6 +4,7 @@ export { ConnectlyClient } from './client.js';
 export { DEFAULT_BASE_URL, type ConnectlyClientOptions, type CallOptions } from './options.js';
 export type {
   InvokeRequest,
+  InvokeRequestBase,
   InitRequest,
   InitResult,
   CloseRequest,
@@ -12,6 +13,8 @@ export type {
   HealthResult,
 } from './requests.js';
 export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
+export type { ConnectlyLogger, OpenTelemetryApi, TelemetrySpan } from './call-log.js';
+export { toAsyncIterable, toReadableStream } from './iterate.js';
 export {
   ConnectlySession,
   type AgentSession,
@@ -25,6 +28,7 @@ export {
   type StoredSession,
   DEFAULT_SESSION_IDLE_MS,
   DEFAULT_SESSION_LEASE_MS,
+  sessionKey,
 } from './session-store.js';
 export { MemorySessionStore } from './memory-session-store.js';
 export {
@@ -34,6 +38,7 @@ export {
   type UnknownAgentEvent,
   type HandoverEventType,
   type HandoverAgentEvent,
+  type UnknownHandoverEvent,
   HANDOVER_EVENT_TYPES,
   isEventType,
   isHandoverEvent,
@@ -53,6 +58,7 @@ export {
   ConnectlyAbortError,
   ConnectlySessionStoreError,
   type ProtocolErrorReason,
+  type Sanitize,
 } from './errors.js';
 export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';
 export {

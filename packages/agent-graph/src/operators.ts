@@ -1,7 +1,13 @@
 // RxJS operators for what users do most with an invoke stream.
 
 import { type Observable, type OperatorFunction, filter, map, reduce } from 'rxjs';
-import { type AgentEvent, type AgentEventOf, isHandoverEvent } from './events.js';
+import {
+  type AgentEvent,
+  type AgentEventOf,
+  type HandoverAgentEvent,
+  type UnknownHandoverEvent,
+  isHandoverEvent,
+} from './events.js';
 import { type AgentReply, messageText, summarizeReply } from './reply.js';
 import type { ResponseEventType } from './wire.js';
 
@@ -11,8 +17,11 @@ export function ofType<K extends ResponseEventType>(...types: K[]): OperatorFunc
   return filter((event): event is AgentEventOf<K> => event.known && wanted.has(event.type));
 }
 
-/** Keeps every handover event, of all kinds (including kinds this version does not know yet). */
-export function handovers(): OperatorFunction<AgentEvent, AgentEvent> {
+/**
+ * Keeps every handover event, of all kinds: the known ones typed, and kinds this version does not know yet
+ * (any key ending in `HandoverEvent`) as `UnknownHandoverEvent`.
+ */
+export function handovers(): OperatorFunction<AgentEvent, HandoverAgentEvent | UnknownHandoverEvent> {
   return filter(isHandoverEvent);
 }
 

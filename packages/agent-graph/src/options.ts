@@ -3,7 +3,15 @@
 
 import { ConnectlyValidationError, redact, safeExcerpt } from './errors.js';
 import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
-import { MAX_DELAY_MS, type Scheduler, defaultScheduler, defaultUserAgent, platformFetch } from './platform.js';
+import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
+import {
+  MAX_DELAY_MS,
+  type Scheduler,
+  defaultScheduler,
+  defaultUserAgent,
+  environmentLogger,
+  platformFetch,
+} from './platform.js';
 import type { FetchLike } from './transport.js';
 import { type SessionSettings, type SessionStore, sessionSettings } from './session-store.js';
 import { describe, requireString } from './validate.js';
@@ -45,6 +53,17 @@ export interface ConnectlyClientOptions {
   sessionIdleMs?: number;
   /** With a store: how long a turn's lock outlives a crashed holder, in ms (renewed while held). Default 30 000. */
   sessionLeaseMs?: number;
+  /**
+   * Receives each call's request, retries, status, timings and outcome (pino-compatible; never the key).
+   * Default: none, or stderr lines when the environment has `CONNECTLY_LOG=debug`.
+   */
+  logger?: ConnectlyLogger;
+  /**
+   * `@opentelemetry/api` (`import * as opentelemetry from '@opentelemetry/api'`): each call becomes a client
+   * span (endpoint, HTTP status, retries, events, time to first event, session ID; never the key), and its
+   * `traceparent` is sent with the request.
+   */
+  openTelemetry?: OpenTelemetryApi;
 }
 
 /** Per-call options. */
@@ -73,6 +92,8 @@ export interface ResolvedOptions {
   fetchLimitMs: number;
   /** Undefined without a session store. */
   sessions: SessionSettings | undefined;
+  logger: ConnectlyLogger | undefined;
+  openTelemetry: OpenTelemetryApi | undefined;
 }
 
 /** The time limits of one call. */
@@ -102,6 +123,8 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'sessionStore',
   'sessionIdleMs',
   'sessionLeaseMs',
+  'logger',
+  'openTelemetry',
 ]);
 
 // Node's fetch (undici) gives up by itself after 300 s without headers, or without body bytes.
@@ -168,6 +191,9 @@ function checkBaseUrl(value: unknown, apiKey: string): string {
   try {
     url = new URL(text);
   } catch {
+    const port = /^[a-z]+:\/\/[^/:?#]+:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65535)
+      throw new ConnectlyValidationError('baseUrl', `The port in \`baseUrl\` must be 1–65535, got ${port}`);
     throw new ConnectlyValidationError(
       'baseUrl',
       `\`baseUrl\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, got "${shown(text, apiKey)}"`,
@@ -271,7 +297,38 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     scheduler: checkScheduler(options.scheduler),
     fetchLimitMs: fetchLimit,
     sessions: sessionSettings(options),
+    logger: checkLogger(options.logger),
+    openTelemetry: checkOpenTelemetry(options.openTelemetry),
   };
+}
+
+function checkOpenTelemetry(value: unknown): OpenTelemetryApi | undefined {
+  if (value === undefined) return undefined;
+  const api = value as Partial<OpenTelemetryApi> | null;
+  if (typeof api?.trace?.getTracer !== 'function' || typeof api.propagation?.inject !== 'function') {
+    throw new ConnectlyValidationError(
+      'openTelemetry',
+      "`openTelemetry` must be the @opentelemetry/api module: import * as opentelemetry from '@opentelemetry/api'",
+    );
+  }
+  return api as OpenTelemetryApi;
+}
+
+function checkLogger(value: unknown): ConnectlyLogger | undefined {
+  if (value === undefined) return environmentLogger();
+  const logger = value as Partial<ConnectlyLogger> | null;
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    typeof logger.debug !== 'function' ||
+    typeof logger.warn !== 'function'
+  ) {
+    throw new ConnectlyValidationError(
+      'logger',
+      '`logger` must have debug(fields, message) and warn(fields, message) methods, as a pino logger has',
+    );
+  }
+  return logger as ConnectlyLogger;
 }
 
 /** Checks one call's options; what it leaves out comes from the client's. */

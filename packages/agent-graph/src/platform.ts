@@ -2,6 +2,7 @@
 // touches global timers, `process` or `globalThis`, so a host with its own timers (n8n, tests) can
 // supply a `Scheduler` and the rest of the core runs anywhere `fetch` and `TextDecoder` exist.
 
+import type { ConnectlyLogger } from './call-log.js';
 import type { FetchLike, TransportResponse } from './transport.js';
 import { VERSION } from './version.js';
 
@@ -52,6 +53,18 @@ export function sleep(ms: number, signal: AbortSignal, scheduler: Scheduler = de
 export function defaultUserAgent(): string {
   const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
   return node === undefined ? `connectly-agent-graph/${VERSION}` : `connectly-agent-graph/${VERSION} node/${node}`;
+}
+
+/** `CONNECTLY_LOG=debug` in the environment: a logger that writes each call's log lines to stderr. */
+export function environmentLogger(): ConnectlyLogger | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (env?.['CONNECTLY_LOG'] !== 'debug') return undefined;
+  const write = (level: string, fields: Record<string, unknown>, message: string): void =>
+    globalThis.console.error(`[connectly] ${level} ${message} ${JSON.stringify(fields)}`);
+  return {
+    debug: (fields, message) => write('debug', fields, message),
+    warn: (fields, message) => write('warn', fields, message),
+  };
 }
 
 /** A random id (a UUID), e.g. to tell one holder of a lock from another. */

@@ -12,18 +12,30 @@ import type {
   InvokeRequestBody,
 } from './wire.js';
 
-export interface InvokeRequest {
+/** What every invoke request carries, whatever form its input takes. */
+export interface InvokeRequestBase {
   clientKey: string;
   sessionId: string;
-  /** The customer's events since the last turn. Give this or `text`. */
-  inputEvents?: InputEvent[];
-  /** Shorthand for one plain user text message. Give this or `inputEvents`. */
-  text?: string;
   /** Selects a specific agent of the business (for Sofia AI: the agent descriptor id). */
   agentId?: string;
   /** Overrides the client's businessId for this call. */
   businessId?: string;
 }
+
+/** One turn's input: exactly one of `text` and `inputEvents`, as the type says and the client checks. */
+export type InvokeRequest = InvokeRequestBase &
+  (
+    | {
+        /** Shorthand for one plain user text message. */
+        text: string;
+        inputEvents?: never;
+      }
+    | {
+        /** The customer's events since the last turn. */
+        inputEvents: InputEvent[];
+        text?: never;
+      }
+  );
 
 export interface InitRequest {
   clientKey: string;

@@ -10,6 +10,7 @@ import { toReply } from './operators.js';
 import type { AgentReply } from './reply.js';
 import { asValidationError, checkTurnEvents, requireString, userText } from './validate.js';
 import type { InputEvent } from './wire.js';
+import { toAsyncIterable, toReadableStream } from './iterate.js';
 
 /** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
 export type SessionClient = Pick<ConnectlyClient, 'init' | 'invoke' | 'invokeSync' | 'close'>;
@@ -35,6 +36,10 @@ export interface AgentSession {
   start(options?: CallOptions): Promise<string>;
   /** Sends one turn and streams the reply (cold: nothing happens until subscribed). */
   send(input: TurnInput, options?: CallOptions): Observable<AgentEvent>;
+  /** Sends one turn and yields the reply's events: `for await (const event of session.stream('Hi'))`; `break` aborts it. */
+  stream(input: TurnInput, options?: CallOptions): AsyncIterable<AgentEvent>;
+  /** Sends one turn, as a web `ReadableStream` of the reply's events: the first read sends it, `cancel()` aborts it. */
+  readableStream(input: TurnInput, options?: CallOptions): ReadableStream<AgentEvent>;
   /** Sends one turn and resolves with the whole reply. */
   reply(input: TurnInput, options?: CallOptions): Promise<AgentReply>;
   /** Sends one turn through invoke_sync (no streaming). */
@@ -93,6 +98,16 @@ export class ConnectlySession implements AgentSession {
       (sessionId, inputEvents) => this.client.invoke(this.request(sessionId, inputEvents), options),
       options,
     );
+  }
+
+  /** Sends one turn and yields the reply's events: `for await (const event of session.stream('Hi'))`; `break` aborts it. */
+  stream(input: TurnInput, options?: CallOptions): AsyncIterable<AgentEvent> {
+    return toAsyncIterable(this.send(input, options));
+  }
+
+  /** Sends one turn, as a web `ReadableStream` of the reply's events: the first read sends it, `cancel()` aborts it. */
+  readableStream(input: TurnInput, options?: CallOptions): ReadableStream<AgentEvent> {
+    return toReadableStream(this.send(input, options));
   }
 
   /** Sends one turn and resolves with the whole reply. */

@@ -25,6 +25,7 @@ import {
 } from './session.js';
 import { requireString } from './validate.js';
 import { RpcCode, type InputEvent } from './wire.js';
+import { toAsyncIterable, toReadableStream } from './iterate.js';
 
 /** The session settings with the client's timers and call limits. */
 type Settings = SessionSettings & { scheduler: Scheduler; callDefaults: CallDefaults };
@@ -494,6 +495,14 @@ export class SharedSession implements AgentSession {
   // What a log shows: never the client or the store (a store's connection options may hold a password).
   toJSON(): Record<string, unknown> {
     return { clientKey: this.clientKey, sessionId: this.#sessionId, closed: this.#closed };
+  }
+
+  stream(input: TurnInput, options?: CallOptions): AsyncIterable<AgentEvent> {
+    return toAsyncIterable(this.send(input, options));
+  }
+
+  readableStream(input: TurnInput, options?: CallOptions): ReadableStream<AgentEvent> {
+    return toReadableStream(this.send(input, options));
   }
 
   reply(input: TurnInput, options?: CallOptions): Promise<AgentReply> {

@@ -434,7 +434,10 @@ describe('errors say what happened', () => {
     const client = clientFor('http://127.0.0.1:6000', { scheduler, maxRetries: 3, timeoutMs: 0 });
     const { error } = await collectUntilError(client.health());
     expect(error).toMatchObject({ name: 'ConnectlyConnectionError', phase: 'connect' });
-    expect((error as Error).message).toMatch(/Could not reach Connectly at 127.0.0.1:6000 for health \(bad port\)/);
+    expect((error as Error).message).toBe(
+      'Could not reach Connectly at 127.0.0.1:6000 for health: fetch refuses to connect to that port ' +
+        '(a "bad port" of the Fetch standard, such as 1, 22 or 6000): use another port',
+    );
     expect(scheduler.delays).toEqual([]);
   });
 });

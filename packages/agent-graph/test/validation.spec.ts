@@ -33,6 +33,11 @@ describe('client options', () => {
     [{ apiKey: 'k', businessId: 42 }, 'businessId', /`businessId` must be a string, got a number/],
     [{ apiKey: 'k', businessId: 'b', baseUrl: 'api.connectly.ai' }, 'baseUrl', /`baseUrl` must be an http\(s\) URL/],
     [
+      { apiKey: 'k', businessId: 'b', baseUrl: 'http://127.0.0.1:99999' },
+      'baseUrl',
+      /^The port in `baseUrl` must be 1–65535, got 99999$/,
+    ],
+    [
       { apiKey: 'k', businessId: 'b', baseUrl: 'ftp://x.example' },
       'baseUrl',
       /must start with http:\/\/ or https:\/\//,

@@ -1,5 +1,7 @@
 // The `connectly` command: chat, send and health, against the real API or the embedded mock server.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -19,37 +21,56 @@ export const USAGE = `Usage:
   connectly chat   [--client-key KEY] [--agent-id ID] [--json]   talk to the agent; one line per turn, Ctrl+D to end
   connectly send TEXT [--session ID] [--client-key KEY] [--agent-id ID] [--json]   send one message, print the reply
   connectly health                                               is the API up? (exit 0 yes, 1 no)
+  connectly --version
 
 Environment:
-  CONNECTLY_API_KEY       your API key; when unset, an embedded mock Connectly server is started
+  CONNECTLY_API_KEY       your API key
   CONNECTLY_BUSINESS_ID   your business ID (required with CONNECTLY_API_KEY)
   CONNECTLY_BASE_URL      default https://api.connectly.ai
+With neither a key nor a base URL, an embedded mock Connectly server is started for the command. With a
+base URL and no key, that server is used without a real key (a connectly-mock, or a proxy that adds it).
 
 Options:
   --json          print every agent event as one JSON line (NDJSON) instead of text
   --base-url URL  overrides CONNECTLY_BASE_URL
   --pace MS       with the embedded mock: pause between streamed lines (default 0)
+  -v, --version   the version of connectly-cli
   -h, --help      this help`;
+
+/** The version of this package, read from its package.json (beside src/ and dist/ alike). */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The key sent when the user gave a base URL but no key: the server there decides whether it matters. */
+const NO_KEY = 'no-key';
+const DEMO_BUSINESS = 'demo-business';
 
 class UsageError extends Error {}
 
 interface Target {
   client: ConnectlyClient;
+  /** The embedded mock server, when the command started one: it lives and dies with the command. */
   mock: MockConnectlyServer | undefined;
 }
 
-async function connect(io: Io, baseUrl: string | undefined, pace: number): Promise<Target> {
+async function connect(io: Io, baseUrlFlag: string | undefined, pace: number): Promise<Target> {
   const apiKey = io.env['CONNECTLY_API_KEY'];
+  const baseUrl = baseUrlFlag || io.env['CONNECTLY_BASE_URL'] || undefined;
+  const businessId = io.env['CONNECTLY_BUSINESS_ID'];
   if (apiKey) {
-    const businessId = io.env['CONNECTLY_BUSINESS_ID'];
     if (!businessId) throw new UsageError('CONNECTLY_BUSINESS_ID is required when CONNECTLY_API_KEY is set');
-    const url = baseUrl ?? io.env['CONNECTLY_BASE_URL'];
-    return { client: new ConnectlyClient({ apiKey, businessId, ...(url ? { baseUrl: url } : {}) }), mock: undefined };
+    return { client: new ConnectlyClient({ apiKey, businessId, ...(baseUrl ? { baseUrl } : {}) }), mock: undefined };
+  }
+  if (baseUrl) {
+    const client = new ConnectlyClient({ apiKey: NO_KEY, businessId: businessId || DEMO_BUSINESS, baseUrl });
+    io.stderr.write(`No CONNECTLY_API_KEY set: talking to ${client.baseUrl} without a key\n`);
+    return { client, mock: undefined };
   }
   const mock = new MockConnectlyServer({ pacingMs: pace });
   const url = await mock.start();
   io.stderr.write(`No CONNECTLY_API_KEY set: talking to the embedded mock Connectly server at ${url}\n`);
-  return { client: new ConnectlyClient({ apiKey: 'mock-key', businessId: 'demo-business', baseUrl: url }), mock };
+  return { client: new ConnectlyClient({ apiKey: NO_KEY, businessId: DEMO_BUSINESS, baseUrl: url }), mock };
 }
 
 function printer(io: Io, json: boolean): (event: AgentEvent) => void {
@@ -113,6 +134,17 @@ function report(io: Io, error: unknown): void {
   io.stderr.write(`error: ${message}\n`);
 }
 
+/** How to go on with the session `send` started: only servers that outlive the command keep it. */
+function continuation(target: Target, sessionId: string | undefined, clientKey: string | undefined): string {
+  if (target.mock)
+    return (
+      `Session ${sessionId} ended with the embedded mock server. For a conversation use \`connectly chat\`, ` +
+      'or run `npx connectly-mock` and pass its URL with --base-url.'
+    );
+  const key = clientKey === undefined ? '' : ` --client-key ${clientKey}`;
+  return `Session ${sessionId} (continue it with: connectly send "…" --session ${sessionId}${key})`;
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
   let parsed;
   try {
@@ -127,6 +159,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         'base-url': { type: 'string' },
         pace: { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
       },
     });
   } catch (error) {
@@ -135,6 +168,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
+  if (values.version) {
+    io.stdout.write(`${cliVersion()}\n`);
+    return 0;
+  }
   if (values.help || command === undefined || command === 'help') {
     (values.help || command === 'help' ? io.stdout : io.stderr).write(`${USAGE}\n`);
     return values.help || command === 'help' ? 0 : 2;
@@ -149,6 +186,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (!['chat', 'send', 'health'].includes(command)) throw new UsageError(`unknown command "${command}"`);
     if (command === 'send' && rest.length === 0)
       throw new UsageError('send needs the message text: connectly send "Hi"');
+    const embedded = !io.env['CONNECTLY_API_KEY'] && !values['base-url'] && !io.env['CONNECTLY_BASE_URL'];
+    if (embedded && values.session)
+      throw new UsageError(
+        `--session ${values.session} cannot be continued here: the embedded mock server starts empty on every command. ` +
+          'Use `connectly chat` for a conversation, or run `npx connectly-mock` and pass its URL with --base-url.',
+      );
     target = await connect(io, values['base-url'], pace);
     const clientKey = values['client-key'] ?? 'cli-user';
     const agentId = values['agent-id'];
@@ -164,13 +207,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
         await lastValueFrom(session.send(rest.join(' ')).pipe(tap(printer(io, values.json))), {
           defaultValue: undefined,
         });
-        if (!values.session)
-          io.stderr.write(`Session ${session.sessionId} (continue it with --session ${session.sessionId})\n`);
+        if (!values.session) io.stderr.write(`${continuation(target, session.sessionId, values['client-key'])}\n`);
         return 0;
       }
       default: {
         const { healthy } = await firstValueFrom(target.client.health({ clientKey }));
-        io.stdout.write(values.json ? `${JSON.stringify({ healthy })}\n` : `${healthy ? 'healthy' : 'unhealthy'}\n`);
+        const checked = target.mock ? 'the embedded mock server, not the Connectly API' : target.client.baseUrl;
+        io.stdout.write(
+          values.json
+            ? `${JSON.stringify({ healthy, baseUrl: target.client.baseUrl, embeddedMock: target.mock !== undefined })}\n`
+            : `${healthy ? 'healthy' : 'unhealthy'}: ${checked}\n`,
+        );
+        if (target.mock && !values.json)
+          io.stderr.write('Set CONNECTLY_API_KEY and CONNECTLY_BUSINESS_ID to check the Connectly API.\n');
         return healthy ? 0 : 1;
       }
     }

@@ -1,4 +1,6 @@
 // The connectly command, run in-process with its own stdin/stdout, against the embedded or an external mock.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { type Io, run } from '../src/index.js';
@@ -33,7 +35,57 @@ describe('connectly send', () => {
     );
     expect(stdout).toContain('agent › Here are a few festive ideas');
     expect(stdout).toContain('🛍  Aurora Silk Scarf — 49.90 USD');
-    expect(stderr).toMatch(/Session [0-9a-f-]{36} \(continue it with --session/);
+    expect(stderr).toMatch(/Session [0-9a-f-]{36} ended with the embedded mock server/);
+    expect(stderr).not.toContain('--session');
+  });
+
+  it('refuses --session with the embedded mock, which starts empty on every command, and says what to do', async () => {
+    const { code, stderr } = await connectly(['send', 'again', '--session', 'b6bed81c-5fda-486d-b96c-1ff3af36219a']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('the embedded mock server starts empty on every command');
+    expect(stderr).not.toContain('talking to the embedded mock');
+  });
+
+  it('the "continue it" hint, run as printed, continues the same session', async () => {
+    const mock = new MockConnectlyServer();
+    const url = await mock.start();
+    try {
+      const first = await connectly(['send', 'Hi', '--client-key', 'k-7'], { env: { CONNECTLY_BASE_URL: url } });
+      const hint = /continue it with: connectly (send "…" .*)\)$/m.exec(first.stderr)?.[1];
+      expect(hint).toMatch(/--session [0-9a-f-]{36} --client-key k-7$/);
+      const args = (hint ?? '').split(' ').map((word) => (word === '"…"' ? 'show me the menu' : word));
+      const second = await connectly(args, { env: { CONNECTLY_BASE_URL: url } });
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('☰ How can I help?');
+      const invokes = mock.requests
+        .filter((r) => r.endpoint === 'invoke')
+        .map((r) => (r.body as { sessionId?: string }).sessionId);
+      expect(invokes).toHaveLength(2);
+      expect(invokes[1]).toBe(invokes[0]);
+      expect(mock.requests.filter((r) => r.endpoint === 'init')).toHaveLength(1);
+    } finally {
+      await mock.stop();
+    }
+  });
+
+  it('with a base URL and no key, talks to that server (CONNECTLY_BASE_URL or --base-url), not an embedded mock', async () => {
+    const mock = new MockConnectlyServer({ businessId: 'acme' });
+    const url = await mock.start();
+    try {
+      const byEnv = await connectly(['send', 'hello'], {
+        env: { CONNECTLY_BASE_URL: url, CONNECTLY_BUSINESS_ID: 'acme' },
+      });
+      const byFlag = await connectly(['send', 'hello', '--base-url', url], { env: { CONNECTLY_BUSINESS_ID: 'acme' } });
+      for (const run of [byEnv, byFlag]) {
+        expect(run.code).toBe(0);
+        expect(run.stderr).toContain(`No CONNECTLY_API_KEY set: talking to ${url} without a key`);
+        expect(run.stderr).not.toContain('embedded');
+        expect(run.stdout).toContain("I'm the demo shopping assistant");
+      }
+      expect(mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke', 'init', 'invoke']);
+    } finally {
+      await mock.stop();
+    }
   });
 
   it('--json prints every event as one JSON line', async () => {
@@ -130,8 +182,43 @@ describe('connectly chat', () => {
 });
 
 describe('connectly health and usage', () => {
-  it('health prints healthy and exits 0', async () => {
-    expect(await connectly(['health'])).toMatchObject({ code: 0, stdout: 'healthy\n' });
+  it('health without a key says plainly that it checked the embedded mock, not the Connectly API', async () => {
+    const { code, stdout, stderr } = await connectly(['health']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('healthy: the embedded mock server, not the Connectly API\n');
+    expect(stderr).toContain('Set CONNECTLY_API_KEY and CONNECTLY_BUSINESS_ID to check the Connectly API.');
+    const json = await connectly(['health', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      healthy: true,
+      baseUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/),
+      embeddedMock: true,
+    });
+  });
+
+  it('health with a server names the server it checked', async () => {
+    const mock = new MockConnectlyServer({ apiKey: 'k' });
+    const url = await mock.start();
+    try {
+      const env = { CONNECTLY_API_KEY: 'k', CONNECTLY_BUSINESS_ID: 'b', CONNECTLY_BASE_URL: url };
+      expect(await connectly(['health'], { env })).toMatchObject({ code: 0, stdout: `healthy: ${url}\n` });
+    } finally {
+      await mock.stop();
+    }
+  });
+
+  it('a bad port in the base URL is called a bad port: out of range, or one that fetch refuses', async () => {
+    const range = await connectly(['health', '--base-url', 'http://127.0.0.1:99999']);
+    expect(range.code).toBe(1);
+    expect(range.stderr).toContain('error: The port in `baseUrl` must be 1–65535, got 99999');
+    const refused = await connectly(['health', '--base-url', 'http://127.0.0.1:1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('fetch refuses to connect to that port (a "bad port" of the Fetch standard');
+  });
+
+  it('--version prints the version of the package, and nothing is started', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(await connectly(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect(await connectly(['-v'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   it('a key without a business ID is a usage error', async () => {

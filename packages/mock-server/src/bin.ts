@@ -39,8 +39,14 @@ async function main(): Promise<void> {
   }
   const port = Number(values.port);
   const pacingMs = Number(values['pacing-ms']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || !(pacingMs >= 0)) {
-    process.stderr.write(`--port must be 0–65535 and --pacing-ms a number ≥ 0\n\n${USAGE}\n`);
+  const problem =
+    !/^\d+$/.test(values.port) || port > 65535
+      ? `bad port "${values.port}": --port must be a whole number from 0 to 65535 (0 picks a free one)`
+      : !(pacingMs >= 0)
+        ? `--pacing-ms must be a number of milliseconds ≥ 0, got "${values['pacing-ms']}"`
+        : undefined;
+  if (problem) {
+    process.stderr.write(`${problem}\n\n${USAGE}\n`);
     process.exit(2);
   }
   const server = new MockConnectlyServer({
@@ -53,7 +59,10 @@ async function main(): Promise<void> {
     ...(values['business-id'] ? { businessId: values['business-id'] } : {}),
     ...(values['webhook-secret'] ? { messaging: { webhookSecret: values['webhook-secret'] } } : {}),
   });
-  const url = await server.start();
+  const url = await server.start().catch((error: unknown) => {
+    if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;
+    throw new Error(`port ${port} of ${values.host} is in use: pick another with --port, or --port 0 for a free one`);
+  });
   process.stdout.write(`Mock Connectly server listening on ${url}\n`);
   const shutdown = (): void => void server.stop().then(() => process.exit(0));
   process.on('SIGINT', shutdown);

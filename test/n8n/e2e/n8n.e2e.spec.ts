@@ -445,6 +445,75 @@ describe('the example workflows, served by n8n start', () => {
     expect(chunks.at(-1)?.type).toBe('end');
   }, 60_000);
 
+  it('Chat Trigger: two messages of one chat session continue one Connectly session', async () => {
+    await chat('hello', 'chat-session-3');
+    const started = mock.requests.find((r) => r.endpoint === 'init');
+    expect(started?.body).toMatchObject({ clientKey: 'chat-session-3' });
+    await chat('tell me more', 'chat-session-3');
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(['invoke']);
+  }, 60_000);
+
+  describe('session memory: the messages of a customer, each its own execution, continue one session', () => {
+    const post = (customerId: string, message: string) =>
+      fetch(`${base}/webhook/connectly-message`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message, customerId }),
+      }).then(async (r) => {
+        expect(r.status).toBe(200);
+        return (await r.json()) as { reply: string; sessionId: string };
+      });
+    const requestsOf = (customerId: string) =>
+      mock.requests.filter((r) => (r.body as { clientKey?: string } | undefined)?.clientKey === customerId);
+    const initsOf = (customerId: string) => requestsOf(customerId).filter((r) => r.endpoint === 'init').length;
+
+    it('two executions for one customer share one session: one init at Connectly', async () => {
+      const first = await post('memory-1', 'hello');
+      const second = await post('memory-1', 'tell me more');
+      expect(second.sessionId).toBe(first.sessionId);
+      expect(requestsOf('memory-1').map((r) => r.endpoint)).toEqual(['init', 'invoke', 'invoke']);
+      expect(second.reply).toContain('tell me more');
+    }, 60_000);
+
+    it('two customers get two sessions', async () => {
+      const a = await post('memory-2a', 'hello');
+      const b = await post('memory-2b', 'hello');
+      const a2 = await post('memory-2a', 'again');
+      expect(b.sessionId).not.toBe(a.sessionId);
+      expect(a2.sessionId).toBe(a.sessionId);
+      expect([initsOf('memory-2a'), initsOf('memory-2b')]).toEqual([1, 1]);
+    }, 60_000);
+
+    it('a burst of concurrent executions for one new customer starts one session, turns one at a time', async () => {
+      mock.clearRecords();
+      const line = { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'noted' } } } };
+      mock.inject({ events: [line, line], lineDelayMs: 100, times: 6 });
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post('memory-3', `part ${i}`)));
+      expect(new Set(answers.map((a) => a.sessionId)).size).toBe(1);
+      expect(initsOf('memory-3')).toBe(1);
+      expect(requestsOf('memory-3').filter((r) => r.endpoint === 'invoke')).toHaveLength(6);
+      expect(mock.overlaps).toBe(0);
+    }, 60_000);
+
+    it('a session Connectly has forgotten is renewed: the message is answered in a new session, kept after', async () => {
+      const first = await post('memory-4', 'hello');
+      mock.forget(first.sessionId);
+      const second = await post('memory-4', 'are you there?');
+      expect(second.sessionId).not.toBe(first.sessionId);
+      expect(second.reply).toContain('are you there?');
+      const third = await post('memory-4', 'thanks');
+      expect(third.sessionId).toBe(second.sessionId);
+      expect(requestsOf('memory-4').map((r) => [r.endpoint, (r.body as { sessionId?: string }).sessionId])).toEqual([
+        ['init', undefined],
+        ['invoke', first.sessionId],
+        ['invoke', first.sessionId],
+        ['init', undefined],
+        ['invoke', second.sessionId],
+        ['invoke', second.sessionId],
+      ]);
+    }, 60_000);
+  });
+
   it('handover: answers the customer, and notifies a human only when the agent hands over', async () => {
     const post = (message: string) =>
       fetch(`${base}/webhook/connectly-message`, {

@@ -16,7 +16,29 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       type: 'string',
       default: '',
       description:
-        'The conversation to continue. Leave empty to start a new one: every output item then carries its session ID for the next message.',
+        'The conversation to continue. Leave empty to let Session Memory pick it: every output item carries the session ID either way.',
+      displayOptions: { show },
+    },
+    {
+      displayName: 'Session Memory',
+      name: 'sessionMemory',
+      type: 'options',
+      default: 'remember',
+      options: [
+        {
+          name: 'Remember per Customer',
+          value: 'remember',
+          description:
+            "With Session ID empty, continue the customer's conversation (by Customer Key) across executions, one turn at a time, starting a new session when Connectly has forgotten the old one or after 24 hours without a message",
+        },
+        {
+          name: 'New Session Every Time',
+          value: 'new',
+          description: 'With Session ID empty, every message starts a new conversation',
+        },
+      ],
+      hint: 'Remembered in the memory of this n8n instance: not kept across restarts, and not shared between queue-mode workers (each worker keeps its own). Pass the Session ID from the previous reply where that matters.',
+      description: 'What happens when Session ID is empty',
       displayOptions: { show },
     },
     {

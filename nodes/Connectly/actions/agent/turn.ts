@@ -3,8 +3,8 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import {
   type AgentEvent,
-  type CallOptions,
   type AgentSession,
+  type CallOptions,
   type InputEvent,
   summarizeReply,
 } from 'connectly-agent-graph';
@@ -29,8 +29,10 @@ export async function turn(
   const inputEvents = readInputEvents.call(this, itemIndex);
   const mode = this.getNodeParameter('output', itemIndex) as 'reply' | 'events';
   partial.clientKey = clientKey;
-  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex));
-  // An empty Session ID means a new conversation: the session starts it, after checking the input.
+  // With an empty Session ID the customer's remembered session is continued (or one started and
+  // remembered), unless the user asked for a new session every time.
+  const remember = !sessionId && this.getNodeParameter('sessionMemory', itemIndex, 'remember') === 'remember';
+  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember);
   const session = client.session({
     clientKey,
     ...(sessionId ? { sessionId } : {}),
@@ -63,6 +65,8 @@ export async function turn(
   } finally {
     // Known as soon as the session started, so an error item can name the conversation to retry in.
     if (session.sessionId !== undefined) partial.sessionId = session.sessionId;
+    // The customer's lock is released before the execution moves on.
+    await client.sessionsIdle();
   }
   if (streaming) this.sendChunk('end', itemIndex);
 

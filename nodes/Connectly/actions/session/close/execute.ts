@@ -1,8 +1,9 @@
-// Session → Close: ends a session on Connectly.
+// Session → Close: ends a session on Connectly, and the node no longer remembers it for the customer.
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { firstValueFrom } from 'rxjs';
 import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
 import type { Outputs } from '../../../shared/items';
+import { forgetSession } from '../../../shared/session-memory';
 import { connectlyClient } from '../../../shared/transport';
 
 export async function execute(
@@ -16,5 +17,6 @@ export async function execute(
   Object.assign(partial, { clientKey, sessionId });
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex));
   const result = await firstValueFrom(client.close({ clientKey, sessionId }, callOptions.call(this)));
+  await forgetSession(client.baseUrl, client.businessId, clientKey, sessionId);
   outputs[0].push({ json: { ...result, clientKey }, pairedItem: { item: itemIndex } });
 }

@@ -1,5 +1,5 @@
-// Jest runs in CommonJS mode; NestJS 12 ships ESM only. This transform turns @nestjs/* files into
-// CommonJS for the tests, replacing the few import.meta idioms that CommonJS has other words for.
+// A Jest transform for apps on NestJS 12 (ESM only) tested in Jest's CommonJS mode: turns @nestjs/* files
+// into CommonJS, replacing the few import.meta idioms that CommonJS has other words for. Needs `typescript`.
 const { createHash } = require('node:crypto');
 const ts = require('typescript');
 

@@ -1,0 +1,283 @@
+// The Connectly node in n8n's queue mode: a real cluster (Redis, Postgres, `n8n start` and two `n8n worker`
+// processes) runs the example workflows through production webhooks on the main process, against the mock
+// Connectly server. What must hold when executions run on workers: replies, streaming, spread, stop, crash.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { MockConnectlyServer, demoReply } from 'connectly-agent-graph-mock';
+import { type Cluster, startCluster } from './cluster';
+import { type Recorder, example, readChunks, recordPosts } from '../support/n8n';
+
+const KEY = 'n8n-queue-key-DISTINCTIVE-7731';
+const CREDENTIAL = { id: 'credQueueConnect', name: 'Connectly (mock)' };
+const HANDOVER_WF = 'queueHandoverWf01';
+const CHAT_WF = 'queueChatWf000001';
+
+let mock: MockConnectlyServer;
+let cluster: Cluster;
+let slack: Recorder;
+
+/** The customer's words in an invoke request (the node sends one text message). */
+function saidIn(inputEvents: unknown[]): string {
+  const first = inputEvents[0] as { messageEvent?: { content?: { textContent?: { text?: string } } } };
+  return first.messageEvent?.content?.textContent?.text ?? '';
+}
+
+interface Answer {
+  reply: string;
+  sessionId: string;
+  handover: boolean;
+}
+
+async function post(path: string, body: object): Promise<Response> {
+  return fetch(`${cluster.base}/webhook/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+const ask = (message: string, customerId: string) =>
+  post('connectly-message', { message, customerId }).then((r) => r.json() as Promise<Answer>);
+
+/** The workflow's executions after `afterId`, oldest first, as n8n recorded them in Postgres. */
+function executionsOf(workflowId: string, afterId = 0): Array<{ id: string; status: string; mode: string }> {
+  return cluster
+    .sql(
+      `select id, status, mode from execution_entity where "workflowId" = '${workflowId}' and id > ${afterId} order by id`,
+    )
+    .map(([id, status, mode]) => ({ id: id as string, status: status as string, mode: mode as string }));
+}
+
+const lastExecutionId = () => Number(cluster.sql('select coalesce(max(id), 0) from execution_entity')[0]?.[0] ?? 0);
+
+/** Which worker started `executionId`, from the workers' logs. */
+const workerOf = (executionId: string) => cluster.workers.find((worker) => worker.started().includes(executionId));
+
+async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const invokes = (since: number) => mock.requests.slice(since).filter((request) => request.endpoint === 'invoke');
+
+beforeAll(async () => {
+  slack = await recordPosts();
+
+  // The demo agent, except that "check N" is answered with who said what: concurrent answers can be told apart.
+  mock = new MockConnectlyServer({
+    apiKey: KEY,
+    businessId: 'biz',
+    agent: (inputEvents, session) => {
+      const said = saidIn(inputEvents);
+      if (!said.startsWith('check ')) return demoReply(inputEvents);
+      return [
+        { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: `${session.clientKey}: ${said}` } } } },
+      ];
+    },
+  });
+  const baseUrl = await mock.start();
+  cluster = await startCluster({
+    credentials: [{ ...CREDENTIAL, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } }],
+    workflows: [
+      example('handover-notifies-a-human.json', HANDOVER_WF, CREDENTIAL, (node) => {
+        if (node.name === 'Notify a human') node.parameters['url'] = slack.url;
+      }),
+      example('chat-with-connectly-agent.json', CHAT_WF, CREDENTIAL),
+    ],
+  });
+}, 1_800_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await mock?.stop();
+  await slack?.close();
+}, 120_000);
+
+describe('n8n 2.41 queue mode: main + two workers', () => {
+  it('answers with the reply and the handover flag from a worker, and routes the handover', async () => {
+    const before = lastExecutionId();
+    const ordinary = await ask('hello', 'customer-q1');
+    expect(ordinary).toMatchObject({ handover: false, reply: expect.stringContaining('demo shopping assistant') });
+
+    const handover = await ask('Can I talk to a human, please?', 'customer-q2');
+    expect(handover).toMatchObject({ handover: true, reply: expect.stringContaining('teammate') });
+    // The customer's answer can go out before the handover branch has run: wait for it (bounded).
+    await waitFor(() => (slack.received.length > 0 ? true : undefined), 'the handover notification', 10_000);
+    expect(slack.received).toEqual([
+      {
+        text: `Customer customer-q2 needs a human: The customer asked to talk to a human. (session ${handover.sessionId})`,
+      },
+    ]);
+
+    // Both ran as webhook executions, each on a worker, never on main.
+    const executions = await waitFor(() => {
+      const found = executionsOf(HANDOVER_WF, before);
+      return found.length === 2 && found.every((e) => e.status === 'success') ? found : undefined;
+    }, 'both executions to be recorded as successful');
+    expect(executions.map((e) => e.mode)).toEqual(['webhook', 'webhook']);
+    for (const { id } of executions) expect(workerOf(id)).toBeDefined();
+    expect(cluster.main.entries().some((entry) => /^Worker started/.test(String(entry['message'])))).toBe(false);
+  }, 120_000);
+
+  it('streams the chat reply from a worker: the first chunk arrives well before the reply ends', async () => {
+    // The mock paces the agent's lines 700 ms apart; each text message must arrive as its own chunk.
+    mock.inject({
+      events: [
+        { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'First part' } } } },
+        { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'Second part' } } } },
+        { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'Third part' } } } },
+      ],
+      lineDelayMs: 700,
+    });
+    const before = lastExecutionId();
+    const started = Date.now();
+    const response = await post('connectly-chat', { message: 'hello', customerId: 'customer-q3' });
+    const arrivals = await readChunks(response, started);
+    const items = arrivals.filter((a) => a.type === 'item');
+    expect(arrivals[0]?.type).toBe('begin');
+    expect(items.map((a) => a.content)).toEqual(['First part', 'Second part', 'Third part']);
+    expect(arrivals.at(-1)?.type).toBe('end');
+    // Relayed as produced, not buffered until the end: the last message came at least 1 s after the first.
+    expect((items[2]?.at ?? 0) - (items[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+
+    const [execution] = await waitFor(() => {
+      const found = executionsOf(CHAT_WF, before);
+      return found[0]?.status === 'success' ? found : undefined;
+    }, 'the chat execution to be recorded');
+    expect(workerOf(execution?.id as string)).toBeDefined();
+  }, 120_000);
+
+  it('relays 100 messages from a worker in order, none lost', async () => {
+    const texts = Array.from({ length: 100 }, (_, index) => `message ${index + 1}`);
+    mock.inject({
+      events: texts.map((text) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } })),
+    });
+    const response = await post('connectly-chat', { message: 'hello', customerId: 'customer-q4' });
+    const chunks = await readChunks(response, Date.now());
+    expect(chunks.filter((chunk) => chunk.type === 'item').map((chunk) => chunk.content)).toEqual(texts);
+    expect(chunks[0]?.type).toBe('begin');
+    expect(chunks.at(-1)?.type).toBe('end');
+  }, 120_000);
+
+  it('answers 20 concurrent conversations correctly, spread over both workers', async () => {
+    // Each reply waits 1.5 s before its headers, so the 20 executions overlap and no one worker can take them all.
+    mock.inject({ endpoint: 'invoke', times: 20, delayMs: 1500 });
+    const before = lastExecutionId();
+    const customers = Array.from({ length: 20 }, (_, index) => `customer-c${index + 1}`);
+    const answers = await Promise.all(customers.map((customer) => ask(`check ${customer}`, customer)));
+    answers.forEach((answer, index) =>
+      expect(answer).toMatchObject({
+        reply: `${customers[index]}: check ${customers[index]}`,
+        handover: false,
+      }),
+    );
+    expect(new Set(answers.map((answer) => answer.sessionId)).size).toBe(20);
+
+    const executions = await waitFor(() => {
+      const found = executionsOf(HANDOVER_WF, before);
+      return found.length === 20 && found.every((e) => e.status === 'success') ? found : undefined;
+    }, 'the 20 executions to be recorded');
+    const perWorker = cluster.workers.map(
+      (worker) => executions.filter((execution) => worker.started().includes(execution.id)).length,
+    );
+    expect(perWorker.reduce((sum, count) => sum + count, 0)).toBe(20);
+    for (const count of perWorker) expect(count).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('stopping a running execution from main aborts the upstream stream', async () => {
+    // The agent sends one message, then the stream stays open until the client leaves.
+    mock.inject({ endpoint: 'invoke', stall: 'body', afterEvents: 1 });
+    const before = lastExecutionId();
+    const requestsBefore = mock.requests.length;
+    const abandonedBefore = mock.abandoned;
+    const pending = post('connectly-message', { message: 'hello', customerId: 'customer-stop' });
+    await waitFor(() => (invokes(requestsBefore).length === 1 ? true : undefined), 'the invoke to reach the mock');
+    const [execution] = await waitFor(() => {
+      const found = executionsOf(HANDOVER_WF, before);
+      return found[0]?.status === 'running' ? found : undefined;
+    }, 'the execution to run');
+    expect(workerOf(execution?.id as string)).toBeDefined();
+
+    const stopped = await cluster.rest('POST', `/executions/${execution?.id}/stop`);
+    expect(stopped.status).toBe(200);
+    await mock.waitForAbandoned(abandonedBefore + 1, 30_000);
+    await pending;
+    await waitFor(
+      () => (executionsOf(HANDOVER_WF, before)[0]?.status === 'canceled' ? true : undefined),
+      'the execution to be recorded as canceled',
+    );
+    expect(invokes(requestsBefore)).toHaveLength(1);
+  }, 120_000);
+
+  it('a worker killed mid-turn leaves nothing that sends the turn again', async () => {
+    mock.inject({ endpoint: 'invoke', stall: 'body', afterEvents: 1 });
+    const before = lastExecutionId();
+    const requestsBefore = mock.requests.length;
+    const abandonedBefore = mock.abandoned;
+    const pending = post('connectly-message', { message: 'hello', customerId: 'customer-crash' }).then(
+      (response) => response.status,
+      () => 'no response',
+    );
+    await waitFor(() => (invokes(requestsBefore).length === 1 ? true : undefined), 'the invoke to reach the mock');
+    const execution = await waitFor(() => executionsOf(HANDOVER_WF, before)[0], 'the execution to be recorded');
+    const victim = await waitFor(() => workerOf(execution.id), 'the worker running the execution');
+    const jobId = await waitFor(
+      () =>
+        victim
+          .entries()
+          .map(
+            (entry) =>
+              new RegExp(`^Worker started execution ${execution.id} \\(job (\\S+)\\)`).exec(
+                String(entry['message']),
+              )?.[1],
+          )
+          .find((id) => id !== undefined),
+      'the job id in the worker log',
+    );
+
+    await victim.kill();
+    await mock.waitForAbandoned(abandonedBefore + 1, 30_000);
+    // The surviving worker finds the job's lock expired; n8n runs Bull with maxStalledCount 0, so the job
+    // fails instead of going back to the queue, and main, after a fixed 30 s grace in case the worker
+    // finished after all, records the execution as failed.
+    const failed = await waitFor(
+      () => {
+        const status = executionsOf(HANDOVER_WF, before)[0]?.status;
+        return status && status !== 'running' && status !== 'new' ? status : undefined;
+      },
+      'the execution to leave "running"',
+      120_000,
+    );
+    expect(['error', 'crashed']).toContain(failed);
+    expect(await pending).toBe(500);
+    const [[data] = []] = cluster.sql(`select data from execution_data where "executionId" = ${execution.id}`);
+    expect(data).toContain('failed to be processed too many times and will no longer retry');
+    // And the job is gone from the queue, so no worker can pick the turn up again.
+    const exists = execFileSync(
+      'redis-cli',
+      ['-h', '127.0.0.1', '-p', String(cluster.redisPort), 'exists', `bull:jobs:${jobId}`],
+      { encoding: 'utf8' },
+    ).trim();
+    expect(exists).toBe('0');
+
+    // The killed worker comes back and takes jobs again, and the turn is still sent only once.
+    await victim.restart();
+    const answer = await ask('hello again', `customer-${randomUUID()}`);
+    expect(answer.reply).toContain('demo shopping assistant');
+    expect(
+      invokes(requestsBefore).filter((request) => JSON.stringify(request.body).includes('customer-crash')),
+    ).toHaveLength(1);
+  }, 180_000);
+
+  it('the API key is in no log of main or the workers, and in no stored execution', () => {
+    for (const logged of [cluster.main, ...cluster.workers]) expect(logged.output()).not.toContain(KEY);
+    const stored = cluster.sql('select data from execution_data').flat();
+    expect(stored.length).toBeGreaterThan(20);
+    for (const data of stored) expect(data).not.toContain(KEY);
+  });
+});
