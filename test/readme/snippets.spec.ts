@@ -131,14 +131,16 @@ async function serve(name: string): Promise<{ url: string; stop: () => Promise<v
   let out = '';
   child.stderr.on('data', (data: Buffer) => (out += data.toString()));
   try {
+    let timer: NodeJS.Timeout | undefined;
     const url = await new Promise<string>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the snippet printed no URL within 30 s:\n${out}`)), 30_000);
       child.stdout.on('data', (data: Buffer) => {
         out += data.toString();
         const match = /(http:\/\/\S+)/.exec(out);
         if (match?.[1]) resolve(match[1]);
       });
       child.once('exit', (code) => reject(new Error(`the snippet exited (${code}) before serving:\n${out}`)));
-    });
+    }).finally(() => clearTimeout(timer));
     return { url, stop };
   } catch (error) {
     await stop();
