@@ -1,6 +1,6 @@
 // Runs the node's execute() the way n8n does, with a stand-in for n8n's execution context whose HTTP
 // helper makes real requests (adding the credential's x-api-key header, as n8n's authenticate block does).
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
@@ -34,13 +34,20 @@ export const NODE: INode = {
 
 // Like the least helpful n8n: abortSignal cancels the request until the headers arrive, and does nothing
 // to a response body that is already streaming (the node must end that itself).
-function headersOnlyRequest(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
+function headersOnlyRequest(
+  credentials: IDataObject,
+  options: IHttpRequestOptions,
+  url = options.url,
+  hops = 0,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const signal = options.abortSignal as AbortSignal | undefined;
     const cancel = (): void => void req.destroy(signal?.reason as Error);
-    const req = send(credentials, options, (res) => {
+    const req = send(credentials, options, url, (res) => {
       signal?.removeEventListener('abort', cancel);
-      resolve({ statusCode: res.statusCode, headers: res.headers, body: res });
+      const next = redirectOf(res, options, url, hops);
+      if (next) resolve(headersOnlyRequest(credentials, options, next, hops + 1));
+      else resolve({ statusCode: res.statusCode, headers: res.headers, body: res });
     });
     if (signal?.aborted) cancel();
     else signal?.addEventListener('abort', cancel, { once: true });
@@ -56,6 +63,8 @@ function n8n241Request(
   context: IExecuteFunctions,
   credentials: IDataObject,
   options: IHttpRequestOptions,
+  url = options.url,
+  hops = 0,
 ): Promise<unknown> {
   const signal = (
     'getExecutionCancelSignal' in context ? context.getExecutionCancelSignal?.() : options.abortSignal
@@ -69,7 +78,13 @@ function n8n241Request(
       }
       req.destroy(signal?.reason as Error);
     };
-    const req = send(credentials, options, (res) => {
+    const req = send(credentials, options, url, (res) => {
+      const next = redirectOf(res, options, url, hops);
+      if (next) {
+        signal?.removeEventListener('abort', cancel);
+        resolve(n8n241Request(context, credentials, options, next, hops + 1));
+        return;
+      }
       body = Readable.from(
         (async function* () {
           for await (const chunk of res) yield chunk as Buffer;
@@ -84,13 +99,30 @@ function n8n241Request(
   });
 }
 
-/** Sends the request with the credential's x-api-key header, as n8n's authenticate block adds it. */
-function send(credentials: IDataObject, options: IHttpRequestOptions, onResponse: (res: IncomingMessage) => void) {
+/** Sends the request to `url` with the credential's x-api-key header, as n8n's authenticate block adds it. */
+function send(
+  credentials: IDataObject,
+  options: IHttpRequestOptions,
+  url: string,
+  onResponse: (res: IncomingMessage) => void,
+): ClientRequest {
   const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
-  const request = options.url.startsWith('https:') ? httpsRequest : httpRequest;
-  const req = request(options.url, { method: options.method, headers }, onResponse);
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const req = request(url, { method: options.method, headers }, onResponse);
   req.end(options.body as string);
   return req;
+}
+
+/**
+ * Where a redirect sends the request next, as n8n follows it unless the request sets disableFollowRedirect
+ * (with every header, x-api-key included); undefined for any other answer.
+ */
+function redirectOf(res: IncomingMessage, options: IHttpRequestOptions, url: string, hops: number): string | undefined {
+  const location = res.headers.location;
+  const status = res.statusCode ?? 0;
+  if (status < 300 || status >= 400 || !location || options.disableFollowRedirect || hops >= 20) return undefined;
+  res.resume();
+  return new URL(location, url).href;
 }
 
 /** Executes the node once; `parameters` gives each item's parameters (a function of the item index, or the same for all). */
