@@ -25,7 +25,7 @@ export class ConnectlyApi implements ICredentialType {
       typeOptions: { password: true },
       default: '',
       required: true,
-      description: 'Your Connectly API key. It is sent in the x-api-key header.',
+      hint: 'Connectly issues the API key with your Business ID (ask your Connectly contact if you have neither). It travels only to the Base URL below, in the x-api-key header.',
     },
     {
       displayName: 'Business ID',
@@ -33,14 +33,14 @@ export class ConnectlyApi implements ICredentialType {
       type: 'string',
       default: '',
       required: true,
-      description: 'Your Connectly business ID',
+      hint: 'The business the API key belongs to, issued by Connectly together with the key',
     },
     {
       displayName: 'Base URL',
       name: 'baseUrl',
       type: 'string',
       default: 'https://api.connectly.ai',
-      description: 'Change only to use a proxy or a test server',
+      hint: 'Change only for a proxy or a test server. If the test says ECONNREFUSED, ENOTFOUND or ETIMEDOUT, n8n cannot reach this address: check it and your network or proxy settings.',
     },
   ];
 
@@ -57,6 +57,27 @@ export class ConnectlyApi implements ICredentialType {
       method: 'POST',
       body: { businessId: '={{$credentials.businessId}}', clientKey: 'credential-check' },
       json: true,
+      // As in the node: a redirect is refused, never followed with the key to wherever it points.
+      disableFollowRedirect: true,
+      sendCredentialsOnCrossOriginRedirect: false,
     },
+    rules: [
+      {
+        type: 'responseCode',
+        properties: {
+          value: 401,
+          message:
+            'Connectly does not accept this API key: paste the key Connectly issued to your business again, without spaces',
+        },
+      },
+      {
+        type: 'responseCode',
+        properties: {
+          value: 403,
+          message:
+            'The API key is valid but not for this Business ID: use the Business ID Connectly issued together with this key',
+        },
+      },
+    ],
   };
 }

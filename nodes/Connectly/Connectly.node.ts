@@ -5,6 +5,7 @@ import * as agent from './actions/agent';
 import * as health from './actions/health';
 import { router } from './actions/router';
 import * as session from './actions/session';
+import { CUSTOM_API_CALL } from './shared/descriptions';
 
 export class Connectly implements INodeType {
   description: INodeTypeDescription = {
@@ -13,7 +14,8 @@ export class Connectly implements INodeType {
     icon: { light: 'file:connectly.svg', dark: 'file:connectly.dark.svg' },
     group: ['transform'],
     version: 1,
-    subtitle: '={{$parameter["operation"] + ": " + $parameter["resource"]}}',
+    subtitle:
+      '={{ ({ sendMessage: "Send message, stream the reply", sendMessageAndWait: "Send message, wait for the reply", start: "Start a session", close: "Close a session", check: "Check the API health" })[$parameter["operation"]] || "" }}',
     description:
       "Talk to a Connectly AI agent: send a customer's messages and get the agent's reply, products and handovers",
     defaults: { name: 'Connectly' },
@@ -22,6 +24,16 @@ export class Connectly implements INodeType {
     outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
     outputNames: ['Reply', 'Handover'],
     credentials: [{ name: 'connectlyApi', required: true }],
+    builderHint: {
+      message:
+        'Put a Chat Trigger (streaming) before this node to chat with the agent: its chatInput and sessionId fill Text and Customer Key',
+      relatedNodes: [
+        {
+          nodeType: '@n8n/n8n-nodes-langchain.chatTrigger',
+          relationHint: "Comes before this node: the customer's chat messages, streamed back as the agent replies",
+        },
+      ],
+    },
     properties: [
       {
         displayName: 'Resource',
@@ -32,8 +44,29 @@ export class Connectly implements INodeType {
           { name: 'Agent', value: 'agent' },
           { name: 'Health', value: 'health' },
           { name: 'Session', value: 'session' },
+          {
+            name: 'Custom API Call',
+            value: CUSTOM_API_CALL,
+            description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
+          },
         ],
         default: 'agent',
+      },
+      {
+        displayName:
+          "Connectly's replies stream in as they are produced, which the HTTP Request node cannot read: use Agent → Send Message, which covers every call this API offers",
+        name: 'customApiCallNotice',
+        type: 'notice',
+        default: '',
+        displayOptions: { show: { resource: [CUSTOM_API_CALL] } },
+      },
+      {
+        displayName:
+          "Connectly's replies stream in as they are produced, which the HTTP Request node cannot read: pick one of the operations above",
+        name: 'customApiCallOperationNotice',
+        type: 'notice',
+        default: '',
+        displayOptions: { show: { operation: [CUSTOM_API_CALL] } },
       },
       ...agent.description,
       ...session.description,

@@ -142,9 +142,9 @@ describe.each<[string, Helper]>([
     expect(chunks).toEqual([
       { type: 'begin', itemIndex: 0, content: undefined },
       { type: 'item', itemIndex: 0, content: 'First' },
-      { type: 'item', itemIndex: 0, content: 'Second' },
-      { type: 'item', itemIndex: 0, content: 'Third' },
-      { type: 'item', itemIndex: 0, content: 'Fourth' },
+      { type: 'item', itemIndex: 0, content: '\n\nSecond' },
+      { type: 'item', itemIndex: 0, content: '\n\nThird' },
+      { type: 'item', itemIndex: 0, content: '\n\nFourth' },
     ]);
     expect(outputs[0]?.[0]?.json['error']).toMatch(/sent nothing for 1000 ms/);
     expect(outputs[0]?.[0]?.json['events']).toHaveLength(4);

@@ -1,7 +1,10 @@
 // The Connectly node's execute() for every operation, over real HTTP against the mock server.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { runNode } from './harness';
 
@@ -49,6 +52,56 @@ describe('the node description', () => {
     expect(description.outputs).toEqual(['main', 'main']);
     expect(description.usableAsTool).toBe(true);
     expect(description.credentials).toEqual([{ name: 'connectlyApi', required: true }]);
+  });
+});
+
+describe('what a new user meets in the editor', () => {
+  const { description } = new Connectly();
+  const field = (name: string, operation = 'sendMessage') =>
+    description.properties.find(
+      (p) => p.name === name && (p.displayOptions?.show?.['operation'] ?? [operation]).includes(operation),
+    );
+
+  it('after a Chat Trigger, Text and Customer Key already read its chatInput and sessionId, with hints', () => {
+    expect(field('text')).toMatchObject({
+      default: '={{ $json.chatInput }}',
+      hint: expect.stringContaining('Chat Trigger'),
+    });
+    expect(field('clientKey')).toMatchObject({
+      default: '={{ $json.sessionId }}',
+      hint: expect.stringContaining('same value for every message'),
+    });
+  });
+
+  it('is found as agent, chat, chatbot, WhatsApp or handover, and names the Chat Trigger as its predecessor', () => {
+    const codex = JSON.parse(readFileSync(join(__dirname, '../../nodes/Connectly/Connectly.node.json'), 'utf8'));
+    expect(codex.alias.map((a: string) => a.toLowerCase())).toEqual(
+      expect.arrayContaining(['agent', 'chat', 'chatbot', 'whatsapp', 'handover']),
+    );
+    expect(description.builderHint?.relatedNodes?.[0]?.nodeType).toBe('@n8n/n8n-nodes-langchain.chatTrigger');
+  });
+
+  it('lists its own Custom API Call last, so n8n adds none pointing at the HTTP Request node', () => {
+    const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
+    expect(lists).toHaveLength(4);
+    for (const list of lists) {
+      expect((list.options as Array<{ name: string; description?: string }>).at(-1)).toMatchObject({
+        name: 'Custom API Call',
+        description: expect.stringContaining('cannot read the streamed reply'),
+      });
+    }
+  });
+});
+
+describe('the credential', () => {
+  it('tests against the API without following redirects, and names the fix for a wrong key or business', () => {
+    const { test } = new ConnectlyApi();
+    expect(test.request).toMatchObject({ disableFollowRedirect: true, sendCredentialsOnCrossOriginRedirect: false });
+    const messages = Object.fromEntries(
+      (test.rules ?? []).map((rule) => [rule.properties['value'], rule.properties['message']]),
+    );
+    expect(messages[401]).toMatch(/does not accept this API key/);
+    expect(messages[403]).toMatch(/valid but not for this Business ID/);
   });
 });
 
@@ -108,11 +161,6 @@ describe('Agent → Send Message', () => {
           triggerHandover: true,
           reason: 'The customer asked to talk to a human.',
           reasonNative: 'O cliente pediu para falar com um humano.',
-          agentHandoverEvent: {
-            triggerHandover: true,
-            reason: 'The customer asked to talk to a human.',
-            reasonNative: 'O cliente pediu para falar com um humano.',
-          },
         },
         pairedItem: { item: 0 },
       },
@@ -159,19 +207,93 @@ describe('Agent → Send Message', () => {
     expect(mock.requests).toHaveLength(0);
   });
 
-  it('passes message text on with sendChunk when the workflow streams', async () => {
+  it('streams the text, then the products, then the suggestions, as separate Markdown messages', async () => {
     const sessionId = await startSession();
     const { chunks } = await runNode(send('I want a festive gift', { sessionId }), { credentials, streaming: true });
     expect(chunks).toEqual([
       { type: 'begin', itemIndex: 0, content: undefined },
       { type: 'item', itemIndex: 0, content: 'Here are a few festive ideas she might love:' },
+      {
+        type: 'item',
+        itemIndex: 0,
+        content:
+          '\n\n**[Aurora Silk Scarf](https://shop.example.com/p/aurora-scarf)** — $49.90  \n' +
+          'Hand-dyed silk in winter-night blues.  \n' +
+          '![Aurora Silk Scarf](https://shop.example.com/img/aurora-scarf.jpg)\n\n' +
+          '**[Juniper Candle Set](https://shop.example.com/p/juniper-candles)** — $32.00  \n' +
+          'Three soy candles: juniper, clove and crème brûlée.  \n' +
+          '![Juniper Candle Set](https://shop.example.com/img/juniper-candles.jpg)\n\n' +
+          '**[Starlight Earrings](https://shop.example.com/p/starlight-earrings)** — $89.00  \n' +
+          'Sterling silver with a small moonstone.  \n' +
+          '![Starlight Earrings](https://shop.example.com/img/starlight-earrings.jpg)',
+      },
+      {
+        type: 'item',
+        itemIndex: 0,
+        content: '\n\nYou can also ask:\n- Do you gift-wrap?\n- What is your return policy?\n- Talk to a human',
+      },
       { type: 'end', itemIndex: 0, content: undefined },
+    ]);
+  });
+
+  it('streams a menu as the choices a customer can type, and a handover as a notice', async () => {
+    const sessionId = await startSession();
+    const menu = await runNode(send('show me the menu', { sessionId }), { credentials, streaming: true });
+    expect(menu.chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      'Here is what I can help with:',
+      '\n\n**How can I help?**\n\n_Shopping_\n\n' +
+        '- **Gift ideas** — Festive picks under $100\n- **My order** — Track a delivery\n\n' +
+        '_People_\n\n- **Talk to a human** — A teammate replies\n\n_Demo store_',
+      undefined,
+    ]);
+    const human = await runNode(send('Can I talk to a human?', { sessionId }), { credentials, streaming: true });
+    expect(human.chunks.at(-2)?.content).toBe('\n\n_A member of our team will take over this conversation._');
+  });
+
+  it('streams the text alone when asked, each message apart from the one before', async () => {
+    const sessionId = await startSession();
+    const { chunks } = await runNode(send('I want a festive gift', { sessionId, options: { streamContent: 'text' } }), {
+      credentials,
+      streaming: true,
+    });
+    expect(chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      'Here are a few festive ideas she might love:',
+      undefined,
     ]);
   });
 
   it('does not call sendChunk when the workflow does not stream', async () => {
     const { chunks } = await runNode(send('hello'), { credentials });
     expect(chunks).toEqual([]);
+  });
+
+  it('keeps the whole-reply item lean, with the raw events only when asked for', async () => {
+    const sessionId = await startSession();
+    const lean = await runNode(send('I want a festive gift', { sessionId }), { credentials });
+    expect(Object.keys(lean.outputs[0]?.[0]?.json ?? {}).sort()).toEqual(
+      ['clientKey', 'eventCount', 'handover', 'interactives', 'products', 'sessionId', 'suggestions', 'text'].sort(),
+    );
+    const raw = await runNode(send('I want a festive gift', { sessionId, options: { rawEvents: true } }), {
+      credentials,
+    });
+    expect(raw.outputs[0]?.[0]?.json).toMatchObject({ eventCount: 3, handovers: [] });
+    expect(raw.outputs[0]?.[0]?.json['events']).toHaveLength(3);
+    expect(raw.outputs[0]?.[0]?.json['messages']).toHaveLength(1);
+  });
+
+  it('names the fix for an empty Text (a node that follows no Chat Trigger) before any request', async () => {
+    const run = runNode(send(''), { credentials });
+    await expect(run).rejects.toThrow("Text is empty: there is no customer's message to send");
+    await expect(run).rejects.toMatchObject({ description: expect.stringContaining('{{ $json.chatInput }}') });
+    expect(mock.requests).toHaveLength(0);
+  });
+
+  it('explains that there is no custom API call when one is picked', async () => {
+    const run = runNode({ resource: 'agent', operation: 'customApiCall' }, { credentials });
+    await expect(run).rejects.toThrow('Connectly offers no custom API call');
+    await expect(run).rejects.toMatchObject({ description: expect.stringContaining('HTTP Request node') });
   });
 
   it('passes the agent ID from the options', async () => {

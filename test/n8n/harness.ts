@@ -30,16 +30,29 @@ export const NODE: INode = {
 };
 
 // Like the least helpful n8n: abortSignal cancels the request until the headers arrive, and does nothing
-// to a response body that is already streaming (the node must end that itself).
-function httpRequestWithAuthentication(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
+// to a response body that is already streaming (the node must end that itself); and, as n8n does unless
+// the request sets disableFollowRedirect, redirects are followed with every header, x-api-key included.
+function httpRequestWithAuthentication(
+  credentials: IDataObject,
+  options: IHttpRequestOptions,
+  url = options.url,
+  hops = 0,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const headers = { ...(options.headers as Record<string, string>), 'x-api-key': String(credentials['apiKey']) };
-    const request = options.url.startsWith('https:') ? httpsRequest : httpRequest;
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
     const signal = options.abortSignal as AbortSignal | undefined;
     const cancel = (): void => void req.destroy(signal?.reason as Error);
-    const req = request(options.url, { method: options.method, headers }, (res: IncomingMessage) => {
+    const req = request(url, { method: options.method, headers }, (res: IncomingMessage) => {
       signal?.removeEventListener('abort', cancel);
-      resolve({ statusCode: res.statusCode, headers: res.headers, body: res });
+      const location = res.headers.location;
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && location && !options.disableFollowRedirect && hops < 20) {
+        res.resume();
+        resolve(httpRequestWithAuthentication(credentials, options, new URL(location, url).href, hops + 1));
+        return;
+      }
+      resolve({ statusCode: status, headers: res.headers, body: res });
     });
     if (signal?.aborted) cancel();
     else signal?.addEventListener('abort', cancel, { once: true });

@@ -3,6 +3,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { Operation, PartialResult } from '../shared/context';
+import { CUSTOM_API_CALL } from '../shared/descriptions';
 import { newOutputs, toNodeError } from '../shared/items';
 import * as agent from './agent';
 import * as health from './health';
@@ -27,7 +28,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
     const partial: PartialResult = {};
     try {
       const resource = this.getNodeParameter('resource', itemIndex) as string;
-      const operation = this.getNodeParameter('operation', itemIndex) as string;
+      const operation =
+        resource === CUSTOM_API_CALL ? resource : (this.getNodeParameter('operation', itemIndex) as string);
+      if (operation === CUSTOM_API_CALL) {
+        throw new NodeOperationError(this.getNode(), 'Connectly offers no custom API call', {
+          itemIndex,
+          description:
+            'Its replies stream in as they are produced, which the HTTP Request node cannot read: use Agent → Send Message',
+        });
+      }
       const run = operationFor(resource, operation);
       if (!run) {
         throw new NodeOperationError(

@@ -1,5 +1,6 @@
 // What every operation is and reads the same way: its signature, the call options and the optional agent.
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type { CallOptions } from 'connectly-agent-graph';
 import type { Outputs } from './items';
 import type { ClientTimeouts } from './transport';
@@ -15,12 +16,32 @@ export type Operation = (
   partial: PartialResult,
 ) => Promise<void>;
 
+/** The longest time field the core accepts (2^31 - 1 ms, what a timer can wait), in whole seconds. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+const TIME_FIELDS = { timeout: 'Timeout (Seconds)', idleTimeout: 'Idle Timeout (Seconds)' } as const;
+
 export function timeouts(this: IExecuteFunctions, itemIndex: number): ClientTimeouts {
   const options = this.getNodeParameter('options', itemIndex, {}) as {
     timeout?: number;
     idleTimeout?: number;
     retries?: number;
   };
+  // An expression can bypass the fields' limits, so they are checked here with the field's own name.
+  for (const [name, label] of Object.entries(TIME_FIELDS)) {
+    const value = options[name as keyof typeof TIME_FIELDS];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_SECONDS) {
+      throw new NodeOperationError(
+        this.getNode(),
+        `${label} must be a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS} (about 24 days), got ${String(value)}`,
+        {
+          itemIndex,
+          description: `Set ${label} to at most ${MAX_TIMEOUT_SECONDS}, or remove the option to use the default`,
+        },
+      );
+    }
+  }
   return {
     ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
     ...(options.idleTimeout ? { idleTimeoutMs: options.idleTimeout * 1000 } : {}),

@@ -1,14 +1,17 @@
 // Parameters several operations share.
 import type { INodeProperties } from 'n8n-workflow';
+import { MAX_TIMEOUT_SECONDS } from './context';
 
 export const clientKeyField = (resource: string, operation: string): INodeProperties => ({
   displayName: 'Customer Key',
   name: 'clientKey',
   type: 'string',
-  default: '',
+  // After a Chat Trigger, its chat session names the customer, as n8n's AI Agent assumes.
+  default: '={{ $json.sessionId }}',
   required: true,
   placeholder: 'e.g. customer-123 or +5511999999999',
-  description: "The customer's ID in your system. Use the same value for every message of a conversation.",
+  description: "The customer's ID in your system",
+  hint: 'Use the same value for every message of one customer (a phone number, a user ID). After a Chat Trigger, {{ $json.sessionId }} is its chat session.',
   displayOptions: { show: { resource: [resource], operation: [operation] } },
 });
 
@@ -17,9 +20,9 @@ export const timeoutOptions: INodeProperties[] = [
     displayName: 'Timeout (Seconds)',
     name: 'timeout',
     type: 'number',
-    typeOptions: { minValue: 1 },
+    typeOptions: { minValue: 1, maxValue: MAX_TIMEOUT_SECONDS },
     default: 60,
-    description: 'How long to wait for Connectly to start answering',
+    description: `How long to wait for Connectly to start answering, up to ${MAX_TIMEOUT_SECONDS} seconds (about 24 days)`,
   },
   {
     displayName: 'Retries',
@@ -42,3 +45,10 @@ export const optionsField = (resource: string, operation: string, options: INode
   displayOptions: { show: { resource: [resource], operation: [operation] } },
   options,
 });
+
+/**
+ * The last option of every resource and operation list, so n8n does not add its own "Custom API Call",
+ * which sends users to the HTTP Request node: that node buffers the whole answer and cannot read the
+ * streamed reply. (The n8n lint rules read these lists as object literals, so each list spells it out.)
+ */
+export const CUSTOM_API_CALL = 'customApiCall';

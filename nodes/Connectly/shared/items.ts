@@ -23,6 +23,9 @@ export type Outputs = [INodeExecutionData[], INodeExecutionData[]];
 
 export const newOutputs = (): Outputs => [[], []];
 
+/** What an event item says itself; a payload field of the same name never takes its place. */
+const ITEM_FIELDS = new Set(['type', 'sessionId', 'clientKey', 'text', 'handover']);
+
 /** One agent event as an item: its kind, session, customer, the payload under its kind, and text when it has some. */
 export function eventItem(
   event: AgentEvent,
@@ -33,11 +36,19 @@ export function eventItem(
   // Payloads come fresh from JSON.parse of the wire: plain data already, no copy needed.
   const payload = eventPayload(event) as IDataObject;
   const text = messageText(event);
-  const item: IDataObject = { type: event.type, sessionId: event.sessionId, clientKey };
-  if (text !== undefined) item.text = text;
-  if (handover) Object.assign(item, { handover: true }, payload);
-  item[event.type] = payload;
-  return { json: item, pairedItem: { item: itemIndex } };
+  const own: IDataObject = { type: event.type, sessionId: event.sessionId, clientKey };
+  if (text !== undefined) own.text = text;
+  if (!handover) return { json: { ...own, [event.type]: payload }, pairedItem: { item: itemIndex } };
+  // A handover is read field by field (reason, initialSearchPhrase…), so its fields sit at the top, once.
+  // The item's own fields win over the payload's; a payload they shadow also stays whole under its kind.
+  const json: IDataObject = { ...own, handover: true };
+  let shadowed = false;
+  for (const [key, value] of Object.entries(payload)) {
+    if (ITEM_FIELDS.has(key)) shadowed = true;
+    else json[key] = value;
+  }
+  if (shadowed) json[event.type] = payload;
+  return { json, pairedItem: { item: itemIndex } };
 }
 
 /** Routes an event: handovers to output 1, everything else to output 0. */
@@ -46,11 +57,22 @@ export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string
   outputs[handover ? 1 : 0].push(eventItem(event, clientKey, itemIndex, handover));
 }
 
-/** One whole reply as an item (output 0); each handover it asks for also goes to output 1. */
-export function pushReply(outputs: Outputs, reply: AgentReply, clientKey: string, itemIndex: number): void {
-  const { events, ...summary } = reply;
+/**
+ * One whole reply as an item (output 0); each handover it asks for also goes to output 1. The item keeps
+ * what a workflow reads (text, products, suggestions, menus, handover) in view; the raw events, messages
+ * and handover events come only when asked for, since they repeat it.
+ */
+export function pushReply(
+  outputs: Outputs,
+  reply: AgentReply,
+  clientKey: string,
+  itemIndex: number,
+  rawEvents = false,
+): void {
+  const { events, messages, handovers, ...summary } = reply;
+  const json = { ...summary, clientKey, eventCount: events.length };
   outputs[0].push({
-    json: { ...summary, clientKey, eventCount: events.length, events } as unknown as IDataObject,
+    json: (rawEvents ? { ...json, messages, handovers, events } : json) as unknown as IDataObject,
     pairedItem: { item: itemIndex },
   });
   for (const event of reply.handovers) {

@@ -78,6 +78,10 @@ export async function connectlyClient(
       encoding: 'stream',
       returnFullResponse: true,
       ignoreHttpStatusErrors: true,
+      // n8n follows redirects by default and re-sends custom headers such as x-api-key to any host they
+      // point at; a 3xx instead reaches the core, which refuses it with a typed error naming the target.
+      disableFollowRedirect: true,
+      sendCredentialsOnCrossOriginRedirect: false,
       abortSignal,
     });
     const response = await endedOnAbort(

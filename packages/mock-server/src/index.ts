@@ -16,6 +16,7 @@ export {
   type MockMessagingOptions,
   type MockTemplate,
   type MockWebhook,
+  type MessagingResponse,
   type SentMessage,
 } from './messaging/messaging.js';
 export { MockCustomer, type ButtonReplyShape } from './messaging/customer.js';

@@ -14,12 +14,23 @@ const root = join(__dirname, '..', '..', '..');
 const KEY = 'n8n-e2e-key-DISTINCTIVE-2291';
 const GOOD = { id: 'credGoodConnect1', name: 'Connectly (mock)' };
 const BAD = { id: 'credBadConnect01', name: 'Connectly (wrong key)' };
+const REDIRECTED = { id: 'credRedirectCon1', name: 'Connectly (behind a redirect)' };
 
 let cache: string;
 let work: string;
 let env: NodeJS.ProcessEnv;
 let n8nBin: string;
 let mock: MockConnectlyServer;
+// A server that answers every request with a 307 to `elsewhere`, which records whatever reaches it.
+let redirector: Server;
+let elsewhere: Server;
+const redirected: string[] = [];
+const arrivedElsewhere: Array<string | undefined> = [];
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
 
 interface Item {
   json: Record<string, unknown>;
@@ -161,11 +172,23 @@ beforeAll(async () => {
 
   mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz' });
   const baseUrl = await mock.start();
+  elsewhere = createHttpServer((req, res) => {
+    arrivedElsewhere.push(req.headers['x-api-key'] as string | undefined);
+    res.end();
+  });
+  const elsewhereUrl = await listen(elsewhere);
+  redirector = createHttpServer((req, res) => {
+    redirected.push(req.url ?? '');
+    res.writeHead(307, { location: `${elsewhereUrl}/collect` });
+    res.end();
+  });
+  const redirectorUrl = await listen(redirector);
   writeFileSync(
     join(work, 'credentials.json'),
     JSON.stringify([
       { ...GOOD, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } },
       { ...BAD, type: 'connectlyApi', data: { apiKey: `${KEY}-wrong`, businessId: 'biz', baseUrl } },
+      { ...REDIRECTED, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl: redirectorUrl } },
     ]),
   );
   const imported = await n8n(['import:credentials', '--input=credentials.json']);
@@ -175,6 +198,7 @@ beforeAll(async () => {
     manualWorkflow('connectlyReplyWf1', connectlyNode({ text: 'Can I talk to a human, please?', output: 'reply' })),
     manualWorkflow('connectlyEventsW1', connectlyNode({ text: 'I want a festive gift', output: 'events' })),
     manualWorkflow('connectlyBadKeyW1', connectlyNode({ text: 'hello', output: 'reply' }, BAD)),
+    manualWorkflow('connectlyRedirW1', connectlyNode({ text: 'hello', output: 'reply' }, REDIRECTED)),
   ];
   writeFileSync(join(work, 'workflows.json'), JSON.stringify(workflows));
   const wf = await n8n(['import:workflow', '--input=workflows.json']);
@@ -183,6 +207,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mock?.stop();
+  for (const server of [redirector, elsewhere]) {
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  }
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -230,6 +258,19 @@ describe('the Connectly node in n8n 2.41', () => {
   }, 180_000);
 });
 
+describe('no redirect is followed in n8n', () => {
+  it('a 307 to another address fails the run with the redirect named; the key never reaches that address', async () => {
+    const run = await execute('connectlyRedirW1');
+    expect(run.code).not.toBe(0);
+    const message = `${run.error?.message ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
+    expect(message).toMatch(
+      /answered init with a redirect \(HTTP 307 to http:\/\/127\.0\.0\.1:\d+\): redirects are not followed/,
+    );
+    expect(redirected).toHaveLength(1);
+    expect(arrivedElsewhere).toEqual([]);
+  }, 180_000);
+});
+
 interface WorkflowNode {
   name: string;
   parameters: Record<string, unknown>;
@@ -269,6 +310,7 @@ describe('the example workflows, served by n8n start', () => {
       example('handover-notifies-a-human.json', 'connectlyHandExam', (node) => {
         if (node.name === 'Notify a human') node.parameters['url'] = slackUrl;
       }),
+      example('chat-trigger-with-connectly.json', 'connectlyChatTrig'),
     ];
     writeFileSync(join(work, 'examples.json'), JSON.stringify(workflows));
     const imported = await n8n(['import:workflow', '--input=examples.json']);
@@ -294,6 +336,16 @@ describe('the example workflows, served by n8n start', () => {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+    // The Chat Trigger's hosted page (GET) is served once its webhooks are registered.
+    for (;;) {
+      const status = await fetch(chatUrl()).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (status === 200) break;
+      if (Date.now() > deadline) throw new Error(`n8n start did not serve the Chat Trigger within 90 s (${status})`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }, 180_000);
 
   afterAll(async () => {
@@ -307,6 +359,23 @@ describe('the example workflows, served by n8n start', () => {
     }
     await new Promise((resolve) => slack?.close(resolve));
   }, 30_000);
+
+  const chatUrl = () => `${base}/webhook/5e2a9c41-connectly-chat-trigger/chat`;
+
+  /** One message through n8n's chat endpoint, as its chat window sends it; the raw chunks it streams back. */
+  async function chat(chatInput: string, sessionId: string): Promise<Array<{ type: string; content?: string }>> {
+    mock.reset();
+    const response = await fetch(chatUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'sendMessage', sessionId, chatInput }),
+    });
+    expect(response.status).toBe(200);
+    return (await response.text())
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as { type: string; content?: string });
+  }
 
   it("chat: sends the agent's messages as chunks while the reply is still being produced", async () => {
     // The mock paces the agent's lines 700 ms apart; two text messages must arrive as two chunks, apart.
@@ -340,10 +409,48 @@ describe('the example workflows, served by n8n start', () => {
     }
     const items = arrivals.filter((a) => a.type === 'item');
     expect(arrivals[0]?.type).toBe('begin');
-    expect(items.map((a) => a.content)).toEqual(['First part', 'Second part']);
+    expect(items.map((a) => a.content)).toEqual(['First part', '\n\nSecond part']);
     expect(arrivals.at(-1)?.type).toBe('end');
     // Streamed, not buffered: the first message arrived well before the second was produced.
     expect((items[1]?.at ?? 0) - (items[0]?.at ?? 0)).toBeGreaterThanOrEqual(500);
+  }, 60_000);
+
+  it('Chat Trigger: a gift question streams the text, then the products, then the suggestions, as separate messages', async () => {
+    const chunks = await chat('I want a festive gift for my wife', 'chat-session-1');
+    expect(chunks.map((c) => c.type)).toEqual(['begin', 'item', 'item', 'item', 'end']);
+    const [text, products, suggestions] = chunks.filter((c) => c.type === 'item').map((c) => c.content ?? '');
+    expect(text).toBe('Here are a few festive ideas she might love:');
+    expect(products).toMatch(
+      /^\n\n\*\*\[Aurora Silk Scarf\]\(https:\/\/shop\.example\.com\/p\/aurora-scarf\)\*\* — \$49\.90/,
+    );
+    for (const [title, price, link] of [
+      ['Aurora Silk Scarf', '$49.90', 'https://shop.example.com/p/aurora-scarf'],
+      ['Juniper Candle Set', '$32.00', 'https://shop.example.com/p/juniper-candles'],
+      ['Starlight Earrings', '$89.00', 'https://shop.example.com/p/starlight-earrings'],
+    ]) {
+      expect(products).toContain(`**[${title}](${link})** — ${price}`);
+    }
+    expect(suggestions).toBe(
+      '\n\nYou can also ask:\n- Do you gift-wrap?\n- What is your return policy?\n- Talk to a human',
+    );
+    // The defaults read the Chat Trigger's fields: its chat session is the customer key.
+    expect(mock.requests.find((r) => r.endpoint === 'init')?.body).toMatchObject({ clientKey: 'chat-session-1' });
+  }, 60_000);
+
+  it('Chat Trigger: a handover question streams the handover notice', async () => {
+    const chunks = await chat('Can I talk to a human, please?', 'chat-session-2');
+    const items = chunks.filter((c) => c.type === 'item').map((c) => c.content);
+    expect(items[0]).toMatch(/teammate/);
+    expect(items.at(-1)).toBe('\n\n_A member of our team will take over this conversation._');
+    expect(chunks.at(-1)?.type).toBe('end');
+  }, 60_000);
+
+  it('Chat Trigger: two messages of one chat session continue one Connectly session', async () => {
+    await chat('hello', 'chat-session-3');
+    const started = mock.requests.find((r) => r.endpoint === 'init');
+    expect(started?.body).toMatchObject({ clientKey: 'chat-session-3' });
+    await chat('tell me more', 'chat-session-3');
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(['invoke']);
   }, 60_000);
 
   describe('session memory: the messages of a customer, each its own execution, continue one session', () => {

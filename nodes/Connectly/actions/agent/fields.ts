@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
 import { userText } from 'connectly-agent-graph';
+import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
 import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
 
 export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
@@ -60,10 +61,12 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       name: 'text',
       type: 'string',
       typeOptions: { rows: 2 },
-      default: '',
+      // After a Chat Trigger, the message typed in the chat, as n8n's AI Agent assumes.
+      default: '={{ $json.chatInput }}',
       required: true,
       placeholder: 'e.g. I want a festive gift for my wife',
       description: "The customer's message",
+      hint: 'After a Chat Trigger, {{ $json.chatInput }} is the message typed in the chat; after a Webhook, map the field that holds the text',
       displayOptions: { show: { ...show, inputType: ['text'] } },
     },
     {
@@ -100,6 +103,30 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
         description:
           "A specific agent of your business (for Sofia AI: your agent descriptor ID). Empty: the business's default agent.",
       },
+      {
+        displayName: 'Stream to Chat',
+        name: 'streamContent',
+        type: 'options',
+        default: 'all',
+        options: [
+          {
+            name: 'Text and Rich Content',
+            value: 'all',
+            description: 'Text, products, suggestions, menus and the handover notice, as Markdown',
+          },
+          { name: 'Text Only', value: 'text', description: "The agent's text messages alone" },
+        ],
+        description:
+          'What a streaming workflow (Chat Trigger, or a Webhook that streams) passes on as the reply arrives',
+      },
+      {
+        displayName: 'Include Raw Events',
+        name: 'rawEvents',
+        type: 'boolean',
+        default: false,
+        description:
+          'Whether the whole-reply item also carries every event as received, the message events and the handover events',
+      },
       ...timeoutOptions,
       ...(streaming
         ? [
@@ -107,9 +134,9 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
               displayName: 'Idle Timeout (Seconds)',
               name: 'idleTimeout',
               type: 'number' as const,
-              typeOptions: { minValue: 1 },
+              typeOptions: { minValue: 1, maxValue: MAX_TIMEOUT_SECONDS },
               default: 60,
-              description: 'Stop waiting when the reply stream sends nothing for this long',
+              description: `Stop waiting when the reply stream sends nothing for this long, up to ${MAX_TIMEOUT_SECONDS} seconds`,
             },
           ]
         : []),
@@ -120,7 +147,15 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
 /** The customer's input as input events: the text, or the JSON the user wrote. */
 export function readInputEvents(this: IExecuteFunctions, itemIndex: number): InputEvent[] {
   if (this.getNodeParameter('inputType', itemIndex) === 'text') {
-    return [userText(this.getNodeParameter('text', itemIndex) as string)];
+    const text = this.getNodeParameter('text', itemIndex, '') as unknown;
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new NodeOperationError(this.getNode(), "Text is empty: there is no customer's message to send", {
+        itemIndex,
+        description:
+          'Map the message into Text: {{ $json.chatInput }} after a Chat Trigger, or the field of your input that holds it',
+      });
+    }
+    return [userText(text)];
   }
   const raw = this.getNodeParameter('inputEvents', itemIndex) as unknown;
   let value = raw;

@@ -6,12 +6,12 @@ import {
   type AgentSession,
   type CallOptions,
   type InputEvent,
-  messageText,
   summarizeReply,
 } from 'connectly-agent-graph';
 import { type Observable, lastValueFrom, tap } from 'rxjs';
 import { agentId, callOptions, type PartialResult, timeouts } from '../../shared/context';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
+import { type StreamContent, eventMarkdown } from '../../shared/markdown';
 import { connectlyClient } from '../../shared/transport';
 import { readInputEvents } from './fields';
 
@@ -42,14 +42,22 @@ export async function turn(
   const events: AgentEvent[] = [];
   partial.events = events as unknown as PartialResult[];
   const streaming = this.isStreaming();
+  const { streamContent = 'all', rawEvents = false } = this.getNodeParameter('options', itemIndex, {}) as {
+    streamContent?: StreamContent;
+    rawEvents?: boolean;
+  };
+  // Each chunk is one message of the chat: a blank line keeps it apart from the one before, as in `text`.
+  let separator = '';
   if (streaming) this.sendChunk('begin', itemIndex);
   try {
     await lastValueFrom(
       send(session, inputEvents, callOptions.call(this)).pipe(
         tap((event) => {
           events.push(event);
-          const text = streaming ? messageText(event) : undefined;
-          if (text) this.sendChunk('item', itemIndex, text);
+          const markdown = streaming ? eventMarkdown(event, streamContent) : undefined;
+          if (!markdown) return;
+          this.sendChunk('item', itemIndex, separator + markdown);
+          separator = '\n\n';
         }),
       ),
       { defaultValue: undefined },
@@ -63,5 +71,5 @@ export async function turn(
   if (streaming) this.sendChunk('end', itemIndex);
 
   if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, itemIndex);
-  else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex);
+  else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex, rawEvents);
 }

@@ -1,0 +1,176 @@
+// Hostile servers and hostile parameters through the n8n node: redirects that would carry the key away,
+// handover payloads that try to overwrite the item's own fields, and time limits no timer can hold.
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { NodeOperationError } from 'n8n-workflow';
+import { runNode } from './harness';
+
+const KEY = 'n8n-hostile-key-3c9d1e7f5a2b';
+const servers: Server[] = [];
+
+/** A loopback server that answers every request with `handler` and records what it received. */
+async function hostile(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; requests: IncomingMessage[] }> {
+  const requests: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req);
+    req.resume();
+    req.on('end', () => handler(req, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests };
+}
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+const send = (more: Record<string, unknown> = {}) => ({
+  resource: 'agent',
+  operation: 'sendMessage',
+  clientKey: 'customer-1',
+  sessionId: 'session-1',
+  inputType: 'text',
+  text: 'hi',
+  output: 'reply',
+  options: {},
+  ...more,
+});
+
+const streamOf = (...events: unknown[]) =>
+  `${events.map((event) => JSON.stringify({ result: { response: { sessionId: 'session-1', responseEvents: [event] } } })).join('\n')}\n`;
+
+describe('no redirect is followed through n8n’s request helper', () => {
+  it.each([301, 302, 307, 308])(
+    'HTTP %i to another origin is refused, sent once, the key never leaves',
+    async (status) => {
+      const elsewhere = await hostile((_, res) => res.end(streamOf({ messageEvent: {} })));
+      const redirector = await hostile((_, res) => {
+        res.writeHead(status, { location: `${elsewhere.url}/steal` });
+        res.end();
+      });
+      const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: redirector.url };
+      const run = runNode(send(), { credentials });
+      await expect(run).rejects.toThrow(NodeOperationError);
+      await expect(run).rejects.toThrow(`redirect (HTTP ${status} to ${elsewhere.url}`);
+      expect(redirector.requests).toHaveLength(1);
+      expect(elsewhere.requests).toHaveLength(0);
+    },
+  );
+
+  it('a redirect loop on a health check is one request, not a retry storm', async () => {
+    const loop = await hostile((req, res) => {
+      res.writeHead(307, { location: req.url });
+      res.end();
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: loop.url };
+    const { outputs } = await runNode(
+      { resource: 'health', operation: 'check', options: { retries: 3 } },
+      { credentials, continueOnFail: true },
+    );
+    expect(outputs[0]?.[0]?.json['error']).toMatch(/redirects are not followed/);
+    expect(loop.requests).toHaveLength(1);
+  });
+});
+
+describe('the Handover output', () => {
+  it('keeps the item’s own sessionId, clientKey, type and text over the payload’s, and the payload whole', async () => {
+    const payload = {
+      triggerHandover: true,
+      reason: 'human asked',
+      sessionId: 'spoofed-session',
+      clientKey: 'spoofed-customer',
+      type: 'messageEvent',
+      text: 'spoofed text',
+      handover: false,
+    };
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(streamOf({ agentHandoverEvent: payload }));
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    for (const output of ['reply', 'events']) {
+      const { outputs } = await runNode(send({ output }), { credentials });
+      expect(outputs[1]).toEqual([
+        {
+          json: {
+            type: 'agentHandoverEvent',
+            sessionId: 'session-1',
+            clientKey: 'customer-1',
+            handover: true,
+            triggerHandover: true,
+            reason: 'human asked',
+            agentHandoverEvent: payload,
+          },
+          pairedItem: { item: 0 },
+        },
+      ]);
+    }
+  });
+});
+
+describe('time limits a timer can hold', () => {
+  it.each([
+    ['timeout', 'Timeout (Seconds)', 2_147_484],
+    ['idleTimeout', 'Idle Timeout (Seconds)', 1e12],
+    ['timeout', 'Timeout (Seconds)', -5],
+  ])('%s = %s is refused before any request, naming the field and its maximum', async (name, label, value) => {
+    const server = await hostile((_, res) => res.end());
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    const run = runNode(send({ options: { [name]: value } }), { credentials });
+    await expect(run).rejects.toThrow(NodeOperationError);
+    await expect(run).rejects.toThrow(`${label} must be a number of seconds from 1 to 2147483 (about 24 days)`);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('the largest allowed timeout is accepted', async () => {
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(streamOf({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'ok' } } } }));
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    const { outputs } = await runNode(send({ options: { timeout: 2_147_483, idleTimeout: 2_147_483 } }), {
+      credentials,
+    });
+    expect(outputs[0]?.[0]?.json['text']).toBe('ok');
+  });
+});
+
+describe('what a streaming workflow passes on to the chat', () => {
+  it('keeps messages apart, and lets no server text open a link, image or script address of its own', async () => {
+    const say = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(
+        streamOf(
+          say('You said: “What is the weather like?”.'),
+          say('I can suggest gifts.'),
+          {
+            recommendationEvent: {
+              products: [
+                { title: 'Evil](javascript:alert(1)) ![x', url: 'javascript:alert(1)', price: 5, currency: 'EUR' },
+                { title: 'Odd', url: 'https://shop.example.com/a (b)', price: 1, currency: 'NOT-A-CURRENCY' },
+                { price: 3 },
+              ],
+            },
+          },
+          { chatSuggestionEvent: { suggestedQuestions: ['[click](https://evil.example)', 42, ''] } },
+        ),
+      );
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    const { chunks } = await runNode(send(), { credentials, streaming: true });
+    expect(chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      'You said: “What is the weather like?”.',
+      '\n\nI can suggest gifts.',
+      '\n\n**Evil\\](javascript:alert(1)) !\\[x** — €5.00\n\n' +
+        '**[Odd](https://shop.example.com/a%20%28b%29)** — 1 NOT-A-CURRENCY',
+      '\n\nYou can also ask:\n- \\[click\\](https://evil.example)',
+      undefined,
+    ]);
+  });
+});
