@@ -93,6 +93,11 @@ export class MockConnectlyServer extends EventEmitter {
     this.messaging = new MockMessaging(options.messaging, options.apiKey, options.businessId);
     // handle() answers every failure itself; this catch is for one that happens while it answers.
     this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
+    // An idle keep-alive connection is the client's to close. Node's default (5 s, announced as
+    // `Keep-Alive: timeout=5`) races a busy client: it takes the pooled connection just as the server
+    // drops it, and its request (an invoke, never re-sent) fails with a reset before any answer.
+    // With no idle timer the client's own pool, which knows when it reuses a connection, closes it.
+    this.server.keepAliveTimeout = 0;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

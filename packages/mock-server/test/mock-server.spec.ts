@@ -340,6 +340,50 @@ describe('lifecycle', () => {
     await expect(fetch(`${url}/external/v1/ai/agent_graph/health`, { method: 'POST' })).rejects.toThrow();
   });
 
+  // Node's default server closes a connection idle for 5 s; a busy client that reuses it just then loses
+  // an invoke it may not re-send. The client's pool decides instead, so the same connection still
+  // carries a request written after that default has passed.
+  it('leaves an idle keep-alive connection open for the client to reuse or close', async () => {
+    const socket = connect(Number(new URL(mock.url).port), '127.0.0.1');
+    const answers: string[] = [];
+    let buffered = '';
+    let closed = false;
+    socket.on('data', (data: Buffer) => {
+      buffered += data.toString();
+      const end = buffered.indexOf('\r\n\r\n');
+      const length = /content-length: (\d+)/i.exec(buffered)?.[1];
+      if (end === -1 || length === undefined || buffered.length < end + 4 + Number(length)) return;
+      answers.push(buffered.slice(0, end + 4 + Number(length)));
+      buffered = '';
+      socket.emit('answer');
+    });
+    socket.on('close', () => {
+      closed = true;
+      socket.emit('answer');
+    });
+    const body = JSON.stringify({ businessId: 'biz', clientKey: 'c' });
+    const ask = (): Promise<void> =>
+      new Promise((resolve) => {
+        socket.once('answer', resolve);
+        socket.write(
+          `POST /external/v1/ai/agent_graph/health HTTP/1.1\r\nhost: mock\r\nx-api-key: ${KEY}\r\n` +
+            `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+    try {
+      await ask();
+      expect(answers[0]).toMatch(/^HTTP\/1.1 200/);
+      // No promise to close the connection after some idle time: the client's own limit applies.
+      expect(answers[0]).not.toMatch(/^keep-alive:/im);
+      await new Promise((resolve) => setTimeout(resolve, 5_500));
+      expect(closed).toBe(false);
+      await ask();
+      expect(answers[1]).toMatch(/^HTTP\/1.1 200/);
+    } finally {
+      socket.destroy();
+    }
+  }, 15_000);
+
   it('url before start() says what to do', () => {
     expect(() => new MockConnectlyServer().url).toThrow(/call start\(\) first/);
   });
