@@ -140,7 +140,8 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     const arrivals = await readChunks(response, started);
     const items = arrivals.filter((a) => a.type === 'item');
     expect(arrivals[0]?.type).toBe('begin');
-    expect(items.map((a) => a.content)).toEqual(['First part', 'Second part', 'Third part']);
+    // Each message after the first opens with a blank line, so the chat shows them apart.
+    expect(items.map((a) => a.content)).toEqual(['First part', '\n\nSecond part', '\n\nThird part']);
     expect(arrivals.at(-1)?.type).toBe('end');
     // Relayed as produced, not buffered until the end: the last message came at least 1 s after the first.
     expect((items[2]?.at ?? 0) - (items[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
@@ -159,7 +160,9 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     });
     const response = await post('connectly-chat', { message: 'hello', customerId: 'customer-q4' });
     const chunks = await readChunks(response, Date.now());
-    expect(chunks.filter((chunk) => chunk.type === 'item').map((chunk) => chunk.content)).toEqual(texts);
+    expect(chunks.filter((chunk) => chunk.type === 'item').map((chunk) => chunk.content)).toEqual(
+      texts.map((text, index) => (index === 0 ? text : `\n\n${text}`)),
+    );
     expect(chunks[0]?.type).toBe('begin');
     expect(chunks.at(-1)?.type).toBe('end');
   }, 120_000);
