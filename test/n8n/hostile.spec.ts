@@ -1,32 +1,12 @@
 // Hostile servers and hostile parameters through the n8n node: redirects that would carry the key away,
 // handover payloads that try to overwrite the item's own fields, and time limits no timer can hold.
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { NodeOperationError } from 'n8n-workflow';
 import { runNode } from './harness';
+import { closeHostileServers, hostile } from '../support/hostile-server';
 
 const KEY = 'n8n-hostile-key-3c9d1e7f5a2b';
-const servers: Server[] = [];
 
-/** A loopback server that answers every request with `handler` and records what it received. */
-async function hostile(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; requests: IncomingMessage[] }> {
-  const requests: IncomingMessage[] = [];
-  const server = createServer((req, res) => {
-    requests.push(req);
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests };
-}
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+afterEach(closeHostileServers);
 
 const send = (more: Record<string, unknown> = {}) => ({
   resource: 'agent',

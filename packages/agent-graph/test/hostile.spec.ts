@@ -1,6 +1,5 @@
 // Hostile servers and hostile input, through the public API: real HTTP against the mock or a loopback
 // server that misbehaves on purpose. Each case names the hole it keeps closed.
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
@@ -17,6 +16,7 @@ import {
   summarizeReply,
 } from '../src/index.js';
 import { collectUntilError, line, text, useMockServer } from './helpers.js';
+import { closeHostileServers, hostile } from '../../../test/support/hostile-server.js';
 
 // A realistic key: long enough that any cut through it leaves recognisable pieces.
 const KEY = 'ck_live_7f3a9c1e5b2d8f4a6c0e9b3d7a1f5c8e';
@@ -32,27 +32,7 @@ function everything(error: unknown): string {
   return `${String(error)} ${JSON.stringify(error)} ${inspect(error, { depth: 10 })} ${(error as Error).stack ?? ''}`;
 }
 
-/** A loopback server that answers every request with `handler`; records what it received. */
-async function hostile(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; requests: IncomingMessage[]; server: Server }> {
-  const requests: IncomingMessage[] = [];
-  const server = createServer((req, res) => {
-    requests.push(req);
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests, server };
-}
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
+afterEach(closeHostileServers);
 
 function clientFor(baseUrl: string, more: Partial<ConnectlyClientOptions> = {}): ConnectlyClient {
   return new ConnectlyClient({ apiKey: KEY, businessId: 'biz-1', baseUrl, retryBaseDelayMs: 20, ...more });
