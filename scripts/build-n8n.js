@@ -42,7 +42,11 @@ const substitutes = {
 async function build(outdir) {
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: ['nodes/Connectly/Connectly.node.ts', 'credentials/ConnectlyApi.credentials.ts'],
+    entryPoints: [
+      'nodes/Connectly/Connectly.node.ts',
+      'credentials/ConnectlyApi.credentials.ts',
+      'credentials/ConnectlyMessagingApi.credentials.ts',
+    ],
     bundle: true,
     platform: 'node',
     format: 'cjs',
