@@ -109,6 +109,7 @@ export {
   type WhatsAppReply,
   type UnmappedEvent,
 } from './messaging/outbound.js';
+export { markAutomated, isAutomatedEcho, SENT_BY_FIELD, SENT_BY_AUTOMATION } from './messaging/marks.js';
 export type * from './messaging/wire.js';
 export {
   ConnectlyMessagingClient,

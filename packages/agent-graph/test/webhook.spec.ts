@@ -7,6 +7,8 @@ import {
   ConnectlyValidationError,
   ConnectlyWebhookSignatureError,
   type InboundEvent,
+  isAutomatedEcho,
+  markAutomated,
   parseWebhook,
   readWebhook,
   signWebhook,
@@ -198,6 +200,24 @@ describe('inbound payloads', () => {
     expect(nested).toMatchObject({ campaignName: 'x', error: undefined });
     expect(toInputEvents(echo)).toEqual([]);
     expect(toInputEvents(status)).toEqual([]);
+  });
+
+  it("tells the echo of an automated message (marked in callbackData) from the echo of a person's", () => {
+    const echoOf = (callbackData: unknown) =>
+      readWebhook({ sender: recipient, recipient: sender, callbackData, message: { text: 'hi', isEcho: true } });
+    const automated = echoOf(markAutomated());
+    const person = echoOf(undefined);
+    if (automated.kind !== 'echo' || person.kind !== 'echo') throw new Error('expected echoes');
+    expect(isAutomatedEcho(automated)).toBe(true);
+    expect(isAutomatedEcho(person)).toBe(false);
+    const withData = echoOf(markAutomated({ order: 7 }));
+    if (withData.kind !== 'echo') throw new Error('expected an echo');
+    expect(withData.callbackData).toEqual({ order: 7, connectlySentBy: 'automation' });
+    expect(isAutomatedEcho(withData)).toBe(true);
+    expect(markAutomated('ref-9')).toEqual({ data: 'ref-9', connectlySentBy: 'automation' });
+    const foreign = echoOf({ connectlySentBy: 'someone else' });
+    if (foreign.kind !== 'echo') throw new Error('expected an echo');
+    expect(isAutomatedEcho(foreign)).toBe(false);
   });
 
   it('passes other topics through untouched', () => {
