@@ -74,7 +74,7 @@ function endedOnAbort(
  * The execution context as n8n's request helper sees it, minus getExecutionCancelSignal, so that the helper
  * keeps the request's own abortSignal (see endedOnAbort); everything else is the context's own.
  */
-function keepingRequestSignal(context: IExecuteFunctions): IExecuteFunctions {
+export function keepingRequestSignal(context: IExecuteFunctions): IExecuteFunctions {
   return new Proxy(context, {
     has: (target, key) => key !== 'getExecutionCancelSignal' && Reflect.has(target, key),
     get: (target, key) => {
