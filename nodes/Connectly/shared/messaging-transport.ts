@@ -3,8 +3,13 @@
 // credential, not by us.
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { ConnectlyMessagingClient, type FetchLike } from 'connectly-agent-graph';
-import { defaultScheduler, defaultUserAgent } from './platform';
-import { type ClientTimeouts, type ConnectlyCredentials, keepingRequestSignal } from './transport';
+import {
+  type ClientTimeouts,
+  type ConnectlyCredentials,
+  clientOptions,
+  headerReader,
+  keepingRequestSignal,
+} from './transport';
 
 interface BufferedResponse {
   statusCode: number;
@@ -50,24 +55,11 @@ export async function messagingClient(
     const bytes = bytesOf(response.body);
     return {
       status: response.statusCode,
-      headers: {
-        get: (name: string) => {
-          const value = response.headers[name.toLowerCase()];
-          return Array.isArray(value) ? value.join(', ') : (value ?? null);
-        },
-      },
+      headers: headerReader(response.headers),
       body: (async function* () {
         yield bytes;
       })(),
     };
   };
-  return new ConnectlyMessagingClient({
-    apiKey: credentials.apiKey,
-    businessId: credentials.businessId,
-    ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
-    ...timeouts,
-    fetch,
-    scheduler: defaultScheduler,
-    userAgent: defaultUserAgent(),
-  });
+  return new ConnectlyMessagingClient({ ...clientOptions(credentials, fetch), ...timeouts });
 }

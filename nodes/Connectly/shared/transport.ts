@@ -1,7 +1,12 @@
 // The node's one HTTP path: the core client, streaming through n8n's own request helper, so n8n's
 // credentials, proxy and SSRF settings apply and the key is added by the credential, not by us.
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { ConnectlyClient, type ConnectlyClientOptions, type FetchLike } from 'connectly-agent-graph';
+import {
+  ConnectlyClient,
+  type ConnectlyClientOptions,
+  type FetchLike,
+  type TransportResponse,
+} from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
 import { sessionMemory } from './session-memory';
 
@@ -70,6 +75,28 @@ function endedOnAbort(
   });
 }
 
+/** What every client of the node is built with: the credential's fields, n8n's request helper, n8n's timers. */
+export function clientOptions(credentials: ConnectlyCredentials, fetch: FetchLike) {
+  return {
+    apiKey: credentials.apiKey,
+    businessId: credentials.businessId,
+    ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
+    fetch,
+    scheduler: defaultScheduler,
+    userAgent: defaultUserAgent(),
+  };
+}
+
+/** The headers of an answer from n8n's request helper, read as fetch reads them. */
+export function headerReader(headers: Record<string, string | string[] | undefined>): TransportResponse['headers'] {
+  return {
+    get: (name: string) => {
+      const value = headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : (value ?? null);
+    },
+  };
+}
+
 /**
  * The execution context as n8n's request helper sees it, minus getExecutionCancelSignal, so that the helper
  * keeps the request's own abortSignal (see endedOnAbort); everything else is the context's own.
@@ -121,24 +148,11 @@ export async function connectlyClient(
     );
     return {
       status: response.statusCode,
-      headers: {
-        get: (name: string) => {
-          const value = response.headers[name.toLowerCase()];
-          return Array.isArray(value) ? value.join(', ') : (value ?? null);
-        },
-      },
+      headers: headerReader(response.headers),
       body: response.body,
     };
   };
-  const options: ConnectlyClientOptions = {
-    apiKey: credentials.apiKey,
-    businessId: credentials.businessId,
-    ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
-    ...timeouts,
-    fetch,
-    scheduler: defaultScheduler,
-    userAgent: defaultUserAgent(),
-  };
+  const options: ConnectlyClientOptions = { ...clientOptions(credentials, fetch), ...timeouts };
   const client = new ConnectlyClient(options);
   // The memory is picked by the address the client checked and normalised, as Session → Close finds it.
   return remember ? new ConnectlyClient({ ...options, sessionStore: sessionMemory(client.baseUrl) }) : client;
