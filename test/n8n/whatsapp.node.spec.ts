@@ -130,6 +130,24 @@ describe('Message → Send', () => {
     ]);
   });
 
+  it('sends an item of One Item per Event on its own', async () => {
+    const ana = customer('+15550001008');
+    const { outputs: events } = await runNode(sendMessage(ana.phone, 'I want a festive gift', { output: 'events' }), {
+      credentials,
+    });
+    const { outputs } = await runNode(messageSend(ana.phone), {
+      credentials,
+      messagingCredentials,
+      input: (events[0] ?? []).map((item) => item.json),
+    });
+    expect(ana.received.map((m) => m.message)).toEqual([
+      { text: 'Here are a few festive ideas she might love:' },
+      { text: expect.stringMatching(/^• Aurora Silk Scarf/) },
+      expect.objectContaining({ text: 'Choose an option', replyButtonMessage: expect.any(Object) }),
+    ]);
+    expect(outputs[0]?.map((item) => (item.json['messageIds'] as string[]).length)).toEqual([1, 1, 1]);
+  });
+
   it('keeps your callback data beside the mark', async () => {
     const ana = customer('+15550001004');
     await runNode(
@@ -177,6 +195,9 @@ describe('Message → Send', () => {
     const ana = customer('+15550001006');
     const cases: Array<[IDataObject, IDataObject[], RegExp]> = [
       [messageSend(ana.phone), [{ hello: 'world' }], /holds no agent reply/],
+      // A customer's own message (the Trigger's, or a held one) is never sent back as the agent's.
+      [messageSend(ana.phone), [{ clientKey: ana.phone, kind: 'message', text: 'Hi' }], /holds no agent reply/],
+      [messageSend(ana.phone), [{ clientKey: ana.phone, held: true, text: 'Hello?' }], /holds no agent reply/],
       [messageSend(ana.phone, { content: 'text', text: ' ' }), [{}], /Text is empty/],
       [messageSend(' ', { content: 'text', text: 'Hi' }), [{}], /To is empty/],
       [messageSend(ana.phone, { content: 'text', text: 'Hi', options: { callbackData: '{' } }), [{}], /Callback Data/],

@@ -20,13 +20,13 @@ const nonEmpty = (value: unknown): value is unknown[] => Array.isArray(value) &&
 export function replyEvents(this: IExecuteFunctions, item: IDataObject, itemIndex: number): AgentEvent[] {
   if (Array.isArray(item.events)) return item.events as unknown as AgentEvent[];
   const { sessionId } = item;
-  // One Item per Event: the event's kind, and its payload under that kind.
-  if (typeof item.type === 'string' && item[item.type] !== undefined && item.eventCount === undefined) {
+  // One Item per Event: the event's kind (every agent event's ends in Event), and its payload under it.
+  if (typeof item.type === 'string' && item.type.endsWith('Event') && item[item.type] !== undefined) {
     return [event(item.type, item[item.type], sessionId)];
   }
-  const isReply =
-    item.eventCount !== undefined || ['text', 'products', 'suggestions', 'interactives'].some((f) => f in item);
-  if (!isReply) {
+  // Only a reply item counts its events: a customer's message (the Trigger's, or a held one) has text
+  // too, and must never be sent back to the customer as if the agent had said it.
+  if (typeof item.eventCount !== 'number') {
     throw new NodeOperationError(this.getNode(), 'The input item holds no agent reply to send', {
       itemIndex,
       description:
