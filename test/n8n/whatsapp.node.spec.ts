@@ -326,6 +326,29 @@ describe('a handover that holds', () => {
     expect(invokes().at(-1)?.inputEvents).toEqual([user('Show me gift ideas')]);
   });
 
+  it('a turn refused before Connectly took it keeps what was said meanwhile for the next one', async () => {
+    const phone = '+15550002005';
+    await runNode(
+      { resource: 'session', operation: 'recordHumanReply', clientKey: phone, text: 'Sam here' },
+      { credentials },
+    );
+    await runNode(
+      { resource: 'session', operation: 'release', clientKey: phone, resumeWith: 'nextMessage', options: {} },
+      { credentials },
+    );
+    const refused = await runNode(sendMessage(phone, '', { inputType: 'events', inputEvents: '[42]' }), {
+      credentials,
+      continueOnFail: true,
+    });
+    expect(refused.outputs[0]?.[0]?.json).toMatchObject({
+      error: expect.stringMatching(/inputEvents/),
+      resumedEvents: [assistant('Sam here')],
+    });
+    expect(invokes()).toEqual([]);
+    await runNode(sendMessage(phone, 'Show me gift ideas'), { credentials });
+    expect(invokes().at(-1)?.inputEvents).toEqual([assistant('Sam here'), user('Show me gift ideas')]);
+  });
+
   it('without Hold Conversation on Handover, a handover holds nothing (the default)', async () => {
     const phone = '+15550002003';
     await runNode(sendMessage(phone, 'Can I talk to a human?', { holdOnHandover: undefined }), { credentials });

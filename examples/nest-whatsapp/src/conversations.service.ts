@@ -12,8 +12,10 @@ import {
   type ReplyChoices,
   isAutomatedEcho,
   markAutomated,
+  type WhatsAppReply,
   toInputEvents,
   toWhatsAppMessages,
+  turnNotProcessed,
 } from 'connectly-agent-graph';
 import { ConnectlyMessagingService, ConnectlyService } from 'nestjs-connectly';
 import { HandoverDesk } from './handover-desk.service.js';
@@ -106,8 +108,15 @@ export class ConversationsService implements OnApplicationBootstrap {
       return;
     }
     if (customerEvents.length === 0) return;
-    const inputEvents = [...this.holds.takePending(clientKey), ...customerEvents];
-    const reply = toWhatsAppMessages(await conversation.session.reply(inputEvents));
+    const pending = this.holds.takePending(clientKey);
+    let reply: WhatsAppReply;
+    try {
+      reply = toWhatsAppMessages(await conversation.session.reply([...pending, ...customerEvents]));
+    } catch (error) {
+      // What was said meanwhile goes with the next turn, unless the agent may have heard it already.
+      if (turnNotProcessed(error)) this.holds.restore(clientKey, pending);
+      throw error;
+    }
     for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
     await this.messaging.sendReply(clientKey, reply, { callbackData: markAutomated() });
     if (Object.keys(reply.choices).length > 0) conversation.choices = reply.choices;

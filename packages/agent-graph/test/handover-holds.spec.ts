@@ -1,11 +1,16 @@
 // Handover holds and delivery de-duplication: who hears a held conversation, what the agent hears on
 // resume (every event since its last call, in order), and memory that stays bounded and expires.
 import {
+  ConnectlyApiError,
+  ConnectlyConnectionError,
+  ConnectlySessionStoreError,
+  ConnectlyTimeoutError,
   ConnectlyValidationError,
   DeliveryDeduper,
   HUMAN_REPLY_REASON,
   HandoverHolds,
   assistantText,
+  turnNotProcessed,
   userText,
 } from '../src/index.js';
 
@@ -68,6 +73,37 @@ describe('HandoverHolds', () => {
     expect(holds.recordCustomerMessage('c1', [userText('to the agent')])).toBe(false);
     expect(holds.takePending('c1')).toEqual([assistantText('Sam here')]);
     expect(holds.takePending('c1')).toEqual([]);
+  });
+
+  it('puts back what a failed turn took, before what was recorded since, for the next turn', () => {
+    const holds = new HandoverHolds();
+    holds.recordHumanReply('c1', 'first');
+    const taken = holds.release('c1');
+    holds.recordHumanReply('c1', 'second');
+    holds.restore('c1', taken);
+    expect(holds.get('c1')?.pending).toEqual([assistantText('first'), assistantText('second')]);
+    holds.restore('c2', [userText('lost turn')]);
+    expect(holds.takePending('c2')).toEqual([userText('lost turn')]);
+  });
+
+  it('turnNotProcessed is true only for failures that prove Connectly did not take the input', () => {
+    const api = (status: number) => new ConnectlyApiError({ endpoint: 'invoke', status });
+    const connection = (phase: 'connect' | 'response') => new ConnectlyConnectionError({ phase, message: 'x' });
+    const store = (sent: boolean) => new ConnectlySessionStoreError({ operation: 'lock', sent, message: 'x' });
+    expect(
+      [new ConnectlyValidationError('inputEvents', 'x'), api(401), api(503), connection('connect'), store(false)].map(
+        turnNotProcessed,
+      ),
+    ).toEqual([true, true, true, true, true]);
+    expect(
+      [
+        api(200),
+        connection('response'),
+        store(true),
+        new ConnectlyTimeoutError('invoke', 'headers', 1000),
+        new Error('x'),
+      ].map(turnNotProcessed),
+    ).toEqual([false, false, false, false, false]);
   });
 
   it('a person’s empty message (a picture) still holds, with nothing queued', () => {

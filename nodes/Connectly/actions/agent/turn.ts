@@ -8,6 +8,7 @@ import {
   type CallOptions,
   type InputEvent,
   summarizeReply,
+  turnNotProcessed,
 } from 'connectly-agent-graph';
 import { type Observable, lastValueFrom, tap } from 'rxjs';
 import { agentId, callOptions, type PartialResult, timeouts } from '../../shared/context';
@@ -71,6 +72,8 @@ export async function turn(
           this.sendChunk('item', itemIndex, separator + markdown);
           separator = '\n\n';
         }),
+        // What was said meanwhile waits for the next turn again, unless Connectly may have heard it.
+        tap({ error: (error: unknown) => turnNotProcessed(error) && holds.restore(key, pending) }),
       ),
       { defaultValue: undefined },
     );

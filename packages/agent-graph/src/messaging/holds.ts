@@ -3,7 +3,12 @@
 // (Connectly's guidance: a call carries every event since the last one). Memory is bounded and expires
 // by the clock on use, so the registry needs no timer of any runtime.
 
-import { ConnectlyValidationError } from '../errors.js';
+import {
+  ConnectlyApiError,
+  ConnectlyConnectionError,
+  ConnectlySessionStoreError,
+  ConnectlyValidationError,
+} from '../errors.js';
 import { assistantText } from '../validate.js';
 import type { InputEvent } from '../wire.js';
 
@@ -165,6 +170,18 @@ export class HandoverHolds {
     return entry.pending;
   }
 
+  /**
+   * Puts back events taken for a turn that failed without Connectly processing them (see
+   * {@link turnNotProcessed}), before any recorded since, so the next turn carries them. Never put back
+   * events Connectly may have processed: the agent would hear them twice.
+   */
+  restore(key: string, events: readonly InputEvent[]): void {
+    if (events.length === 0) return;
+    const entry = this.touch(key);
+    const recorded = entry.pending.splice(0);
+    this.queue(key, [...events, ...recorded]);
+  }
+
   /** Forgets every conversation. */
   clear(): void {
     this.#entries.clear();
@@ -218,4 +235,17 @@ export class HandoverHolds {
       this.#entries.delete(key);
     }
   }
+}
+
+/**
+ * True when a turn's error proves Connectly did not process its input: the input was refused before
+ * sending, the connection never reached Connectly, the answer was a refusal (a non-2xx status), or the
+ * session store failed before sending. Only then may the turn's events be sent again.
+ */
+export function turnNotProcessed(error: unknown): boolean {
+  if (error instanceof ConnectlyValidationError) return true;
+  if (error instanceof ConnectlyApiError) return error.status !== 200;
+  if (error instanceof ConnectlyConnectionError) return error.phase === 'connect';
+  if (error instanceof ConnectlySessionStoreError) return !error.sent;
+  return false;
 }

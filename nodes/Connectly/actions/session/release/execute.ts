@@ -1,8 +1,8 @@
 // Session → Release: gives a held conversation back to the agent. What was said meanwhile reaches the
 // agent with the customer's next message, or at once, its reply then output like Send Message's.
 import type { IExecuteFunctions } from 'n8n-workflow';
-import { type AgentEvent, summarizeReply } from 'connectly-agent-graph';
-import { lastValueFrom, toArray } from 'rxjs';
+import { type AgentEvent, summarizeReply, turnNotProcessed } from 'connectly-agent-graph';
+import { lastValueFrom, tap, toArray } from 'rxjs';
 import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
 import { holdOnHandover, readCustomer } from '../../../shared/holds';
 import { type Outputs, pushReply } from '../../../shared/items';
@@ -31,7 +31,13 @@ export async function execute(
   const session = client.session({ clientKey });
   let events: AgentEvent[];
   try {
-    events = await lastValueFrom(session.send(pending, callOptions.call(this)).pipe(toArray()));
+    events = await lastValueFrom(
+      session.send(pending, callOptions.call(this)).pipe(
+        // Refused before Connectly took them: they wait for the customer's next message instead.
+        tap({ error: (error: unknown) => turnNotProcessed(error) && holds.restore(key, pending) }),
+        toArray(),
+      ),
+    );
   } finally {
     if (session.sessionId !== undefined) partial.sessionId = session.sessionId;
     await client.sessionsIdle();
