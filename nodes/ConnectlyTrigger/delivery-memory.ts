@@ -21,11 +21,11 @@ export class DeliveryMemory {
   seenBefore(key: string): boolean {
     const now = this.now();
     for (const [oldest, at] of this.#seen) {
-      if (now - at < this.ttlMs && this.#seen.size < this.maxEntries) break;
+      if (now - at < this.ttlMs) break;
       this.#seen.delete(oldest);
     }
-    const at = this.#seen.get(key);
-    if (at !== undefined && now - at < this.ttlMs) return true;
+    if (this.#seen.has(key)) return true;
+    if (this.#seen.size >= this.maxEntries) this.#seen.delete(this.#seen.keys().next().value as string);
     this.#seen.set(key, now);
     return false;
   }
