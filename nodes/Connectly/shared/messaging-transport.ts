@@ -4,6 +4,7 @@
 import type { IExecuteFunctions, IHookFunctions, IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
 import { ConnectlyMessagingClient, type FetchLike } from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
+import { headerReader } from './transport';
 
 export const MESSAGING_CREDENTIAL = 'connectlyMessagingApi';
 
@@ -60,12 +61,7 @@ export async function messagingClient(
     )) as BufferedResponse;
     return {
       status: response.statusCode,
-      headers: {
-        get: (name: string) => {
-          const value = response.headers[name.toLowerCase()];
-          return Array.isArray(value) ? value.join(', ') : (value ?? null);
-        },
-      },
+      headers: headerReader(response.headers),
       body: once(bytesOf(response.body)),
     };
   };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectlyMessagingClient, markAutomated } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { freePort, installCommunityPackage, installN8n, n8nEnvironment } from '../../support/n8n';
+import { freePort, installCommunityPackage, installN8n, n8nEnvironment, stopN8n } from '../../support/n8n';
 
 const KEY = 'n8n-trigger-e2e-key-DISTINCTIVE-7730';
 const SECRET = 'trigger-e2e-webhook-secret';
@@ -223,14 +223,7 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
-    clearTimeout(timer);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
+  await stopN8n(server);
   await mock?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 }, 30_000);
