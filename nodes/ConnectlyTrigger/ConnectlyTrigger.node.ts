@@ -128,6 +128,8 @@ export class ConnectlyTrigger implements INodeType {
       this.logger.error(`Connectly Trigger: ${message}`);
       return refuse(500, message);
     }
+    // n8n reads every webhook request's bytes into rawBody before it parses a text/plain body into a string
+    // (n8n 2.41, middlewares/body-parser.js): the signature is checked on those bytes, never on a re-encoding.
     const rawBody: unknown = this.getRequestObject().rawBody;
     if (!(rawBody instanceof Uint8Array)) {
       const message = 'n8n did not keep the raw request body, so the signature cannot be checked';
