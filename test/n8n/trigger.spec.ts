@@ -404,3 +404,50 @@ describe('the redelivery memory', () => {
     expect(memory.seenBefore('a')).toBe(false); // forgotten to make room for d
   });
 });
+
+describe("with Connectly's duplicates, reordering and hidden numbers", () => {
+  let chaotic: MockConnectlyServer;
+  let served: ServedTrigger & { trigger: TriggerUnderTest };
+
+  beforeAll(async () => {
+    chaotic = new MockConnectlyServer({
+      apiKey: KEY,
+      businessId: 'biz',
+      messaging: { webhookSecret: SECRET, timeScale: 0.001, chaos: { duplicateRate: 1, seed: 7 }, bsuid: true },
+    });
+    const baseUrl = await chaotic.start();
+    served = await serve(
+      (url) =>
+        new TriggerUnderTest(
+          { credentials: { ...credentials, baseUrl }, parameters: {}, nodeId: 'chaos-trigger' },
+          url,
+        ),
+    );
+    await served.trigger.activate();
+  });
+  afterAll(async () => {
+    await served?.close();
+    await chaotic?.stop();
+  });
+
+  it('every delivery sent twice, in any order: each message starts exactly one execution', async () => {
+    const customer = chaotic.customer(CUSTOMER);
+    for (const text of ['one', 'two', 'three']) await customer.says(text);
+    await Promise.all(chaotic.messaging.deliveries.map((d) => d.settled));
+    expect(chaotic.messaging.deliveries.filter((d) => d.duplicateOf)).toHaveLength(3);
+    const texts = served.runs.map((run) => run[0]?.[0]?.json['text']);
+    expect(texts.sort()).toEqual(['one', 'three', 'two']);
+  });
+
+  it('a customer whose number WhatsApp hides is keyed by their BSUID, with no phone', async () => {
+    const before = served.runs.length;
+    await chaotic.customer('US.13491208655302741918', { name: 'Hidden' }).says('Hello');
+    await Promise.all(chaotic.messaging.deliveries.map((d) => d.settled));
+    expect(served.runs.slice(before).map((run) => run[0]?.[0]?.json)).toEqual([
+      expect.objectContaining({
+        clientKey: 'US.13491208655302741918',
+        customer: { id: 'US.13491208655302741918', name: 'Hidden', phone: null },
+      }),
+    ]);
+  });
+});
