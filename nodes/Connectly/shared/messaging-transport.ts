@@ -1,15 +1,19 @@
-// The node's path to Connectly's Message API: the core messaging client, its requests sent through n8n's
-// own request helper, so n8n's credentials, proxy and SSRF settings apply and the key is added by the
-// credential, not by us.
-import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
+// The Messaging API client of the n8n nodes: the core's client, its requests made by n8n's own request
+// helper with the connectlyMessagingApi credential, so n8n's proxy and SSRF settings apply and the key
+// is added by the credential, not by us.
+import type { IExecuteFunctions, IHookFunctions, IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
 import { ConnectlyMessagingClient, type FetchLike } from 'connectly-agent-graph';
-import {
-  type ClientTimeouts,
-  type ConnectlyCredentials,
-  clientOptions,
-  headerReader,
-  keepingRequestSignal,
-} from './transport';
+import { defaultScheduler, defaultUserAgent } from './platform';
+import { headerReader } from './transport';
+
+export const MESSAGING_CREDENTIAL = 'connectlyMessagingApi';
+
+export interface ConnectlyMessagingCredentials {
+  apiKey: string;
+  businessId: string;
+  webhookSecret?: string;
+  baseUrl?: string;
+}
 
 interface BufferedResponse {
   statusCode: number;
@@ -23,13 +27,16 @@ function bytesOf(body: BufferedResponse['body']): Uint8Array {
   return body instanceof Uint8Array ? body : new Uint8Array(body);
 }
 
-/** A client for the Message API with the node's `connectlyMessagingApi` credential. */
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** A Messaging API client on the node's credential; Message API answers are small, so each is read whole. */
 export async function messagingClient(
-  this: IExecuteFunctions,
-  timeouts: Omit<ClientTimeouts, 'idleTimeoutMs'> = {},
+  this: IExecuteFunctions | IHookFunctions | IWebhookFunctions,
+  options: { timeoutMs?: number; maxRetries?: number } = {},
 ): Promise<ConnectlyMessagingClient> {
-  const credentials = await this.getCredentials<ConnectlyCredentials>('connectlyMessagingApi');
-  // Message API answers are a few bytes: read whole, then handed to the core as a one-chunk body.
+  const credentials = await this.getCredentials<ConnectlyMessagingCredentials>(MESSAGING_CREDENTIAL);
   const fetch: FetchLike = async (url, init) => {
     const headers = { ...init.headers };
     delete headers['x-api-key'];
@@ -42,24 +49,29 @@ export async function messagingClient(
       encoding: 'arraybuffer',
       returnFullResponse: true,
       ignoreHttpStatusErrors: true,
-      // A redirect would carry the key's header to wherever it points: the core refuses a 3xx instead.
+      // n8n would re-send the credential's header to wherever a redirect points; the core refuses a 3xx.
       disableFollowRedirect: true,
       sendCredentialsOnCrossOriginRedirect: false,
       abortSignal: init.signal,
     };
     const response = (await this.helpers.httpRequestWithAuthentication.call(
-      keepingRequestSignal(this),
-      'connectlyMessagingApi',
+      this,
+      MESSAGING_CREDENTIAL,
       request,
     )) as BufferedResponse;
-    const bytes = bytesOf(response.body);
     return {
       status: response.statusCode,
       headers: headerReader(response.headers),
-      body: (async function* () {
-        yield bytes;
-      })(),
+      body: once(bytesOf(response.body)),
     };
   };
-  return new ConnectlyMessagingClient({ ...clientOptions(credentials, fetch), ...timeouts });
+  return new ConnectlyMessagingClient({
+    apiKey: credentials.apiKey,
+    businessId: credentials.businessId,
+    ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
+    ...options,
+    fetch,
+    scheduler: defaultScheduler,
+    userAgent: defaultUserAgent(),
+  });
 }

@@ -1,12 +1,7 @@
 // The node's one HTTP path: the core client, streaming through n8n's own request helper, so n8n's
 // credentials, proxy and SSRF settings apply and the key is added by the credential, not by us.
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import {
-  ConnectlyClient,
-  type ConnectlyClientOptions,
-  type FetchLike,
-  type TransportResponse,
-} from 'connectly-agent-graph';
+import { ConnectlyClient, type ConnectlyClientOptions, type FetchLike } from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
 import { sessionMemory } from './session-memory';
 
@@ -75,33 +70,11 @@ function endedOnAbort(
   });
 }
 
-/** What every client of the node is built with: the credential's fields, n8n's request helper, n8n's timers. */
-export function clientOptions(credentials: ConnectlyCredentials, fetch: FetchLike) {
-  return {
-    apiKey: credentials.apiKey,
-    businessId: credentials.businessId,
-    ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
-    fetch,
-    scheduler: defaultScheduler,
-    userAgent: defaultUserAgent(),
-  };
-}
-
-/** The headers of an answer from n8n's request helper, read as fetch reads them. */
-export function headerReader(headers: Record<string, string | string[] | undefined>): TransportResponse['headers'] {
-  return {
-    get: (name: string) => {
-      const value = headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : (value ?? null);
-    },
-  };
-}
-
 /**
  * The execution context as n8n's request helper sees it, minus getExecutionCancelSignal, so that the helper
  * keeps the request's own abortSignal (see endedOnAbort); everything else is the context's own.
  */
-export function keepingRequestSignal(context: IExecuteFunctions): IExecuteFunctions {
+function keepingRequestSignal(context: IExecuteFunctions): IExecuteFunctions {
   return new Proxy(context, {
     has: (target, key) => key !== 'getExecutionCancelSignal' && Reflect.has(target, key),
     get: (target, key) => {
@@ -110,6 +83,18 @@ export function keepingRequestSignal(context: IExecuteFunctions): IExecuteFuncti
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/** The fetch-style view of the headers n8n's request helper returns. */
+export function headerReader(headers: Record<string, string | string[] | undefined>): {
+  get(name: string): string | null;
+} {
+  return {
+    get: (name: string) => {
+      const value = headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : (value ?? null);
+    },
+  };
 }
 
 /** `remember`: the client finds and keeps each customer's session in the node's session memory. */
@@ -152,7 +137,15 @@ export async function connectlyClient(
       body: response.body,
     };
   };
-  const options: ConnectlyClientOptions = { ...clientOptions(credentials, fetch), ...timeouts };
+  const options: ConnectlyClientOptions = {
+    apiKey: credentials.apiKey,
+    businessId: credentials.businessId,
+    ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
+    ...timeouts,
+    fetch,
+    scheduler: defaultScheduler,
+    userAgent: defaultUserAgent(),
+  };
   const client = new ConnectlyClient(options);
   // The memory is picked by the address the client checked and normalised, as Session → Close finds it.
   return remember ? new ConnectlyClient({ ...options, sessionStore: sessionMemory(client.baseUrl) }) : client;
