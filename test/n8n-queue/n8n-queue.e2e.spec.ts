@@ -80,7 +80,7 @@ const initsFor = (clientKey: string) =>
 /** The session ids the sessions example stored for `clientKey`, in the order of their rows. */
 const claimsOf = (clientKey: string) =>
   cluster
-    .sql(`select "sessionId" from data_table_user_${sessionsTable} where "clientKey" = '${clientKey}' order by id`)
+    .sql(`select "sessionId" from "data_table_user_${sessionsTable}" where "clientKey" = '${clientKey}' order by id`)
     .map(([sessionId]) => sessionId);
 
 const invokes = (since: number) => mock.requests.slice(since).filter((request) => request.endpoint === 'invoke');
@@ -268,27 +268,7 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     const later: Answer[] = [];
     for (let index = 1; index <= 3; index += 1) later.push(await askOnce(`check later ${index}`, customer));
 
-    // The race happened: several messages started a session.
-    const started = sessionsOf(customer);
-    expect(started.length).toBeGreaterThan(1);
-    expect(initsFor(customer)).toHaveLength(started.length);
-    // The first row in the table names the customer's session; every message, in the burst and after it, went there.
-    const [winner, ...others] = claimsOf(customer);
-    expect(winner).toBeDefined();
-    expect(new Set([...answers, ...later].map((answer) => answer.sessionId))).toEqual(new Set([winner]));
-    expect(mock.sessions.get(winner as string)).toMatchObject({ closed: false, turns: burst + 3 });
-    // Every other session started in the burst was closed before anything was sent to it.
-    expect(others.sort()).toEqual(
-      started
-        .map((s) => s.sessionId)
-        .filter((id) => id !== winner)
-        .sort(),
-    );
-    for (const session of started.filter((s) => s.sessionId !== winner)) {
-      expect(session).toMatchObject({ closed: true, turns: 0 });
-    }
-
-    // And the burst ran on both workers.
+    // The closing of the extra sessions runs after the answer: wait for every execution to end.
     const executions = await waitFor(() => {
       const found = executionsOf(SESSIONS_WF, before);
       return found.length === burst + 3 && found.every((e) => e.status === 'success') ? found : undefined;
@@ -297,9 +277,66 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
       (worker) => executions.slice(0, burst).filter((execution) => worker.started().includes(execution.id)).length,
     );
     for (const count of perWorker) expect(count).toBeGreaterThan(0);
+
+    // The race happened: several messages started a session.
+    const started = sessionsOf(customer);
+    expect(started.length).toBeGreaterThan(1);
+    expect(initsFor(customer)).toHaveLength(started.length);
+    // One row is left, the first claim; every message, in the burst and after it, continued its session.
+    const [winner] = claimsOf(customer);
+    expect(claimsOf(customer)).toEqual([winner]);
+    expect(new Set([...answers, ...later].map((answer) => answer.sessionId))).toEqual(new Set([winner]));
+    expect(mock.sessions.get(winner as string)).toMatchObject({ closed: false, turns: burst + 3 });
+    // Every other session started in the burst was closed before anything was sent to it.
+    for (const session of started.filter((s) => s.sessionId !== winner)) {
+      expect(session).toMatchObject({ closed: true, turns: 0 });
+    }
     // Init delays the burst did not use must not slow the tests after it.
     mock.reset();
   }, 300_000);
+
+  it('replaces a session Connectly has forgotten: the message goes once more, in a new session later messages continue', async () => {
+    const customer = `customer-${randomUUID()}`;
+    const first = await askOnce('check 1', customer);
+    mock.forget(first.sessionId);
+    const since = mock.requests.length;
+    const second = await askOnce('check 2', customer);
+    expect(second.reply).toBe(`${customer}: check 2`);
+    expect(second.sessionId).not.toBe(first.sessionId);
+    const third = await askOnce('check 3', customer);
+    expect(third).toMatchObject({ reply: `${customer}: check 3`, sessionId: second.sessionId });
+
+    // The forgotten session answered 404 before any reply; the message was then sent once in the new one.
+    const sent = invokes(since).map((request) => request.body as { sessionId: string; inputEvents: unknown[] });
+    expect(sent.map((body) => [body.sessionId, saidIn(body.inputEvents)])).toEqual([
+      [first.sessionId, 'check 2'],
+      [second.sessionId, 'check 2'],
+      [second.sessionId, 'check 3'],
+    ]);
+    expect(initsFor(customer)).toHaveLength(2);
+    expect(claimsOf(customer)).toEqual([second.sessionId]);
+  }, 120_000);
+
+  it('answers 502 with the error when the new session fails too, after sending the message at most twice', async () => {
+    const customer = `customer-${randomUUID()}`;
+    const first = await askOnce('check 1', customer);
+    const since = mock.requests.length;
+    mock.inject({ endpoint: 'invoke', status: 404, times: 2 });
+    const response = await post('connectly-queue-message', { message: 'check 2', customerId: customer });
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { error: string; sessionId: string };
+    expect(body.error).toContain('(HTTP 404, NOT_FOUND)');
+    expect(body.sessionId).not.toBe(first.sessionId);
+    expect(invokes(since)).toHaveLength(2);
+
+    // Any other failure is answered at once, without a new session.
+    mock.inject({ endpoint: 'invoke', status: 500 });
+    const failed = await post('connectly-queue-message', { message: 'check 3', customerId: customer });
+    expect(failed.status).toBe(502);
+    expect(((await failed.json()) as { error: string }).error).toContain('INTERNAL');
+    expect(invokes(since)).toHaveLength(3);
+    expect(initsFor(customer)).toHaveLength(2);
+  }, 120_000);
 
   it('stopping a running execution from main aborts the upstream stream', async () => {
     // The agent sends one message, then the stream stays open until the client leaves.
