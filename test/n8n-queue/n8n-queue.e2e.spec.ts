@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MockConnectlyServer, demoReply } from 'connectly-agent-graph-mock';
 import { type Cluster, startCluster } from './cluster';
+import { SESSIONS_TABLE } from './workflows';
 import { type Recorder, example, readChunks, recordPosts } from '../support/n8n';
 
 const KEY = 'n8n-queue-key-DISTINCTIVE-7731';
@@ -110,20 +111,9 @@ beforeAll(async () => {
       example('chat-with-connectly-agent.json', CHAT_WF, CREDENTIAL),
       example('queue-mode-sessions.json', SESSIONS_WF, CREDENTIAL),
     ],
+    dataTables: [SESSIONS_TABLE],
   });
-  // The table the sessions example names, created as a user would: in the owner's project, where the
-  // imported workflows live.
-  const personal = await cluster.rest('GET', '/projects/personal');
-  const projectId = (personal.body as { data: { id: string } }).data.id;
-  const table = await cluster.rest('POST', `/projects/${projectId}/data-tables`, {
-    name: 'connectly_sessions',
-    columns: [
-      { name: 'clientKey', type: 'string' },
-      { name: 'sessionId', type: 'string' },
-    ],
-  });
-  if (table.status !== 200) throw new Error(`creating the data table failed: ${JSON.stringify(table)}`);
-  sessionsTable = (table.body as { data: { id: string } }).data.id;
+  sessionsTable = cluster.dataTables[SESSIONS_TABLE.name] as string;
 }, 1_800_000);
 
 afterAll(async () => {
