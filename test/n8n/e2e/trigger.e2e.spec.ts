@@ -1,14 +1,15 @@
 // The Connectly Trigger in a real n8n (`n8n start`, the packed package installed as a community package):
 // activation registers the workflow's production webhook at the mock, the mock's signed deliveries run it,
 // forged or repeated ones and the workflow's own echoes do not, and deactivation removes the registration.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectlyMessagingClient, markAutomated } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { freePort, installCommunityPackage, installN8n, n8nEnvironment, stopN8n } from '../../support/n8n';
+import { freePort, installCommunityPackage, installN8n, n8nEnvironment } from '../../support/n8n';
+import { type ExecutionItem, type ServedN8n, serveN8n } from '../../support/n8n-server';
 
 const KEY = 'n8n-trigger-e2e-key-DISTINCTIVE-7730';
 const SECRET = 'trigger-e2e-webhook-secret';
@@ -16,18 +17,14 @@ const CUSTOMER = '+15551239876';
 const CREDENTIAL = { id: 'credMessagingMock', name: 'Connectly Messaging (mock)' };
 const WORKFLOW_ID = 'connectlyTrigWf01';
 const WEBHOOK_ID = '7d1f3c52-connectly-trigger-e2e';
-const OWNER = { email: 'owner@example.com', firstName: 'Trigger', lastName: 'Owner', password: 'Trigger-e2e-Passw0rd' };
 
 let work: string;
 let env: NodeJS.ProcessEnv;
 let n8nBin: string;
 let base: string;
-let server: ChildProcess;
-let apiKey: string;
+let served: ServedN8n;
 let mock: MockConnectlyServer;
 let connectly: ConnectlyMessagingClient;
-// What `n8n start` printed, shown when a test fails.
-let log = '';
 
 function n8n(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
@@ -40,57 +37,22 @@ function n8n(args: string[]): Promise<{ code: number; output: string }> {
   });
 }
 
-/** Polls `probe` every 500 ms until it returns something, for at most `ms`. */
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`gave up waiting for ${what} after ${ms} ms; n8n said:\n${log.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
+const waitFor = <T>(probe: () => Promise<T | undefined>, what: string) => served.waitFor(probe, what);
 
-/** n8n's public API, with the key the suite created. */
-async function api(method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { 'x-n8n-api-key': apiKey, 'content-type': 'application/json' },
-    ...(method === 'POST' ? { body: '{}' } : {}),
-  });
-  return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
-}
-
-interface Item {
-  json: Record<string, unknown>;
-}
 interface Execution {
-  id: string;
   status: string;
   mode: string;
   /** The trigger's outputs: Customer, Human Agent, Delivery Status. */
-  outputs: Item[][];
+  outputs: ExecutionItem[][];
 }
 
 /** The workflow's executions, oldest first, with the trigger's output items. */
-async function executions(): Promise<Execution[]> {
-  const { body } = await api('GET', `/executions?workflowId=${WORKFLOW_ID}&includeData=true&limit=250`);
-  const list = (body['data'] ?? []) as Array<{
-    id: string;
-    status: string;
-    mode: string;
-    data?: { resultData?: { runData?: Record<string, Array<{ data?: { main: Item[][] } }>> } };
-  }>;
-  return list
-    .map(({ id, status, mode, data }) => ({
-      id,
-      status,
-      mode,
-      outputs: data?.resultData?.runData?.['Connectly Trigger']?.[0]?.data?.main ?? [],
-    }))
-    .sort((a, b) => Number(a.id) - Number(b.id));
-}
+const executions = async (): Promise<Execution[]> =>
+  (await served.executions(WORKFLOW_ID)).map(({ status, mode, nodes }) => ({
+    status,
+    mode,
+    outputs: nodes['Connectly Trigger'] ?? [],
+  }));
 
 /** Waits until the workflow has `count` finished executions, and returns them. */
 const executionsReach = (count: number) =>
@@ -181,49 +143,11 @@ beforeAll(async () => {
   const imported = await n8n(['import:workflow', '--input=workflow.json']);
   if (imported.code !== 0) throw new Error(`import:workflow failed:\n${imported.output}`);
 
-  server = spawn(n8nBin, ['start'], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  server.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  await waitFor(async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 'n8n start', 120_000);
-  // /healthz answers before n8n's REST controllers are mounted: until then they answer 404.
-  const mounted = (path: string, init: RequestInit) =>
-    waitFor(
-      async () => {
-        const response = await fetch(`${base}/rest/${path}`, init);
-        if (response.status === 404) return undefined;
-        if (!response.ok) throw new Error(`${path} failed: ${response.status} ${await response.text()}`);
-        return response;
-      },
-      `n8n's /rest/${path}`,
-      120_000,
-    );
-  const setup = await mounted('owner/setup', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'browser-id': 'trigger-suite' },
-    body: JSON.stringify(OWNER),
-  });
-  const cookie = (setup.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
-  const created = await mounted('api-keys', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'browser-id': 'trigger-suite', cookie },
-    body: JSON.stringify({
-      label: 'trigger-e2e',
-      expiresAt: null,
-      scopes: [
-        'workflow:read',
-        'workflow:list',
-        'workflow:activate',
-        'workflow:deactivate',
-        'execution:read',
-        'execution:list',
-      ],
-    }),
-  });
-  apiKey = ((await created.json()) as { data: { rawApiKey: string } }).data.rawApiKey;
+  served = await serveN8n(n8nBin, env, work);
 }, 1_800_000);
 
 afterAll(async () => {
-  await stopN8n(server);
+  await served?.stop();
   await mock?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 }, 30_000);
@@ -232,7 +156,7 @@ describe('the Connectly Trigger in n8n 2.41', () => {
   const productionUrl = () => `${base}/webhook/${WEBHOOK_ID}/webhook`;
 
   it("activation registers the workflow's production webhook at Connectly, with echo on", async () => {
-    const published = await api('POST', `/workflows/${WORKFLOW_ID}/activate`);
+    const published = await served.api('POST', `/workflows/${WORKFLOW_ID}/activate`);
     expect(published.status).toBe(200);
     // n8n answers before it has activated the workflow: its webhook methods run just after.
     await waitFor(async () => (registrations().length ? true : undefined), 'the registration');
@@ -315,7 +239,7 @@ describe('the Connectly Trigger in n8n 2.41', () => {
   }, 180_000);
 
   it('deactivation removes the registration', async () => {
-    const unpublished = await api('POST', `/workflows/${WORKFLOW_ID}/deactivate`);
+    const unpublished = await served.api('POST', `/workflows/${WORKFLOW_ID}/deactivate`);
     expect(unpublished.status).toBe(200);
     await waitFor(async () => (registrations().length ? undefined : true), 'the registration to go');
     expect(registrations()).toEqual([]);
