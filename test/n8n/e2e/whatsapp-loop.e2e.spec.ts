@@ -1,7 +1,8 @@
 // The WhatsApp loop in a real n8n: examples/n8n/whatsapp-agent.json imported and published in `n8n start`
 // against the mock (the package installed from its tarball), a scripted customer talking to it, the
-// agent's replies sent back through the Message API, a handover that holds until the release webhook,
-// a teammate's reply reaching the agent; once more with Connectly's deliveries duplicated and reordered.
+// agent's replies (to text and to a photo) sent back through the Message API, a handover that holds
+// until the release webhook, a teammate's reply reaching the agent; once more with Connectly's
+// deliveries duplicated and reordered.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -300,6 +301,20 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
       user('Thanks, that helps'),
     ]);
     await ana().waitForMessages(sentBefore + 1, 60_000);
+  }, 120_000);
+
+  it('a photo reaches the agent as an image, and its answer goes back', async () => {
+    const photo = 'https://cdn.example.com/photos/scarf.jpg';
+    const sentBefore = ana().received.length;
+    await ana().sendsMedia('image', photo);
+    await triggeredRuns(WORKFLOW, 6);
+    expect(turnsOf(calm, CUSTOMER).at(-1)).toEqual([
+      { messageEvent: { role: 'USER', content: { imageContent: { url: photo } } } },
+    ]);
+    const received = await ana().waitForMessages(sentBefore + 1, 60_000);
+    expect(received.slice(sentBefore).map((sent) => sent.message)).toEqual([
+      { text: 'Thanks for the picture! Let me find something similar.' },
+    ]);
   }, 120_000);
 
   it('unpublishing it deletes the registration at Connectly', async () => {
