@@ -461,6 +461,27 @@ describe('errors', () => {
     expectNoKey(outputs);
   });
 
+  it('with On Error → Continue (using error output), the error item holds only error and details, as n8n requires to route it', async () => {
+    const sessionId = await startSession();
+    mock.inject({
+      events: [{ messageEvent: { content: { textContent: { text: 'partial' } } } }, { messageEvent: {} }],
+      errorAfterEvents: 1,
+      code: 14,
+      message: 'agent crashed',
+    });
+    const { outputs } = await runNode(send('hello', { sessionId }), {
+      credentials,
+      continueOnFail: true,
+      onError: 'continueErrorOutput',
+    });
+    const json = outputs[0]?.[0]?.json ?? {};
+    expect(Object.keys(json).sort()).toEqual(['details', 'error']);
+    expect(json['error']).toMatch(/agent crashed/);
+    expect(json['details']).toMatchObject({ sessionId, clientKey: 'customer-1' });
+    expect((json['details'] as { events: unknown[] }).events).toHaveLength(1);
+    expectNoKey(outputs);
+  });
+
   it('with Continue On Fail, the error item names the session the node started, so the next message can continue it', async () => {
     mock.inject({ events: [{ messageEvent: {} }], errorAfterEvents: 0, code: 14, message: 'agent crashed' });
     const { outputs } = await runNode(send('hello'), { credentials, continueOnFail: true });
