@@ -444,14 +444,18 @@ describe('errors', () => {
     expectNoKey(error);
   });
 
-  it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
-    const sessionId = await startSession();
+  // The agent sends one message, then fails mid-reply.
+  const crashAfterOneEvent = (): void =>
     mock.inject({
       events: [{ messageEvent: { content: { textContent: { text: 'partial' } } } }, { messageEvent: {} }],
       errorAfterEvents: 1,
       code: 14,
       message: 'agent crashed',
     });
+
+  it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
+    const sessionId = await startSession();
+    crashAfterOneEvent();
     const { outputs } = await runNode(send('hello', { sessionId }), { credentials, continueOnFail: true });
     const item = outputs[0]?.[0];
     expect(item?.pairedItem).toEqual({ item: 0 });
@@ -463,12 +467,7 @@ describe('errors', () => {
 
   it('with On Error → Continue (using error output), the error item holds only error and details, as n8n requires to route it', async () => {
     const sessionId = await startSession();
-    mock.inject({
-      events: [{ messageEvent: { content: { textContent: { text: 'partial' } } } }, { messageEvent: {} }],
-      errorAfterEvents: 1,
-      code: 14,
-      message: 'agent crashed',
-    });
+    crashAfterOneEvent();
     const { outputs } = await runNode(send('hello', { sessionId }), {
       credentials,
       continueOnFail: true,
