@@ -70,6 +70,8 @@ export async function turn(
   }
   if (streaming) this.sendChunk('end', itemIndex);
 
-  if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, itemIndex);
-  else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex, rawEvents);
+  const pairedItem = { item: itemIndex };
+  if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, pairedItem);
+  else
+    pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, pairedItem, rawEvents);
 }
