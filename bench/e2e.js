@@ -269,8 +269,10 @@ async function n8n(repeat, rounds, output, only) {
     },
   };
   const names = only ? [only] : Object.keys(contenders);
-  // Process CPU time beside wall time: on a loaded machine it is the steadier figure.
+  // Process CPU time beside wall time: on a loaded machine it is the steadier figure. Each run starts
+  // from a collected heap, so none pays for the garbage of the one before (reply() leaves twice the node's).
   const time = async (name) => {
+    global.gc();
     const started = performance.now();
     const cpu = process.cpuUsage();
     const { events } = await contenders[name]();
