@@ -46,12 +46,15 @@ function expectNoKey(value: unknown): void {
 }
 
 describe('the node description', () => {
-  it('has two outputs, Reply and Handover, is usable as a tool, and needs the connectlyApi credential', () => {
+  it('has two outputs, Reply and Handover, is usable as a tool, and needs connectlyApi (connectlyMessagingApi for Message)', () => {
     const { description } = new Connectly();
     expect(description.outputNames).toEqual(['Reply', 'Handover']);
     expect(description.outputs).toEqual(['main', 'main']);
     expect(description.usableAsTool).toBe(true);
-    expect(description.credentials).toEqual([{ name: 'connectlyApi', required: true }]);
+    expect(description.credentials).toEqual([
+      { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
+      { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
+    ]);
   });
 });
 
@@ -83,7 +86,7 @@ describe('what a new user meets in the editor', () => {
 
   it('lists its own Custom API Call last, so n8n adds none pointing at the HTTP Request node', () => {
     const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
-    expect(lists).toHaveLength(4);
+    expect(lists).toHaveLength(5);
     for (const list of lists) {
       expect((list.options as Array<{ name: string; description?: string }>).at(-1)).toMatchObject({
         name: 'Custom API Call',
@@ -470,20 +473,40 @@ describe('errors', () => {
     expectNoKey(error);
   });
 
-  it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
-    const sessionId = await startSession();
+  // The agent sends one message, then fails mid-reply.
+  const crashAfterOneEvent = (): void =>
     mock.inject({
       events: [{ messageEvent: { content: { textContent: { text: 'partial' } } } }, { messageEvent: {} }],
       errorAfterEvents: 1,
       code: 14,
       message: 'agent crashed',
     });
+
+  it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
+    const sessionId = await startSession();
+    crashAfterOneEvent();
     const { outputs } = await runNode(send('hello', { sessionId }), { credentials, continueOnFail: true });
     const item = outputs[0]?.[0];
     expect(item?.pairedItem).toEqual({ item: 0 });
     expect(item?.json['error']).toMatch(/agent crashed/);
     expect(item?.json).toMatchObject({ sessionId, clientKey: 'customer-1' });
     expect(item?.json['events'] as unknown[]).toHaveLength(1);
+    expectNoKey(outputs);
+  });
+
+  it('with On Error → Continue (using error output), the error item holds only error and details, as n8n requires to route it', async () => {
+    const sessionId = await startSession();
+    crashAfterOneEvent();
+    const { outputs } = await runNode(send('hello', { sessionId }), {
+      credentials,
+      continueOnFail: true,
+      onError: 'continueErrorOutput',
+    });
+    const json = outputs[0]?.[0]?.json ?? {};
+    expect(Object.keys(json).sort()).toEqual(['details', 'error']);
+    expect(json['error']).toMatch(/agent crashed/);
+    expect(json['details']).toMatchObject({ sessionId, clientKey: 'customer-1' });
+    expect((json['details'] as { events: unknown[] }).events).toHaveLength(1);
     expectNoKey(outputs);
   });
 

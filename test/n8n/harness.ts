@@ -13,7 +13,13 @@ export interface Run {
 
 export interface RunOptions {
   credentials: IDataObject;
+  /** The connectlyMessagingApi credential, for the Message resource. */
+  messagingCredentials?: IDataObject;
+  /** The input items' JSON; by default `items` items of `{ index }`. */
+  input?: IDataObject[];
   continueOnFail?: boolean;
+  /** The node's On Error setting (with `continueOnFail`): n8n's error output needs a leaner item. */
+  onError?: INode['onError'];
   streaming?: boolean;
   signal?: AbortSignal;
   items?: number;
@@ -99,6 +105,14 @@ function n8n241Request(
   });
 }
 
+// Like n8n for `encoding: 'arraybuffer'`: the whole body read into a Buffer.
+async function bufferedRequest(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
+  const response = (await headersOnlyRequest(credentials, options)) as { body: IncomingMessage };
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(chunk as Buffer);
+  return { ...response, body: Buffer.concat(chunks) };
+}
+
 /** Sends the request to `url` with the credential's x-api-key header, as n8n's authenticate block adds it. */
 function send(
   credentials: IDataObject,
@@ -131,27 +145,33 @@ export async function runNode(
   options: RunOptions,
 ): Promise<Run> {
   const chunks: Run['chunks'] = [];
-  const items = Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } }));
+  const items =
+    options.input?.map((json) => ({ json })) ??
+    Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } as IDataObject }));
   const paramsOf = typeof parameters === 'function' ? parameters : () => parameters;
   const context = {
     getInputData: () => items,
-    getNode: () => NODE,
+    getNode: () => (options.onError ? { ...NODE, onError: options.onError } : NODE),
     getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
       const value = paramsOf(itemIndex)[name];
       if (value !== undefined) return value;
       if (fallback !== undefined) return fallback;
       throw new Error(`Could not get parameter "${name}"`);
     },
-    getCredentials: async () => options.credentials,
+    getCredentials: async (type: string) =>
+      type === 'connectlyMessagingApi' ? options.messagingCredentials : options.credentials,
     continueOnFail: () => options.continueOnFail ?? false,
     isStreaming: () => options.streaming ?? false,
     sendChunk: (type: string, itemIndex: number, content?: unknown) => chunks.push({ type, itemIndex, content }),
     getExecutionCancelSignal: () => options.signal,
     helpers: {
-      httpRequestWithAuthentication(this: IExecuteFunctions, _type: string, request: IHttpRequestOptions) {
+      async httpRequestWithAuthentication(this: IExecuteFunctions, type: string, request: IHttpRequestOptions) {
+        const credentials =
+          (type === 'connectlyMessagingApi' ? options.messagingCredentials : options.credentials) ?? {};
+        if (request.encoding === 'arraybuffer') return await bufferedRequest(credentials, request);
         return options.requestHelper === 'n8n-2.41'
-          ? n8n241Request(this, options.credentials, request)
-          : headersOnlyRequest(options.credentials, request);
+          ? n8n241Request(this, credentials, request)
+          : headersOnlyRequest(credentials, request);
       },
     },
   } as unknown as IExecuteFunctions;
