@@ -57,7 +57,7 @@ describe('no redirect is followed through n8n’s request helper', () => {
 });
 
 describe('the Handover output', () => {
-  it('keeps the item’s own sessionId, clientKey, type and text over the payload’s, and the payload whole', async () => {
+  it('keeps the item’s own sessionId, clientKey, type, text and held over the payload’s, and the payload whole', async () => {
     const payload = {
       triggerHandover: true,
       reason: 'human asked',
@@ -66,6 +66,7 @@ describe('the Handover output', () => {
       type: 'messageEvent',
       text: 'spoofed text',
       handover: false,
+      held: 'spoofed',
     };
     const server = await hostile((_, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });

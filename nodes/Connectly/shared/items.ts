@@ -24,8 +24,8 @@ export type Outputs = [INodeExecutionData[], INodeExecutionData[]];
 
 export const newOutputs = (): Outputs => [[], []];
 
-/** What an event item says itself; a payload field of the same name never takes its place. */
-const ITEM_FIELDS = new Set(['type', 'sessionId', 'clientKey', 'text', 'handover']);
+/** What an event item says itself (`held` when the turn holds the conversation); a payload field of the same name never takes its place. */
+const ITEM_FIELDS = new Set(['type', 'sessionId', 'clientKey', 'text', 'handover', 'held']);
 
 /** Sets a field, even one named `__proto__`, which an assignment would take as the object's prototype. */
 function setField(json: IDataObject, key: string, value: unknown): void {
