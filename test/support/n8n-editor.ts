@@ -182,19 +182,34 @@ export async function fitCanvas(page: Page): Promise<void> {
   await page.waitForTimeout(800);
 }
 
-/** Types a message into the editor's chat (opening it if closed) and waits until the execution has ended. */
+/** Types a message into the editor's chat (opening it if closed) and waits until its execution has succeeded. */
 export async function chatInEditor(page: Page, message: string): Promise<void> {
   const input = page.getByTestId('chat-input');
   if (!(await input.isVisible())) await page.getByTestId('workflow-chat-button').click();
+  // A notification left from an earlier run would pass for this run's.
+  await dismissNotifications(page);
   await input.fill(message);
   await input.press('Enter');
-  await page.getByText('Workflow executed successfully').waitFor();
+  // n8n's notification at the end of a run: success, or the problem (then say which).
+  const outcome = page
+    .getByText(/^(Workflow executed successfully|Problem in node|Problem executing workflow)/)
+    .first();
+  await outcome.waitFor();
+  const said = await outcome.innerText();
+  if (!said.startsWith('Workflow executed successfully')) {
+    const details = await outcome.locator('xpath=ancestor::*[contains(@class, "el-notification")][1]').innerText();
+    throw new Error(`the chat's execution failed: ${details}`);
+  }
+}
+
+async function dismissNotifications(page: Page): Promise<void> {
+  for (const close of await page.locator('.el-notification__closeBtn').all()) await close.click();
+  await page.locator('.el-notification').first().waitFor({ state: 'detached' });
 }
 
 /** Saves a PNG of the window, without n8n's passing notifications (they would cover the canvas). */
 export async function screenshot(page: Page, path: string): Promise<void> {
-  for (const close of await page.locator('.el-notification__closeBtn').all()) await close.click();
-  await page.locator('.el-notification').first().waitFor({ state: 'detached' });
+  await dismissNotifications(page);
   // The pointer off the panels, so that no row or column shows as hovered.
   await page.mouse.move(VIEWPORT.width / 2, 5);
   await page.screenshot({ path, type: 'png' });

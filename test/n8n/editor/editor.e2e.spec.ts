@@ -205,4 +205,9 @@ describe('the example workflow in the editor', () => {
       'https://shop.example.com/p/aurora-scarf',
     );
   }, 180_000);
+
+  it("a call Connectly refuses fails the run in the editor with the node's error", async () => {
+    mock.inject({ endpoint: '*', status: 400, times: 1 });
+    await expect(chatInEditor(page, 'hello again')).rejects.toThrow(/Problem in node ‘Connectly‘[\s\S]*400/);
+  }, 180_000);
 });
