@@ -5,11 +5,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium';
 import {
   type EditorN8n,
   chatInEditor,
   fitCanvas,
-  launchChromium,
   openWorkflowFile,
   screenshot,
   signIn,
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   const mock = new MockConnectlyServer({ apiKey: 'screenshot-key', businessId: 'demo-business' });
   const baseUrl = await mock.start();
   let n8n: EditorN8n | undefined;
-  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  let browser: Browser | undefined;
   try {
     n8n = await startEditorN8n();
     const credential = await n8n.createCredential({

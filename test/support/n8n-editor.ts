@@ -1,14 +1,14 @@
 // Drives n8n's editor in Debian's Chromium: a real n8n (the packed package installed as a community
 // package) with its owner account, signed in through the sign-in page, workflows opened, chatted with
-// and photographed. Used by the editor's browser test and by scripts/screenshot-workflow.ts.
+// and photographed (in the Chromium of ./chromium). Used by the editor's browser test and by
+// scripts/screenshot-workflow.ts.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type Page, chromium, selectors } from 'playwright-core';
+import { type Browser, type Page, selectors } from 'playwright-core';
 import { type CredentialRef, freePort, installCommunityPackage, installN8n, n8nEnvironment } from './n8n';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const OWNER = { email: 'owner@example.com', firstName: 'Ada', lastName: 'Owner', password: 'Editor-owner-Passw0rd' };
 /** The window of every page, and so the size of every picture: a laptop screen. */
 export const VIEWPORT = { width: 1280, height: 800 };
@@ -120,28 +120,10 @@ export async function startEditorN8n(): Promise<EditorN8n> {
   }
 }
 
-/** Debian's Chromium, headless, for pages on loopback only. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH`);
-  // n8n marks its controls with data-test-id, not Playwright's default data-testid.
-  selectors.setTestIdAttribute('data-test-id');
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
-
 /** A new window signed in as the owner through n8n's sign-in page. Waits are generous: the machine may be busy. */
 export async function signIn(browser: Browser, n8n: EditorN8n): Promise<Page> {
+  // n8n marks its controls with data-test-id, not Playwright's default data-testid.
+  selectors.setTestIdAttribute('data-test-id');
   const context = await browser.newContext({ viewport: VIEWPORT });
   const page = await context.newPage();
   page.setDefaultTimeout(60_000);

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import type { CredentialRef } from '../../support/n8n';
+import { launchChromium } from '../../support/chromium';
 import {
   type EditorN8n,
   VIEWPORT,
   chatInEditor,
-  launchChromium,
   openWorkflowFile,
   screenshot,
   signIn,
