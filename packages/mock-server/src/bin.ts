@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { MockConnectlyServer } from './server.js';
 
 const USAGE = `Usage: connectly-mock [--port 8080] [--host 127.0.0.1] [--api-key KEY] [--business-id ID] [--pacing-ms 120]
-                      [--webhook-secret SECRET]
+                      [--webhook-secret SECRET] [--chaos] [--chaos-seed N]
 
 Serves the Connectly Agent Graph API (init, invoke, invoke_sync, close, health) with a scripted demo agent,
 and the Message and Webhook APIs (/v1/businesses/{businessId}/…) with signed webhook deliveries.
@@ -13,7 +13,9 @@ Point a client at the printed URL. Send an "x-mock-fault" header (JSON) to injec
   x-mock-fault: {"status":503,"retryAfter":1}
 A scripted customer writes to the business's registered webhook with
   POST /__mock/businesses/{businessId}/customers/{phone}/messages  {"text":"Hi"}
-and GET on the same path lists what the business sent that customer.`;
+and GET on the same path lists what the business sent that customer.
+--chaos duplicates about a third of the webhook deliveries and reorders them (each waits up to 50 ms),
+as Connectly is free to: a receiver that handles it handles the real thing. --chaos-seed N replays one run.`;
 
 async function main(): Promise<void> {
   let values;
@@ -26,6 +28,8 @@ async function main(): Promise<void> {
         'business-id': { type: 'string' },
         'pacing-ms': { type: 'string', default: '0' },
         'webhook-secret': { type: 'string' },
+        chaos: { type: 'boolean' },
+        'chaos-seed': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -44,7 +48,9 @@ async function main(): Promise<void> {
       ? `bad port "${values.port}": --port must be a whole number from 0 to 65535 (0 picks a free one)`
       : !(pacingMs >= 0)
         ? `--pacing-ms must be a number of milliseconds ≥ 0, got "${values['pacing-ms']}"`
-        : undefined;
+        : values['chaos-seed'] !== undefined && !/^\d+$/.test(values['chaos-seed'])
+          ? `--chaos-seed must be a whole number, got "${values['chaos-seed']}"`
+          : undefined;
   if (problem) {
     process.stderr.write(`${problem}\n\n${USAGE}\n`);
     process.exit(2);
@@ -57,7 +63,12 @@ async function main(): Promise<void> {
     maxRecords: 1000,
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     ...(values['business-id'] ? { businessId: values['business-id'] } : {}),
-    ...(values['webhook-secret'] ? { messaging: { webhookSecret: values['webhook-secret'] } } : {}),
+    messaging: {
+      ...(values['webhook-secret'] ? { webhookSecret: values['webhook-secret'] } : {}),
+      ...(values.chaos || values['chaos-seed'] !== undefined
+        ? { chaos: { seed: Number(values['chaos-seed'] ?? Date.now() % 2 ** 31) } }
+        : {}),
+    },
   });
   const url = await server.start().catch((error: unknown) => {
     if ((error as { code?: unknown }).code !== 'EADDRINUSE') throw error;

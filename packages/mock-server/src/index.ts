@@ -20,4 +20,10 @@ export {
   type SentMessage,
 } from './messaging/messaging.js';
 export { MockCustomer, type ButtonReplyShape } from './messaging/customer.js';
-export { type WebhookDelivery, type DeliveryAttempt, SIGNATURE_HEADER, sign } from './messaging/deliveries.js';
+export {
+  type WebhookDelivery,
+  type DeliveryAttempt,
+  type ChaosOptions,
+  SIGNATURE_HEADER,
+  sign,
+} from './messaging/deliveries.js';

@@ -154,7 +154,7 @@ export class MockConnectlyServer extends EventEmitter {
   }
 
   /** A scripted WhatsApp customer: `mock.customer('+15551234567').says('Hi')` delivers a signed webhook. */
-  customer(phone: string, options?: { businessId?: string; name?: string }): MockCustomer {
+  customer(phone: string, options?: { businessId?: string; name?: string; userId?: string }): MockCustomer {
     return this.messaging.customer(phone, options);
   }
 

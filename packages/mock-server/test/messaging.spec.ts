@@ -452,6 +452,122 @@ describe('the scripted customer', () => {
   });
 });
 
+describe('business-scoped user ids (BSUID)', () => {
+  const HIDDEN = 'US.13491208655302741918';
+
+  async function withBsuid(): Promise<void> {
+    await mock.stop();
+    mock = new MockConnectlyServer({
+      apiKey: KEY,
+      businessId: BIZ,
+      messaging: { webhookSecret: SECRET, timeScale: 0.001, now: () => clock, bsuid: true },
+    });
+    await mock.start();
+    await register();
+  }
+
+  it('delivers a phone-less customer with the BSUID as id and userId, and an empty phoneNumber', async () => {
+    await withBsuid();
+    await mock.customer(HIDDEN).says('Hi');
+    expect(receiver.json(0).sender).toEqual({
+      id: HIDDEN,
+      channelType: 'whatsapp',
+      name: 'Mock Customer',
+      userId: HIDDEN,
+      phoneNumber: '',
+    });
+  });
+
+  it('delivers a customer with a number and a BSUID with both', async () => {
+    await withBsuid();
+    await mock.customer(CUSTOMER, { userId: HIDDEN }).says('Hi');
+    expect(receiver.json(0).sender).toMatchObject({ id: CUSTOMER, userId: HIDDEN, phoneNumber: CUSTOMER });
+  });
+
+  it('takes a BSUID as recipient.id, recipient.userId and a bsuid: template number', async () => {
+    await withBsuid();
+    await mock.customer(HIDDEN).says('Hi');
+    expect((await send({ text: 'by id' }, HIDDEN)).status).toBe(200);
+    const byUserId = await api('POST', 'send/messages', {
+      recipient: { userId: HIDDEN, channelType: 'whatsapp' },
+      message: { text: 'by userId' },
+    });
+    expect(byUserId.status).toBe(200);
+    const templated = await api('POST', 'send/whatsapp_templated_messages', {
+      number: `bsuid:${HIDDEN}`,
+      templateName: 'hello_world',
+      language: 'en',
+    });
+    expect(templated.status).toBe(200);
+    expect(mock.messaging.sent.map((sent) => sent.to)).toEqual([HIDDEN, HIDDEN, `bsuid:${HIDDEN}`]);
+  });
+
+  it('refuses BSUIDs, naming the fix, unless the business has them on', async () => {
+    expect((await errorOf(await send({ text: 'x' }, HIDDEN))).code).toBe('ERROR_CODE_PHONE_NUMBER_BAD_FORMAT');
+    expect(() => mock.customer(HIDDEN)).toThrow(/\{ bsuid: true \}/);
+    const overHttp = await fetch(`${mock.url}/__mock/businesses/${BIZ}/customers/${HIDDEN}/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'Hi' }),
+    });
+    expect(overHttp.status).toBe(400);
+  });
+});
+
+describe('chaos mode', () => {
+  async function chaotic(chaos: object): Promise<MockConnectlyServer> {
+    await mock.stop();
+    mock = new MockConnectlyServer({
+      apiKey: KEY,
+      businessId: BIZ,
+      messaging: { webhookSecret: SECRET, timeScale: 0.001, now: () => clock, chaos },
+    });
+    await mock.start();
+    await register();
+    return mock;
+  }
+
+  it('sends duplicates byte for byte, signature included, and records them as duplicates', async () => {
+    await chaotic({ duplicateRate: 1, maxDelayMs: 0 });
+    const delivery = await mock.customer(CUSTOMER).says('Hi');
+    await waitFor(() => receiver.received.length === 2);
+    const [one, two] = receiver.received as [Received, Received];
+    expect(two.body).toBe(one.body);
+    expect(two.headers['x-connectly-hmac-sha256']).toBe(one.headers['x-connectly-hmac-sha256']);
+    expect(mock.messaging.deliveries.map((d) => d.duplicateOf)).toEqual([undefined, delivery]);
+  });
+
+  it('reorders deliveries', async () => {
+    await chaotic({ duplicateRate: 0, maxDelayMs: 200, seed: 7 });
+    const customer = mock.customer(CUSTOMER);
+    const said = ['1', '2', '3', '4', '5', '6', '7', '8'];
+    await Promise.all(said.map((text) => customer.says(text)));
+    const arrived = receiver.received.map((r) => (JSON.parse(r.body) as { message: { text: string } }).message.text);
+    expect([...arrived].sort()).toEqual(said);
+    expect(arrived).not.toEqual(said);
+  });
+
+  it('duplicates the same deliveries again with the same seed', async () => {
+    const duplicatedWith = async (seed: number): Promise<string[]> => {
+      await chaotic({ duplicateRate: 0.5, maxDelayMs: 0, seed });
+      const customer = mock.customer(CUSTOMER);
+      for (const text of ['1', '2', '3', '4', '5', '6', '7', '8']) await customer.says(text);
+      return mock.messaging.deliveries
+        .filter((d) => d.duplicateOf !== undefined)
+        .map((d) => (JSON.parse(d.body) as { message: { text: string } }).message.text);
+    };
+    const first = await duplicatedWith(11);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThan(8);
+    expect(await duplicatedWith(11)).toEqual(first);
+  });
+
+  it('refuses a duplicate rate outside 0 to 1', () => {
+    expect(() => new MockConnectlyServer({ messaging: { chaos: { duplicateRate: 2 } } })).toThrow(
+      /duplicateRate must be a share from 0 to 1/,
+    );
+  });
+});
+
 async function waitFor(done: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(done()).toBe(true);

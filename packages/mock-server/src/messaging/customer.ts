@@ -7,13 +7,30 @@ import type { MockMessaging, SentMessage } from './messaging.js';
 /** Which of Connectly's three documented button-reply payloads to send (connectly-messaging.md §4.3). */
 export type ButtonReplyShape = 'payload' | 'create-example' | 'legacy';
 
+// A business-scoped user id: a country code, a dot, letters and digits (connectly-messaging.md §4.5).
+const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
+
 export class MockCustomer {
+  /**
+   * `phone` is an E.164 number, or a BSUID for a customer whose number WhatsApp hides; `userId` is the
+   * BSUID of a customer whose number is known too. Either needs the mock's `bsuid` option.
+   */
   constructor(
     private readonly messaging: MockMessaging,
     readonly businessId: string,
     readonly phone: string,
     readonly name: string,
-  ) {}
+    readonly userId: string | undefined = BSUID.test(phone) ? phone : undefined,
+  ) {
+    if (this.userId !== undefined && !messaging.bsuid) {
+      throw new Error(
+        `mock customer ${phone}: business-scoped user ids need the mock's messaging option { bsuid: true }`,
+      );
+    }
+    if (this.userId !== undefined && !BSUID.test(this.userId)) {
+      throw new Error(`mock customer ${phone}: userId "${this.userId}" is not a BSUID such as US.13491208655302741918`);
+    }
+  }
 
   /** Sends a text message; resolves once the business's webhook took it (or the mock gave up redelivering). */
   says(text: string): Promise<WebhookDelivery> {
@@ -92,9 +109,15 @@ export class MockCustomer {
 
   private inbound(event: Record<string, unknown>): Promise<WebhookDelivery> {
     this.messaging.noteInbound(this.businessId, this.phone);
+    if (this.userId !== undefined) this.messaging.noteInbound(this.businessId, this.userId);
+    // With BSUIDs on, the customer party carries userId and phoneNumber ("" when the number is hidden).
+    const ids =
+      this.userId === undefined
+        ? {}
+        : { userId: this.userId, phoneNumber: this.userId === this.phone ? '' : this.phone };
     const payload = {
       timestamp: String(Math.floor(this.messaging.now() / 1000)),
-      sender: { id: this.phone, channelType: 'whatsapp', name: this.name },
+      sender: { id: this.phone, channelType: 'whatsapp', name: this.name, ...ids },
       recipient: { id: this.messaging.businessPhone, channelType: 'whatsapp' },
       ...event,
     };

@@ -33,6 +33,8 @@ export interface WebhookDelivery {
   outcome: 'pending' | 'delivered' | 'failed';
   /** Resolves once the delivery succeeded or ran out of attempts. */
   settled: Promise<WebhookDelivery>;
+  /** Set on the extra copy the chaos mode sent of an earlier delivery. */
+  duplicateOf?: WebhookDelivery;
 }
 
 export interface DeliveryOptions {
@@ -42,6 +44,30 @@ export interface DeliveryOptions {
   timeoutMs: number;
   /** Counts any 2xx as received instead of exactly 200. */
   anySuccess: boolean;
+  /** Duplicates and reorders deliveries, as Connectly is free to (it guarantees neither). */
+  chaos?: ChaosOptions;
+}
+
+/** What the chaos mode does to each delivery; the same seed gives the same duplicates and delays. */
+export interface ChaosOptions {
+  /** The share of deliveries sent twice, byte for byte (0 to 1). Default 0.3. */
+  duplicateRate?: number;
+  /** Each delivery (and duplicate) waits a random time up to this before its first attempt, so later ones may overtake it. Default 50 ms. */
+  maxDelayMs?: number;
+  /** Seeds the random choices. Default 1. */
+  seed?: number;
+}
+
+// A small seeded generator (mulberry32): chaos runs replay exactly with the same seed.
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** Sends deliveries and keeps their history; `stop()` cancels pending retries and in-flight requests. */
@@ -49,11 +75,23 @@ export class Deliverer {
   readonly deliveries: WebhookDelivery[] = [];
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly controller = new AbortController();
+  private readonly random: (() => number) | undefined;
 
   constructor(
     private readonly options: DeliveryOptions,
     private readonly onSettled: (delivery: WebhookDelivery) => void,
-  ) {}
+  ) {
+    if (options.chaos) {
+      const { duplicateRate = 0.3, maxDelayMs = 50, seed = 1 } = options.chaos;
+      if (!(duplicateRate >= 0 && duplicateRate <= 1)) {
+        throw new RangeError(`chaos.duplicateRate must be a share from 0 to 1, got ${duplicateRate}`);
+      }
+      if (!(maxDelayMs >= 0 && Number.isFinite(maxDelayMs))) {
+        throw new RangeError(`chaos.maxDelayMs must be a number of milliseconds ≥ 0, got ${maxDelayMs}`);
+      }
+      this.random = seeded(seed);
+    }
+  }
 
   deliver(
     target: { webhookId: string; topic: string; address: string },
@@ -61,7 +99,12 @@ export class Deliverer {
     secret: string,
   ): WebhookDelivery {
     const body = JSON.stringify(payload);
-    return this.send({ ...target, body, signature: sign(body, secret) });
+    const delivery = this.send({ ...target, body, signature: sign(body, secret) });
+    const chaos = this.options.chaos;
+    if (this.random && chaos && this.random() < (chaos.duplicateRate ?? 0.3)) {
+      this.send({ ...target, body, signature: delivery.signature, duplicateOf: delivery });
+    }
+    return delivery;
   }
 
   /** Sends a recorded delivery again, byte for byte (what Connectly does on a retry). */
@@ -89,8 +132,10 @@ export class Deliverer {
   }
 
   private async run(delivery: WebhookDelivery): Promise<WebhookDelivery> {
+    const head = this.random ? this.random() * (this.options.chaos?.maxDelayMs ?? 50) : 0;
     for (let attempt = 0; attempt <= BACKOFF_MS.length; attempt += 1) {
-      if (attempt > 0 && !(await this.wait((BACKOFF_MS[attempt - 1] as number) * this.options.timeScale))) break;
+      const pause = attempt === 0 ? head : (BACKOFF_MS[attempt - 1] as number) * this.options.timeScale;
+      if ((attempt > 0 || pause > 0) && !(await this.wait(pause))) break;
       const result = await this.attempt(delivery);
       delivery.attempts.push(result);
       const status = result.status ?? 0;

@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import { MockCustomer } from './customer.js';
-import { DELIVERY_TIMEOUT_MS, Deliverer, type WebhookDelivery } from './deliveries.js';
+import { type ChaosOptions, DELIVERY_TIMEOUT_MS, Deliverer, type WebhookDelivery } from './deliveries.js';
 import { MessagingFailure, invalid } from './errors.js';
 import { ulid } from './ulid.js';
 import { checkAddress, checkSessionSend, checkTemplateSend, isObject } from './validate.js';
@@ -25,6 +25,8 @@ export interface MockMessagingOptions {
   deliveryTimeoutMs?: number;
   /** Counts any 2xx answer from a receiver as success; by default only 200 does. */
   anySuccess?: boolean;
+  /** Chaos mode: deliveries duplicated and reordered (Connectly guarantees neither), seeded to replay. */
+  chaos?: ChaosOptions | boolean;
   /** A second create for a topic replaces the registration instead of answering 409. */
   replaceOnCreate?: boolean;
   /** Sends allowed per business per second before 429. Default 200. */
@@ -100,6 +102,7 @@ export class MockMessaging extends EventEmitter {
         timeScale: options.timeScale ?? 1,
         timeoutMs: options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS,
         anySuccess: options.anySuccess ?? false,
+        ...(options.chaos ? { chaos: options.chaos === true ? {} : options.chaos } : {}),
       },
       (delivery) => this.emit('delivery', delivery),
     );
@@ -110,9 +113,24 @@ export class MockMessaging extends EventEmitter {
     return this.deliverer.deliveries;
   }
 
-  /** A scripted customer of `businessId` (default: the mock's business, else the one with a messages webhook). */
-  customer(phone: string, options: { businessId?: string; name?: string } = {}): MockCustomer {
-    return new MockCustomer(this, options.businessId ?? this.guessBusiness(), phone, options.name ?? 'Mock Customer');
+  /**
+   * A scripted customer of `businessId` (default: the mock's business, else the one with a messages
+   * webhook). `phone` may be a BSUID (a customer whose number is hidden); `userId` gives a customer with
+   * a number its BSUID too. BSUIDs need the `bsuid` option.
+   */
+  customer(phone: string, options: { businessId?: string; name?: string; userId?: string } = {}): MockCustomer {
+    return new MockCustomer(
+      this,
+      options.businessId ?? this.guessBusiness(),
+      phone,
+      options.name ?? 'Mock Customer',
+      options.userId,
+    );
+  }
+
+  /** Whether business-scoped user ids are on. */
+  get bsuid(): boolean {
+    return this.options.bsuid ?? false;
   }
 
   setWebhookSecret(businessId: string, secret: string): void {
@@ -207,7 +225,12 @@ export class MockMessaging extends EventEmitter {
         decodeURIComponent(customer[1] as string),
         decodeURIComponent(customer[2] as string),
       ];
-      const scripted = this.customer(phone, { businessId });
+      let scripted;
+      try {
+        scripted = this.customer(phone, { businessId });
+      } catch (error) {
+        throw invalid((error as Error).message);
+      }
       if (method === 'GET') return { status: 200, body: { messages: scripted.received } };
       if (method === 'POST') {
         const text = (parse(raw) as { text?: unknown }).text;
