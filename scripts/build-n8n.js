@@ -1,5 +1,5 @@
-// `npm run build:n8n [outdir]`: bundles the n8n node and its credential as n8n loads them (CommonJS, the
-// core client and RxJS inside, n8n-workflow left to n8n), with its icons and codex file, into dist/.
+// `npm run build:n8n [outdir]`: bundles the n8n nodes and their credentials as n8n loads them (CommonJS, the
+// core client and RxJS inside, n8n-workflow left to n8n), with their icons and codex files, into dist/.
 'use strict';
 
 const { copyFileSync, mkdirSync } = require('node:fs');
@@ -44,6 +44,7 @@ async function build(outdir) {
     absWorkingDir: root,
     entryPoints: [
       'nodes/Connectly/Connectly.node.ts',
+      'nodes/ConnectlyTrigger/ConnectlyTrigger.node.ts',
       'credentials/ConnectlyApi.credentials.ts',
       'credentials/ConnectlyMessagingApi.credentials.ts',
     ],
@@ -75,6 +76,11 @@ async function build(outdir) {
   for (const file of ['connectly.svg', 'connectly.dark.svg', 'Connectly.node.json']) {
     copyFileSync(path.join(root, 'nodes', 'Connectly', file), path.join(nodeDir, file));
   }
+  // The trigger's icons are the Connectly node's (file:../Connectly/…); only its codex file is its own.
+  copyFileSync(
+    path.join(root, 'nodes', 'ConnectlyTrigger', 'ConnectlyTrigger.node.json'),
+    path.join(outdir, 'nodes', 'ConnectlyTrigger', 'ConnectlyTrigger.node.json'),
+  );
 }
 
 build(path.resolve(process.argv[2] ?? path.join(root, 'dist'))).catch((error) => {

@@ -1,7 +1,7 @@
 // What every real-n8n test does the same way: install n8n, give it a plain environment, install the packed
 // package as a community package, load the example workflows, stand in for a notified service, read a
 // streaming webhook's chunks.
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -163,4 +163,15 @@ export async function recordPosts(): Promise<Recorder> {
     received,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Stops an `n8n start` process: SIGTERM, and SIGKILL if it has not exited 15 s later. */
+export async function stopN8n(server: ChildProcess | undefined): Promise<void> {
+  if (!server || server.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
+  clearTimeout(timer);
+  if (server.exitCode === null) server.kill('SIGKILL');
 }

@@ -85,6 +85,18 @@ function keepingRequestSignal(context: IExecuteFunctions): IExecuteFunctions {
   });
 }
 
+/** The fetch-style view of the headers n8n's request helper returns. */
+export function headerReader(headers: Record<string, string | string[] | undefined>): {
+  get(name: string): string | null;
+} {
+  return {
+    get: (name: string) => {
+      const value = headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : (value ?? null);
+    },
+  };
+}
+
 /** `remember`: the client finds and keeps each customer's session in the node's session memory. */
 export async function connectlyClient(
   this: IExecuteFunctions,
@@ -121,12 +133,7 @@ export async function connectlyClient(
     );
     return {
       status: response.statusCode,
-      headers: {
-        get: (name: string) => {
-          const value = response.headers[name.toLowerCase()];
-          return Array.isArray(value) ? value.join(', ') : (value ?? null);
-        },
-      },
+      headers: headerReader(response.headers),
       body: response.body,
     };
   };

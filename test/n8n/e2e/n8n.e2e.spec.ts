@@ -15,6 +15,7 @@ import {
   installCommunityPackage,
   installN8n,
   n8nEnvironment,
+  stopN8n,
 } from '../../support/n8n';
 
 const KEY = 'n8n-e2e-key-DISTINCTIVE-2291';
@@ -332,14 +333,7 @@ describe('the example workflows, served by n8n start', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
-      clearTimeout(timer);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    }
+    await stopN8n(server);
     await new Promise((resolve) => slack?.close(resolve));
   }, 30_000);
 

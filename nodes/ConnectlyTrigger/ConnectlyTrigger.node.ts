@@ -1,0 +1,160 @@
+// The Connectly Trigger: registers the workflow as the business's Connectly webhook while it is active,
+// and starts an execution for each verified delivery, on the output that says who it came from.
+import type {
+  IHookFunctions,
+  INodeExecutionData,
+  INodeType,
+  INodeTypeDescription,
+  IWebhookFunctions,
+  IWebhookResponseData,
+} from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
+import { createHash } from 'node:crypto';
+import {
+  ConnectlyProtocolError,
+  ConnectlyWebhookSignatureError,
+  type InboundEvent,
+  isAutomatedEcho,
+  parseWebhook,
+} from 'connectly-agent-graph';
+import { type ConnectlyMessagingCredentials, MESSAGING_CREDENTIAL } from '../Connectly/shared/messaging-transport';
+import { DeliveryMemory } from './delivery-memory';
+import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
+import { checkExists, create, remove } from './registration';
+
+// One memory for the whole process: every delivery reaches the process's one copy of this module.
+const deliveries = new DeliveryMemory();
+
+/** Which output a delivery goes to; undefined when it starts no execution. */
+function outputOf(event: InboundEvent, deliveryStatuses: boolean): number | undefined {
+  switch (event.kind) {
+    case 'message':
+    case 'button':
+      return CUSTOMER_OUTPUT;
+    case 'echo':
+      // The workflow's own sends come back as echoes: hearing them would make the agent answer itself.
+      return isAutomatedEcho(event) ? undefined : HUMAN_AGENT_OUTPUT;
+    case 'status':
+      return deliveryStatuses ? STATUS_OUTPUT : undefined;
+    case 'other':
+      return STATUS_OUTPUT;
+  }
+}
+
+export class ConnectlyTrigger implements INodeType {
+  description: INodeTypeDescription = {
+    displayName: 'Connectly Trigger',
+    name: 'connectlyTrigger',
+    icon: { light: 'file:../Connectly/connectly.svg', dark: 'file:../Connectly/connectly.dark.svg' },
+    group: ['trigger'],
+    version: 1,
+    subtitle: '={{ $parameter["deliveryStatuses"] ? "Messages and delivery statuses" : "WhatsApp messages" }}',
+    description:
+      "Starts the workflow when a customer writes to your business on WhatsApp through Connectly, or when a person answers from Connectly's inbox",
+    defaults: { name: 'Connectly Trigger' },
+    inputs: [],
+    outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+    outputNames: OUTPUT_NAMES,
+    credentials: [{ name: MESSAGING_CREDENTIAL, required: true }],
+    webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+    properties: [
+      {
+        displayName:
+          "Connectly sends each topic of a business to one address only: activating this workflow points the business's messages webhook here, away from any other workflow or system that received them; deactivating gives it back (or removes it)",
+        name: 'takeOverNotice',
+        type: 'notice',
+        default: '',
+      },
+      {
+        displayName: 'Delivery Statuses',
+        name: 'deliveryStatuses',
+        type: 'boolean',
+        default: false,
+        description:
+          'Whether to also receive the sent, delivered, read and delivery_failed reports of the messages your business sends, on the Delivery Status output',
+        hint: "Off: the business's delivery_status webhook is left alone and statuses start no execution",
+      },
+      {
+        displayName: 'Options',
+        name: 'options',
+        type: 'collection',
+        placeholder: 'Add option',
+        default: {},
+        options: [
+          {
+            displayName: 'Include Raw Payload',
+            name: 'includePayload',
+            type: 'boolean',
+            default: false,
+            description: 'Whether to add the delivery exactly as Connectly sent it, as "payload"',
+          },
+        ],
+      },
+      {
+        displayName:
+          "Customer: messages and button replies, with <code>text</code>, <code>clientKey</code> (the customer) and <code>inputEvents</code> (what the agent should hear). Human Agent: what a person sent from Connectly's inbox. The echoes of the workflow's own sends, repeated deliveries and unsigned requests start no execution.",
+        name: 'outputsNotice',
+        type: 'notice',
+        default: '',
+      },
+    ],
+  };
+
+  webhookMethods = {
+    default: {
+      async checkExists(this: IHookFunctions): Promise<boolean> {
+        return await checkExists.call(this);
+      },
+      async create(this: IHookFunctions): Promise<boolean> {
+        return await create.call(this);
+      },
+      async delete(this: IHookFunctions): Promise<boolean> {
+        return await remove.call(this);
+      },
+    },
+  };
+
+  async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+    const res = this.getResponseObject();
+    const refuse = (status: number, error: string): IWebhookResponseData => {
+      res.status(status).json({ error });
+      return { noWebhookResponse: true };
+    };
+    const credentials = await this.getCredentials<ConnectlyMessagingCredentials>(MESSAGING_CREDENTIAL);
+    const secret = credentials.webhookSecret;
+    if (typeof secret !== 'string' || secret === '') {
+      const message =
+        'The Connectly Messaging API credential has no Webhook Secret, so no delivery can be verified: enter the secret Connectly holds for your business';
+      this.logger.error(`Connectly Trigger: ${message}`);
+      return refuse(500, message);
+    }
+    // n8n reads every webhook request's bytes into rawBody before it parses a text/plain body into a string
+    // (n8n 2.41, middlewares/body-parser.js): the signature is checked on those bytes, never on a re-encoding.
+    const rawBody: unknown = this.getRequestObject().rawBody;
+    if (!(rawBody instanceof Uint8Array)) {
+      const message = 'n8n did not keep the raw request body, so the signature cannot be checked';
+      this.logger.error(`Connectly Trigger: ${message}`);
+      return refuse(500, message);
+    }
+    let event: InboundEvent;
+    try {
+      event = parseWebhook(rawBody, this.getHeaderData(), secret);
+    } catch (error) {
+      if (error instanceof ConnectlyWebhookSignatureError) return refuse(401, 'invalid signature');
+      if (error instanceof ConnectlyProtocolError) {
+        this.logger.warn(`Connectly Trigger: a signed delivery could not be read: ${error.message}`);
+        return refuse(400, error.message);
+      }
+      throw new NodeOperationError(this.getNode(), error as Error);
+    }
+    // Checked only once the signature holds, so that no forged request can make a real delivery look repeated.
+    const key = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${createHash('sha256').update(rawBody).digest('hex')}`;
+    if (deliveries.seenBefore(key)) return {};
+    const output = outputOf(event, this.getNodeParameter('deliveryStatuses', false) === true);
+    if (output === undefined) return {};
+    const { includePayload } = this.getNodeParameter('options', {}) as { includePayload?: boolean };
+    const outputs: INodeExecutionData[][] = OUTPUT_NAMES.map(() => []);
+    outputs[output]?.push(itemOf(event, includePayload === true));
+    return { workflowData: outputs };
+  }
+}

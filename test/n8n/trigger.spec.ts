@@ -1,0 +1,453 @@
+// The Connectly Trigger against the mock over HTTP: its webhook lifecycle at the mock's registry, and its
+// webhook() receiving the mock's signed deliveries (and forged ones) through a real HTTP endpoint.
+import { inspect } from 'node:util';
+import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { ConnectlyMessagingClient, markAutomated, signWebhook } from 'connectly-agent-graph';
+import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { ConnectlyTrigger } from '../../nodes/ConnectlyTrigger/ConnectlyTrigger.node';
+import { DeliveryMemory } from '../../nodes/ConnectlyTrigger/delivery-memory';
+import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
+
+const KEY = 'n8n-trigger-key-DISTINCTIVE-8841';
+const SECRET = 'trigger-webhook-secret';
+const CUSTOMER = '+15551230001';
+let mock: MockConnectlyServer;
+let credentials: { apiKey: string; businessId: string; baseUrl: string; webhookSecret: string };
+let connectly: ConnectlyMessagingClient;
+let nodeIds = 0;
+
+beforeAll(async () => {
+  mock = new MockConnectlyServer({
+    apiKey: KEY,
+    businessId: 'biz',
+    messaging: { webhookSecret: SECRET, timeScale: 0.001 },
+  });
+  const baseUrl = await mock.start();
+  credentials = { apiKey: KEY, businessId: 'biz', baseUrl, webhookSecret: SECRET };
+  connectly = new ConnectlyMessagingClient({ apiKey: KEY, businessId: 'biz', baseUrl });
+});
+beforeEach(() => {
+  mock.messaging.webhooks.clear();
+  mock.messaging.sent.length = 0;
+});
+afterAll(() => mock.stop());
+
+const registrations = () =>
+  [...mock.messaging.webhooks.values()].map(({ topic, address, configuration }) => ({
+    topic,
+    address,
+    echo: configuration['echo'],
+  }));
+
+/** A trigger of its own (its own redelivery memory), at `url`. */
+function trigger(url: string, parameters: IDataObject = {}, creds: IDataObject = credentials) {
+  nodeIds += 1;
+  return new TriggerUnderTest({ credentials: creds, parameters, nodeId: `trigger-${nodeIds}` }, url);
+}
+
+describe('the node description', () => {
+  const { description } = new ConnectlyTrigger();
+
+  it('is a webhook trigger with three outputs, Customer, Human Agent and Delivery Status, on the Messaging API credential', () => {
+    expect(description.name).toBe('connectlyTrigger');
+    expect(description.group).toEqual(['trigger']);
+    expect(description.inputs).toEqual([]);
+    expect(description.outputNames).toEqual(['Customer', 'Human Agent', 'Delivery Status']);
+    expect(description.outputs).toEqual(['main', 'main', 'main']);
+    expect(description.credentials).toEqual([{ name: 'connectlyMessagingApi', required: true }]);
+    expect(description.webhooks).toEqual([
+      { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' },
+    ]);
+  });
+
+  it("tells the user that activation moves the business's messages webhook to this workflow", () => {
+    const notice = description.properties.find((p) => p.name === 'takeOverNotice');
+    expect(notice?.type).toBe('notice');
+    expect(notice?.displayName).toMatch(/one address only.*points the business's messages webhook here/);
+  });
+});
+
+describe('the webhook lifecycle', () => {
+  const URL_A = 'http://127.0.0.1:5678/webhook/workflow-a/webhook';
+  const URL_B = 'http://127.0.0.1:5678/webhook/workflow-b/webhook';
+
+  it('activation registers the messages topic at the workflow address, with echo on, and remembers its id', async () => {
+    const node = trigger(URL_A);
+    expect(await node.activate()).toEqual({ existed: false });
+    expect(registrations()).toEqual([{ topic: 'messages', address: URL_A, echo: true }]);
+    const [id] = mock.messaging.webhooks.keys();
+    expect(node.staticData['webhookIds']).toEqual({ messages: id });
+  });
+
+  it('checkExists: false with nothing registered, true once registered here, false when the topic points elsewhere', async () => {
+    const node = trigger(URL_A);
+    expect(await node.checkExists()).toBe(false);
+    await node.create();
+    expect(await node.checkExists()).toBe(true);
+    const [id] = mock.messaging.webhooks.keys();
+    await connectly.updateWebhook(id as string, { address: URL_B });
+    expect(await node.checkExists()).toBe(false);
+  });
+
+  it('checkExists: false when the registration points here but without echo (create then turns echo on)', async () => {
+    await connectly.createWebhook({ topic: 'messages', address: URL_A, configuration: { echo: false } });
+    const node = trigger(URL_A);
+    expect(await node.activate()).toEqual({ existed: false });
+    expect(registrations()).toEqual([{ topic: 'messages', address: URL_A, echo: true }]);
+  });
+
+  it('deactivation removes the registration it made', async () => {
+    const node = trigger(URL_A);
+    await node.activate();
+    await node.deactivate();
+    expect(registrations()).toEqual([]);
+    expect(node.staticData).toEqual({});
+  });
+
+  it('takes the topic over from another address, says so, and gives it back on deactivation', async () => {
+    const { id } = await connectly.createWebhook({ topic: 'messages', address: URL_B });
+    const node = trigger(URL_A);
+    await node.activate();
+    expect(registrations()).toEqual([{ topic: 'messages', address: URL_A, echo: true }]);
+    expect([...mock.messaging.webhooks.keys()]).toEqual([id]); // updated, not replaced
+    expect(node.logged).toContainEqual({
+      level: 'warn',
+      message: expect.stringContaining(`"messages" webhook pointed at ${URL_B}; it now points at this workflow`),
+    });
+    await node.deactivate();
+    expect(registrations()).toEqual([{ topic: 'messages', address: URL_B, echo: true }]);
+  });
+
+  it('never removes a registration that no longer points at this workflow', async () => {
+    const a = trigger(URL_A);
+    await a.activate();
+    const b = trigger(URL_B);
+    await b.activate(); // another workflow took the topic over
+    await a.deactivate();
+    expect(registrations()).toEqual([{ topic: 'messages', address: URL_B, echo: true }]);
+  });
+
+  it('Delivery Statuses registers the delivery_status topic too, and turning it off removes that registration', async () => {
+    const node = trigger(URL_A, { deliveryStatuses: true });
+    await node.activate();
+    expect(registrations()).toEqual([
+      { topic: 'messages', address: URL_A, echo: true },
+      { topic: 'delivery_status', address: URL_A, echo: false },
+    ]);
+    const without = new TriggerUnderTest(
+      { credentials, parameters: { deliveryStatuses: false }, nodeId: 'trigger-statuses-off' },
+      URL_A,
+    );
+    expect(await without.activate()).toEqual({ existed: false });
+    expect(registrations()).toEqual([{ topic: 'messages', address: URL_A, echo: true }]);
+  });
+
+  it('refuses to activate without a webhook secret, naming the credential field, before registering anything', async () => {
+    const node = trigger(URL_A, {}, { ...credentials, webhookSecret: '' });
+    const error = await node.activate().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeOperationError);
+    expect((error as Error).message).toBe('The Connectly Messaging API credential has no Webhook Secret');
+    expect((error as NodeOperationError).description).toMatch(/ask your Connectly contact/);
+    expect(registrations()).toEqual([]);
+  });
+
+  it('an address Connectly refuses fails activation with the fix (WEBHOOK_URL), without the key', async () => {
+    const node = trigger('http://n8n.example.com/webhook/x/webhook');
+    const error = await node.activate().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeApiError);
+    expect((error as NodeApiError).description).toMatch(/public https address.*WEBHOOK_URL/);
+    expect(`${JSON.stringify(error)} ${inspect(error, { depth: 10 })}`).not.toContain(KEY);
+  });
+
+  it('a wrong API key fails activation with a message about the key, without the key', async () => {
+    const node = trigger(URL_A, {}, { ...credentials, apiKey: `${KEY}-wrong` });
+    const error = await node.activate().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeApiError);
+    expect((error as NodeApiError).description).toMatch(/API key/);
+    expect(`${JSON.stringify(error)} ${inspect(error, { depth: 10 })}`).not.toContain(KEY);
+  });
+});
+
+describe('deliveries', () => {
+  let served: ServedTrigger & { trigger: TriggerUnderTest };
+  // The mock's deliveries before this test's.
+  let baseline = 0;
+
+  async function start(parameters: IDataObject = {}, creds: IDataObject = credentials) {
+    baseline = mock.messaging.deliveries.length;
+    nodeIds += 1;
+    served = await serve(
+      (url) => new TriggerUnderTest({ credentials: creds, parameters, nodeId: `served-${nodeIds}` }, url),
+    );
+    await served.trigger.activate();
+  }
+  afterEach(() => served?.close());
+
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(served.url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8', ...headers }, body });
+  const signed = (payload: unknown) => {
+    const body = JSON.stringify(payload);
+    return { body, headers: { 'x-connectly-hmac-sha256': signWebhook(body, SECRET) } };
+  };
+  /** Waits until the mock has made `count` deliveries in all and each has settled (it makes them one at a time). */
+  const settled = (count: number) =>
+    new Promise<void>((resolve, reject) => {
+      const done = () =>
+        mock.messaging.deliveries.slice(baseline).filter((d) => d.outcome !== 'pending').length >= count;
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        mock.messaging.off('delivery', check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        mock.messaging.off('delivery', check);
+        reject(new Error(`${mock.messaging.deliveries.length - baseline} of ${count} deliveries after 4 s`));
+      }, 4000);
+      mock.messaging.on('delivery', check);
+      check();
+    });
+
+  it("a customer's message starts one execution, answered 200, with a lean item on the Customer output", async () => {
+    await start();
+    const delivery = await mock.customer(CUSTOMER, { name: 'Ana' }).says('Hi');
+    expect(delivery.outcome).toBe('delivered');
+    expect(delivery.attempts).toEqual([{ status: 200 }]);
+    expect(served.runs).toHaveLength(1);
+    const [customer, human, status] = served.runs[0] ?? [];
+    expect(human).toEqual([]);
+    expect(status).toEqual([]);
+    expect(customer).toHaveLength(1);
+    expect(customer?.[0]?.json).toEqual({
+      kind: 'message',
+      clientKey: CUSTOMER,
+      text: 'Hi',
+      customer: { id: CUSTOMER, name: 'Ana', phone: CUSTOMER },
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/),
+      inputEvents: [{ messageEvent: { role: 'USER', content: { textContent: { text: 'Hi' } } } }],
+    });
+  });
+
+  it('a button reply comes out on the Customer output with the title as text and the button as input event', async () => {
+    await start();
+    const { body, headers } = signed({
+      timestamp: '1639083206',
+      sender: { id: CUSTOMER, channelType: 'whatsapp', name: 'Ana' },
+      recipient: { id: '+15550100000', channelType: 'whatsapp' },
+      context: { replyToId: '01FRRVK645V350357FGV2Y1B16' },
+      buttonResponse: { text: 'Yes please', payload: 'yes' },
+    });
+    expect((await post(body, headers)).status).toBe(200);
+    expect(served.runs[0]?.[0]?.[0]?.json).toMatchObject({
+      kind: 'button',
+      text: 'Yes please',
+      buttonId: 'yes',
+      replyToId: '01FRRVK645V350357FGV2Y1B16',
+      timestamp: '2021-12-09T20:53:26.000Z',
+      inputEvents: [{ buttonResponseEvent: { id: 'yes', title: 'Yes please' } }],
+    });
+  });
+
+  it('Include Raw Payload adds the delivery exactly as sent', async () => {
+    await start({ options: { includePayload: true } });
+    const payload = {
+      timestamp: '1639083206',
+      sender: { id: CUSTOMER, channelType: 'whatsapp' },
+      recipient: { id: '+15550100000', channelType: 'whatsapp' },
+      message: { text: 'with payload' },
+    };
+    const { body, headers } = signed(payload);
+    await post(body, headers);
+    expect(served.runs[0]?.[0]?.[0]?.json['payload']).toEqual(payload);
+  });
+
+  it('a tampered body is refused with 401 and starts no execution', async () => {
+    await start();
+    const { body, headers } = signed({ sender: { id: CUSTOMER }, message: { text: 'Hi' } });
+    const response = await post(body.replace('Hi', 'Hello'), headers);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: 'invalid signature' });
+    expect(served.runs).toEqual([]);
+  });
+
+  it('a request without a signature is refused with 401 and starts no execution', async () => {
+    await start();
+    const response = await post(JSON.stringify({ sender: { id: CUSTOMER }, message: { text: 'Hi' } }));
+    expect(response.status).toBe(401);
+    expect(served.runs).toEqual([]);
+  });
+
+  it('a redelivered webhook (same bytes, same signature) is answered 200 and starts no second execution', async () => {
+    await start();
+    const first = await mock.customer(CUSTOMER).says('Only once');
+    const again = await mock.messaging.redeliver(first).settled;
+    expect(again.attempts).toEqual([{ status: 200 }]);
+    expect(served.runs).toHaveLength(1);
+    // A new message with the same words is a new delivery.
+    const { body, headers } = signed({ ...JSON.parse(first.body), timestamp: '1' });
+    await post(body, headers);
+    expect(served.runs).toHaveLength(2);
+  });
+
+  it("the echo of the workflow's own (automated) send starts no execution", async () => {
+    await start();
+    await mock.customer(CUSTOMER).says('Hi');
+    await connectly.sendMessage({
+      to: CUSTOMER,
+      message: { text: 'Hello from the bot' },
+      callbackData: markAutomated(),
+    });
+    await settled(2);
+    const echoes = mock.messaging.deliveries.slice(baseline).filter((d) => JSON.parse(d.body).message?.isEcho === true);
+    expect(echoes.map((d) => d.outcome)).toEqual(['delivered']);
+    expect(served.runs).toHaveLength(1); // the customer's message only
+  });
+
+  it("the echo of a person's reply from Connectly's inbox comes out on the Human Agent output", async () => {
+    await start();
+    await mock.customer(CUSTOMER, { name: 'Ana' }).says('Hi');
+    await connectly.sendMessage({ to: CUSTOMER, message: { text: 'This is Maria from support' } });
+    await settled(2);
+    expect(served.runs).toHaveLength(2);
+    const [customer, human, status] = served.runs[1] ?? [];
+    expect([customer, status]).toEqual([[], []]);
+    expect(human?.[0]?.json).toMatchObject({
+      kind: 'echo',
+      sentBy: 'human',
+      clientKey: CUSTOMER,
+      text: 'This is Maria from support',
+      inputEvents: [],
+    });
+  });
+
+  it('with Delivery Statuses on, each status of a send comes out on the Delivery Status output', async () => {
+    await start({ deliveryStatuses: true });
+    await mock.customer(CUSTOMER).says('Hi');
+    const { id } = await connectly.sendMessage({
+      to: CUSTOMER,
+      message: { text: 'Your order shipped' },
+      callbackData: markAutomated({ order: 7 }),
+    });
+    await settled(4);
+    const statuses = served.runs.map((run) => run[2] ?? []).flat();
+    expect(statuses.map((item) => item.json)).toEqual(
+      ['sent', 'delivered'].map((status) =>
+        expect.objectContaining({
+          kind: 'status',
+          clientKey: CUSTOMER,
+          messageId: id,
+          status,
+          error: null,
+          callbackData: { order: 7, connectlySentBy: 'automation' },
+          inputEvents: [],
+        }),
+      ),
+    );
+  });
+
+  it('with Delivery Statuses off, a status that still arrives starts no execution', async () => {
+    await start();
+    const { body, headers } = signed({
+      topic: 'delivery_status',
+      timestamp: '1641513098',
+      sender: { id: '+15550100000', channelType: 'whatsapp' },
+      recipient: { id: CUSTOMER, channelType: 'whatsapp' },
+      statusUpdate: { id: '01FRRWW2ZAHD9GJ1SWY4VF2GBD', status: 'delivered', error: null },
+    });
+    expect((await post(body, headers)).status).toBe(200);
+    expect(served.runs).toEqual([]);
+  });
+
+  it('a delivery this version cannot read is not dropped: it comes out on the Delivery Status output as kind "other"', async () => {
+    await start();
+    const { body, headers } = signed({ topic: 'report', timestamp: '2025-04-30T12:34:56Z', report: { id: 'r1' } });
+    await post(body, headers);
+    expect(served.runs[0]?.[2]?.[0]?.json).toMatchObject({ kind: 'other', topic: 'report', text: '' });
+  });
+
+  it('a credential without a webhook secret answers 500 with the fix and starts no execution', async () => {
+    await start();
+    const unsigned = new TriggerUnderTest({ credentials: { ...credentials, webhookSecret: '' } }, served.url);
+    const res = {
+      statusCode: 0,
+      body: '',
+      setHeader: () => undefined,
+      end(text: string) {
+        this.body = text;
+      },
+    };
+    const { body, headers } = signed({ sender: { id: CUSTOMER }, message: { text: 'Hi' } });
+    const started = await unsigned.receive(Buffer.from(body), headers, res as never);
+    expect(started).toBeUndefined();
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body).error).toMatch(/no Webhook Secret.*enter the secret/);
+    expect(unsigned.logged).toContainEqual({ level: 'error', message: expect.stringContaining('no Webhook Secret') });
+  });
+});
+
+describe('the redelivery memory', () => {
+  it('knows a delivery again within its time limit, and forgets it after', () => {
+    let now = 1_000;
+    const memory = new DeliveryMemory(10, 60_000, () => now);
+    expect(memory.seenBefore('a')).toBe(false);
+    now += 59_999;
+    expect(memory.seenBefore('a')).toBe(true);
+    now += 60_000;
+    expect(memory.seenBefore('a')).toBe(false);
+  });
+
+  it('holds at most its size, forgetting the oldest first', () => {
+    const memory = new DeliveryMemory(3, 60_000, () => 0);
+    for (const key of ['a', 'b', 'c', 'd']) expect(memory.seenBefore(key)).toBe(false);
+    expect(memory.seenBefore('d')).toBe(true);
+    expect(memory.seenBefore('b')).toBe(true);
+    expect(memory.seenBefore('a')).toBe(false); // forgotten to make room for d
+  });
+});
+
+describe("with Connectly's duplicates, reordering and hidden numbers", () => {
+  let chaotic: MockConnectlyServer;
+  let served: ServedTrigger & { trigger: TriggerUnderTest };
+
+  beforeAll(async () => {
+    chaotic = new MockConnectlyServer({
+      apiKey: KEY,
+      businessId: 'biz',
+      messaging: { webhookSecret: SECRET, timeScale: 0.001, chaos: { duplicateRate: 1, seed: 7 }, bsuid: true },
+    });
+    const baseUrl = await chaotic.start();
+    served = await serve(
+      (url) =>
+        new TriggerUnderTest(
+          { credentials: { ...credentials, baseUrl }, parameters: {}, nodeId: 'chaos-trigger' },
+          url,
+        ),
+    );
+    await served.trigger.activate();
+  });
+  afterAll(async () => {
+    await served?.close();
+    await chaotic?.stop();
+  });
+
+  it('every delivery sent twice, in any order: each message starts exactly one execution', async () => {
+    const customer = chaotic.customer(CUSTOMER);
+    for (const text of ['one', 'two', 'three']) await customer.says(text);
+    await Promise.all(chaotic.messaging.deliveries.map((d) => d.settled));
+    expect(chaotic.messaging.deliveries.filter((d) => d.duplicateOf)).toHaveLength(3);
+    const texts = served.runs.map((run) => run[0]?.[0]?.json['text']);
+    expect(texts.sort()).toEqual(['one', 'three', 'two']);
+  });
+
+  it('a customer whose number WhatsApp hides is keyed by their BSUID, with no phone', async () => {
+    const before = served.runs.length;
+    await chaotic.customer('US.13491208655302741918', { name: 'Hidden' }).says('Hello');
+    await Promise.all(chaotic.messaging.deliveries.map((d) => d.settled));
+    expect(served.runs.slice(before).map((run) => run[0]?.[0]?.json)).toEqual([
+      expect.objectContaining({
+        clientKey: 'US.13491208655302741918',
+        customer: { id: 'US.13491208655302741918', name: 'Hidden', phone: null },
+      }),
+    ]);
+  });
+});
