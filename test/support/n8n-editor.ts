@@ -2,12 +2,12 @@
 // package) with its owner account, signed in through the sign-in page, workflows opened, chatted with
 // and photographed (in the Chromium of ./chromium). Used by the editor's browser test and by
 // scripts/screenshot-workflow.ts.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page, selectors } from 'playwright-core';
-import { type CredentialRef, freePort, installCommunityPackage, installN8n, n8nEnvironment } from './n8n';
+import { type CredentialRef, freePort, installCommunityPackage, installN8n, n8nEnvironment, stopN8n } from './n8n';
 
 const OWNER = { email: 'owner@example.com', firstName: 'Ada', lastName: 'Owner', password: 'Editor-owner-Passw0rd' };
 /** The window of every page, and so the size of every picture: a laptop screen. */
@@ -32,25 +32,6 @@ async function until(probe: () => Promise<boolean>, timeoutMs: number, what: str
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s\n${log()}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-}
-
-/** Ends n8n's process group (n8n starts task runners): SIGTERM, then SIGKILL after 15 s. */
-async function endGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-(child.pid as number), name);
-    } catch {
-      // The group is gone already.
-    }
-  };
-  signal('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
-  clearTimeout(timer);
-  signal('SIGKILL');
-  await exited;
 }
 
 /**
@@ -80,7 +61,13 @@ export async function startEditorN8n(): Promise<EditorN8n> {
     return `--- end of n8n's log ---\n${text.split('\n').slice(-40).join('\n')}`;
   };
   const stop = async () => {
-    await endGroup(child);
+    await stopN8n(child);
+    // Whatever task runner outlived it is still in its group.
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      // None did.
+    }
     log.end();
     rmSync(work, { recursive: true, force: true });
   };
