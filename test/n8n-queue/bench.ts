@@ -1,16 +1,20 @@
 // `npm run bench:n8n-queue`: 50 concurrent conversations through a production webhook of an n8n queue-mode
 // cluster (main + two workers), the Connectly node beside the same workflow built from HTTP Request nodes
-// against invoke_sync, in the same run. `-- --write` puts the table in BENCHMARKS.md; `-- --quick` is shorter.
+// against invoke_sync and beside the data-table sessions example, in the same run; then bursts of first
+// messages of one customer through the sessions example, counting the sessions they end on.
+// `-- --write` puts the tables in BENCHMARKS.md; `-- --quick` is shorter.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { example } from '../support/n8n';
 import { type Cluster, startCluster } from './cluster';
-import { httpRequestBaseline } from './workflows';
+import { SESSIONS_TABLE, httpRequestBaseline } from './workflows';
 
 const CONVERSATIONS = 50;
 const ROUNDS = process.argv.includes('--quick') ? 2 : 5;
+const BURSTS = process.argv.includes('--quick') ? 5 : 20;
+const BURST_SIZE = 8;
 const CONCURRENCY = 10; // n8n's default `n8n worker --concurrency`
 const KEY = 'n8n-queue-bench-key-0123';
 const CREDENTIAL = { id: 'credQueueBench01', name: 'Connectly (mock)' };
@@ -22,6 +26,7 @@ interface Contender {
 const CONTENDERS: Contender[] = [
   { name: 'Connectly node (invoke, streamed)', path: 'connectly-message' },
   { name: 'HTTP Request nodes (init + invoke_sync)', path: 'http-baseline' },
+  { name: 'Connectly node + Data table sessions (a first message each)', path: 'connectly-queue-message' },
 ];
 
 interface Answer {
@@ -63,6 +68,45 @@ async function round(cluster: Cluster, contender: Contender, label: string, expe
   return { wallMs, latencies: results.map((result) => result.ms) };
 }
 
+/**
+ * Bursts of first messages of one new customer through the sessions example, each followed by one more
+ * message: how many sessions they started, and whether every message ended on one session.
+ */
+async function bursts(cluster: Cluster, mock: MockConnectlyServer) {
+  const runs: Array<{ customer: string; sessionIds: string[] }> = [];
+  for (let index = 0; index < BURSTS; index += 1) {
+    const customer = `burst-${index}`;
+    // Each init is held 1 s, so every message of the burst misses the lookup and starts a session.
+    mock.inject({ endpoint: 'init', times: BURST_SIZE, delayMs: 1000 });
+    const burst = await Promise.all(
+      Array.from({ length: BURST_SIZE }, () => converse(cluster, 'connectly-queue-message', customer)),
+    );
+    const later = await converse(cluster, 'connectly-queue-message', customer);
+    runs.push({ customer, sessionIds: [...burst, later].map(({ answer }) => answer.sessionId ?? '') });
+    mock.reset(); // init delays a burst did not use
+  }
+  // The extra sessions are closed after the answers: wait (bounded) for every execution to end.
+  const deadline = Date.now() + 120_000;
+  while (Number(cluster.sql(`select count(*) from execution_entity where status in ('new', 'running')`)[0]?.[0])) {
+    if (Date.now() > deadline) throw new Error('executions still running 2 minutes after the bursts');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const sessions = [...mock.sessions.values()];
+  let started = 0;
+  let converged = 0;
+  let leftOpen = 0;
+  let strayTurns = 0;
+  for (const { customer, sessionIds } of runs) {
+    const kept = sessionIds.at(-1);
+    const own = sessions.filter((session) => session.clientKey === customer);
+    started += own.length;
+    if (sessionIds.every((id) => id === kept)) converged += 1;
+    leftOpen += own.filter((session) => session.sessionId !== kept && !session.closed).length;
+    strayTurns += own.filter((session) => session.sessionId !== kept).reduce((sum, s) => sum + s.turns, 0);
+  }
+  return { started, converged, leftOpen, strayTurns };
+}
+
 async function main() {
   const benchStarted = Date.now();
   const mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz' });
@@ -75,7 +119,9 @@ async function main() {
       workflows: [
         example('handover-notifies-a-human.json', 'benchConnectlyWf1', CREDENTIAL),
         httpRequestBaseline('benchHttpBaseline', 'http-baseline', { baseUrl, apiKey: KEY, businessId: 'biz' }),
+        example('queue-mode-sessions.json', 'benchSessionsWf01', CREDENTIAL),
       ],
+      dataTables: [SESSIONS_TABLE],
     });
     // Warm both paths, and check that they answer the same thing.
     const answers = await Promise.all(
@@ -104,6 +150,8 @@ async function main() {
       }
     }
 
+    const burstsSeen = await bursts(cluster, mock);
+
     const cpu = cpus();
     const lines = [
       `Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} vCPU, n8n 2.41.1 on Node 24, Redis and Postgres 15 on the same machine.`,
@@ -116,6 +164,12 @@ async function main() {
         const { rates, latencies } = measured.get(contender) as { rates: number[]; latencies: number[] };
         return `| ${contender.name} | ${median(rates).toFixed(1)} (${Math.min(...rates).toFixed(1)}–${Math.max(...rates).toFixed(1)}) | ${percentile(latencies, 50).toFixed(0)} | ${percentile(latencies, 95).toFixed(0)} |`;
       }),
+      '',
+      `Sessions across workers: ${BURSTS} bursts of ${BURST_SIZE} first messages of a new customer at once through the sessions example (each init held 1 s, so they race), then one more message each.`,
+      '',
+      '| bursts | sessions started | bursts whose messages all ended on one session | other sessions left open | turns sent outside the kept session |',
+      '|---|---|---|---|---|',
+      `| ${BURSTS} | ${burstsSeen.started} | ${burstsSeen.converged} | ${burstsSeen.leftOpen} | ${burstsSeen.strayTurns} |`,
       '',
       `Bench time: ${((Date.now() - benchStarted) / 1000).toFixed(0)} s (cluster start included).`,
     ];

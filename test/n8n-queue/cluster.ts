@@ -21,6 +21,13 @@ export interface ClusterOptions {
   workers?: number;
   /** Jobs each worker runs at once (`n8n worker --concurrency`); default 10. */
   concurrency?: number;
+  /** Data tables to create in the owner's project, where the imported workflows live. */
+  dataTables?: DataTableDefinition[];
+}
+
+export interface DataTableDefinition {
+  name: string;
+  columns: Array<{ name: string; type: 'string' | 'number' | 'boolean' | 'date' }>;
 }
 
 interface Logged {
@@ -51,6 +58,8 @@ export interface Cluster {
   sql(query: string): string[][];
   /** Calls n8n's internal REST API on the main process as the instance owner. */
   rest(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** The id of each data table created from `dataTables`, by name (its rows are in `data_table_user_<id>`). */
+  readonly dataTables: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -397,7 +406,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return { status: response.status, body: parsed };
     };
 
-    return { base, workers, main, redisPort, sql, rest, stop };
+    // Created as a user would, in the UI or through this API: n8n offers no CLI import for data tables.
+    const dataTables: Record<string, string> = {};
+    if (options.dataTables?.length) {
+      const personal = await rest('GET', '/projects/personal');
+      const projectId = (personal.body as { data: { id: string } }).data.id;
+      for (const table of options.dataTables) {
+        const created = await rest('POST', `/projects/${projectId}/data-tables`, table);
+        if (created.status !== 200)
+          throw new Error(`creating data table ${table.name} failed: ${JSON.stringify(created)}`);
+        dataTables[table.name] = (created.body as { data: { id: string } }).data.id;
+      }
+    }
+
+    return { base, workers, main, redisPort, sql, rest, dataTables, stop };
   } catch (error) {
     const tails = processes.map((managed) => managed.tail()).join('\n');
     await stop();

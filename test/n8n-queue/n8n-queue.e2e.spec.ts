@@ -5,16 +5,20 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MockConnectlyServer, demoReply } from 'connectly-agent-graph-mock';
 import { type Cluster, startCluster } from './cluster';
+import { SESSIONS_TABLE } from './workflows';
 import { type Recorder, example, readChunks, recordPosts } from '../support/n8n';
 
 const KEY = 'n8n-queue-key-DISTINCTIVE-7731';
 const CREDENTIAL = { id: 'credQueueConnect', name: 'Connectly (mock)' };
 const HANDOVER_WF = 'queueHandoverWf01';
 const CHAT_WF = 'queueChatWf000001';
+const SESSIONS_WF = 'queueSessionsWf01';
 
 let mock: MockConnectlyServer;
 let cluster: Cluster;
 let slack: Recorder;
+/** The id of the `connectly_sessions` data table the sessions example keeps its rows in. */
+let sessionsTable: string;
 
 /** The customer's words in an invoke request (the node sends one text message). */
 function saidIn(inputEvents: unknown[]): string {
@@ -63,6 +67,23 @@ async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 
   }
 }
 
+/** A message to the sessions example, which keeps each customer's session in the data table. */
+const askOnce = (message: string, customerId: string) =>
+  post('connectly-queue-message', { message, customerId }).then((r) => r.json() as Promise<Answer>);
+
+/** The sessions the mock started for `clientKey`, and the init requests it received for it. */
+const sessionsOf = (clientKey: string) => [...mock.sessions.values()].filter((s) => s.clientKey === clientKey);
+const initsFor = (clientKey: string) =>
+  mock.requests.filter(
+    (request) => request.endpoint === 'init' && (request.body as { clientKey?: string }).clientKey === clientKey,
+  );
+
+/** The session ids the sessions example stored for `clientKey`, in the order of their rows. */
+const claimsOf = (clientKey: string) =>
+  cluster
+    .sql(`select "sessionId" from "data_table_user_${sessionsTable}" where "clientKey" = '${clientKey}' order by id`)
+    .map(([sessionId]) => sessionId);
+
 const invokes = (since: number) => mock.requests.slice(since).filter((request) => request.endpoint === 'invoke');
 
 beforeAll(async () => {
@@ -88,8 +109,11 @@ beforeAll(async () => {
         if (node.name === 'Notify a human') node.parameters['url'] = slack.url;
       }),
       example('chat-with-connectly-agent.json', CHAT_WF, CREDENTIAL),
+      example('queue-mode-sessions.json', SESSIONS_WF, CREDENTIAL),
     ],
+    dataTables: [SESSIONS_TABLE],
   });
+  sessionsTable = cluster.dataTables[SESSIONS_TABLE.name] as string;
 }, 1_800_000);
 
 afterAll(async () => {
@@ -191,6 +215,118 @@ describe('n8n 2.41 queue mode: main + two workers', () => {
     expect(perWorker.reduce((sum, count) => sum + count, 0)).toBe(20);
     for (const count of perWorker) expect(count).toBeGreaterThan(0);
   }, 180_000);
+
+  it('continues one session for a customer whose consecutive messages run on different workers', async () => {
+    const customer = `customer-${randomUUID()}`;
+    const before = lastExecutionId();
+    const answers: Answer[] = [];
+    const workersSoFar = () => new Set(executionsOf(SESSIONS_WF, before).map((e) => workerOf(e.id)?.name));
+    // Idle workers take turns at the queue; more messages are sent (up to 10) until both have run one.
+    while (answers.length < 4 || (workersSoFar().size < 2 && answers.length < 10)) {
+      answers.push(await askOnce(`check ${answers.length + 1}`, customer));
+    }
+    answers.forEach((answer, index) => expect(answer.reply).toBe(`${customer}: check ${index + 1}`));
+
+    const executions = await waitFor(() => {
+      const found = executionsOf(SESSIONS_WF, before);
+      return found.length === answers.length && found.every((e) => e.status === 'success') ? found : undefined;
+    }, 'the executions to be recorded');
+    const ranOn = executions.map((execution) => workerOf(execution.id)?.name);
+    expect(ranOn.every((name) => name !== undefined)).toBe(true);
+    // At least one message ran on another worker than the message before it.
+    expect(ranOn.some((name, index) => index > 0 && name !== ranOn[index - 1])).toBe(true);
+
+    // One init for the customer, and every message continued its session.
+    const [session] = answers;
+    expect(initsFor(customer)).toHaveLength(1);
+    expect(answers.map((answer) => answer.sessionId)).toEqual(answers.map(() => session?.sessionId));
+    expect(sessionsOf(customer)).toEqual([expect.objectContaining({ closed: false, turns: answers.length })]);
+    expect(claimsOf(customer)).toEqual([session?.sessionId]);
+  }, 300_000);
+
+  it('a burst of first messages converges on one session: the first claim, which every message continues', async () => {
+    const customer = `customer-${randomUUID()}`;
+    const burst = 8;
+    const before = lastExecutionId();
+    // Each init waits 1 s before answering, so the burst's messages look the customer up before any has
+    // claimed it, and start sessions at once.
+    mock.inject({ endpoint: 'init', times: burst, delayMs: 1000 });
+    const answers = await Promise.all(
+      Array.from({ length: burst }, (_, index) => askOnce(`check ${index + 1}`, customer)),
+    );
+    answers.forEach((answer, index) => expect(answer.reply).toBe(`${customer}: check ${index + 1}`));
+    const later: Answer[] = [];
+    for (let index = 1; index <= 3; index += 1) later.push(await askOnce(`check later ${index}`, customer));
+
+    // The closing of the extra sessions runs after the answer: wait for every execution to end.
+    const executions = await waitFor(() => {
+      const found = executionsOf(SESSIONS_WF, before);
+      return found.length === burst + 3 && found.every((e) => e.status === 'success') ? found : undefined;
+    }, 'the executions to be recorded');
+    const perWorker = cluster.workers.map(
+      (worker) => executions.slice(0, burst).filter((execution) => worker.started().includes(execution.id)).length,
+    );
+    for (const count of perWorker) expect(count).toBeGreaterThan(0);
+
+    // The race happened: several messages started a session.
+    const started = sessionsOf(customer);
+    expect(started.length).toBeGreaterThan(1);
+    expect(initsFor(customer)).toHaveLength(started.length);
+    // One row is left, the first claim; every message, in the burst and after it, continued its session.
+    const [winner] = claimsOf(customer);
+    expect(claimsOf(customer)).toEqual([winner]);
+    expect(new Set([...answers, ...later].map((answer) => answer.sessionId))).toEqual(new Set([winner]));
+    expect(mock.sessions.get(winner as string)).toMatchObject({ closed: false, turns: burst + 3 });
+    // Every other session started in the burst was closed before anything was sent to it.
+    for (const session of started.filter((s) => s.sessionId !== winner)) {
+      expect(session).toMatchObject({ closed: true, turns: 0 });
+    }
+    // Init delays the burst did not use must not slow the tests after it.
+    mock.reset();
+  }, 300_000);
+
+  it('replaces a session Connectly has forgotten: the message goes once more, in a new session later messages continue', async () => {
+    const customer = `customer-${randomUUID()}`;
+    const first = await askOnce('check 1', customer);
+    mock.forget(first.sessionId);
+    const since = mock.requests.length;
+    const second = await askOnce('check 2', customer);
+    expect(second.reply).toBe(`${customer}: check 2`);
+    expect(second.sessionId).not.toBe(first.sessionId);
+    const third = await askOnce('check 3', customer);
+    expect(third).toMatchObject({ reply: `${customer}: check 3`, sessionId: second.sessionId });
+
+    // The forgotten session answered 404 before any reply; the message was then sent once in the new one.
+    const sent = invokes(since).map((request) => request.body as { sessionId: string; inputEvents: unknown[] });
+    expect(sent.map((body) => [body.sessionId, saidIn(body.inputEvents)])).toEqual([
+      [first.sessionId, 'check 2'],
+      [second.sessionId, 'check 2'],
+      [second.sessionId, 'check 3'],
+    ]);
+    expect(initsFor(customer)).toHaveLength(2);
+    expect(claimsOf(customer)).toEqual([second.sessionId]);
+  }, 120_000);
+
+  it('answers 502 with the error when the new session fails too, after sending the message at most twice', async () => {
+    const customer = `customer-${randomUUID()}`;
+    const first = await askOnce('check 1', customer);
+    const since = mock.requests.length;
+    mock.inject({ endpoint: 'invoke', status: 404, times: 2 });
+    const response = await post('connectly-queue-message', { message: 'check 2', customerId: customer });
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { error: string; sessionId: string };
+    expect(body.error).toContain('(HTTP 404, NOT_FOUND)');
+    expect(body.sessionId).not.toBe(first.sessionId);
+    expect(invokes(since)).toHaveLength(2);
+
+    // Any other failure is answered at once, without a new session.
+    mock.inject({ endpoint: 'invoke', status: 500 });
+    const failed = await post('connectly-queue-message', { message: 'check 3', customerId: customer });
+    expect(failed.status).toBe(502);
+    expect(((await failed.json()) as { error: string }).error).toContain('INTERNAL');
+    expect(invokes(since)).toHaveLength(3);
+    expect(initsFor(customer)).toHaveLength(2);
+  }, 120_000);
 
   it('stopping a running execution from main aborts the upstream stream', async () => {
     // The agent sends one message, then the stream stays open until the client leaves.

@@ -1,6 +1,16 @@
-// The baseline the queue-mode bench sets beside the Connectly node: the workflow a user would build without
-// it, from n8n's HTTP Request nodes against invoke_sync.
+// What the queue-mode suite and bench set up besides the example workflows: the data table the sessions
+// example keeps its rows in, and the baseline built without the node (n8n's HTTP Request nodes).
 import { randomUUID } from 'node:crypto';
+import type { DataTableDefinition } from './cluster';
+
+/** The table `examples/n8n/queue-mode-sessions.json` names: one row per customer's session claim. */
+export const SESSIONS_TABLE: DataTableDefinition = {
+  name: 'connectly_sessions',
+  columns: [
+    { name: 'clientKey', type: 'string' },
+    { name: 'sessionId', type: 'string' },
+  ],
+};
 
 /**
  * The handover example's contract (POST `{message, customerId}`, answer `{reply, sessionId, handover}`) built
