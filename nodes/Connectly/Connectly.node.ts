@@ -3,6 +3,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescrip
 import { NodeConnectionTypes } from 'n8n-workflow';
 import * as agent from './actions/agent';
 import * as health from './actions/health';
+import * as message from './actions/message';
 import { router } from './actions/router';
 import * as session from './actions/session';
 import { CUSTOM_API_CALL } from './shared/descriptions';
@@ -15,7 +16,7 @@ export class Connectly implements INodeType {
     group: ['transform'],
     version: 1,
     subtitle:
-      '={{ ({ sendMessage: "Send message, stream the reply", sendMessageAndWait: "Send message, wait for the reply", start: "Start a session", close: "Close a session", check: "Check the API health" })[$parameter["operation"]] || "" }}',
+      '={{ ({ sendMessage: "Send message, stream the reply", sendMessageAndWait: "Send message, wait for the reply", start: "Start a session", close: "Close a session", check: "Check the API health", send: "Send a WhatsApp message", release: "Release a held conversation", recordHumanReply: "Record a human reply" })[$parameter["operation"]] || "" }}',
     description:
       "Talk to a Connectly AI agent: send a customer's messages and get the agent's reply, products and handovers",
     defaults: { name: 'Connectly' },
@@ -23,7 +24,10 @@ export class Connectly implements INodeType {
     inputs: [NodeConnectionTypes.Main],
     outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
     outputNames: ['Reply', 'Handover'],
-    credentials: [{ name: 'connectlyApi', required: true }],
+    credentials: [
+      { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
+      { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
+    ],
     builderHint: {
       message:
         'Put a Chat Trigger (streaming) before this node to chat with the agent: its chatInput and sessionId fill Text and Customer Key',
@@ -43,6 +47,7 @@ export class Connectly implements INodeType {
         options: [
           { name: 'Agent', value: 'agent' },
           { name: 'Health', value: 'health' },
+          { name: 'Message', value: 'message' },
           { name: 'Session', value: 'session' },
           {
             name: 'Custom API Call',
@@ -70,6 +75,7 @@ export class Connectly implements INodeType {
       },
       ...agent.description,
       ...session.description,
+      ...message.description,
       ...health.description,
     ],
   };

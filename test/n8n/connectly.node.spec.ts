@@ -46,12 +46,15 @@ function expectNoKey(value: unknown): void {
 }
 
 describe('the node description', () => {
-  it('has two outputs, Reply and Handover, is usable as a tool, and needs the connectlyApi credential', () => {
+  it('has two outputs, Reply and Handover, is usable as a tool, and needs connectlyApi (connectlyMessagingApi for Message)', () => {
     const { description } = new Connectly();
     expect(description.outputNames).toEqual(['Reply', 'Handover']);
     expect(description.outputs).toEqual(['main', 'main']);
     expect(description.usableAsTool).toBe(true);
-    expect(description.credentials).toEqual([{ name: 'connectlyApi', required: true }]);
+    expect(description.credentials).toEqual([
+      { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
+      { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
+    ]);
   });
 });
 
@@ -83,7 +86,7 @@ describe('what a new user meets in the editor', () => {
 
   it('lists its own Custom API Call last, so n8n adds none pointing at the HTTP Request node', () => {
     const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
-    expect(lists).toHaveLength(4);
+    expect(lists).toHaveLength(5);
     for (const list of lists) {
       expect((list.options as Array<{ name: string; description?: string }>).at(-1)).toMatchObject({
         name: 'Custom API Call',

@@ -13,6 +13,10 @@ export interface Run {
 
 export interface RunOptions {
   credentials: IDataObject;
+  /** The connectlyMessagingApi credential, for the Message resource. */
+  messagingCredentials?: IDataObject;
+  /** The input items' JSON; by default `items` items of `{ index }`. */
+  input?: IDataObject[];
   continueOnFail?: boolean;
   streaming?: boolean;
   signal?: AbortSignal;
@@ -99,6 +103,14 @@ function n8n241Request(
   });
 }
 
+// Like n8n for `encoding: 'arraybuffer'`: the whole body read into a Buffer.
+async function bufferedRequest(credentials: IDataObject, options: IHttpRequestOptions): Promise<unknown> {
+  const response = (await headersOnlyRequest(credentials, options)) as { body: IncomingMessage };
+  const chunks: Buffer[] = [];
+  for await (const chunk of response.body) chunks.push(chunk as Buffer);
+  return { ...response, body: Buffer.concat(chunks) };
+}
+
 /** Sends the request to `url` with the credential's x-api-key header, as n8n's authenticate block adds it. */
 function send(
   credentials: IDataObject,
@@ -131,7 +143,9 @@ export async function runNode(
   options: RunOptions,
 ): Promise<Run> {
   const chunks: Run['chunks'] = [];
-  const items = Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } }));
+  const items =
+    options.input?.map((json) => ({ json })) ??
+    Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } as IDataObject }));
   const paramsOf = typeof parameters === 'function' ? parameters : () => parameters;
   const context = {
     getInputData: () => items,
@@ -142,16 +156,20 @@ export async function runNode(
       if (fallback !== undefined) return fallback;
       throw new Error(`Could not get parameter "${name}"`);
     },
-    getCredentials: async () => options.credentials,
+    getCredentials: async (type: string) =>
+      type === 'connectlyMessagingApi' ? options.messagingCredentials : options.credentials,
     continueOnFail: () => options.continueOnFail ?? false,
     isStreaming: () => options.streaming ?? false,
     sendChunk: (type: string, itemIndex: number, content?: unknown) => chunks.push({ type, itemIndex, content }),
     getExecutionCancelSignal: () => options.signal,
     helpers: {
-      httpRequestWithAuthentication(this: IExecuteFunctions, _type: string, request: IHttpRequestOptions) {
+      async httpRequestWithAuthentication(this: IExecuteFunctions, type: string, request: IHttpRequestOptions) {
+        const credentials =
+          (type === 'connectlyMessagingApi' ? options.messagingCredentials : options.credentials) ?? {};
+        if (request.encoding === 'arraybuffer') return await bufferedRequest(credentials, request);
         return options.requestHelper === 'n8n-2.41'
-          ? n8n241Request(this, options.credentials, request)
-          : headersOnlyRequest(options.credentials, request);
+          ? n8n241Request(this, credentials, request)
+          : headersOnlyRequest(credentials, request);
       },
     },
   } as unknown as IExecuteFunctions;

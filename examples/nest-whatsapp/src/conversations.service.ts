@@ -1,17 +1,21 @@
 // The loop, one conversation per customer: inbound message → agent session → reply out through the
-// Message API. A handover holds the conversation for a human until it is released; what the human
-// sent meanwhile (seen as echoes) reaches the agent as assistant messages when it resumes.
+// Message API. A handover (or a person writing from Connectly's inbox) holds the conversation for a human
+// until it is released; what was said meanwhile reaches the agent, in order, when it resumes.
 
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   type AgentSession,
+  DeliveryDeduper,
+  HandoverHolds,
   type InboundEvent,
-  type OutboundMessage,
   type ReplyChoices,
-  assistantText,
+  isAutomatedEcho,
+  markAutomated,
+  type WhatsAppReply,
   toInputEvents,
   toWhatsAppMessages,
+  turnNotProcessed,
 } from 'connectly-agent-graph';
 import { ConnectlyMessagingService, ConnectlyService } from 'nestjs-connectly';
 import { HandoverDesk } from './handover-desk.service.js';
@@ -19,26 +23,16 @@ import { HandoverDesk } from './handover-desk.service.js';
 interface Conversation {
   session: AgentSession;
   choices: ReplyChoices;
-  held: boolean;
-  humanMessages: string[];
-  // Messages this app sent and whose echo has not come back yet: their echoes are not a human's.
-  ours: string[];
   // Turns of one customer run one after the other, in arrival order.
   queue: Promise<void>;
-}
-
-const SEEN_LIMIT = 1000;
-
-function echoKey(message: object): string {
-  const { isEcho: _, ...content } = message as { isEcho?: unknown };
-  return JSON.stringify(content);
 }
 
 @Injectable()
 export class ConversationsService implements OnApplicationBootstrap {
   private readonly logger = new Logger('WhatsApp');
   private readonly conversations = new Map<string, Conversation>();
-  private readonly seen = new Set<string>();
+  private readonly deliveries = new DeliveryDeduper();
+  private readonly holds = new HandoverHolds();
 
   constructor(
     private readonly connectly: ConnectlyService,
@@ -62,33 +56,26 @@ export class ConversationsService implements OnApplicationBootstrap {
 
   /** False for a delivery already taken (Connectly redelivers until it gets a 200, and may repeat). */
   firstDelivery(signature: string): boolean {
-    if (this.seen.has(signature)) return false;
-    this.seen.add(signature);
-    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value as string);
-    return true;
+    return this.deliveries.first(signature);
   }
 
   /** Takes one verified event; resolves once its turn (if any) is done. */
   handle(event: InboundEvent): Promise<void> {
     if (event.kind === 'status' || event.kind === 'other') return Promise.resolve();
-    const conversation = this.conversation(event.clientKey);
     if (event.kind === 'echo') {
-      const index = conversation.ours.indexOf(echoKey(event.message));
-      if (index !== -1) conversation.ours.splice(index, 1);
-      else if (conversation.held && event.message.text) conversation.humanMessages.push(event.message.text);
+      // Everything this app sends carries the automation mark: an echo without it is a person talking.
+      if (!isAutomatedEcho(event)) this.holds.recordHumanReply(event.clientKey, event.message.text ?? '');
       return Promise.resolve();
     }
+    const conversation = this.conversation(event.clientKey);
     const turn = conversation.queue.then(() => this.turn(event.clientKey, conversation, event));
     conversation.queue = turn.catch(() => undefined);
     return turn;
   }
 
-  /** Gives a held conversation back to the agent. */
-  release(clientKey: string): { released: boolean; humanMessages: number } {
-    const conversation = this.conversations.get(clientKey);
-    if (!conversation?.held) return { released: false, humanMessages: 0 };
-    conversation.held = false;
-    return { released: true, humanMessages: conversation.humanMessages.length };
+  /** Gives a held conversation back to the agent; what was said meanwhile goes with the customer's next message. */
+  release(clientKey: string): { released: boolean; pendingEvents: number } {
+    return this.holds.resume(clientKey);
   }
 
   /** Resolves once every turn of this customer taken so far has finished. */
@@ -97,7 +84,7 @@ export class ConversationsService implements OnApplicationBootstrap {
   }
 
   isHeld(clientKey: string): boolean {
-    return this.conversations.get(clientKey)?.held ?? false;
+    return this.holds.isHeld(clientKey);
   }
 
   private conversation(clientKey: string): Conversation {
@@ -106,9 +93,6 @@ export class ConversationsService implements OnApplicationBootstrap {
       conversation = {
         session: this.connectly.session({ clientKey }),
         choices: {},
-        held: false,
-        humanMessages: [],
-        ours: [],
         queue: Promise.resolve(),
       };
       this.conversations.set(clientKey, conversation);
@@ -118,26 +102,29 @@ export class ConversationsService implements OnApplicationBootstrap {
 
   private async turn(clientKey: string, conversation: Conversation, event: InboundEvent): Promise<void> {
     const said = event.kind === 'button' ? event.title : event.kind === 'message' ? (event.text ?? '[media]') : '';
-    if (conversation.held) {
+    const customerEvents = toInputEvents(event, conversation.choices);
+    if (this.holds.recordCustomerMessage(clientKey, customerEvents)) {
       await this.desk.notify({ clientKey, kind: 'customer-message', text: said });
       return;
     }
-    const inputEvents = [
-      ...conversation.humanMessages.map(assistantText),
-      ...toInputEvents(event, conversation.choices),
-    ];
-    if (inputEvents.length === conversation.humanMessages.length) return;
-    conversation.humanMessages = [];
-    const reply = toWhatsAppMessages(await conversation.session.reply(inputEvents));
+    if (customerEvents.length === 0) return;
+    const pending = this.holds.takePending(clientKey);
+    let reply: WhatsAppReply;
+    try {
+      reply = toWhatsAppMessages(await conversation.session.reply([...pending, ...customerEvents]));
+    } catch (error) {
+      // What was said meanwhile goes with the next turn, unless the agent may have heard it already.
+      if (turnNotProcessed(error)) this.holds.restore(clientKey, pending);
+      throw error;
+    }
     for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
-    conversation.ours.push(...reply.messages.map((message: OutboundMessage) => echoKey(message)));
-    await this.messaging.sendReply(clientKey, reply);
+    await this.messaging.sendReply(clientKey, reply, { callbackData: markAutomated() });
     if (Object.keys(reply.choices).length > 0) conversation.choices = reply.choices;
     if (reply.handover) {
-      conversation.held = true;
       const reason = reply.handovers
         .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)
         .find(Boolean);
+      this.holds.hold(clientKey, reason);
       await this.desk.notify({
         clientKey,
         kind: 'handover',

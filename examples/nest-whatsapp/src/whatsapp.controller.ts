@@ -30,7 +30,7 @@ export class WhatsAppController {
 
   @Post('handover/:clientKey/release')
   @HttpCode(200)
-  release(@Param('clientKey') clientKey: string): { released: boolean; humanMessages: number } {
+  release(@Param('clientKey') clientKey: string): { released: boolean; pendingEvents: number } {
     return this.conversations.release(clientKey);
   }
 }

@@ -101,6 +101,14 @@ describe('the WhatsApp loop in a Nest app', () => {
     expect(invokes()).toHaveLength(1);
   });
 
+  it('marks every message it sends as automated, so their echoes hold nothing', async () => {
+    await waitFor('the echoes of the reply', () => mock.messaging.deliveries.every((d) => d.outcome !== 'pending'));
+    expect(customer.received.map((m) => m.callbackData)).toEqual(
+      customer.received.map(() => ({ connectlySentBy: 'automation' })),
+    );
+    expect(app.get(ConversationsService).isHeld(PHONE)).toBe(false);
+  });
+
   it('feeds a tap on a suggestion back to the agent as the full question', async () => {
     await customer.taps('sugg:1');
     await app.get(ConversationsService).settled(PHONE);
@@ -189,7 +197,7 @@ describe('the WhatsApp loop in a Nest app', () => {
     expect(invokes()).toHaveLength(invokesWhileHeld);
 
     const released = await fetch(`${appUrl}/handover/${encodeURIComponent(PHONE)}/release`, { method: 'POST' });
-    expect(await released.json()).toEqual({ released: true, humanMessages: 1 });
+    expect(await released.json()).toEqual({ released: true, pendingEvents: 2 });
     const count = customer.received.length;
     await customer.says('Show me gift ideas');
     await conversations.settled(PHONE);
@@ -198,6 +206,8 @@ describe('the WhatsApp loop in a Nest app', () => {
       {
         messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'Hi Ana, Sam here. Gift wrap is free!' } } },
       },
+      // Every event since the agent's last call, in order: what the customer said while held too.
+      { messageEvent: { role: 'USER', content: { textContent: { text: 'Great, thanks!' } } } },
       { messageEvent: { role: 'USER', content: { textContent: { text: 'Show me gift ideas' } } } },
     ]);
   });

@@ -7,12 +7,14 @@ import { CUSTOM_API_CALL } from '../shared/descriptions';
 import { newOutputs, toNodeError } from '../shared/items';
 import * as agent from './agent';
 import * as health from './health';
+import * as message from './message';
 import * as session from './session';
 
 const RESOURCES: Record<string, Record<string, Operation>> = {
   agent: agent.operations,
   session: session.operations,
   health: health.operations,
+  message: message.operations,
 };
 
 // Own properties only: a parameter such as "constructor" must not reach Object.prototype.

@@ -15,6 +15,13 @@ export const clientKeyField = (resource: string, operation: string): INodeProper
   displayOptions: { show: { resource: [resource], operation: [operation] } },
 });
 
+/** The customer of an operation that follows the Connectly Trigger or a reply, which both carry clientKey. */
+export const customerField = (resource: string, operation: string): INodeProperties => ({
+  ...clientKeyField(resource, operation),
+  default: '={{ $json.clientKey }}',
+  hint: 'After the Connectly Trigger or Agent → Send Message, {{ $json.clientKey }} is the customer',
+});
+
 export const timeoutOptions: INodeProperties[] = [
   {
     displayName: 'Timeout (Seconds)',

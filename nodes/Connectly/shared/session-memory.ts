@@ -4,9 +4,11 @@
 // and atomic: its data tables are served only to its own Data Table nodes, and workflow static data is
 // written whole at the end of each execution (and dropped by queue-mode workers), so two executions at
 // once would both start a session. Memory in the process keeps the core's guarantees in one process.
-import { MemorySessionStore, type SessionStore, sessionKey } from 'connectly-agent-graph';
+// The handover holds live beside the sessions, with the same reach: each queue-mode worker holds its own.
+import { HandoverHolds, MemorySessionStore, type SessionStore, sessionKey } from 'connectly-agent-graph';
 
 const stores = new Map<string, SessionStore>();
+const holds = new Map<string, HandoverHolds>();
 
 /**
  * The store of the sessions started through `baseUrl`: the core keys each session by business and
@@ -29,4 +31,21 @@ export async function forgetSession(
   sessionId: string,
 ): Promise<void> {
   await stores.get(baseUrl)?.delete(sessionKey(businessId, clientKey), sessionId);
+}
+
+/**
+ * The handover holds of the conversations reached through `baseUrl`, and the key of one customer's: held
+ * while a person has the conversation, with what was said meanwhile kept for the agent.
+ */
+export function handoverHolds(
+  baseUrl: string,
+  businessId: string,
+  clientKey: string,
+): { holds: HandoverHolds; key: string } {
+  let registry = holds.get(baseUrl);
+  if (registry === undefined) {
+    registry = new HandoverHolds();
+    holds.set(baseUrl, registry);
+  }
+  return { holds: registry, key: sessionKey(businessId, clientKey) };
 }

@@ -110,6 +110,14 @@ export {
   type UnmappedEvent,
 } from './messaging/outbound.js';
 export { markAutomated, isAutomatedEcho, SENT_BY_FIELD, SENT_BY_AUTOMATION } from './messaging/marks.js';
+export {
+  HandoverHolds,
+  HUMAN_REPLY_REASON,
+  turnNotProcessed,
+  type HandoverHold,
+  type HandoverHoldsOptions,
+} from './messaging/holds.js';
+export { DeliveryDeduper, type DeliveryDeduperOptions } from './messaging/deliveries.js';
 export type * from './messaging/wire.js';
 export {
   ConnectlyMessagingClient,

@@ -94,6 +94,16 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       ],
       displayOptions: { show },
     },
+    {
+      displayName: 'Hold Conversation on Handover',
+      name: 'holdOnHandover',
+      type: 'boolean',
+      default: false,
+      description:
+        "Whether a handover hands the conversation to a person: the customer's next messages then go to the Handover output (with held: true) instead of the agent, until Session → Release",
+      hint: 'Held in the memory of this n8n instance, beside Session Memory: each queue-mode worker holds its own. Messages of a held conversation go to the Handover output whatever this says.',
+      displayOptions: { show },
+    },
     optionsField('agent', operation, [
       {
         displayName: 'Agent ID',

@@ -1,5 +1,6 @@
 // One turn of a conversation, shared by both Send Message operations: the session given (or a new one),
-// the input sent, and the events or the whole reply output. `send` picks invoke or invoke_sync.
+// the input sent, and the events or the whole reply output. `send` picks invoke or invoke_sync. A held
+// conversation's messages go to the Handover output instead, kept for the agent until its release.
 import type { IExecuteFunctions } from 'n8n-workflow';
 import {
   type AgentEvent,
@@ -7,11 +8,14 @@ import {
   type CallOptions,
   type InputEvent,
   summarizeReply,
+  turnNotProcessed,
 } from 'connectly-agent-graph';
 import { type Observable, lastValueFrom, tap } from 'rxjs';
 import { agentId, callOptions, type PartialResult, timeouts } from '../../shared/context';
+import { holdOnHandover, pushHeld } from '../../shared/holds';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
+import { handoverHolds } from '../../shared/session-memory';
 import { connectlyClient } from '../../shared/transport';
 import { readInputEvents } from './fields';
 
@@ -33,6 +37,15 @@ export async function turn(
   // remembered), unless the user asked for a new session every time.
   const remember = !sessionId && this.getNodeParameter('sessionMemory', itemIndex, 'remember') === 'remember';
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember);
+  const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
+  if (holds.recordCustomerMessage(key, inputEvents)) {
+    pushHeld(outputs, holds, key, clientKey, inputEvents, itemIndex);
+    return;
+  }
+  // What was said while a person had the conversation goes first: the agent hears every event since its last call.
+  const pending = holds.takePending(key);
+  if (pending.length > 0) partial.resumedEvents = pending as unknown as PartialResult[];
+  const sent = pending.length > 0 ? [...pending, ...inputEvents] : inputEvents;
   const session = client.session({
     clientKey,
     ...(sessionId ? { sessionId } : {}),
@@ -51,7 +64,7 @@ export async function turn(
   if (streaming) this.sendChunk('begin', itemIndex);
   try {
     await lastValueFrom(
-      send(session, inputEvents, callOptions.call(this)).pipe(
+      send(session, sent, callOptions.call(this)).pipe(
         tap((event) => {
           events.push(event);
           const markdown = streaming ? eventMarkdown(event, streamContent) : undefined;
@@ -59,6 +72,8 @@ export async function turn(
           this.sendChunk('item', itemIndex, separator + markdown);
           separator = '\n\n';
         }),
+        // What was said meanwhile waits for the next turn again, unless Connectly may have heard it.
+        tap({ error: (error: unknown) => turnNotProcessed(error) && holds.restore(key, pending) }),
       ),
       { defaultValue: undefined },
     );
@@ -70,6 +85,10 @@ export async function turn(
   }
   if (streaming) this.sendChunk('end', itemIndex);
 
+  const handoversBefore = outputs[1].length;
   if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, itemIndex);
   else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex, rawEvents);
+  if (this.getNodeParameter('holdOnHandover', itemIndex, false) === true) {
+    holdOnHandover(outputs[1].slice(handoversBefore), holds, key);
+  }
 }

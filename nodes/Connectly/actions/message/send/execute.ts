@@ -1,0 +1,134 @@
+// Message → Send: a text, or the agent's whole reply mapped by the core, sent to the customer one
+// message at a time and in order, each with the automation mark so its echo is not taken for a person's.
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
+import {
+  type AgentEvent,
+  ConnectlyMessagingError,
+  ConnectlyReplyIncompleteError,
+  type WhatsAppMappingOptions,
+  eventPayload,
+  markAutomated,
+} from 'connectly-agent-graph';
+import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
+import type { Outputs } from '../../../shared/items';
+import { messagingClient } from '../../../shared/messaging-transport';
+import { replyEvents } from './reply-item';
+
+interface SendOptions extends WhatsAppMappingOptions {
+  callbackData?: unknown;
+}
+
+// The codes whose fix lies outside this operation: a template, which only the templated-messages endpoint sends.
+const TEMPLATE_CODES = new Set([
+  'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW',
+  'ERROR_CODE_MESSAGE_CUSTOMER_NO_CONVERSATION_INITIATION',
+]);
+
+function readCallbackData(this: IExecuteFunctions, raw: unknown, itemIndex: number): unknown {
+  if (typeof raw !== 'string') return raw;
+  if (raw.trim() === '' || raw.trim() === '{}') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (error) {
+    throw new NodeOperationError(this.getNode(), `Callback Data is not valid JSON: ${(error as Error).message}`, {
+      itemIndex,
+      description: 'Write a JSON value such as { "orderId": "A-17" }, or remove the option',
+    });
+  }
+}
+
+/** The Message API's refusal, in words that name the fix inside n8n. */
+function sendError(this: IExecuteFunctions, error: unknown, to: string, itemIndex: number): unknown {
+  const cause = error instanceof ConnectlyReplyIncompleteError ? error.cause : error;
+  if (!(cause instanceof ConnectlyMessagingError)) return error;
+  const partly = error instanceof ConnectlyReplyIncompleteError ? `${error.message.split(':')[0]}. ` : '';
+  if (cause.code && TEMPLATE_CODES.has(cause.code)) {
+    const why =
+      cause.code === 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW'
+        ? `${to} last wrote more than 24 hours ago: WhatsApp's 24-hour window is closed`
+        : `${to} has never written to this business`;
+    return new NodeOperationError(this.getNode(), `${partly}${why}, so only an approved template can reach them`, {
+      itemIndex,
+      description: `Send an approved WhatsApp template instead (Connectly's send/whatsapp_templated_messages endpoint), or wait until the customer writes again. Connectly: ${cause.serverMessage}${cause.cntTraceId ? ` (trace ${cause.cntTraceId})` : ''}`,
+    });
+  }
+  return new NodeOperationError(this.getNode(), `${partly}${cause.message}`, {
+    itemIndex,
+    description: [cause.userTitle, cause.cntTraceId ? `Connectly trace ID: ${cause.cntTraceId}` : undefined]
+      .filter(Boolean)
+      .join('. '),
+  });
+}
+
+export async function execute(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: PartialResult,
+): Promise<void> {
+  const to = String(this.getNodeParameter('to', itemIndex, '') ?? '').trim();
+  if (to === '') {
+    throw new NodeOperationError(this.getNode(), 'To is empty: there is no customer to send to', {
+      itemIndex,
+      description:
+        "Map the customer's WhatsApp number into To: {{ $json.clientKey }} after Agent → Send Message or the Connectly Trigger",
+    });
+  }
+  const content = this.getNodeParameter('content', itemIndex) as 'agentReply' | 'text';
+  const { callbackData: rawCallbackData, ...options } = this.getNodeParameter('options', itemIndex, {}) as SendOptions &
+    IDataObject;
+  const callbackData = markAutomated(readCallbackData.call(this, rawCallbackData, itemIndex));
+  const { idleTimeoutMs: _, ...limits } = timeouts.call(this, itemIndex);
+  partial.to = to;
+  const item = this.getInputData()[itemIndex]?.json ?? {};
+  // Read before the client, so a wrong input is named before any request.
+  const events: AgentEvent[] | undefined =
+    content === 'agentReply' ? replyEvents.call(this, item, itemIndex) : undefined;
+  const text = content === 'text' ? (this.getNodeParameter('text', itemIndex, '') as unknown) : undefined;
+  if (content === 'text' && (typeof text !== 'string' || text.trim() === '')) {
+    throw new NodeOperationError(this.getNode(), 'Text is empty: WhatsApp does not send empty messages', {
+      itemIndex,
+      description: 'Write the message into Text, or pick Content → Agent Reply to send the agent reply of the input',
+    });
+  }
+  const client = await messagingClient.call(this, limits);
+  try {
+    if (events === undefined) {
+      const { id } = await client.sendMessage(
+        { to, message: { text: text as string }, callbackData },
+        callOptions.call(this),
+      );
+      outputs[0].push({ json: { to, messageIds: [id] }, pairedItem: { item: itemIndex } });
+      return;
+    }
+    const mapping: WhatsAppMappingOptions = {
+      ...(options.defaultBody ? { defaultBody: options.defaultBody } : {}),
+      ...(options.listButtonText ? { listButtonText: options.listButtonText } : {}),
+      ...(options.products ? { products: options.products } : {}),
+      ...(options.catalogId ? { catalogId: options.catalogId } : {}),
+    };
+    const result = await client.sendReply(to, events, { ...callOptions.call(this), mapping, callbackData });
+    outputs[0].push({
+      json: {
+        to,
+        messageIds: result.sent.map((sent) => sent.id),
+        // Not sent, and said so: what has no WhatsApp form, with the reason.
+        unmapped: result.unmapped.map(({ event, reason }) => ({
+          type: event.type,
+          reason,
+          [event.type]: eventPayload(event) as IDataObject,
+        })),
+        choices: result.choices as unknown as IDataObject,
+        handover: result.handover,
+      },
+      pairedItem: { item: itemIndex },
+    });
+  } catch (error) {
+    if (error instanceof ConnectlyReplyIncompleteError) {
+      partial.messageIds = error.sent.map((sent) => sent.id);
+      partial.unsent = error.unsent as IDataObject[];
+    }
+    throw sendError.call(this, error, to, itemIndex);
+  }
+}

@@ -1,0 +1,50 @@
+// Session → Release: gives a held conversation back to the agent. What was said meanwhile reaches the
+// agent with the customer's next message, or at once, its reply then output like Send Message's.
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { type AgentEvent, summarizeReply, turnNotProcessed } from 'connectly-agent-graph';
+import { lastValueFrom, tap, toArray } from 'rxjs';
+import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
+import { holdOnHandover, readCustomer } from '../../../shared/holds';
+import { type Outputs, pushReply } from '../../../shared/items';
+import { handoverHolds } from '../../../shared/session-memory';
+import { connectlyClient } from '../../../shared/transport';
+
+export async function execute(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: PartialResult,
+): Promise<void> {
+  const clientKey = readCustomer.call(this, itemIndex);
+  const now = this.getNodeParameter('resumeWith', itemIndex, 'nextMessage') === 'now';
+  partial.clientKey = clientKey;
+  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), true);
+  const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
+  const { released, pendingEvents } = holds.resume(key);
+  const pending = now ? holds.takePending(key) : [];
+  if (pending.length === 0) {
+    outputs[0].push({ json: { clientKey, released, pendingEvents, sentEvents: 0 }, pairedItem: { item: itemIndex } });
+    return;
+  }
+  // Sent now: an error item carries them, so a failed call loses none of them.
+  partial.resumedEvents = pending as unknown as PartialResult[];
+  const session = client.session({ clientKey });
+  let events: AgentEvent[];
+  try {
+    events = await lastValueFrom(
+      session.send(pending, callOptions.call(this)).pipe(
+        // Refused before Connectly took them: they wait for the customer's next message instead.
+        tap({ error: (error: unknown) => turnNotProcessed(error) && holds.restore(key, pending) }),
+        toArray(),
+      ),
+    );
+  } finally {
+    if (session.sessionId !== undefined) partial.sessionId = session.sessionId;
+    await client.sessionsIdle();
+  }
+  const handoversBefore = outputs[1].length;
+  pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex);
+  Object.assign(outputs[0][outputs[0].length - 1]!.json, { released, pendingEvents: 0, sentEvents: pending.length });
+  // The agent may hand over again at once: the person keeps the conversation.
+  holdOnHandover(outputs[1].slice(handoversBefore), holds, key);
+}

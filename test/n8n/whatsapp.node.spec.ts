@@ -1,0 +1,378 @@
+// The WhatsApp side of the Connectly node over real HTTP against the mock: Message → Send (a text, the
+// agent's whole reply in the documented shapes and in order, the 24-hour window), and the handover hold
+// (held messages to the Handover output, Record Human Reply, Release) with what the agent hears on resume.
+import { inspect } from 'node:util';
+import { MockConnectlyServer, type MockCustomer } from 'connectly-agent-graph-mock';
+import { type IDataObject, NodeOperationError } from 'n8n-workflow';
+import { runNode } from './harness';
+
+const KEY = 'n8n-whatsapp-key-DISTINCTIVE-5520';
+const AUTOMATED = { connectlySentBy: 'automation' };
+let mock: MockConnectlyServer;
+let credentials: { apiKey: string; businessId: string; baseUrl: string };
+let messagingCredentials: IDataObject;
+
+beforeAll(async () => {
+  mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz', messaging: { webhookSecret: 'secret' } });
+  credentials = { apiKey: KEY, businessId: 'biz', baseUrl: await mock.start() };
+  messagingCredentials = { ...credentials, webhookSecret: 'secret' };
+});
+beforeEach(() => mock.reset());
+afterEach(() => mock.waitForIdle(3000).catch(() => undefined));
+afterAll(() => mock.stop());
+
+/** A customer who wrote just now, so the 24-hour window is open. */
+function customer(phone: string): MockCustomer {
+  mock.messaging.noteInbound('biz', phone);
+  return mock.messaging.customer(phone, { businessId: 'biz' });
+}
+
+const invokes = (): Array<{ clientKey: string; inputEvents: unknown[] }> =>
+  mock.requests
+    .filter((r) => r.endpoint === 'invoke')
+    .map((r) => r.body as { clientKey: string; inputEvents: unknown[] });
+
+const sendMessage = (clientKey: string, text: string, more: IDataObject = {}): IDataObject => ({
+  resource: 'agent',
+  operation: 'sendMessage',
+  clientKey,
+  sessionId: '',
+  sessionMemory: 'remember',
+  inputType: 'text',
+  text,
+  output: 'reply',
+  holdOnHandover: true,
+  options: {},
+  ...more,
+});
+
+const messageSend = (to: string, more: IDataObject = {}): IDataObject => ({
+  resource: 'message',
+  operation: 'send',
+  to,
+  content: 'agentReply',
+  options: {},
+  ...more,
+});
+
+const user = (text: string) => ({ messageEvent: { role: 'USER', content: { textContent: { text } } } });
+const assistant = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+
+async function agentReply(clientKey: string, text: string, more: IDataObject = {}): Promise<IDataObject> {
+  const { outputs } = await runNode(sendMessage(clientKey, text, { holdOnHandover: false, ...more }), { credentials });
+  return outputs[0]?.[0]?.json as IDataObject;
+}
+
+describe('Message → Send', () => {
+  it('sends a text with the automation mark and outputs its message id', async () => {
+    const ana = customer('+15550001001');
+    const { outputs } = await runNode(messageSend(ana.phone, { content: 'text', text: 'Your order shipped' }), {
+      credentials,
+      messagingCredentials,
+    });
+    expect(ana.received).toEqual([
+      expect.objectContaining({ message: { text: 'Your order shipped' }, callbackData: AUTOMATED }),
+    ]);
+    expect(outputs[0]).toEqual([
+      { json: { to: ana.phone, messageIds: [ana.received[0]?.id] }, pairedItem: { item: 0 } },
+    ]);
+  });
+
+  it("sends the agent's whole reply item as WhatsApp messages in the documented shapes, in order, each marked", async () => {
+    const ana = customer('+15550001002');
+    const reply = await agentReply(ana.phone, 'I want a festive gift');
+    const { outputs } = await runNode(messageSend(ana.phone), {
+      credentials,
+      messagingCredentials,
+      input: [reply],
+    });
+    expect(ana.received.map((m) => m.message)).toEqual([
+      { text: 'Here are a few festive ideas she might love:' },
+      {
+        text: expect.stringMatching(/^• Aurora Silk Scarf — 49\.90 USD\nhttps:\/\/shop\.example\.com\/p\/aurora-scarf/),
+      },
+      {
+        text: 'Choose an option',
+        replyButtonMessage: {
+          buttons: [
+            { id: 'sugg:0', text: 'Do you gift-wrap?' },
+            { id: 'sugg:1', text: 'What is your return…' },
+            { id: 'sugg:2', text: 'Talk to a human' },
+          ],
+        },
+      },
+    ]);
+    expect(ana.received.map((m) => m.callbackData)).toEqual([AUTOMATED, AUTOMATED, AUTOMATED]);
+    expect(outputs[0]?.[0]?.json).toEqual({
+      to: ana.phone,
+      messageIds: ana.received.map((m) => m.id),
+      unmapped: [],
+      choices: expect.objectContaining({ 'sugg:1': { kind: 'suggestion', text: 'What is your return policy?' } }),
+      handover: false,
+    });
+  });
+
+  it('with the raw events, keeps the agent order and reports what has no WhatsApp form on the item', async () => {
+    const ana = customer('+15550001003');
+    const reply = await agentReply(ana.phone, 'I want a festive gift', { options: { rawEvents: true } });
+    const events = [
+      ...(reply['events'] as IDataObject[]),
+      { type: 'xStoryEvent', known: false, xStoryEvent: { id: 7 } },
+    ];
+    const { outputs } = await runNode(messageSend(ana.phone), {
+      credentials,
+      messagingCredentials,
+      input: [{ ...reply, events }],
+    });
+    expect(ana.received).toHaveLength(3);
+    expect(outputs[0]?.[0]?.json['unmapped']).toEqual([
+      { type: 'xStoryEvent', reason: expect.stringContaining('not known'), xStoryEvent: { id: 7 } },
+    ]);
+  });
+
+  it('sends an item of One Item per Event on its own', async () => {
+    const ana = customer('+15550001008');
+    const { outputs: events } = await runNode(sendMessage(ana.phone, 'I want a festive gift', { output: 'events' }), {
+      credentials,
+    });
+    const { outputs } = await runNode(messageSend(ana.phone), {
+      credentials,
+      messagingCredentials,
+      input: (events[0] ?? []).map((item) => item.json),
+    });
+    expect(ana.received.map((m) => m.message)).toEqual([
+      { text: 'Here are a few festive ideas she might love:' },
+      { text: expect.stringMatching(/^• Aurora Silk Scarf/) },
+      expect.objectContaining({ text: 'Choose an option', replyButtonMessage: expect.any(Object) }),
+    ]);
+    expect(outputs[0]?.map((item) => (item.json['messageIds'] as string[]).length)).toEqual([1, 1, 1]);
+  });
+
+  it('keeps your callback data beside the mark', async () => {
+    const ana = customer('+15550001004');
+    await runNode(
+      messageSend(ana.phone, { content: 'text', text: 'Hi', options: { callbackData: '{ "orderId": "A-17" }' } }),
+      { credentials, messagingCredentials },
+    );
+    expect(ana.received[0]?.callbackData).toEqual({ orderId: 'A-17', ...AUTOMATED });
+  });
+
+  it('names the fix for the closed 24-hour window (a template), and never shows the key', async () => {
+    const ana = customer('+15550001005').silentFor(25 * 60 * 60 * 1000);
+    const error = await runNode(messageSend(ana.phone, { content: 'text', text: 'Still there?' }), {
+      credentials,
+      messagingCredentials,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeOperationError);
+    expect((error as NodeOperationError).message).toBe(
+      `${ana.phone} last wrote more than 24 hours ago: WhatsApp's 24-hour window is closed, so only an approved template can reach them`,
+    );
+    expect((error as NodeOperationError).description).toMatch(/^Send an approved WhatsApp template instead/);
+    expect(`${JSON.stringify(error)} ${inspect(error, { depth: 20 })}`).not.toContain(KEY);
+    expect(ana.received).toEqual([]);
+  });
+
+  it('says a customer who never wrote needs a template too, and keeps other API errors with their fix', async () => {
+    const never = await runNode(messageSend('+15550001999', { content: 'text', text: 'Hello' }), {
+      credentials,
+      messagingCredentials,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as NodeOperationError,
+    );
+    expect(never?.message).toMatch(/has never written to this business, so only an approved template can reach them/);
+    const badNumber = await runNode(messageSend('not a number', { content: 'text', text: 'Hello' }), {
+      credentials,
+      messagingCredentials,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as NodeOperationError,
+    );
+    expect(badNumber?.message).toMatch(/ERROR_CODE_PHONE_NUMBER_BAD_FORMAT.*E\.164/);
+  });
+
+  it('refuses an input with no agent reply, an empty text or an empty To before any request', async () => {
+    const ana = customer('+15550001006');
+    const cases: Array<[IDataObject, IDataObject[], RegExp]> = [
+      [messageSend(ana.phone), [{ hello: 'world' }], /holds no agent reply/],
+      // A customer's own message (the Trigger's, or a held one) is never sent back as the agent's.
+      [messageSend(ana.phone), [{ clientKey: ana.phone, kind: 'message', text: 'Hi' }], /holds no agent reply/],
+      [messageSend(ana.phone), [{ clientKey: ana.phone, held: true, text: 'Hello?' }], /holds no agent reply/],
+      [messageSend(ana.phone, { content: 'text', text: ' ' }), [{}], /Text is empty/],
+      [messageSend(' ', { content: 'text', text: 'Hi' }), [{}], /To is empty/],
+      [messageSend(ana.phone, { content: 'text', text: 'Hi', options: { callbackData: '{' } }), [{}], /Callback Data/],
+    ];
+    for (const [parameters, input, message] of cases) {
+      await expect(runNode(parameters, { credentials, messagingCredentials, input })).rejects.toThrow(message);
+    }
+    expect(mock.requests).toEqual([]);
+  });
+
+  it('with Continue On Fail, an error item names the customer and the other items still go out', async () => {
+    const ana = customer('+15550001007');
+    const { outputs } = await runNode(
+      (i) => messageSend(i === 0 ? '+15550001998' : ana.phone, { content: 'text', text: `message ${i}` }),
+      { credentials, messagingCredentials, continueOnFail: true, items: 2 },
+    );
+    expect(outputs[0]?.[0]?.json).toMatchObject({ error: expect.stringMatching(/template/), to: '+15550001998' });
+    expect(outputs[0]?.[1]?.json).toEqual({ to: ana.phone, messageIds: [ana.received[0]?.id] });
+  });
+});
+
+describe('a handover that holds', () => {
+  it('holds on handover; later messages go to the Handover output, not the agent, until Release; the agent then hears everything said meanwhile', async () => {
+    const phone = '+15550002001';
+    const handover = await runNode(sendMessage(phone, 'Can I talk to a human?'), { credentials });
+    expect(handover.outputs[1]).toEqual([
+      expect.objectContaining({
+        json: expect.objectContaining({
+          type: 'agentHandoverEvent',
+          reason: 'The customer asked to talk to a human.',
+          held: true,
+        }),
+      }),
+    ]);
+    const sessionId = handover.outputs[0]?.[0]?.json['sessionId'];
+    const invokesBefore = invokes().length;
+
+    const held = await runNode(sendMessage(phone, 'Hello? Anyone there?'), { credentials });
+    expect(held.outputs[0]).toEqual([]);
+    expect(held.outputs[1]).toEqual([
+      {
+        json: {
+          clientKey: phone,
+          text: 'Hello? Anyone there?',
+          held: true,
+          reason: 'The customer asked to talk to a human.',
+          heldSince: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          pendingEvents: 1,
+          inputEvents: [user('Hello? Anyone there?')],
+        },
+        pairedItem: { item: 0 },
+      },
+    ]);
+    expect(invokes()).toHaveLength(invokesBefore);
+
+    // A teammate's message from Connectly's inbox, as the Connectly Trigger's Human Agent output gives it.
+    const record = await runNode(
+      {
+        resource: 'session',
+        operation: 'recordHumanReply',
+        clientKey: phone,
+        text: 'Hi, Sam here. Gift wrap is free!',
+      },
+      { credentials },
+    );
+    expect(record.outputs[0]?.[0]?.json).toMatchObject({
+      clientKey: phone,
+      recorded: true,
+      held: true,
+      pendingEvents: 2,
+    });
+    expect(invokes()).toHaveLength(invokesBefore);
+
+    const release = await runNode(
+      { resource: 'session', operation: 'release', clientKey: phone, resumeWith: 'nextMessage', options: {} },
+      { credentials },
+    );
+    expect(release.outputs[0]?.[0]?.json).toEqual({
+      clientKey: phone,
+      released: true,
+      pendingEvents: 2,
+      sentEvents: 0,
+    });
+    expect(invokes()).toHaveLength(invokesBefore);
+
+    const resumed = await runNode(sendMessage(phone, 'Show me gift ideas'), { credentials });
+    expect(invokes().at(-1)).toMatchObject({
+      sessionId,
+      inputEvents: [
+        user('Hello? Anyone there?'),
+        assistant('Hi, Sam here. Gift wrap is free!'),
+        user('Show me gift ideas'),
+      ],
+    });
+    expect(resumed.outputs[0]?.[0]?.json).toMatchObject({ text: 'Here are a few festive ideas she might love:' });
+    expect(resumed.outputs[1]).toEqual([]);
+  });
+
+  it("a person's reply alone holds the conversation, and Release → Now sends what they said at once", async () => {
+    const phone = '+15550002002';
+    await runNode(sendMessage(phone, 'Hi'), { credentials });
+    await runNode(
+      { resource: 'session', operation: 'recordHumanReply', clientKey: phone, text: 'Sam here' },
+      { credentials },
+    );
+    const held = await runNode(sendMessage(phone, 'Thanks Sam'), { credentials });
+    expect(held.outputs[1]?.[0]?.json).toMatchObject({ held: true, reason: 'human-reply', text: 'Thanks Sam' });
+
+    const before = invokes().length;
+    const release = await runNode(
+      { resource: 'session', operation: 'release', clientKey: phone, resumeWith: 'now', options: {} },
+      { credentials },
+    );
+    expect(invokes()).toHaveLength(before + 1);
+    expect(invokes().at(-1)?.inputEvents).toEqual([assistant('Sam here'), user('Thanks Sam')]);
+    expect(release.outputs[0]?.[0]?.json).toMatchObject({
+      clientKey: phone,
+      released: true,
+      pendingEvents: 0,
+      sentEvents: 2,
+      text: expect.any(String),
+      sessionId: expect.any(String),
+    });
+    // Nothing is sent twice: the next message carries only itself.
+    await runNode(sendMessage(phone, 'Show me gift ideas'), { credentials });
+    expect(invokes().at(-1)?.inputEvents).toEqual([user('Show me gift ideas')]);
+  });
+
+  it('a turn refused before Connectly took it keeps what was said meanwhile for the next one', async () => {
+    const phone = '+15550002005';
+    await runNode(
+      { resource: 'session', operation: 'recordHumanReply', clientKey: phone, text: 'Sam here' },
+      { credentials },
+    );
+    await runNode(
+      { resource: 'session', operation: 'release', clientKey: phone, resumeWith: 'nextMessage', options: {} },
+      { credentials },
+    );
+    const refused = await runNode(sendMessage(phone, '', { inputType: 'events', inputEvents: '[42]' }), {
+      credentials,
+      continueOnFail: true,
+    });
+    expect(refused.outputs[0]?.[0]?.json).toMatchObject({
+      error: expect.stringMatching(/inputEvents/),
+      resumedEvents: [assistant('Sam here')],
+    });
+    expect(invokes()).toEqual([]);
+    await runNode(sendMessage(phone, 'Show me gift ideas'), { credentials });
+    expect(invokes().at(-1)?.inputEvents).toEqual([assistant('Sam here'), user('Show me gift ideas')]);
+  });
+
+  it('without Hold Conversation on Handover, a handover holds nothing (the default)', async () => {
+    const phone = '+15550002003';
+    await runNode(sendMessage(phone, 'Can I talk to a human?', { holdOnHandover: undefined }), { credentials });
+    const next = await runNode(sendMessage(phone, 'Show me gift ideas', { holdOnHandover: undefined }), {
+      credentials,
+    });
+    expect(next.outputs[0]).toHaveLength(1);
+    expect(next.outputs[1]).toEqual([]);
+  });
+
+  it('Release of a conversation that is not held says so, and an empty Customer Key is refused before any request', async () => {
+    const release = await runNode(
+      { resource: 'session', operation: 'release', clientKey: '+15550002004', resumeWith: 'now', options: {} },
+      { credentials },
+    );
+    expect(release.outputs[0]?.[0]?.json).toEqual({
+      clientKey: '+15550002004',
+      released: false,
+      pendingEvents: 0,
+      sentEvents: 0,
+    });
+    await expect(
+      runNode({ resource: 'session', operation: 'recordHumanReply', clientKey: '', text: 'x' }, { credentials }),
+    ).rejects.toThrow(/Customer Key is empty/);
+    expect(mock.requests).toEqual([]);
+  });
+});
