@@ -13,17 +13,18 @@ import { createHash } from 'node:crypto';
 import {
   ConnectlyProtocolError,
   ConnectlyWebhookSignatureError,
+  DeliveryDeduper,
   type InboundEvent,
   isAutomatedEcho,
   parseWebhook,
 } from 'connectly-agent-graph';
 import { type ConnectlyMessagingCredentials, MESSAGING_CREDENTIAL } from '../Connectly/shared/messaging-transport';
-import { DeliveryMemory } from './delivery-memory';
 import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
 import { checkExists, create, remove } from './registration';
 
-// One memory for the whole process: every delivery reaches the process's one copy of this module.
-const deliveries = new DeliveryMemory();
+// One memory for the whole process (every delivery reaches the process's one copy of this module):
+// an hour, far past Connectly's redelivery window, and at most 10 000 deliveries, the oldest forgotten first.
+const deliveries = new DeliveryDeduper({ ttlMs: 60 * 60 * 1000, maxEntries: 10_000 });
 
 /** Which output a delivery goes to; undefined when it starts no execution. */
 function outputOf(event: InboundEvent, deliveryStatuses: boolean): number | undefined {
@@ -149,7 +150,7 @@ export class ConnectlyTrigger implements INodeType {
     }
     // Checked only once the signature holds, so that no forged request can make a real delivery look repeated.
     const key = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${createHash('sha256').update(rawBody).digest('hex')}`;
-    if (deliveries.seenBefore(key)) return {};
+    if (!deliveries.first(key)) return {};
     const output = outputOf(event, this.getNodeParameter('deliveryStatuses', false) === true);
     if (output === undefined) return {};
     const { includePayload } = this.getNodeParameter('options', {}) as { includePayload?: boolean };

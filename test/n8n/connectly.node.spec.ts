@@ -444,20 +444,40 @@ describe('errors', () => {
     expectNoKey(error);
   });
 
-  it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
-    const sessionId = await startSession();
+  // The agent sends one message, then fails mid-reply.
+  const crashAfterOneEvent = (): void =>
     mock.inject({
       events: [{ messageEvent: { content: { textContent: { text: 'partial' } } } }, { messageEvent: {} }],
       errorAfterEvents: 1,
       code: 14,
       message: 'agent crashed',
     });
+
+  it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
+    const sessionId = await startSession();
+    crashAfterOneEvent();
     const { outputs } = await runNode(send('hello', { sessionId }), { credentials, continueOnFail: true });
     const item = outputs[0]?.[0];
     expect(item?.pairedItem).toEqual({ item: 0 });
     expect(item?.json['error']).toMatch(/agent crashed/);
     expect(item?.json).toMatchObject({ sessionId, clientKey: 'customer-1' });
     expect(item?.json['events'] as unknown[]).toHaveLength(1);
+    expectNoKey(outputs);
+  });
+
+  it('with On Error → Continue (using error output), the error item holds only error and details, as n8n requires to route it', async () => {
+    const sessionId = await startSession();
+    crashAfterOneEvent();
+    const { outputs } = await runNode(send('hello', { sessionId }), {
+      credentials,
+      continueOnFail: true,
+      onError: 'continueErrorOutput',
+    });
+    const json = outputs[0]?.[0]?.json ?? {};
+    expect(Object.keys(json).sort()).toEqual(['details', 'error']);
+    expect(json['error']).toMatch(/agent crashed/);
+    expect(json['details']).toMatchObject({ sessionId, clientKey: 'customer-1' });
+    expect((json['details'] as { events: unknown[] }).events).toHaveLength(1);
     expectNoKey(outputs);
   });
 

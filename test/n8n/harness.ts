@@ -18,6 +18,8 @@ export interface RunOptions {
   /** The input items' JSON; by default `items` items of `{ index }`. */
   input?: IDataObject[];
   continueOnFail?: boolean;
+  /** The node's On Error setting (with `continueOnFail`): n8n's error output needs a leaner item. */
+  onError?: INode['onError'];
   streaming?: boolean;
   signal?: AbortSignal;
   items?: number;
@@ -149,7 +151,7 @@ export async function runNode(
   const paramsOf = typeof parameters === 'function' ? parameters : () => parameters;
   const context = {
     getInputData: () => items,
-    getNode: () => NODE,
+    getNode: () => (options.onError ? { ...NODE, onError: options.onError } : NODE),
     getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
       const value = paramsOf(itemIndex)[name];
       if (value !== undefined) return value;

@@ -5,7 +5,6 @@ import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { ConnectlyMessagingClient, markAutomated, signWebhook } from 'connectly-agent-graph';
 import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyTrigger } from '../../nodes/ConnectlyTrigger/ConnectlyTrigger.node';
-import { DeliveryMemory } from '../../nodes/ConnectlyTrigger/delivery-memory';
 import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
 
 const KEY = 'n8n-trigger-key-DISTINCTIVE-8841';
@@ -382,26 +381,6 @@ describe('deliveries', () => {
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body).error).toMatch(/no Webhook Secret.*enter the secret/);
     expect(unsigned.logged).toContainEqual({ level: 'error', message: expect.stringContaining('no Webhook Secret') });
-  });
-});
-
-describe('the redelivery memory', () => {
-  it('knows a delivery again within its time limit, and forgets it after', () => {
-    let now = 1_000;
-    const memory = new DeliveryMemory(10, 60_000, () => now);
-    expect(memory.seenBefore('a')).toBe(false);
-    now += 59_999;
-    expect(memory.seenBefore('a')).toBe(true);
-    now += 60_000;
-    expect(memory.seenBefore('a')).toBe(false);
-  });
-
-  it('holds at most its size, forgetting the oldest first', () => {
-    const memory = new DeliveryMemory(3, 60_000, () => 0);
-    for (const key of ['a', 'b', 'c', 'd']) expect(memory.seenBefore(key)).toBe(false);
-    expect(memory.seenBefore('d')).toBe(true);
-    expect(memory.seenBefore('b')).toBe(true);
-    expect(memory.seenBefore('a')).toBe(false); // forgotten to make room for d
   });
 });
 

@@ -58,7 +58,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
       // n8n swaps connection errors for its generic wording; keep ours, which names the host and the fix.
       const original = error instanceof Error ? error.message : undefined;
       if (original && original !== nodeError.message) json.errorDetails = original;
-      outputs[0].push({ json, pairedItem: { item: itemIndex } });
+      // n8n moves an item to the node's error output ("On Error: Continue (using error output)") only when its
+      // json holds nothing but error, message and details (an item's own `error` would make n8n cut the json
+      // down to the message): so there, what was known or received travels under details.
+      if (this.getNode().onError === 'continueErrorOutput') {
+        const { error: message, ...details } = json;
+        outputs[0].push({ json: { error: message, details }, pairedItem: { item: itemIndex } });
+      } else {
+        outputs[0].push({ json, pairedItem: { item: itemIndex } });
+      }
     }
   }
   return outputs;

@@ -100,7 +100,7 @@ function connectlyNode(parameters: Record<string, unknown>, credential = GOOD, p
   };
 }
 
-function manualWorkflow(id: string, connectly: ReturnType<typeof connectlyNode>) {
+function manualWorkflow(id: string, connectly: ReturnType<typeof connectlyNode> & { onError?: string }) {
   return {
     id,
     name: id,
@@ -165,6 +165,14 @@ beforeAll(async () => {
     manualWorkflow('connectlyReplyWf1', connectlyNode({ text: 'Can I talk to a human, please?', output: 'reply' })),
     manualWorkflow('connectlyEventsW1', connectlyNode({ text: 'I want a festive gift', output: 'events' })),
     manualWorkflow('connectlyBadKeyW1', connectlyNode({ text: 'hello', output: 'reply' }, BAD)),
+    manualWorkflow('connectlyErrOutW1', {
+      ...connectlyNode({ text: 'hello', output: 'reply' }, BAD),
+      onError: 'continueErrorOutput',
+    }),
+    manualWorkflow('connectlyErrRegW1', {
+      ...connectlyNode({ text: 'hello', output: 'reply' }, BAD),
+      onError: 'continueRegularOutput',
+    }),
     manualWorkflow(
       'connectlyIdleStal1',
       connectlyNode({ text: 'hello', output: 'reply', options: { idleTimeout: 1 } }),
@@ -230,6 +238,31 @@ describe('the Connectly node in n8n 2.41', () => {
     const message = `${run.error?.message ?? ''} ${run.error?.description ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
     expect(message).toMatch(/UNAUTHENTICATED.*Check the API key/);
     expect(run.output).not.toContain(`${KEY}-wrong`);
+  }, 180_000);
+
+  it("On Error → Continue (using error output): a failed item leaves on n8n's error output, not on Reply", async () => {
+    const run = await execute('connectlyErrOutW1');
+    expect(run.error).toBeUndefined();
+    const [reply, handover, failed] = outputsOf(run);
+    expect([reply, handover]).toEqual([[], []]);
+    expect(failed).toHaveLength(1);
+    expect(failed?.[0]?.json).toMatchObject({
+      details: { clientKey: 'customer-1', errorDescription: expect.stringMatching(/API key/) },
+    });
+    expect(String(failed?.[0]?.json.error)).toMatch(/UNAUTHENTICATED/);
+    expect(JSON.stringify(failed)).not.toContain(`${KEY}-wrong`);
+  }, 180_000);
+
+  it('On Error → Continue: a failed item stays on Reply, with the error', async () => {
+    const run = await execute('connectlyErrRegW1');
+    expect(run.error).toBeUndefined();
+    const [reply, handover] = outputsOf(run);
+    expect(handover).toEqual([]);
+    expect(reply).toHaveLength(1);
+    expect(reply?.[0]?.json).toMatchObject({
+      clientKey: 'customer-1',
+      error: expect.stringMatching(/UNAUTHENTICATED/),
+    });
   }, 180_000);
 
   // The mock's stall lasts until the client leaves: only the node's own timer can end these executions. Each
