@@ -445,13 +445,14 @@ describe('errors', () => {
   });
 
   // The agent sends one message, then fails mid-reply.
-  const crashAfterOneEvent = (): void =>
+  const crashAfterOneEvent = (): void => {
     mock.inject({
       events: [{ messageEvent: { content: { textContent: { text: 'partial' } } } }, { messageEvent: {} }],
       errorAfterEvents: 1,
       code: 14,
       message: 'agent crashed',
     });
+  };
 
   it('with Continue On Fail, an error becomes an item on output 0 that keeps what arrived', async () => {
     const sessionId = await startSession();
