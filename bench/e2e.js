@@ -120,20 +120,42 @@ async function concurrency(n) {
   };
 }
 
-/** ConnectlyService.invoke() in a Nest application context against client.invoke(), alternating, same stream. */
+/**
+ * ConnectlyService.invoke() in a Nest application context against client.invoke(), alternating, same stream;
+ * and a turn through ConnectlyService.session() with the in-memory store and with Redis (a real
+ * redis-server on a free loopback port, started here and stopped at the end).
+ */
 async function nest(repeat, rounds) {
   require('reflect-metadata');
   const { Module } = require('@nestjs/common');
   const { NestFactory } = require('@nestjs/core');
   const { MemorySessionStore } = require('../packages/agent-graph/dist');
+  const { RedisSessionStore } = require('../packages/session-redis/dist');
+  const { startRedis } = require('../packages/session-redis/test/redis-server.cjs');
   const { ConnectlyModule, ConnectlyService } = require('../nest-module/dist');
   const baseUrl = `${url}/corpus/${repeat}`;
   const options = { apiKey: 'bench-key', businessId: 'bench', baseUrl, idleTimeoutMs: 0, timeoutMs: 0 };
-  class AppModule {}
-  Module({ imports: [ConnectlyModule.forRoot({ ...options, sessionStore: new MemorySessionStore() })] })(AppModule);
-  const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
-  const service = app.get(ConnectlyService);
-  const bare = client(baseUrl);
+  const redis = await startRedis();
+  const apps = [];
+  const serviceWith = async (sessionStore) => {
+    class AppModule {}
+    Module({ imports: [ConnectlyModule.forRoot({ ...options, sessionStore })] })(AppModule);
+    const app = await NestFactory.createApplicationContext(AppModule, { logger: false });
+    apps.push(app);
+    return app.get(ConnectlyService);
+  };
+  try {
+    const service = await serviceWith(new MemorySessionStore());
+    // Given as a factory, so the module builds the store and closes its connection with the app.
+    const shared = await serviceWith(() => new RedisSessionStore({ url: redis.url, prefix: 'bench-nest:' }));
+    return await nestRounds(client(baseUrl), service, shared, rounds);
+  } finally {
+    for (const app of apps) await app.close();
+    await redis.stop();
+  }
+}
+
+async function nestRounds(bare, service, shared, rounds) {
   const time = async (source) => {
     const started = performance.now();
     const events = await lastValueFrom(source.pipe(count()));
@@ -144,9 +166,10 @@ async function nest(repeat, rounds) {
     adapter: () => service.invoke(request),
     // A turn of a stored conversation: the store's lock around the same stream.
     session: () => service.session({ clientKey: request.clientKey }).send(request.text),
+    redis: () => shared.session({ clientKey: request.clientKey }).send(request.text),
   };
   for (const path of Object.values(paths)) await time(path());
-  const out = { core: [], adapter: [], session: [] };
+  const out = { core: [], adapter: [], session: [], redis: [] };
   let events;
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, path] of Object.entries(paths)) {
@@ -157,7 +180,6 @@ async function nest(repeat, rounds) {
       out[name].push(result.ms);
     }
   }
-  await app.close();
   return { events, ...out };
 }
 
@@ -223,8 +245,9 @@ async function n8n(repeat, rounds, output, only) {
   });
   const items = (outputs) =>
     output === 'events' ? outputs[0].length + outputs[1].length : outputs[0][0].json.eventCount;
-  // Three contenders: the bare core letting each event go, the bare core holding every event to the
-  // end (what anything that returns the whole reply must do), and the node.
+  // The contenders: the bare core letting each event go, the bare core holding every event to the end
+  // (what anything that returns the whole reply must do), for the whole reply the core's own reply()
+  // (every event held, then gathered into the same AgentReply, joined text included), and the node.
   const contenders = {
     core: async () => {
       const events = await lastValueFrom(bare.invoke(request).pipe(count()));
@@ -234,14 +257,22 @@ async function n8n(repeat, rounds, output, only) {
       const held = await lastValueFrom(bare.invoke(request).pipe(toArray()));
       return { events: held.length, held };
     },
+    ...(output === 'reply' && {
+      reply: async () => {
+        const held = await bare.reply(request);
+        return { events: held.events.length, held };
+      },
+    }),
     node: async () => {
       const held = await node.execute.call(context);
       return { events: items(held), held };
     },
   };
   const names = only ? [only] : Object.keys(contenders);
-  // Process CPU time beside wall time: on a loaded machine it is the steadier figure.
+  // Process CPU time beside wall time: on a loaded machine it is the steadier figure. Each run starts
+  // from a collected heap, so none pays for the garbage of the one before (reply() leaves twice the node's).
   const time = async (name) => {
+    global.gc();
     const started = performance.now();
     const cpu = process.cpuUsage();
     const { events } = await contenders[name]();

@@ -1,13 +1,17 @@
 // `npm run bench:n8n-queue`: 50 concurrent conversations through a production webhook of an n8n queue-mode
 // cluster (main + two workers), the Connectly node beside the same workflow built from HTTP Request nodes
 // against invoke_sync and beside the data-table sessions example, in the same run; then bursts of first
-// messages of one customer through the sessions example, counting the sessions they end on.
+// messages of one customer through the sessions example, counting the sessions they end on; then the
+// latency to the screen through the cluster's streaming webhook beside the core subscriber.
 // `-- --write` puts the tables in BENCHMARKS.md; `-- --quick` is shorter.
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { ConnectlyClient, messageText } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { example } from '../support/n8n';
+import { lastValueFrom, tap } from 'rxjs';
+import { example, readChunks } from '../support/n8n';
 import { type Cluster, startCluster } from './cluster';
 import { SESSIONS_TABLE, httpRequestBaseline } from './workflows';
 
@@ -18,6 +22,12 @@ const BURST_SIZE = 8;
 const CONCURRENCY = 10; // n8n's default `n8n worker --concurrency`
 const KEY = 'n8n-queue-bench-key-0123';
 const CREDENTIAL = { id: 'credQueueBench01', name: 'Connectly (mock)' };
+
+// Latency to the screen, as section 8 of `npm run bench` measures it in regular mode.
+const LATENCY_LINES = 400;
+const LATENCY_GAP_MS = 5;
+const STAMPED = { id: 'credQueueStamped', name: 'Connectly (stamped lines)' };
+const STAMPED_SESSION = 'b6bed81c-5fda-486d-b96c-1ff3af36219a';
 
 interface Contender {
   name: string;
@@ -69,6 +79,64 @@ async function round(cluster: Cluster, contender: Contender, label: string, expe
 }
 
 /**
+ * The benchmark's stream server (bench/server.js) in its own process, as in `npm run bench`: its lines carry
+ * its monotonic clock, which every process on the machine shares.
+ */
+function startStampServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = spawn(process.execPath, [join(__dirname, '..', '..', 'bench', 'server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      server.kill('SIGKILL');
+      reject(new Error('bench/server.js did not start within 10 s'));
+    }, 10_000);
+    server.once('error', reject);
+    server.stdout.on('data', (data: Buffer) => {
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(data.toString());
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({ url: match[1] as string, stop });
+    });
+  });
+}
+
+/** Milliseconds from the stamp in a line's text to `arrived` (both from `process.hrtime.bigint()`). */
+const sinceStamp = (text: string, arrived = process.hrtime.bigint()) => Number(arrived - BigInt(text.trim())) / 1e6;
+
+/** The core subscriber: one turn of stamped lines read with `client.invoke()`. */
+async function coreSamples(client: ConnectlyClient): Promise<number[]> {
+  const samples: number[] = [];
+  const request = { clientKey: 'bench-latency', sessionId: STAMPED_SESSION, text: 'hi' };
+  await lastValueFrom(
+    client.invoke(request).pipe(
+      tap((event) => {
+        const text = messageText(event);
+        if (text) samples.push(sinceStamp(text));
+      }),
+    ),
+  );
+  return samples;
+}
+
+/** The HTTP client of the streaming chat webhook: one chat message, each streamed item timed from its stamp. */
+async function webhookSamples(cluster: Cluster): Promise<number[]> {
+  const response = await fetch(`${cluster.base}/webhook/connectly-chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: 'hi', customerId: 'bench-latency', sessionId: STAMPED_SESSION }),
+  });
+  if (!response.ok) throw new Error(`connectly-chat answered ${response.status}: ${await response.text()}`);
+  const chunks = await readChunks(response, Date.now());
+  return chunks.filter((chunk) => chunk.type === 'item').map((chunk) => sinceStamp(chunk.content ?? '', chunk.hrtime));
+}
+
+/**
  * Bursts of first messages of one new customer through the sessions example, each followed by one more
  * message: how many sessions they started, and whether every message ended on one session.
  */
@@ -111,14 +179,21 @@ async function main() {
   const benchStarted = Date.now();
   const mock = new MockConnectlyServer({ apiKey: KEY, businessId: 'biz' });
   const baseUrl = await mock.start();
+  let stamps: Awaited<ReturnType<typeof startStampServer>> | undefined;
   let cluster: Cluster | undefined;
   try {
+    stamps = await startStampServer();
+    const stampedUrl = `${stamps.url}/latency/${LATENCY_LINES}/${LATENCY_GAP_MS}`;
     cluster = await startCluster({
       concurrency: CONCURRENCY,
-      credentials: [{ ...CREDENTIAL, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } }],
+      credentials: [
+        { ...CREDENTIAL, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } },
+        { ...STAMPED, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl: stampedUrl } },
+      ],
       workflows: [
         example('handover-notifies-a-human.json', 'benchConnectlyWf1', CREDENTIAL),
         httpRequestBaseline('benchHttpBaseline', 'http-baseline', { baseUrl, apiKey: KEY, businessId: 'biz' }),
+        example('chat-with-connectly-agent.json', 'benchStreamingChat', STAMPED),
         example('queue-mode-sessions.json', 'benchSessionsWf01', CREDENTIAL),
       ],
       dataTables: [SESSIONS_TABLE],
@@ -152,6 +227,24 @@ async function main() {
 
     const burstsSeen = await bursts(cluster, mock);
 
+    // Latency to the screen: the core subscriber first, then the chat webhook, each warmed by one turn.
+    const client = new ConnectlyClient({ apiKey: KEY, businessId: 'biz', baseUrl: stampedUrl });
+    await coreSamples(client);
+    const core = [...(await coreSamples(client)), ...(await coreSamples(client))];
+    await webhookSamples(cluster);
+    const queued = [...(await webhookSamples(cluster)), ...(await webhookSamples(cluster))];
+    for (const [name, samples] of [
+      ['core subscriber', core],
+      ['chat webhook', queued],
+    ] as const) {
+      if (samples.length !== 2 * LATENCY_LINES)
+        throw new Error(`${name}: ${samples.length} of ${2 * LATENCY_LINES} stamped lines arrived`);
+    }
+    const latencyRow = (name: string, samples: number[]) => {
+      const added = (p: number) => (samples === core ? '' : (percentile(samples, p) - percentile(core, p)).toFixed(3));
+      return `| ${name} | ${percentile(samples, 50).toFixed(3)} | ${percentile(samples, 99).toFixed(3)} | ${Math.max(...samples).toFixed(3)} | ${added(50)} | ${added(99)} |`;
+    };
+
     const cpu = cpus();
     const lines = [
       `Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} vCPU, n8n 2.41.1 on Node 24, Redis and Postgres 15 on the same machine.`,
@@ -171,6 +264,13 @@ async function main() {
       '|---|---|---|---|---|',
       `| ${BURSTS} | ${burstsSeen.started} | ${burstsSeen.converged} | ${burstsSeen.leftOpen} | ${burstsSeen.strayTurns} |`,
       '',
+      `Latency to the screen in queue mode: the stream server of \`npm run bench\` (its own process) writes ${LATENCY_LINES} lines ${LATENCY_GAP_MS} ms apart per request, each stamped with its monotonic clock; they arrive at the core subscriber (\`client.invoke()\`, this process), and at the HTTP client of the streaming chat webhook (examples/n8n/chat-with-connectly-agent.json), whose execution runs on a worker. Two requests per path after a warm-up, ${2 * LATENCY_LINES} lines each. Added = the webhook's percentile minus the core's.`,
+      '',
+      '| arrives at | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms |',
+      '|---|---|---|---|---|---|',
+      latencyRow('core subscriber (`client.invoke()`)', core),
+      latencyRow('n8n 2.41 streaming webhook (queue mode, run on a worker)', queued),
+      '',
       `Bench time: ${((Date.now() - benchStarted) / 1000).toFixed(0)} s (cluster start included).`,
     ];
     for (const line of lines) say(line);
@@ -189,6 +289,7 @@ async function main() {
   } finally {
     await cluster?.stop();
     await mock.stop();
+    await stamps?.stop();
   }
 }
 

@@ -186,6 +186,35 @@ describe('Agent → Send Message', () => {
     expect(outputs[1]?.map((i) => i.pairedItem)).toEqual([{ item: 1 }]);
   });
 
+  it('builds each event item with its fields in order, the payload itself under its kind, one pairedItem per input', async () => {
+    const sessionId = await startSession();
+    const texts = ['I want a festive gift', 'talk to a human'];
+    const { outputs } = await runNode((i) => send(texts[i] as string, { sessionId, output: 'events' }), {
+      credentials,
+      items: 2,
+    });
+    const [message, recommendation, suggestion] = outputs[0] ?? [];
+    expect(Object.keys(message?.json ?? {})).toEqual(['type', 'sessionId', 'clientKey', 'text', 'messageEvent']);
+    expect(message?.json).toMatchObject({
+      type: 'messageEvent',
+      sessionId,
+      clientKey: 'customer-1',
+      text: 'Here are a few festive ideas she might love:',
+      messageEvent: { content: { textContent: { text: 'Here are a few festive ideas she might love:' } } },
+    });
+    expect(Object.keys(recommendation?.json ?? {})).toEqual(['type', 'sessionId', 'clientKey', 'recommendationEvent']);
+    expect((recommendation?.json['recommendationEvent'] as IDataObject)['products']).toHaveLength(3);
+    expect(Object.keys(suggestion?.json ?? {})).toEqual(['type', 'sessionId', 'clientKey', 'chatSuggestionEvent']);
+    // n8n only reads pairedItem, and its own constructExecutionMetaData shares one object the same way.
+    const first = outputs[0]?.filter((item) => item.pairedItem === message?.pairedItem) ?? [];
+    expect(first).toHaveLength(3);
+    expect(message?.pairedItem).toEqual({ item: 0 });
+    const second = [...(outputs[0] ?? []), ...(outputs[1] ?? [])].filter((item) => !first.includes(item));
+    expect(second.length).toBeGreaterThan(1);
+    expect(new Set(second.map((item) => item.pairedItem))).toEqual(new Set([{ item: 1 }]));
+    expect(second.every((item) => item.pairedItem === second[0]?.pairedItem)).toBe(true);
+  });
+
   it('takes any input events as JSON', async () => {
     const sessionId = await startSession();
     const events = JSON.stringify([{ button_response_event: { id: 'wrap-yes', title: 'Yes, please' } }]);

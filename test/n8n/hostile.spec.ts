@@ -57,7 +57,7 @@ describe('no redirect is followed through n8n’s request helper', () => {
 });
 
 describe('the Handover output', () => {
-  it('keeps the item’s own sessionId, clientKey, type and text over the payload’s, and the payload whole', async () => {
+  it('keeps the item’s own sessionId, clientKey, type, text and held over the payload’s, and the payload whole', async () => {
     const payload = {
       triggerHandover: true,
       reason: 'human asked',
@@ -66,6 +66,7 @@ describe('the Handover output', () => {
       type: 'messageEvent',
       text: 'spoofed text',
       handover: false,
+      held: 'spoofed',
     };
     const server = await hostile((_, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -89,6 +90,30 @@ describe('the Handover output', () => {
         },
       ]);
     }
+  });
+});
+
+describe('fields named __proto__', () => {
+  it('a kind or a handover field named __proto__ stays a field of the item, and the item a plain object', async () => {
+    // Written as the wire carries it: JSON.parse would make "__proto__" an own field.
+    const body =
+      '{"result":{"response":{"sessionId":"session-1","responseEvents":[{"__proto__":{"polluted":true}},' +
+      '{"agentHandoverEvent":{"triggerHandover":true,"reason":"human asked","__proto__":{"polluted":true}}}]}}}\n';
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(body);
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    const { outputs } = await runNode(send({ output: 'events' }), { credentials });
+    const [unknown] = outputs[0] ?? [];
+    const [handover] = outputs[1] ?? [];
+    for (const item of [unknown, handover]) {
+      expect(Object.getPrototypeOf(item?.json)).toBe(Object.prototype);
+      expect(Object.hasOwn(item?.json ?? {}, '__proto__')).toBe(true);
+      expect(JSON.parse(JSON.stringify(item?.json))).toMatchObject({ ['__proto__']: { polluted: true } });
+    }
+    expect(Object.keys(unknown?.json ?? {})).toEqual(['type', 'sessionId', 'clientKey', '__proto__']);
+    expect(handover?.json).toMatchObject({ type: 'agentHandoverEvent', handover: true, reason: 'human asked' });
   });
 });
 

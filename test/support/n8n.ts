@@ -117,6 +117,8 @@ export interface Chunk {
   content?: string;
   /** Milliseconds from `started` to the moment the chunk's line was read. */
   at: number;
+  /** `process.hrtime.bigint()` at that moment: comparable with a stamp from another process on this machine. */
+  hrtime: bigint;
 }
 
 /** Reads a streaming webhook's answer (one JSON chunk per line) to its end, stamping each chunk on arrival. */
@@ -132,7 +134,12 @@ export async function readChunks(response: Response, started: number): Promise<C
     carry = done ? '' : (lines.pop() ?? '');
     for (const line of lines.filter((l) => l.trim())) {
       const chunk = JSON.parse(line) as { type: string; content?: string };
-      chunks.push({ type: chunk.type, content: chunk.content, at: Date.now() - started });
+      chunks.push({
+        type: chunk.type,
+        content: chunk.content,
+        at: Date.now() - started,
+        hrtime: process.hrtime.bigint(),
+      });
     }
     if (done) return chunks;
   }

@@ -3,6 +3,7 @@ import {
   type IDataObject,
   type INode,
   type INodeExecutionData,
+  type IPairedItemData,
   type JsonObject,
   NodeApiError,
   NodeOperationError,
@@ -23,38 +24,57 @@ export type Outputs = [INodeExecutionData[], INodeExecutionData[]];
 
 export const newOutputs = (): Outputs => [[], []];
 
-/** What an event item says itself; a payload field of the same name never takes its place. */
-const ITEM_FIELDS = new Set(['type', 'sessionId', 'clientKey', 'text', 'handover']);
+/** What an event item says itself (`held` when the turn holds the conversation); a payload field of the same name never takes its place. */
+const ITEM_FIELDS = new Set(['type', 'sessionId', 'clientKey', 'text', 'handover', 'held']);
 
-/** One agent event as an item: its kind, session, customer, the payload under its kind, and text when it has some. */
+/** Sets a field, even one named `__proto__`, which an assignment would take as the object's prototype. */
+function setField(json: IDataObject, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(json, key, { value, enumerable: true, writable: true, configurable: true });
+  else json[key] = value as IDataObject[string];
+}
+
+/**
+ * One agent event as an item: its kind, session, customer, the payload under its kind, and text when it has some.
+ * `pairedItem` is the input item's, one object shared by all its items, as n8n's constructExecutionMetaData does.
+ */
 export function eventItem(
   event: AgentEvent,
   clientKey: string,
-  itemIndex: number,
+  pairedItem: IPairedItemData,
   handover = isHandoverTriggered(event),
 ): INodeExecutionData {
   // Payloads come fresh from JSON.parse of the wire: plain data already, no copy needed.
   const payload = eventPayload(event) as IDataObject;
   const text = messageText(event);
-  const own: IDataObject = { type: event.type, sessionId: event.sessionId, clientKey };
-  if (text !== undefined) own.text = text;
-  if (!handover) return { json: { ...own, [event.type]: payload }, pairedItem: { item: itemIndex } };
+  // Built field by field on `{}`, which has room for four fields in the object itself: a literal with a
+  // spread and a computed key is built by a runtime call into a dictionary, three times the size, and
+  // n8n holds every item until the execution ends.
+  const json: IDataObject = {};
+  json.type = event.type;
+  json.sessionId = event.sessionId;
+  json.clientKey = clientKey;
+  if (text !== undefined) json.text = text;
+  if (!handover) {
+    setField(json, event.type, payload);
+    return { json, pairedItem };
+  }
   // A handover is read field by field (reason, initialSearchPhrase…), so its fields sit at the top, once.
   // The item's own fields win over the payload's; a payload they shadow also stays whole under its kind.
-  const json: IDataObject = { ...own, handover: true };
+  json.handover = true;
   let shadowed = false;
   for (const [key, value] of Object.entries(payload)) {
     if (ITEM_FIELDS.has(key)) shadowed = true;
-    else json[key] = value;
+    else setField(json, key, value);
   }
-  if (shadowed) json[event.type] = payload;
-  return { json, pairedItem: { item: itemIndex } };
+  if (shadowed) setField(json, event.type, payload);
+  return { json, pairedItem };
 }
 
 /** Routes an event: handovers to output 1, everything else to output 0. */
-export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string, itemIndex: number): void {
+export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string, pairedItem: IPairedItemData): void {
   const handover = isHandoverTriggered(event);
-  outputs[handover ? 1 : 0].push(eventItem(event, clientKey, itemIndex, handover));
+  outputs[handover ? 1 : 0].push(eventItem(event, clientKey, pairedItem, handover));
 }
 
 /**
@@ -66,17 +86,17 @@ export function pushReply(
   outputs: Outputs,
   reply: AgentReply,
   clientKey: string,
-  itemIndex: number,
+  pairedItem: IPairedItemData,
   rawEvents = false,
 ): void {
   const { events, messages, handovers, ...summary } = reply;
   const json = { ...summary, clientKey, eventCount: events.length };
   outputs[0].push({
     json: (rawEvents ? { ...json, messages, handovers, events } : json) as unknown as IDataObject,
-    pairedItem: { item: itemIndex },
+    pairedItem,
   });
   for (const event of reply.handovers) {
-    if (isHandoverTriggered(event)) outputs[1].push(eventItem(event, clientKey, itemIndex));
+    if (isHandoverTriggered(event)) outputs[1].push(eventItem(event, clientKey, pairedItem));
   }
 }
 

@@ -10,7 +10,8 @@ export type KnownAgentEvent = {
 /**
  * A response event of a kind this version does not know yet, delivered with its key and payload intact.
  * A kind whose key is one of the event's own fields (`type`, `known`, `sessionId`, `payload`) keeps its
- * payload under `payload`, so it can neither be lost nor overwrite those fields.
+ * payload under `payload`, so it can neither be lost nor overwrite those fields; so does `__proto__`,
+ * which an assignment would take as the event's prototype.
  */
 export interface UnknownAgentEvent {
   type: string;
@@ -38,7 +39,7 @@ export const HANDOVER_EVENT_TYPES: readonly HandoverEventType[] = Object.freeze(
 );
 
 const KNOWN = new Set<string>(RESPONSE_EVENT_TYPES);
-const OWN_FIELDS = new Set(['type', 'known', 'sessionId', 'payload']);
+const OWN_FIELDS = new Set(['type', 'known', 'sessionId', 'payload', '__proto__']);
 
 /** Turns one wire element of `responseEvents` into typed events (one per key; a well-formed element has one). */
 export function toAgentEvents(element: ResponseEvent, sessionId: string | undefined, out: AgentEvent[]): void {

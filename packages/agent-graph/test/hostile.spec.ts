@@ -270,6 +270,22 @@ describe('hostile streams: nothing lost, every error typed', () => {
     expect(await lastValueFrom(from(events).pipe(handovers(), toArray()))).toEqual([]);
   });
 
+  it('a kind named __proto__ keeps its payload under payload and leaves the event a plain object', async () => {
+    const sessionId = await h.newSession();
+    // JSON.parse makes "__proto__" an own field, as it arrives from the wire.
+    h.mock.inject({ events: [JSON.parse('{"__proto__": 5}'), JSON.parse('{"__proto__": {"polluted": true}}')] });
+    const events = await lastValueFrom(h.client.invoke({ ...turn, sessionId }).pipe(toArray()));
+    expect(events.map((e) => [e.type, e.known])).toEqual([
+      ['__proto__', false],
+      ['__proto__', false],
+    ]);
+    expect(events.map(eventPayload)).toEqual([5, { polluted: true }]);
+    for (const event of events) {
+      expect(Object.getPrototypeOf(event)).toBe(Object.prototype);
+      expect(JSON.parse(JSON.stringify(event))).toMatchObject({ payload: eventPayload(event) });
+    }
+  });
+
   it('known kinds with wrongly typed payloads are delivered as they came; the summary skips what it cannot read', async () => {
     const sessionId = await h.newSession();
     const odd = [

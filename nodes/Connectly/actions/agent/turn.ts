@@ -86,8 +86,10 @@ export async function turn(
   if (streaming) this.sendChunk('end', itemIndex);
 
   const handoversBefore = outputs[1].length;
-  if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, itemIndex);
-  else pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex, rawEvents);
+  const pairedItem = { item: itemIndex };
+  if (mode === 'events') for (const event of events) pushEvent(outputs, event, clientKey, pairedItem);
+  else
+    pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, pairedItem, rawEvents);
   if (this.getNodeParameter('holdOnHandover', itemIndex, false) === true) {
     holdOnHandover(outputs[1].slice(handoversBefore), holds, key);
   }

@@ -43,7 +43,7 @@ export async function execute(
     await client.sessionsIdle();
   }
   const handoversBefore = outputs[1].length;
-  pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, itemIndex);
+  pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, { item: itemIndex });
   Object.assign(outputs[0][outputs[0].length - 1]!.json, { released, pendingEvents: 0, sentEvents: pending.length });
   // The agent may hand over again at once: the person keeps the conversation.
   holdOnHandover(outputs[1].slice(handoversBefore), holds, key);
