@@ -142,6 +142,12 @@ describe("building Chat Trigger → Connectly in n8n's editor", () => {
     );
     // A hint is shown under its field, not hidden in a tooltip.
     await row('Session Memory').getByText('Remembered in the memory of this n8n instance').waitFor();
+    // n8n hides hints under expression fields: the guidance for Customer Key and Text is a notice that shows.
+    await page
+      .getByTestId('ndv')
+      .getByText('Customer Key names the conversation', { exact: false })
+      .first()
+      .waitFor({ timeout: 10_000 });
 
     await page.getByTestId('ndv-close-button').click();
     await page.getByTestId('ndv').waitFor({ state: 'hidden' });
