@@ -1,33 +1,19 @@
 // The chat example in a real browser: Debian's Chromium driven by playwright-core, against the example
 // app and its mock Connectly server, each in its own process on 127.0.0.1.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../../test/support/chromium.js';
 import { type AppProcess, root, startApp } from './app-process.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 let app: AppProcess;
 let url: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH`);
   // Without CONNECTLY_API_KEY the app starts its own mock Connectly server (paced, so streaming shows).
   app = await startApp({ CONNECTLY_API_KEY: '', REDIS_URL: '' });
   url = app.url;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -9,6 +9,16 @@ import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descr
 export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
   const show = { resource: ['agent'], operation: [operation] };
   return [
+    {
+      // n8n hides a field's hint while its value is an expression, as both defaults below are: what a user
+      // must know about them goes here, where it always shows.
+      displayName:
+        "Customer Key names the conversation: give every message of one customer the same key (after a Chat Trigger its chat session, after the Connectly Trigger {{ $json.clientKey }}). Text is the customer's message (after a Chat Trigger {{ $json.chatInput }}). For products and suggestions in n8n's chat, set the Chat Trigger's Response Mode to Streaming.",
+      name: 'conversationNotice',
+      type: 'notice',
+      default: '',
+      displayOptions: { show },
+    },
     clientKeyField('agent', operation),
     {
       displayName: 'Session ID',
