@@ -112,6 +112,38 @@ describe('Message → Send', () => {
     });
   });
 
+  it("a tapped suggestion reaches the agent as the whole question, not WhatsApp's cut title", async () => {
+    const ana = customer('+15550001009');
+    const reply = await agentReply(ana.phone, 'I want a festive gift');
+    await runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [reply] });
+    // The Connectly Trigger's item for the tap, passed on by Text = {{ $json.text }} or Events = {{ $json.inputEvents }}.
+    const title = 'What is your return…';
+    const tap = {
+      kind: 'button',
+      clientKey: ana.phone,
+      text: title,
+      buttonId: 'sugg:1',
+      inputEvents: [{ buttonResponseEvent: { id: 'sugg:1', title } }],
+    };
+    mock.reset();
+    await runNode(sendMessage(ana.phone, title, { holdOnHandover: false }), { credentials, input: [tap] });
+    await runNode(
+      sendMessage(ana.phone, '', {
+        holdOnHandover: false,
+        inputType: 'events',
+        inputEvents: JSON.stringify(tap.inputEvents),
+      }),
+      { credentials, input: [tap] },
+    );
+    // A text the user wrote, even on a tap's item, is sent as written.
+    await runNode(sendMessage(ana.phone, 'Something else', { holdOnHandover: false }), { credentials, input: [tap] });
+    expect(invokes().map((body) => body.inputEvents)).toEqual([
+      [user('What is your return policy?')],
+      [user('What is your return policy?')],
+      [user('Something else')],
+    ]);
+  });
+
   it('with the raw events, keeps the agent order and reports what has no WhatsApp form on the item', async () => {
     const ana = customer('+15550001003');
     const reply = await agentReply(ana.phone, 'I want a festive gift', { options: { rawEvents: true } });

@@ -5,7 +5,13 @@
 // written whole at the end of each execution (and dropped by queue-mode workers), so two executions at
 // once would both start a session. Memory in the process keeps the core's guarantees in one process.
 // The handover holds live beside the sessions, with the same reach: each queue-mode worker holds its own.
-import { HandoverHolds, MemorySessionStore, type SessionStore, sessionKey } from 'connectly-agent-graph';
+import {
+  HandoverHolds,
+  MemorySessionStore,
+  type ReplyChoices,
+  type SessionStore,
+  sessionKey,
+} from 'connectly-agent-graph';
 
 const stores = new Map<string, SessionStore>();
 const holds = new Map<string, HandoverHolds>();
@@ -48,4 +54,32 @@ export function handoverHolds(
     holds.set(baseUrl, registry);
   }
   return { holds: registry, key: sessionKey(businessId, clientKey) };
+}
+
+// The choices (suggestions, reply buttons, list rows) Message → Send offered each customer, so that a tap
+// reaches the agent whole: WhatsApp cuts button titles to 20 characters. Kept as long as WhatsApp lets the
+// business answer (24 hours), for at most 10 000 customers and their 50 latest choices.
+const CHOICES_TTL_MS = 24 * 60 * 60 * 1000;
+const CHOICES_CUSTOMERS = 10_000;
+const CHOICES_PER_CUSTOMER = 50;
+const offered = new Map<string, { choices: ReplyChoices; at: number }>();
+
+/** Remembers the choices just offered to a customer, beside the ones offered before. */
+export function rememberChoices(businessId: string, clientKey: string, choices: ReplyChoices, now = Date.now()): void {
+  const key = sessionKey(businessId, clientKey);
+  const previous = offered.get(key);
+  offered.delete(key);
+  const merged = Object.entries({
+    ...(previous && now - previous.at < CHOICES_TTL_MS ? previous.choices : {}),
+    ...choices,
+  });
+  offered.set(key, { choices: Object.fromEntries(merged.slice(-CHOICES_PER_CUSTOMER)), at: now });
+  // Map order is insertion order: the first entry is the customer offered choices longest ago.
+  if (offered.size > CHOICES_CUSTOMERS) offered.delete(offered.keys().next().value as string);
+}
+
+/** The choices offered to a customer in the last 24 hours (none when there were none). */
+export function offeredChoices(businessId: string, clientKey: string, now = Date.now()): ReplyChoices {
+  const entry = offered.get(sessionKey(businessId, clientKey));
+  return entry && now - entry.at < CHOICES_TTL_MS ? entry.choices : {};
 }

@@ -94,6 +94,7 @@ export {
 export {
   readWebhook,
   toInputEvents,
+  choiceInputEvents,
   type InboundEvent,
   type InboundMessage,
   type InboundButtonReply,

@@ -2,9 +2,10 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
-import { userText } from 'connectly-agent-graph';
+import { choiceInputEvents, userText } from 'connectly-agent-graph';
 import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
 import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
+import { offeredChoices } from '../../shared/session-memory';
 
 export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
   const show = { resource: ['agent'], operation: [operation] };
@@ -191,4 +192,29 @@ export function readInputEvents(this: IExecuteFunctions, itemIndex: number): Inp
     }
   }
   return (Array.isArray(value) ? value : [value]) as InputEvent[];
+}
+
+/**
+ * A tap the Connectly Trigger passed on (a reply button or list row), as the whole choice Message → Send
+ * offered this customer: WhatsApp cuts titles to 20 characters, and a suggestion must reach the agent as
+ * the full question. Only when the input is the trigger's own rendering of the tap (its text, or its
+ * inputEvents) and the choice is known; anything else goes as the user wrote it.
+ */
+export function withOfferedChoice(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  inputEvents: InputEvent[],
+  businessId: string,
+  clientKey: string,
+): InputEvent[] {
+  const json = this.getInputData()[itemIndex]?.json;
+  if (json?.kind !== 'button' || typeof json.buttonId !== 'string' || typeof json.text !== 'string') {
+    return inputEvents;
+  }
+  const choices = offeredChoices(businessId, clientKey);
+  if (!Object.hasOwn(choices, json.buttonId)) return inputEvents;
+  const passedOn = JSON.stringify(inputEvents);
+  const asText = JSON.stringify([userText(json.text)]);
+  if (passedOn !== asText && passedOn !== JSON.stringify(json.inputEvents)) return inputEvents;
+  return choiceInputEvents(json.buttonId, json.text, choices);
 }

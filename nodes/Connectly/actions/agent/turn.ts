@@ -17,7 +17,7 @@ import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
 import { handoverHolds } from '../../shared/session-memory';
 import { connectlyClient } from '../../shared/transport';
-import { readInputEvents } from './fields';
+import { readInputEvents, withOfferedChoice } from './fields';
 
 type Send = (session: AgentSession, inputEvents: InputEvent[], options: CallOptions) => Observable<AgentEvent>;
 
@@ -30,13 +30,14 @@ export async function turn(
 ): Promise<void> {
   const clientKey = this.getNodeParameter('clientKey', itemIndex) as string;
   const sessionId = ((this.getNodeParameter('sessionId', itemIndex, '') as string) || '').trim();
-  const inputEvents = readInputEvents.call(this, itemIndex);
+  const written = readInputEvents.call(this, itemIndex);
   const mode = this.getNodeParameter('output', itemIndex) as 'reply' | 'events';
   partial.clientKey = clientKey;
   // With an empty Session ID the customer's remembered session is continued (or one started and
   // remembered), unless the user asked for a new session every time.
   const remember = !sessionId && this.getNodeParameter('sessionMemory', itemIndex, 'remember') === 'remember';
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember);
+  const inputEvents = withOfferedChoice.call(this, itemIndex, written, client.businessId, clientKey);
   const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
   if (holds.recordCustomerMessage(key, inputEvents)) {
     pushHeld(outputs, holds, key, clientKey, inputEvents, itemIndex);

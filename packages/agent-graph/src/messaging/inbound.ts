@@ -152,28 +152,35 @@ function userContent(content: MessageContent): InputEvent {
 }
 
 /**
+ * What the agent should hear of a tapped button or list row `id` (titled `title` on WhatsApp, which cuts
+ * titles short), given the choices the business offered: a suggestion's full question, a list row with its
+ * whole text, or the button itself.
+ */
+export function choiceInputEvents(id: string, title: string, choices: ReplyChoices = {}): InputEvent[] {
+  const choice = Object.prototype.hasOwnProperty.call(choices, id) ? choices[id] : undefined;
+  if (choice?.kind === 'suggestion') return [userText(choice.text)];
+  if (choice?.kind === 'list') {
+    return [
+      {
+        listReplyEvent: {
+          id,
+          title: choice.text,
+          ...(choice.description ? { description: choice.description } : {}),
+        },
+      },
+    ];
+  }
+  return [{ buttonResponseEvent: { id, title } }];
+}
+
+/**
  * What the agent should receive for an inbound event (connectly-messaging.md §7.3). Echoes, statuses
  * and unreadable deliveries give `[]`: they are for the integrator, not the agent. Pass the `choices`
  * of the last reply so that taps on suggestions come back as the full question and list picks as
  * list replies.
  */
 export function toInputEvents(event: InboundEvent, choices: ReplyChoices = {}): InputEvent[] {
-  if (event.kind === 'button') {
-    const choice = Object.prototype.hasOwnProperty.call(choices, event.id) ? choices[event.id] : undefined;
-    if (choice?.kind === 'suggestion') return [userText(choice.text)];
-    if (choice?.kind === 'list') {
-      return [
-        {
-          listReplyEvent: {
-            id: event.id,
-            title: choice.text,
-            ...(choice.description ? { description: choice.description } : {}),
-          },
-        },
-      ];
-    }
-    return [{ buttonResponseEvent: { id: event.id, title: event.title } }];
-  }
+  if (event.kind === 'button') return choiceInputEvents(event.id, event.title, choices);
   if (event.kind !== 'message') return [];
   const events: InputEvent[] = [];
   for (const attachment of event.attachments) {

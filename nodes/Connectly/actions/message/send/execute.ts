@@ -13,6 +13,7 @@ import {
 import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
 import type { Outputs } from '../../../shared/items';
 import { messagingClient } from '../../../shared/messaging-transport';
+import { rememberChoices } from '../../../shared/session-memory';
 import { replyEvents } from './reply-item';
 
 interface SendOptions extends WhatsAppMappingOptions {
@@ -109,6 +110,7 @@ export async function execute(
       ...(options.catalogId ? { catalogId: options.catalogId } : {}),
     };
     const result = await client.sendReply(to, events, { ...callOptions.call(this), mapping, callbackData });
+    rememberChoices(client.businessId, to, result.choices);
     outputs[0].push({
       json: {
         to,
