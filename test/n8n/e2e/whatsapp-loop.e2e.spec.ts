@@ -204,6 +204,17 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
     expect(await triggeredRuns(WORKFLOW, 1)).toHaveLength(1);
   }, 180_000);
 
+  it('a tap on a suggestion button reaches the agent as the whole question', async () => {
+    const sentBefore = ana().received.length;
+    await ana().taps('sugg:1');
+    const runs = await triggeredRuns(WORKFLOW, 2);
+    expect(runs[1]?.nodes['Connectly Trigger']?.[0]?.map((item) => item.json['text'])).toEqual([
+      'What is your return…',
+    ]);
+    expect(turnsOf(calm, CUSTOMER).at(-1)).toEqual([user('What is your return policy?')]);
+    await ana().waitForMessages(sentBefore + 1, 60_000);
+  }, 120_000);
+
   it('a tampered signature and a redelivery start no execution', async () => {
     const first = calm.mock.messaging.deliveries.find(
       (d) => JSON.parse(d.body).message?.text === 'I want a festive gift',
@@ -217,17 +228,17 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
     expect(tampered.status).toBe(401);
     const again = await calm.mock.messaging.redeliver(first).settled;
     expect(again.attempts.map((a) => a.status)).toEqual([200]);
-    expect(await triggeredRuns(WORKFLOW, 1)).toHaveLength(1);
-    expect(turnsOf(calm, CUSTOMER)).toHaveLength(1);
+    expect(await triggeredRuns(WORKFLOW, 2)).toHaveLength(2);
+    expect(turnsOf(calm, CUSTOMER)).toHaveLength(2);
   }, 120_000);
 
   it('"Can I talk to a human?" reaches the Handover branch: the agent\'s answer goes out, a person is notified', async () => {
     const sentBefore = ana().received.length;
     await ana().says('Can I talk to a human?');
-    const runs = await triggeredRuns(WORKFLOW, 2);
+    const runs = await triggeredRuns(WORKFLOW, 3);
     // The barrier above also shows that neither the forged delivery nor the redelivery ran anything.
-    expect(runs).toHaveLength(2);
-    expect(runs[1]?.nodes['Ask the agent']?.[1]?.map((item) => item.json)).toEqual([
+    expect(runs).toHaveLength(3);
+    expect(runs[2]?.nodes['Ask the agent']?.[1]?.map((item) => item.json)).toEqual([
       expect.objectContaining({
         type: 'agentHandoverEvent',
         clientKey: CUSTOMER,
@@ -252,8 +263,8 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
     const turns = turnsOf(calm, CUSTOMER).length;
     const sentBefore = ana().received.length;
     await ana().says('It is for my sister');
-    const runs = await triggeredRuns(WORKFLOW, 3);
-    const held = runs[2]?.nodes['Ask the agent'];
+    const runs = await triggeredRuns(WORKFLOW, 4);
+    const held = runs[3]?.nodes['Ask the agent'];
     expect(held?.[0] ?? []).toEqual([]);
     expect(held?.[1]?.map((item) => item.json)).toEqual([
       expect.objectContaining({ clientKey: CUSTOMER, text: 'It is for my sister', held: true, pendingEvents: 1 }),
@@ -269,12 +280,12 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
     // A teammate writes from the inbox: Connectly echoes it without the automation mark.
     const inbox = new ConnectlyMessagingClient({ apiKey: KEY, businessId: 'biz', baseUrl: calm.mock.url });
     await inbox.sendMessage({ to: CUSTOMER, message: { text: 'Hi Ana, Sam here. Gift wrap is free!' } });
-    const runs = await triggeredRuns(WORKFLOW, 4);
-    expect(runs[3]?.status).toBe('success');
-    expect(runs[3]?.nodes["Record the human's reply"]?.[0]?.map((item) => item.json)).toEqual([
+    const runs = await triggeredRuns(WORKFLOW, 5);
+    expect(runs[4]?.status).toBe('success');
+    expect(runs[4]?.nodes["Record the human's reply"]?.[0]?.map((item) => item.json)).toEqual([
       expect.objectContaining({ clientKey: CUSTOMER, recorded: true, held: true, pendingEvents: 2 }),
     ]);
-    expect(runs[3]?.nodes['Ask the agent']).toBeUndefined();
+    expect(runs[4]?.nodes['Ask the agent']).toBeUndefined();
   }, 120_000);
 
   it('the release webhook gives the conversation back: the next turn holds what was said meanwhile, in order', async () => {
@@ -294,7 +305,7 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
 
     const sentBefore = ana().received.length;
     await ana().says('Thanks, that helps');
-    await triggeredRuns(WORKFLOW, 5);
+    await triggeredRuns(WORKFLOW, 6);
     expect(turnsOf(calm, CUSTOMER).at(-1)).toEqual([
       user('It is for my sister'),
       assistant('Hi Ana, Sam here. Gift wrap is free!'),
@@ -307,7 +318,7 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
     const photo = 'https://cdn.example.com/photos/scarf.jpg';
     const sentBefore = ana().received.length;
     await ana().sendsMedia('image', photo);
-    await triggeredRuns(WORKFLOW, 6);
+    await triggeredRuns(WORKFLOW, 7);
     expect(turnsOf(calm, CUSTOMER).at(-1)).toEqual([
       { messageEvent: { role: 'USER', content: { imageContent: { url: photo } } } },
     ]);
