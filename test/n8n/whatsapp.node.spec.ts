@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { MockConnectlyServer, type MockCustomer } from 'connectly-agent-graph-mock';
 import { type IDataObject, NodeOperationError } from 'n8n-workflow';
 import { runNode } from './harness';
+import { festiveGiftMessages } from '../support/whatsapp';
 
 const KEY = 'n8n-whatsapp-key-DISTINCTIVE-5520';
 const AUTOMATED = { connectlySentBy: 'automation' };
@@ -86,22 +87,7 @@ describe('Message → Send', () => {
       messagingCredentials,
       input: [reply],
     });
-    expect(ana.received.map((m) => m.message)).toEqual([
-      { text: 'Here are a few festive ideas she might love:' },
-      {
-        text: expect.stringMatching(/^• Aurora Silk Scarf — 49\.90 USD\nhttps:\/\/shop\.example\.com\/p\/aurora-scarf/),
-      },
-      {
-        text: 'Choose an option',
-        replyButtonMessage: {
-          buttons: [
-            { id: 'sugg:0', text: 'Do you gift-wrap?' },
-            { id: 'sugg:1', text: 'What is your return…' },
-            { id: 'sugg:2', text: 'Talk to a human' },
-          ],
-        },
-      },
-    ]);
+    expect(ana.received.map((m) => m.message)).toEqual(festiveGiftMessages());
     expect(ana.received.map((m) => m.callbackData)).toEqual([AUTOMATED, AUTOMATED, AUTOMATED]);
     expect(outputs[0]?.[0]?.json).toEqual({
       to: ana.phone,

@@ -12,6 +12,7 @@ import { ConnectlyMessagingService } from 'nestjs-connectly';
 import { AppModule } from '../src/app.module.js';
 import { ConversationsService } from '../src/conversations.service.js';
 import { HandoverDesk } from '../src/handover-desk.service.js';
+import { festiveGiftMessages } from '../../../test/support/whatsapp.js';
 
 const SECRET = 'example-webhook-secret';
 const PHONE = '+15550007777';
@@ -80,24 +81,7 @@ describe('the WhatsApp loop in a Nest app', () => {
     expect(delivery.attempts).toEqual([{ status: 200 }]);
     await app.get(ConversationsService).settled(PHONE);
     const received = customer.received.map((m) => m.message);
-    expect(received).toEqual([
-      { text: 'Here are a few festive ideas she might love:' },
-      {
-        text: expect.stringMatching(
-          /^• Aurora Silk Scarf — 49\.90 USD\nhttps:\/\/shop\.example\.com\/p\/aurora-scarf\n\n• Juniper Candle Set/,
-        ),
-      },
-      {
-        text: 'Choose an option',
-        replyButtonMessage: {
-          buttons: [
-            { id: 'sugg:0', text: 'Do you gift-wrap?' },
-            { id: 'sugg:1', text: 'What is your return…' },
-            { id: 'sugg:2', text: 'Talk to a human' },
-          ],
-        },
-      },
-    ]);
+    expect(received).toEqual(festiveGiftMessages());
     expect(invokes()).toHaveLength(1);
   });
 

@@ -20,6 +20,7 @@ import {
   recordPosts,
 } from '../../support/n8n';
 import { type ServedN8n, serveN8n } from '../../support/n8n-server';
+import { festiveGiftMessages } from '../../support/whatsapp';
 
 const KEY = 'n8n-loop-e2e-key-DISTINCTIVE-4417';
 const SECRET = 'loop-e2e-webhook-secret';
@@ -179,24 +180,7 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
     const [run] = await triggeredRuns(WORKFLOW, 1);
     expect(run?.status).toBe('success');
     const received = await ana().waitForMessages(3, 60_000);
-    expect(received.map((sent) => sent.message)).toEqual([
-      { text: 'Here are a few festive ideas she might love:' },
-      {
-        text: expect.stringMatching(
-          /^• Aurora Silk Scarf — 49\.90 USD\nhttps:\/\/shop\.example\.com\/p\/aurora-scarf\n\n• Juniper Candle Set/,
-        ),
-      },
-      {
-        text: 'Choose an option',
-        replyButtonMessage: {
-          buttons: [
-            { id: 'sugg:0', text: 'Do you gift-wrap?' },
-            { id: 'sugg:1', text: 'What is your return…' },
-            { id: 'sugg:2', text: 'Talk to a human' },
-          ],
-        },
-      },
-    ]);
+    expect(received.map((sent) => sent.message)).toEqual(festiveGiftMessages());
     expect(received.map((sent) => sent.callbackData)).toEqual(received.map(() => ({ connectlySentBy: 'automation' })));
     expect(turnsOf(calm, CUSTOMER)).toEqual([[user('I want a festive gift')]]);
     // The echoes of those sends come back (echo is on) and start nothing.
