@@ -389,7 +389,7 @@ describe('WhatsApp limits, applied before sending', () => {
     expect(twelve.messages[0]?.listMessage).toBeUndefined();
     expect(twelve.messages[0]?.text).toBe(['Menu', '', 'Gifts', ...rows(12).map((r) => `• ${r.text}`)].join('\n'));
     expect(changes(twelve)).toEqual([
-      'a list of 12 rows in 1 sections (WhatsApp takes at most 10 rows and 10 sections) was sent as text',
+      'a list of 12 rows in 1 section (WhatsApp takes at most 10 rows and 10 sections) was sent as text',
     ]);
     const eleven = toWhatsAppMessages([
       list(Array.from({ length: 11 }, (_, s) => ({ title: `S${s}`, rows: rows(1, s) }))),

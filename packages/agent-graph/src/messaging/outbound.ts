@@ -61,8 +61,8 @@ export interface WhatsAppReply {
   unmapped: UnmappedEvent[];
   /**
    * What was sent, but not as the agent shaped it, to fit WhatsApp's limits (a list of 12 rows sent as
-   * text, a caption too long for an image, a header cut short, two buttons titled alike). Titles of
-   * buttons and rows cut to their length are not listed: the whole text stays in `choices`.
+   * text, a caption too long for an image, a header cut short, two buttons titled alike). Titles and
+   * descriptions of buttons and rows cut to their length are not listed: the whole text stays in `choices`.
    */
   adjusted: AdjustedEvent[];
 }
@@ -149,6 +149,7 @@ class Mapper {
   private bodyCandidate: OutboundMessage | undefined;
   private readonly maxMessages: number;
   private readonly defaultBody: string;
+  private readonly listButton: string;
   // How many reports there were before the current event: one with nothing to send but nothing odd either says so.
   private reportedBefore = 0;
   // The event that went out last, to tell "not sent" from "not all sent" once the reply is full.
@@ -164,6 +165,7 @@ class Mapper {
     }
     this.maxMessages = max;
     this.defaultBody = fit(filled(options.defaultBody) ?? 'Choose an option', LIMITS.body);
+    this.listButton = fit(filled(options.listButtonText) ?? 'Options', LIMITS.listButton);
   }
 
   add(event: AgentEvent): void {
@@ -461,7 +463,7 @@ class Mapper {
       return;
     }
     const listMessage: OutboundListMessage = {
-      button: { text: fit(this.options.listButtonText ?? 'Options', LIMITS.listButton) },
+      button: { text: this.listButton },
       sections: [
         {
           rows: options.map(({ id, title }) => ({
@@ -500,11 +502,9 @@ class Mapper {
     const kept = sections.filter((section) => section.rows.length > 0);
     if (kept.length === 0) return this.skip(event, 'a list message without rows');
     const rows = kept.reduce((sum, section) => sum + section.rows.length, 0);
+    if (rows > LIMITS.rows || kept.length > LIMITS.sections) return this.listAsText(event, list, kept, rows);
     const header = this.header(event, list.header);
     const footer = this.footer(event, list.footer);
-    if (rows > LIMITS.rows || kept.length > LIMITS.sections) {
-      return this.listAsText(event, kept, rows, header, footer.footer);
-    }
     const button = this.object(event, list.button, 'button');
     const label =
       filled(this.string(event, button?.text, 'button.text')) ??
@@ -516,9 +516,7 @@ class Mapper {
       ...footer,
       button: {
         ...(buttonId && !exceeds(buttonId, LIMITS.buttonId) ? { id: buttonId } : {}),
-        text: label
-          ? this.short(event, label, LIMITS.listButton, 'list button label')
-          : fit(this.options.listButtonText ?? 'Options', LIMITS.listButton),
+        text: label ? this.short(event, label, LIMITS.listButton, 'list button label') : this.listButton,
       },
       sections: kept.map((section) => ({
         ...(section.title ? { title: this.short(event, section.title, LIMITS.sectionTitle, 'section title') } : {}),
@@ -531,16 +529,7 @@ class Mapper {
           return {
             id: row.id,
             text: fit(row.title, LIMITS.rowTitle),
-            ...(row.description
-              ? {
-                  description: this.short(
-                    event,
-                    row.description,
-                    LIMITS.rowDescription,
-                    `description of row "${row.id}"`,
-                  ),
-                }
-              : {}),
+            ...(row.description ? { description: fit(row.description, LIMITS.rowDescription) } : {}),
           };
         }),
       })),
@@ -548,27 +537,31 @@ class Mapper {
     this.pushInteractive(event, candidate, { listMessage }, choices);
   }
 
-  /** A list WhatsApp cannot show as one (too many rows or sections), written out as text instead. */
+  /** A list WhatsApp cannot show as one (too many rows or sections), written out whole as text instead. */
   private listAsText(
     event: AgentEvent,
+    list: Json,
     sections: Array<{ title: string | undefined; rows: Option[] }>,
     rows: number,
-    header: MessageHeader | undefined,
-    footer: { text: string } | undefined,
   ): void {
+    const header = this.object(event, list.header, 'header');
+    const headerText = filled(this.string(event, header?.text, 'header.text'));
+    const footerText = filled(this.string(event, this.object(event, list.footer, 'footer')?.text, 'footer.text'));
     const lines = [
-      ...(header?.text ? [header.text, ''] : []),
+      ...(headerText ? [headerText, ''] : []),
       ...sections.flatMap((section, i) => [
         ...(i > 0 ? [''] : []),
         ...(section.title ? [section.title] : []),
         ...section.rows.map((row) => `• ${row.title}${row.description ? ` — ${row.description}` : ''}`),
       ]),
-      ...(footer ? ['', footer.text] : []),
+      ...(footerText ? ['', footerText] : []),
     ];
+    const media = header?.attachment !== undefined && header.attachment !== null;
     this.adjust(
       event,
-      `a list of ${rows} rows in ${sections.length} sections (WhatsApp takes at most ${LIMITS.rows} rows and ` +
-        `${LIMITS.sections} sections) was sent as text${header?.attachment ? ', without its header media' : ''}`,
+      `a list of ${rows} rows in ${sections.length} section${sections.length === 1 ? '' : 's'} (WhatsApp takes ` +
+        `at most ${LIMITS.rows} rows and ${LIMITS.sections} sections) was sent as text` +
+        (media ? ', without its header media' : ''),
     );
     this.pushText(event, lines.join('\n'));
   }
