@@ -341,34 +341,51 @@ describe('sending session messages', () => {
       },
       'ERROR_CODE_UNSPECIFIED',
     ],
-    ...(
-      [
-        [
-          'two reply buttons with the same title',
-          {
-            buttons: [
-              { id: 'a', text: 'Same' },
-              { id: 'b', text: 'Same' },
-            ],
-          },
-        ],
-        ['a reply button with an empty title', { buttons: [{ id: 'a', text: '' }] }],
-        ['a reply button id over 256 characters', { buttons: [{ id: 'i'.repeat(300), text: 'A' }] }],
-      ] as const
-    ).map(([name, replyButtonMessage]) => [name, { text: 'b', replyButtonMessage }, 'ERROR_CODE_UNSPECIFIED']),
-    ...(
-      [
-        ['a list of 11 rows', [{ rows: Array.from({ length: 11 }, (_, i) => ({ id: `r${i}`, text: `R${i}` })) }]],
-        [
-          'a list of 11 sections',
-          Array.from({ length: 11 }, (_, i) => ({ title: `S${i}`, rows: [{ id: `r${i}`, text: 'R' }] })),
-        ],
-      ] as const
-    ).map(([name, sections]) => [
-      name,
-      { text: 'b', listMessage: { button: { text: 'Options' }, sections } },
+    [
+      'two reply buttons with the same title',
+      {
+        text: 'b',
+        replyButtonMessage: {
+          buttons: [
+            { id: 'a', text: 'Same' },
+            { id: 'b', text: 'Same' },
+          ],
+        },
+      },
       'ERROR_CODE_UNSPECIFIED',
-    ]),
+    ],
+    [
+      'a reply button with an empty title',
+      { text: 'b', replyButtonMessage: { buttons: [{ id: 'a', text: '' }] } },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a reply button id over 256 characters',
+      { text: 'b', replyButtonMessage: { buttons: [{ id: 'i'.repeat(300), text: 'A' }] } },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a list of 11 rows',
+      {
+        text: 'b',
+        listMessage: {
+          button: { text: 'Options' },
+          sections: [{ rows: Array.from({ length: 11 }, (_, i) => ({ id: `r${i}`, text: `R${i}` })) }],
+        },
+      },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a list of 11 sections',
+      {
+        text: 'b',
+        listMessage: {
+          button: { text: 'Options' },
+          sections: Array.from({ length: 11 }, (_, i) => ({ title: `S${i}`, rows: [{ id: `r${i}`, text: 'R' }] })),
+        },
+      },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
     [
       'a caption over 1024 characters',
       { attachments: [{ type: 'image', url: 'https://x/y.png', caption: 'c'.repeat(1100) }] },
