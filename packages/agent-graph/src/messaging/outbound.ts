@@ -193,7 +193,7 @@ class Mapper {
       }
       return this.skip(
         event,
-        `interactive kind ${Object.keys(interactive).join(', ') || '(empty)'} has no WhatsApp mapping`,
+        `interactive kind ${Object.keys(interactive).slice(0, 5).join(', ') || '(empty)'} has no WhatsApp mapping`,
       );
     }
     if (isEventType(event, 'recommendationEvent')) {
