@@ -429,6 +429,22 @@ describe('WhatsApp limits, applied before sending', () => {
     ]);
   });
 
+  it('sends products a catalog message cannot hold as text, and says why', () => {
+    const many = Array.from({ length: 31 }, (_, i) => ({ productId: `sku-${i}`, title: `Gift ${i}` }));
+    const tooMany = toWhatsAppMessages([event('recommendationEvent', { products: many })], { catalogId: 'cat-1' });
+    expect(tooMany.messages[0]?.text).toMatch(/^• Gift 0\n\n• Gift 1/);
+    expect(changes(tooMany)).toEqual([
+      '31 products are more than a catalog message takes (30): they were sent as text',
+    ]);
+    const noId = toWhatsAppMessages([event('recommendationEvent', { products: [{ title: 'Scarf' }, many[0]] })], {
+      catalogId: 'cat-1',
+    });
+    expect(noId.messages).toEqual([{ text: '• Scarf\n\n• Gift 0' }]);
+    expect(changes(noId)).toEqual([
+      '1 of 2 products have no productId for the catalog: the products were sent as text',
+    ]);
+  });
+
   it('sends an image whose caption is too long without it, the caption following as text', () => {
     const caption = 'c'.repeat(1100);
     const reply = toWhatsAppMessages([

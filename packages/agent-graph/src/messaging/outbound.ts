@@ -509,13 +509,17 @@ class Mapper {
     const label =
       filled(this.string(event, button?.text, 'button.text')) ??
       filled(this.string(event, list.buttonText, 'buttonText'));
-    const buttonId = filled(this.string(event, button?.id, 'button.id'));
+    let buttonId = filled(this.string(event, button?.id, 'button.id'));
+    if (buttonId && exceeds(buttonId, LIMITS.buttonId)) {
+      this.adjust(event, `the list button's id is longer than WhatsApp's ${LIMITS.buttonId} characters: left out`);
+      buttonId = undefined;
+    }
     const choices: ReplyChoices = {};
     const listMessage: OutboundListMessage = {
       ...(header ? { header } : {}),
       ...footer,
       button: {
-        ...(buttonId && !exceeds(buttonId, LIMITS.buttonId) ? { id: buttonId } : {}),
+        ...(buttonId ? { id: buttonId } : {}),
         text: label ? this.short(event, label, LIMITS.listButton, 'list button label') : this.listButton,
       },
       sections: kept.map((section) => ({
@@ -642,14 +646,23 @@ class Mapper {
     }
     const catalogId = this.options.catalogId;
     const ids = products.map((p) => (typeof p.productId === 'string' ? filled(p.productId) : undefined));
-    if (catalogId && products.length <= LIMITS.products && ids.every((id) => id !== undefined)) {
-      const multiProductMessage = {
-        header: { text: 'Recommended for you' },
-        catalogId,
-        sections: [{ title: 'Products', productItems: ids.map((id) => ({ productRetailerId: id as string })) }],
-      };
-      this.pushInteractive(event, candidate, { multiProductMessage }, {});
-      return;
+    if (catalogId) {
+      const missing = ids.filter((id) => id === undefined).length;
+      if (products.length <= LIMITS.products && missing === 0) {
+        const multiProductMessage = {
+          header: { text: 'Recommended for you' },
+          catalogId,
+          sections: [{ title: 'Products', productItems: ids.map((id) => ({ productRetailerId: id as string })) }],
+        };
+        this.pushInteractive(event, candidate, { multiProductMessage }, {});
+        return;
+      }
+      this.adjust(
+        event,
+        missing > 0
+          ? `${missing} of ${products.length} products have no productId for the catalog: the products were sent as text`
+          : `${products.length} products are more than a catalog message takes (${LIMITS.products}): they were sent as text`,
+      );
     }
     if (this.options.products === 'images') {
       for (const product of products) {
