@@ -429,6 +429,12 @@ describe('WhatsApp limits, applied before sending', () => {
     ]);
   });
 
+  it('leaves out a list button id WhatsApp would refuse, and says so', () => {
+    const reply = toWhatsAppMessages([list([{ rows: rows(2) }], { button: { id: 'b'.repeat(300), text: 'Menu' } })]);
+    expect(reply.messages[0]?.listMessage?.button).toEqual({ text: 'Menu' });
+    expect(changes(reply)).toEqual(["the list button's id is longer than WhatsApp's 256 characters: left out"]);
+  });
+
   it('sends products a catalog message cannot hold as text, and says why', () => {
     const many = Array.from({ length: 31 }, (_, i) => ({ productId: `sku-${i}`, title: `Gift ${i}` }));
     const tooMany = toWhatsAppMessages([event('recommendationEvent', { products: many })], { catalogId: 'cat-1' });
