@@ -93,6 +93,7 @@ describe('Message → Send', () => {
       to: ana.phone,
       messageIds: ana.received.map((m) => m.id),
       unmapped: [],
+      adjusted: [],
       choices: expect.objectContaining({ 'sugg:1': { kind: 'suggestion', text: 'What is your return policy?' } }),
       handover: false,
     });

@@ -106,9 +106,11 @@ export {
 } from './messaging/inbound.js';
 export {
   toWhatsAppMessages,
+  DEFAULT_MAX_MESSAGES,
   type WhatsAppMappingOptions,
   type WhatsAppReply,
   type UnmappedEvent,
+  type AdjustedEvent,
 } from './messaging/outbound.js';
 export { markAutomated, isAutomatedEcho, SENT_BY_FIELD, SENT_BY_AUTOMATION } from './messaging/marks.js';
 export {
@@ -129,6 +131,7 @@ export {
   type TemplateMessageRequest,
   type MessageSent,
   type ReplySent,
+  type MappedReply,
   type SendReplyOptions,
   type WebhookTopic,
   type WebhookConfiguration,

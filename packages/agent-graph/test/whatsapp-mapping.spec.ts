@@ -1,6 +1,13 @@
 // The agent's reply as Message API messages: every event kind, in order, with what cannot be sent reported.
-import { CATALOG } from 'connectly-agent-graph-mock';
-import { type AgentEvent, summarizeReply, toWhatsAppMessages } from '../src/index.js';
+import { CATALOG, MockConnectlyServer } from 'connectly-agent-graph-mock';
+import {
+  type AgentEvent,
+  ConnectlyMessagingClient,
+  type OutboundMessage,
+  type WhatsAppReply,
+  summarizeReply,
+  toWhatsAppMessages,
+} from '../src/index.js';
 
 function event(type: string, payload: unknown): AgentEvent {
   return { type, [type]: payload, known: !type.startsWith('x'), sessionId: 's1' } as AgentEvent;
@@ -224,5 +231,284 @@ describe('toWhatsAppMessages', () => {
   it('takes an AgentReply as well as events', () => {
     const events = [say('Hi'), event('chatSuggestionEvent', { suggestedQuestions: ['More'] })];
     expect(toWhatsAppMessages(summarizeReply(events))).toEqual(toWhatsAppMessages(events));
+  });
+});
+
+/** Code points, as WhatsApp counts the 4096 characters of a text. */
+const length = (text: string | undefined): number => [...(text ?? '')].length;
+const reasons = (reply: WhatsAppReply): string[] => reply.unmapped.map((u) => u.reason);
+const changes = (reply: WhatsAppReply): string[] => reply.adjusted.map((a) => a.change);
+
+const odd: Array<[string, AgentEvent, string[]]> = [
+  [
+    'a null suggestion',
+    event('chatSuggestionEvent', { suggestedQuestions: [null, 'Gift ideas'] }),
+    ['suggestedQuestions[0] is null, not text: left out'],
+  ],
+  [
+    'suggestions as a string',
+    event('chatSuggestionEvent', { suggestedQuestions: 'Gift ideas' }),
+    ['suggestedQuestions is a string, not a list: left out'],
+  ],
+  [
+    'products as an object',
+    event('recommendationEvent', { products: {} }),
+    ['products is an object, not a list: left out'],
+  ],
+  [
+    'a numeric text',
+    event('messageEvent', { content: { textContent: { text: 42 } } }),
+    ['textContent.text is a number, not text: left out'],
+  ],
+  [
+    'a null button',
+    event('connectlyInteractiveEvent', {
+      interactive: { replyButtonMessage: { buttons: [null, { id: 'y', text: 'Yes' }] } },
+    }),
+    ['buttons[0] is null, not an object: left out'],
+  ],
+  [
+    'a numeric header text',
+    event('connectlyInteractiveEvent', {
+      interactive: { replyButtonMessage: { header: { text: 5 }, buttons: [{ id: 'n', text: 'No' }] } },
+    }),
+    ['header.text is a number, not text: left out'],
+  ],
+  [
+    'only a null button',
+    event('connectlyInteractiveEvent', { interactive: { replyButtonMessage: { buttons: [null] } } }),
+    ['buttons[0] is null, not an object: left out', 'a reply-button message without buttons'],
+  ],
+  ['a null message', event('messageEvent', null), ['a message event with no text, image, audio or location to send']],
+  [
+    'an interactive as text',
+    event('connectlyInteractiveEvent', { interactive: 'menu' }),
+    ['interactive is a string, not an object: left out', 'interactive kind (empty) has no WhatsApp mapping'],
+  ],
+  [
+    'odd list rows and products',
+    event('connectlyInteractiveEvent', {
+      interactive: { listMessage: { sections: [{ rows: [7, { id: 3, text: 'Scarf' }] }], footer: { text: {} } } },
+    }),
+    [
+      'sections[0].rows[0] is a number, not an object: left out',
+      'sections[0].rows[1].id is a number, not text: left out',
+      'footer.text is an object, not text: left out',
+    ],
+  ],
+  [
+    'odd products in a list',
+    event('recommendationEvent', { products: [null, { title: 5, price: '3', productId: 'p1' }] }),
+    ['products[0] is null, not an object: left out'],
+  ],
+];
+
+const rows = (n: number, section = 0): Array<{ id: string; text: string }> =>
+  Array.from({ length: n }, (_, i) => ({ id: `r${section}-${i}`, text: `Row ${section}-${i}` }));
+const list = (sections: unknown[], more: Record<string, unknown> = {}): AgentEvent =>
+  event('connectlyInteractiveEvent', { interactive: { listMessage: { sections, ...more } } });
+const buttons = (items: unknown[], more: Record<string, unknown> = {}): AgentEvent =>
+  event('connectlyInteractiveEvent', { interactive: { replyButtonMessage: { buttons: items, ...more } } });
+
+describe('toWhatsAppMessages with hostile input', () => {
+  it('maps 3.2 million characters into the capped number of messages and reports the rest', () => {
+    const words = 'gift '.repeat(640_000);
+    const reply = toWhatsAppMessages([say(words), say('And one more thing')]);
+    expect(reply.messages).toHaveLength(20);
+    expect(reply.messages.every((m) => length(m.text) <= 4096 && length(m.text) > 2048)).toBe(true);
+    expect(reasons(reply)).toEqual([
+      'a reply is at most 20 WhatsApp messages (maxMessages): the rest of this event was not sent',
+      'a reply is at most 20 WhatsApp messages (maxMessages): not sent',
+    ]);
+    expect(reply.unmapped[1]?.event).toEqual(say('And one more thing'));
+    const unbroken = toWhatsAppMessages([say('x'.repeat(3_200_000))], { maxMessages: 3 });
+    expect(unbroken.messages.map((m) => length(m.text))).toEqual([4096, 4096, 4096]);
+    expect(reasons(unbroken)).toHaveLength(1);
+  });
+
+  it('refuses a message cap that is not a whole number of at least 1, naming it', () => {
+    expect(() => toWhatsAppMessages([say('Hi')], { maxMessages: 0 })).toThrow(/maxMessages must be a whole number/);
+  });
+
+  it.each([
+    ['a flag', '🇩🇪'],
+    ['a skin tone', '👍🏽'],
+    ['a family joined by zero-width joiners', '👨‍👩‍👧'],
+    ['a letter and its combining accent', 'e\u0301'],
+  ])('never cuts %s across two messages', (_, cluster) => {
+    const text = `${'a'.repeat(4095)}${cluster}${'b'.repeat(10)}`;
+    const { messages } = toWhatsAppMessages([say(text)]);
+    expect(messages.map((m) => m.text)).toEqual(['a'.repeat(4095), `${cluster}${'b'.repeat(10)}`]);
+  });
+
+  it('cuts a single cluster longer than a whole message between code points, losing nothing', () => {
+    const text = `e${'\u0301'.repeat(5000)}`;
+    const { messages } = toWhatsAppMessages([say(text)]);
+    expect(messages.map((m) => length(m.text))).toEqual([4096, 905]);
+    expect(messages.map((m) => m.text).join('')).toBe(text);
+  });
+
+  it.each(odd)('never throws on %s: the odd part is reported, the rest is sent', (_, hostile, expected) => {
+    const reply = toWhatsAppMessages([hostile, say('Still here')]);
+    expect(reasons(reply)).toEqual(expected);
+    expect(reply.messages.at(-1)).toEqual({ text: 'Still here' });
+  });
+
+  it('makes button titles unique within a message, and says so', () => {
+    const reply = toWhatsAppMessages([
+      event('chatSuggestionEvent', {
+        suggestedQuestions: ['Show me scarves please, in blue', 'Show me scarves please, in red', 'Talk to a human'],
+      }),
+      event('connectlyInteractiveEvent', {
+        interactive: {
+          replyButtonMessage: {
+            buttons: [
+              { id: 'a', text: 'Yes' },
+              { id: 'b', text: 'yes' },
+            ],
+          },
+        },
+      }),
+    ]);
+    expect(reply.messages.map((m) => m.replyButtonMessage?.buttons.map((b) => b.text))).toEqual([
+      ['Show me scarves ple…', 'Show me scarves p… 2', 'Talk to a human'],
+      ['Yes', 'yes 2'],
+    ]);
+    expect(reply.choices['sugg:1']).toEqual({ kind: 'suggestion', text: 'Show me scarves please, in red' });
+    expect(changes(reply)).toEqual([
+      'two buttons would read "Show me scarves ple…": one is titled "Show me scarves p… 2"',
+      'two buttons would read "yes": one is titled "yes 2"',
+    ]);
+  });
+});
+
+describe('WhatsApp limits, applied before sending', () => {
+  it('sends a list of 12 rows or 11 sections as text, and says so', () => {
+    const twelve = toWhatsAppMessages([list([{ title: 'Gifts', rows: rows(12) }], { header: { text: 'Menu' } })]);
+    expect(twelve.messages).toHaveLength(1);
+    expect(twelve.messages[0]?.listMessage).toBeUndefined();
+    expect(twelve.messages[0]?.text).toBe(['Menu', '', 'Gifts', ...rows(12).map((r) => `• ${r.text}`)].join('\n'));
+    expect(changes(twelve)).toEqual([
+      'a list of 12 rows in 1 section (WhatsApp takes at most 10 rows and 10 sections) was sent as text',
+    ]);
+    const eleven = toWhatsAppMessages([
+      list(Array.from({ length: 11 }, (_, s) => ({ title: `S${s}`, rows: rows(1, s) }))),
+    ]);
+    expect(eleven.messages[0]?.text).toMatch(/^S0\n• Row 0-0\n\nS1\n/);
+    expect(eleven.choices).toEqual({});
+    expect(changes(eleven)[0]).toMatch(/11 sections/);
+  });
+
+  it('titles a button that has none by its id, leaves out a button whose id is too long, cuts header and footer', () => {
+    const reply = toWhatsAppMessages([
+      buttons(
+        [
+          { id: 'buy', text: '' },
+          { id: 'i'.repeat(300), text: 'Later' },
+          { id: 'no', text: 'No thanks' },
+        ],
+        {
+          header: { text: 'H'.repeat(70) },
+          footer: { text: 'F'.repeat(61) },
+        },
+      ),
+    ]);
+    expect(reply.messages[0]?.replyButtonMessage).toEqual({
+      header: { text: `${'H'.repeat(59)}…` },
+      footer: { text: `${'F'.repeat(59)}…` },
+      buttons: [
+        { id: 'buy', text: 'buy' },
+        { id: 'no', text: 'No thanks' },
+      ],
+    });
+    expect(reasons(reply)).toEqual(["buttons[1] was left out: its id is longer than WhatsApp's 256 characters"]);
+    expect(changes(reply)).toEqual([
+      'buttons[0] has no title: its id "buy" is shown',
+      "the header text was cut to WhatsApp's 60 characters",
+      "the footer was cut to WhatsApp's 60 characters",
+    ]);
+  });
+
+  it('leaves out a list button id WhatsApp would refuse, and says so', () => {
+    const reply = toWhatsAppMessages([list([{ rows: rows(2) }], { button: { id: 'b'.repeat(300), text: 'Menu' } })]);
+    expect(reply.messages[0]?.listMessage?.button).toEqual({ text: 'Menu' });
+    expect(changes(reply)).toEqual(["the list button's id is longer than WhatsApp's 256 characters: left out"]);
+  });
+
+  it('sends products a catalog message cannot hold as text, and says why', () => {
+    const many = Array.from({ length: 31 }, (_, i) => ({ productId: `sku-${i}`, title: `Gift ${i}` }));
+    const tooMany = toWhatsAppMessages([event('recommendationEvent', { products: many })], { catalogId: 'cat-1' });
+    expect(tooMany.messages[0]?.text).toMatch(/^• Gift 0\n\n• Gift 1/);
+    expect(changes(tooMany)).toEqual([
+      '31 products are more than a catalog message takes (30): they were sent as text',
+    ]);
+    const noId = toWhatsAppMessages([event('recommendationEvent', { products: [{ title: 'Scarf' }, many[0]] })], {
+      catalogId: 'cat-1',
+    });
+    expect(noId.messages).toEqual([{ text: '• Scarf\n\n• Gift 0' }]);
+    expect(changes(noId)).toEqual([
+      '1 of 2 products have no productId for the catalog: the products were sent as text',
+    ]);
+  });
+
+  it('sends an image whose caption is too long without it, the caption following as text', () => {
+    const caption = 'c'.repeat(1100);
+    const reply = toWhatsAppMessages([
+      event('messageEvent', { content: { imageContent: { url: 'https://x/a.png', caption } } }),
+    ]);
+    expect(reply.messages).toEqual([{ attachments: [{ type: 'image', url: 'https://x/a.png' }] }, { text: caption }]);
+    expect(changes(reply)).toEqual([
+      "a caption longer than WhatsApp's 1024 characters was sent as text after the image",
+    ]);
+  });
+});
+
+describe('sendReply with hostile and oversized replies', () => {
+  const CUSTOMER = '+15550002222';
+  let mock: MockConnectlyServer;
+  let client: ConnectlyMessagingClient;
+
+  beforeAll(async () => {
+    mock = new MockConnectlyServer({ apiKey: 'k', businessId: 'biz', messaging: { timeScale: 0.001 } });
+    await mock.start();
+    client = new ConnectlyMessagingClient({ apiKey: 'k', businessId: 'biz', baseUrl: mock.url });
+    // The messages webhook points at the mock itself: the customer's first message only opens the window.
+    await client.createWebhook({ topic: 'messages', address: `${mock.url}/hook` });
+    await mock.customer(CUSTOMER).says('Hi');
+  });
+  afterAll(() => mock.stop());
+
+  const sentNow = async (events: AgentEvent[]): Promise<{ sent: OutboundMessage[]; unmapped: string[] }> => {
+    const before = mock.customer(CUSTOMER).received.length;
+    const result = await client.sendReply(CUSTOMER, events);
+    const received = mock
+      .customer(CUSTOMER)
+      .received.slice(before)
+      .map((m) => m.message);
+    expect(received).toEqual(result.sent.map((s) => s.message));
+    return { sent: received as OutboundMessage[], unmapped: result.unmapped.map((u) => u.reason) };
+  };
+
+  it('sends the valid rest of a reply with odd parts, and reports them', async () => {
+    const { sent, unmapped } = await sentNow([say('Hello'), ...odd.map(([, hostile]) => hostile), say('Still here')]);
+    expect(sent[0]).toMatchObject({ text: 'Hello' });
+    expect(sent.at(-1)).toEqual({ text: 'Still here' });
+    expect(unmapped).toEqual(odd.flatMap(([, , expected]) => expected));
+  });
+
+  it("gets every reply past WhatsApp's limits accepted: alike titles, long lists, empty titles, long ids and captions", async () => {
+    const { sent } = await sentNow([
+      event('chatSuggestionEvent', {
+        suggestedQuestions: ['Show me scarves please, in blue', 'Show me scarves please, in red'],
+      }),
+      list([{ rows: rows(12) }]),
+      list(Array.from({ length: 11 }, (_, s) => ({ title: `S${s}`, rows: rows(1, s) }))),
+      buttons([
+        { id: 'buy', text: '' },
+        { id: 'i'.repeat(300), text: 'Later' },
+      ]),
+      event('messageEvent', { content: { imageContent: { url: 'https://x/a.png', caption: 'c'.repeat(1100) } } }),
+    ]);
+    expect(sent).toHaveLength(6);
   });
 });

@@ -10,6 +10,7 @@ import { field } from './agent.js';
 import { type Fault, FaultQueue, checkFault, parseFaultHeader } from './faults.js';
 import { RpcFailure, delay, readRequestBody, sendJson } from './http.js';
 import { sendError, sendRaw } from './render.js';
+import { keepNewest } from './records.js';
 import { MockApi } from './routes.js';
 import type { MockCustomer } from './messaging/customer.js';
 import { MockMessaging, type MockMessagingOptions } from './messaging/messaging.js';
@@ -32,7 +33,10 @@ export interface MockServerOptions {
   agent?: (inputEvents: unknown[], session: MockSession) => unknown[];
   /** Accept the `x-mock-fault` request header. Default true. */
   faultHeader?: boolean;
-  /** Keep only this many of the newest requests and streams in `requests` and `streams`. Default: all. */
+  /**
+   * Keep only this many of the newest records in `requests` and `streams`, and in the messaging side's
+   * `sent` and `deliveries` (unless `messaging.maxRecords` says otherwise). Default: all.
+   */
   maxRecords?: number;
   /** The messaging side: webhook secret, redelivery time scale, rate limit, clock, templates. */
   messaging?: MockMessagingOptions;
@@ -90,7 +94,11 @@ export class MockConnectlyServer extends EventEmitter {
     super();
     this.options = options;
     this.api = new MockApi(options, this.sessions);
-    this.messaging = new MockMessaging(options.messaging, options.apiKey, options.businessId);
+    this.messaging = new MockMessaging(
+      { maxRecords: options.maxRecords, ...options.messaging },
+      options.apiKey,
+      options.businessId,
+    );
     // handle() answers every failure itself; this catch is for one that happens while it answers.
     this.server = createServer((req, res) => void this.handle(req, res).catch(() => res.destroy()));
     // An idle keep-alive connection is the client's to close. Node's default (5 s, announced as
@@ -162,12 +170,6 @@ export class MockConnectlyServer extends EventEmitter {
   inject(fault: Fault): this {
     this.faults.push(checkFault(fault));
     return this;
-  }
-
-  // With `maxRecords`, only the newest records are kept, so a long-running mock does not grow.
-  private trim(records: unknown[]): void {
-    const limit = this.options.maxRecords;
-    if (limit !== undefined && records.length > limit) records.splice(0, records.length - limit);
   }
 
   toJSON(): Record<string, unknown> {
@@ -250,7 +252,7 @@ export class MockConnectlyServer extends EventEmitter {
       if (KNOWN_ENDPOINTS.has(endpoint)) {
         record.abandoned = !res.writableFinished && !record.reset;
         this.streams.push(record);
-        this.trim(this.streams);
+        keepNewest(this.streams, this.options.maxRecords);
         if (record.abandoned) this.emit('abandoned', record);
       }
       this.emit('stream-end', record);
@@ -315,7 +317,7 @@ export class MockConnectlyServer extends EventEmitter {
       receivedAt: Date.now(),
     };
     this.requests.push(recorded);
-    this.trim(this.requests);
+    keepNewest(this.requests, this.options.maxRecords);
     this.emit('request', recorded);
     return body;
   }

@@ -341,6 +341,56 @@ describe('sending session messages', () => {
       },
       'ERROR_CODE_UNSPECIFIED',
     ],
+    [
+      'two reply buttons with the same title',
+      {
+        text: 'b',
+        replyButtonMessage: {
+          buttons: [
+            { id: 'a', text: 'Same' },
+            { id: 'b', text: 'Same' },
+          ],
+        },
+      },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a reply button with an empty title',
+      { text: 'b', replyButtonMessage: { buttons: [{ id: 'a', text: '' }] } },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a reply button id over 256 characters',
+      { text: 'b', replyButtonMessage: { buttons: [{ id: 'i'.repeat(300), text: 'A' }] } },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a list of 11 rows',
+      {
+        text: 'b',
+        listMessage: {
+          button: { text: 'Options' },
+          sections: [{ rows: Array.from({ length: 11 }, (_, i) => ({ id: `r${i}`, text: `R${i}` })) }],
+        },
+      },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a list of 11 sections',
+      {
+        text: 'b',
+        listMessage: {
+          button: { text: 'Options' },
+          sections: Array.from({ length: 11 }, (_, i) => ({ title: `S${i}`, rows: [{ id: `r${i}`, text: 'R' }] })),
+        },
+      },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
+    [
+      'a caption over 1024 characters',
+      { attachments: [{ type: 'image', url: 'https://x/y.png', caption: 'c'.repeat(1100) }] },
+      'ERROR_CODE_UNSPECIFIED',
+    ],
   ])('refuses %s with 400 and the documented code', async (_, message, code) => {
     const response = await send(message);
     expect(response.status).toBe(400);
@@ -565,6 +615,63 @@ describe('chaos mode', () => {
     expect(() => new MockConnectlyServer({ messaging: { chaos: { duplicateRate: 2 } } })).toThrow(
       /duplicateRate must be a share from 0 to 1/,
     );
+  });
+});
+
+describe('bounded under hostile use', () => {
+  it('matches a campaign filter full of wildcards without backtracking: the send and the next request are answered', async () => {
+    await register('messages');
+    await register('delivery_status', {
+      filters: [
+        { field: 'campaign_name', expression: `${'*a'.repeat(40)}*b` },
+        { field: 'campaign_name', expression: 'spring-*-eu*' },
+      ],
+    });
+    const template = (campaignName: string): Promise<Response> =>
+      api('POST', 'send/whatsapp_templated_messages', { number: CUSTOMER, templateName: 'hello_world', campaignName });
+    expect((await template('a'.repeat(200))).status).toBe(200);
+    expect((await api('GET', 'webhooks')).status).toBe(200);
+    const matching = (await (await template('spring-2027-eu-north')).json()) as { id: string };
+    expect((await template('spring-2027-us')).status).toBe(200);
+    await waitFor(() => mock.messaging.deliveries.length >= 2);
+    await waitFor(() => mock.messaging.deliveries.every((d) => d.outcome !== 'pending'));
+    const statuses = mock.messaging.deliveries.map((d) => JSON.parse(d.body) as { statusUpdate: { id: string } });
+    expect(statuses.map((s) => s.statusUpdate.id)).toEqual([matching.id, matching.id]);
+  });
+
+  it('keeps only the newest sent messages and deliveries with maxRecords', async () => {
+    const bounded = new MockConnectlyServer({
+      apiKey: KEY,
+      businessId: BIZ,
+      maxRecords: 5,
+      messaging: { webhookSecret: SECRET, timeScale: 0.001 },
+    });
+    await bounded.start();
+    try {
+      const call = (path: string, body: unknown): Promise<Response> =>
+        fetch(`${bounded.url}/v1/businesses/${BIZ}/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+          body: JSON.stringify(body),
+        });
+      for (const topic of ['messages', 'delivery_status']) {
+        expect((await call('create/webhooks', { topic, address: receiver.url })).status).toBe(200);
+      }
+      await bounded.customer(CUSTOMER).says('Hi');
+      for (let i = 0; i < 12; i += 1) {
+        const response = await call('send/messages', {
+          recipient: { id: CUSTOMER, channelType: 'whatsapp' },
+          message: { text: `m${i}` },
+        });
+        expect(response.status).toBe(200);
+      }
+      await waitFor(() => receiver.received.length >= 25);
+      expect(bounded.messaging.sent.map((sent) => sent.message.text)).toEqual(['m7', 'm8', 'm9', 'm10', 'm11']);
+      expect(bounded.customer(CUSTOMER).received).toHaveLength(5);
+      expect(bounded.messaging.deliveries).toHaveLength(5);
+    } finally {
+      await bounded.stop();
+    }
   });
 });
 

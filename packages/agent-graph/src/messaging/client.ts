@@ -80,6 +80,9 @@ export interface MessageSent {
   id: string;
 }
 
+/** A reply mapped by `toWhatsAppMessages`, or built by hand (which may leave out `adjusted`). */
+export type MappedReply = Omit<WhatsAppReply, 'adjusted'> & Partial<Pick<WhatsAppReply, 'adjusted'>>;
+
 export interface ReplySent extends Omit<WhatsAppReply, 'messages'> {
   /** Every message sent, in order, with its id. */
   sent: Array<MessageSent & { message: OutboundMessage }>;
@@ -289,14 +292,14 @@ export class ConnectlyMessagingClient {
    */
   async sendReply(
     to: Recipient,
-    reply: readonly AgentEvent[] | AgentReply | WhatsAppReply,
+    reply: readonly AgentEvent[] | AgentReply | MappedReply,
     options: SendReplyOptions = {},
   ): Promise<ReplySent> {
-    const mapped =
+    const mapped: MappedReply =
       'choices' in reply && 'unmapped' in reply
         ? reply
         : toWhatsAppMessages(reply as readonly AgentEvent[] | AgentReply, options.mapping);
-    const { messages, ...rest } = mapped;
+    const { messages, adjusted = [], ...rest } = mapped;
     recipientOf(to);
     messages.forEach(checkMessage);
     const sent: ReplySent['sent'] = [];
@@ -309,7 +312,7 @@ export class ConnectlyMessagingClient {
         throw new ConnectlyReplyIncompleteError(sent, messages.slice(index), error);
       }
     }
-    return { sent, ...rest };
+    return { sent, ...rest, adjusted };
   }
 
   async createWebhook(

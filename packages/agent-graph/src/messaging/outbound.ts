@@ -1,19 +1,21 @@
 // The agent's reply as WhatsApp messages for the Message API (connectly-messaging.md §7.1, §7.2):
 // text, media, location, suggestions, lists, reply buttons, products, in the order the agent sent them.
-// Nothing is dropped silently: what has no WhatsApp form is returned in `unmapped` with the reason.
+// Nothing is dropped silently: what has no WhatsApp form (or arrived in a shape that cannot be read) is
+// returned in `unmapped` with the reason, and what was changed to fit WhatsApp's limits in `adjusted`.
 
 import { type AgentEvent, type HandoverAgentEvent, isEventType, isHandoverEvent } from '../events.js';
+import { ConnectlyValidationError } from '../errors.js';
 import type { AgentReply } from '../reply.js';
-import type {
-  InteractiveHeader,
-  ListMessage,
-  MessageEvent,
-  Product,
-  ReplyButtonMessage,
-  SingleProductMessage,
-} from '../wire.js';
 import type { ReplyChoices } from './inbound.js';
-import type { AttachmentType, MessageAttachment, MessageHeader, OutboundMessage } from './wire.js';
+import { exceeds, fit, splitText } from './text-limits.js';
+import type {
+  AttachmentType,
+  MessageAttachment,
+  MessageButton,
+  MessageHeader,
+  OutboundListMessage,
+  OutboundMessage,
+} from './wire.js';
 
 export interface WhatsAppMappingOptions {
   /** Body of an interactive message when no agent text directly precedes it. Default `'Choose an option'`. */
@@ -27,12 +29,23 @@ export interface WhatsAppMappingOptions {
    * must be the catalog's retailer ids), and single-product messages a `singleProductMessage`.
    */
   catalogId?: string;
+  /**
+   * The most WhatsApp messages one reply becomes (a long text is split every 4096 characters). What does
+   * not fit is reported in `unmapped`. Default 20.
+   */
+  maxMessages?: number;
 }
 
 export interface UnmappedEvent {
   event: AgentEvent;
   /** Why it could not be sent (in full or in part) as a WhatsApp message. */
   reason: string;
+}
+
+export interface AdjustedEvent {
+  event: AgentEvent;
+  /** What was changed to fit WhatsApp's limits, and how it was sent instead. */
+  change: string;
 }
 
 export interface WhatsAppReply {
@@ -46,9 +59,37 @@ export interface WhatsAppReply {
   handovers: HandoverAgentEvent[];
   /** What has no WhatsApp form, with the reason: show it, log it, or handle it yourself. */
   unmapped: UnmappedEvent[];
+  /**
+   * What was sent, but not as the agent shaped it, to fit WhatsApp's limits (a list of 12 rows sent as
+   * text, a caption too long for an image, a header cut short, two buttons titled alike). Titles and
+   * descriptions of buttons and rows cut to their length are not listed: the whole text stays in `choices`.
+   */
+  adjusted: AdjustedEvent[];
 }
 
-const LIMITS = { text: 4096, body: 1024, buttonTitle: 20, rowTitle: 24, rowDescription: 72, header: 60, footer: 60 };
+export const DEFAULT_MAX_MESSAGES = 20;
+
+// WhatsApp's limits (connectly-messaging.md §5.1, from Meta's platform documentation; Connectly's pages
+// give none). [INFERRED] the caption limit and the row id limit are Meta's, not in that list.
+const LIMITS = {
+  text: 4096,
+  body: 1024,
+  caption: 1024,
+  buttons: 3,
+  buttonTitle: 20,
+  buttonId: 256,
+  rows: 10,
+  sections: 10,
+  rowTitle: 24,
+  rowId: 200,
+  rowDescription: 72,
+  sectionTitle: 24,
+  listButton: 20,
+  header: 60,
+  footer: 60,
+  suggestions: 10,
+  products: 30,
+};
 const EXTENSIONS: Array<[RegExp, AttachmentType]> = [
   [/\.(jpe?g|png|webp|gif)$/i, 'image'],
   [/\.(mp4|3gpp?)$/i, 'video'],
@@ -56,24 +97,21 @@ const EXTENSIONS: Array<[RegExp, AttachmentType]> = [
   [/\.[a-z0-9]{2,5}$/i, 'document'],
 ];
 
-function cut(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Splits text longer than WhatsApp's 4096 characters at a line or word boundary. */
-function splitText(text: string): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while ([...rest].length > LIMITS.text) {
-    const head = [...rest].slice(0, LIMITS.text).join('');
-    const at = Math.max(head.lastIndexOf('\n'), head.lastIndexOf(' '));
-    const end = at > LIMITS.text / 2 ? at : head.length;
-    parts.push(rest.slice(0, end).trimEnd());
-    rest = rest.slice(end).trimStart();
-  }
-  if (rest) parts.push(rest);
-  return parts;
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : `a ${type}`;
+}
+
+function filled(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value : undefined;
 }
 
 function attachmentType(type: string | undefined, url: string): AttachmentType | undefined {
@@ -83,119 +121,260 @@ function attachmentType(type: string | undefined, url: string): AttachmentType |
   return EXTENSIONS.find(([pattern]) => pattern.test(path))?.[1];
 }
 
-function price(product: Product): string {
-  if (typeof product.price !== 'number') return '';
-  return ` — ${product.price.toFixed(2)}${product.currency ? ` ${product.currency}` : ''}`;
+/** A title of at most `max` characters that no earlier one in `taken` shares (WhatsApp refuses duplicates). */
+function uniqueTitle(text: string, max: number, taken: Set<string>): string {
+  let title = fit(text, max);
+  // [INFERRED] compared as WhatsApp users read them: case and surrounding spaces aside.
+  for (let n = 2; taken.has(title.trim().toLowerCase()); n += 1) title = `${fit(text, max - `${n}`.length - 1)} ${n}`;
+  taken.add(title.trim().toLowerCase());
+  return title;
 }
 
-function productLine(product: Product): string {
-  return `• ${product.title ?? product.productId ?? 'Product'}${price(product)}${product.url ? `\n${product.url}` : ''}`;
+interface Option {
+  id: string;
+  title: string;
+  description?: string;
 }
 
 class Mapper {
-  readonly out: WhatsAppReply = { messages: [], choices: {}, handover: false, handovers: [], unmapped: [] };
+  readonly out: WhatsAppReply = {
+    messages: [],
+    choices: {},
+    handover: false,
+    handovers: [],
+    unmapped: [],
+    adjusted: [],
+  };
   // The plain text message mapped from the event just before, which an interactive may take as its body.
   private bodyCandidate: OutboundMessage | undefined;
+  private readonly maxMessages: number;
+  private readonly defaultBody: string;
+  private readonly listButton: string;
+  // How many reports there were before the current event: one with nothing to send but nothing odd either says so.
+  private reportedBefore = 0;
+  // The event that went out last, to tell "not sent" from "not all sent" once the reply is full.
+  private lastSent: AgentEvent | undefined;
 
-  constructor(private readonly options: WhatsAppMappingOptions) {}
-
-  add(event: AgentEvent): void {
-    const candidate = this.bodyCandidate;
-    this.bodyCandidate = undefined;
-    if (isEventType(event, 'messageEvent')) return this.message(event, event.messageEvent);
-    if (isEventType(event, 'chatSuggestionEvent')) {
-      return this.suggestions(event, event.chatSuggestionEvent.suggestedQuestions ?? [], candidate);
-    }
-    if (isEventType(event, 'connectlyInteractiveEvent')) {
-      const interactive = event.connectlyInteractiveEvent.interactive ?? {};
-      if (interactive.listMessage) return this.list(event, interactive.listMessage, candidate);
-      if (interactive.replyButtonMessage) return this.buttons(event, interactive.replyButtonMessage, candidate);
-      if (interactive.singleProductMessage)
-        return this.singleProduct(event, interactive.singleProductMessage, candidate);
-      return this.skip(
-        event,
-        `interactive kind ${Object.keys(interactive).join(', ') || '(empty)'} has no WhatsApp mapping`,
+  constructor(private readonly options: WhatsAppMappingOptions) {
+    const max = options.maxMessages ?? DEFAULT_MAX_MESSAGES;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new ConnectlyValidationError(
+        'maxMessages',
+        `maxMessages must be a whole number of messages, 1 or more, got ${String(max)}`,
       );
     }
-    if (isEventType(event, 'recommendationEvent'))
-      return this.products(event, event.recommendationEvent.products ?? [], candidate);
+    this.maxMessages = max;
+    this.defaultBody = fit(filled(options.defaultBody) ?? 'Choose an option', LIMITS.body);
+    this.listButton = fit(filled(options.listButtonText) ?? 'Options', LIMITS.listButton);
+  }
+
+  add(event: AgentEvent): void {
+    this.reportedBefore = this.out.unmapped.length;
+    const candidate = this.bodyCandidate;
+    this.bodyCandidate = undefined;
+    if (!isObject(event) || typeof event.type !== 'string') {
+      return this.skip(event, `an event must be an object with a type, got ${kindOf(event)}`);
+    }
+    if (isEventType(event, 'messageEvent')) return this.message(event, event.messageEvent);
+    if (isEventType(event, 'chatSuggestionEvent')) {
+      const payload = this.object(event, event.chatSuggestionEvent, 'chatSuggestionEvent');
+      return this.suggestions(event, this.list(event, payload?.suggestedQuestions, 'suggestedQuestions'), candidate);
+    }
+    if (isEventType(event, 'connectlyInteractiveEvent')) {
+      const payload = this.object(event, event.connectlyInteractiveEvent, 'connectlyInteractiveEvent');
+      const interactive = this.object(event, payload?.interactive, 'interactive') ?? {};
+      for (const kind of ['listMessage', 'replyButtonMessage', 'singleProductMessage'] as const) {
+        if (interactive[kind] === undefined || interactive[kind] === null) continue;
+        const value = this.object(event, interactive[kind], kind);
+        if (!value) return;
+        if (kind === 'listMessage') return this.listMessage(event, value, candidate);
+        if (kind === 'replyButtonMessage') return this.buttonMessage(event, value, candidate);
+        return this.singleProduct(event, value, candidate);
+      }
+      return this.skip(
+        event,
+        `interactive kind ${Object.keys(interactive).slice(0, 5).join(', ') || '(empty)'} has no WhatsApp mapping`,
+      );
+    }
+    if (isEventType(event, 'recommendationEvent')) {
+      const payload = this.object(event, event.recommendationEvent, 'recommendationEvent');
+      return this.products(event, this.list(event, payload?.products, 'products'), candidate);
+    }
     if (isHandoverEvent(event)) {
       this.out.handovers.push(event as HandoverAgentEvent);
-      const payload = (event as Record<string, unknown>)[event.type] as { triggerHandover?: unknown } | undefined;
-      this.out.handover ||= payload?.triggerHandover === true;
+      const payload: unknown = (event as Json)[event.type];
+      this.out.handover ||= isObject(payload) && payload.triggerHandover === true;
       return;
     }
     this.skip(event, `event kind ${event.type} is not known to this version`);
   }
 
+  // ---- reporting, and reading a payload whose shape may be wrong ----
+
   private skip(event: AgentEvent, reason: string): void {
     this.out.unmapped.push({ event, reason });
   }
 
-  private push(message: OutboundMessage): void {
+  private adjust(event: AgentEvent, change: string): void {
+    this.out.adjusted.push({ event, change });
+  }
+
+  /** An object field: undefined when absent; reported and undefined when it is something else. */
+  private object(event: AgentEvent, value: unknown, where: string, item = false): Json | undefined {
+    if (value === undefined || (value === null && !item)) return undefined;
+    if (isObject(value)) return value;
+    this.skip(event, `${where} is ${kindOf(value)}, not an object: left out`);
+    return undefined;
+  }
+
+  private string(event: AgentEvent, value: unknown, where: string, item = false): string | undefined {
+    if (value === undefined || (value === null && !item)) return undefined;
+    if (typeof value === 'string') return value;
+    this.skip(event, `${where} is ${kindOf(value)}, not text: left out`);
+    return undefined;
+  }
+
+  private list(event: AgentEvent, value: unknown, where: string): unknown[] {
+    if (value === undefined || value === null) return [];
+    if (Array.isArray(value)) return value;
+    this.skip(event, `${where} is ${kindOf(value)}, not a list: left out`);
+    return [];
+  }
+
+  /** A header, footer or section title cut to `max`, the cut reported. */
+  private short(event: AgentEvent, text: string, max: number, what: string): string {
+    const cut = fit(text, max);
+    if (cut !== text) this.adjust(event, `the ${what} was cut to WhatsApp's ${max} characters`);
+    return cut;
+  }
+
+  // ---- sending, within the reply's message budget ----
+
+  private push(event: AgentEvent, message: OutboundMessage): boolean {
+    if (this.out.messages.length >= this.maxMessages) {
+      const reason =
+        `a reply is at most ${this.maxMessages} WhatsApp messages (maxMessages): ` +
+        (this.lastSent === event ? 'the rest of this event was not sent' : 'not sent');
+      const previous = this.out.unmapped[this.out.unmapped.length - 1];
+      if (previous?.event !== event || previous.reason !== reason) this.skip(event, reason);
+      return false;
+    }
     this.out.messages.push(message);
+    this.lastSent = event;
+    return true;
+  }
+
+  /** Sends text in parts of 4096 characters; true when it went out whole. */
+  private pushText(event: AgentEvent, text: string): { sent: number; whole: boolean } {
+    let sent = 0;
+    for (const part of splitText(text, LIMITS.text)) {
+      if (!this.push(event, { text: part })) return { sent, whole: false };
+      sent += 1;
+    }
+    return { sent, whole: true };
+  }
+
+  /** One attachment; a caption longer than WhatsApp takes follows it as text. */
+  private pushMedia(event: AgentEvent, type: AttachmentType, url: string, caption?: string): void {
+    if (caption === undefined || caption.trim() === '' || !exceeds(caption, LIMITS.caption)) {
+      this.push(event, { attachments: [{ type, url, ...(caption?.trim() ? { caption } : {}) }] });
+      return;
+    }
+    if (!this.push(event, { attachments: [{ type, url }] })) return;
+    this.adjust(
+      event,
+      `a caption longer than WhatsApp's ${LIMITS.caption} characters was sent as text after the ${type}`,
+    );
+    this.pushText(event, caption);
   }
 
   /** The body for an interactive: the directly preceding agent text (taken out of the queue), or the default. */
-  private body(candidate: OutboundMessage | undefined): string {
+  private body(candidate: OutboundMessage | undefined): { text: string; fromAgent: boolean } {
     if (candidate && this.out.messages[this.out.messages.length - 1] === candidate && candidate.text) {
-      if ([...candidate.text].length <= LIMITS.body) {
+      if (!exceeds(candidate.text, LIMITS.body)) {
         this.out.messages.pop();
-        return candidate.text;
+        return { text: candidate.text, fromAgent: true };
       }
     }
-    return this.options.defaultBody ?? 'Choose an option';
+    return { text: this.defaultBody, fromAgent: false };
   }
 
-  private message(event: AgentEvent, message: MessageEvent): void {
-    if (message.role === 'USER') return this.skip(event, 'a customer message repeated by the agent is not sent back');
-    const content = message.content ?? {};
-    const text = content.textContent?.text;
+  /** Sends an interactive; its choices count only once it is queued. */
+  private pushInteractive(
+    event: AgentEvent,
+    candidate: OutboundMessage | undefined,
+    content: Omit<OutboundMessage, 'text'>,
+    choices: ReplyChoices,
+    bodyRequired = true,
+  ): void {
+    const body = this.body(candidate);
+    const text = bodyRequired || body.fromAgent ? { text: body.text } : {};
+    if (this.push(event, { ...text, ...content })) Object.assign(this.out.choices, choices);
+  }
+
+  // ---- the event kinds ----
+
+  private message(event: AgentEvent, payload: unknown): void {
+    const message = this.object(event, payload, 'messageEvent');
+    if (message?.role === 'USER') return this.skip(event, 'a customer message repeated by the agent is not sent back');
+    const content = this.object(event, message?.content, 'messageEvent content') ?? {};
+    let sent = 0;
+    const textContent = this.object(event, content.textContent, 'textContent');
+    const text = this.string(event, textContent?.text, 'textContent.text');
     if (text !== undefined && text.trim() !== '') {
-      const parts = splitText(text);
-      for (const part of parts) this.push({ text: part });
-      if (parts.length === 1) this.bodyCandidate = this.out.messages[this.out.messages.length - 1];
+      const parts = this.pushText(event, text);
+      sent += parts.sent;
+      if (parts.sent === 1 && parts.whole) this.bodyCandidate = this.out.messages[this.out.messages.length - 1];
     }
-    const image = content.imageContent;
-    if (image?.url) {
-      this.push({
-        attachments: [{ type: 'image', url: image.url, ...(image.caption ? { caption: image.caption } : {}) }],
-      });
+    const image = this.object(event, content.imageContent, 'imageContent');
+    const imageUrl = filled(this.string(event, image?.url, 'imageContent.url'));
+    if (imageUrl) {
+      this.pushMedia(event, 'image', imageUrl, this.string(event, image?.caption, 'imageContent.caption'));
+      sent += 1;
     }
-    if (content.audioContent?.url) this.push({ attachments: [{ type: 'audio', url: content.audioContent.url }] });
-    const location = content.locationContent;
+    const audio = this.object(event, content.audioContent, 'audioContent');
+    const audioUrl = filled(this.string(event, audio?.url, 'audioContent.url'));
+    if (audioUrl) {
+      this.push(event, { attachments: [{ type: 'audio', url: audioUrl }] });
+      sent += 1;
+    }
+    const location = this.object(event, content.locationContent, 'locationContent');
     if (location) {
       const latitude = Number(location.latitude);
       const longitude = Number(location.longitude);
+      const name = filled(this.string(event, location.name, 'locationContent.name'));
+      const address = filled(this.string(event, location.address, 'locationContent.address'));
       if (Number.isFinite(latitude) && Number.isFinite(longitude)) {
-        this.push({
-          location: {
-            latitude,
-            longitude,
-            ...(location.name ? { name: location.name } : {}),
-            ...(location.address ? { address: location.address } : {}),
-          },
+        this.push(event, {
+          location: { latitude, longitude, ...(name ? { name } : {}), ...(address ? { address } : {}) },
         });
+        sent += 1;
       } else this.skip(event, 'a location without numeric latitude and longitude');
     }
-    const sent =
-      (text?.trim() ? 1 : 0) + (image?.url ? 1 : 0) + (content.audioContent?.url ? 1 : 0) + (location ? 1 : 0);
-    if (sent === 0) this.skip(event, 'a message event with no text, image, audio or location to send');
+    if (sent === 0 && this.out.unmapped.length === this.reportedBefore) {
+      this.skip(event, 'a message event with no text, image, audio or location to send');
+    }
   }
 
-  private header(event: AgentEvent, header: InteractiveHeader | undefined): MessageHeader | undefined {
+  private header(event: AgentEvent, value: unknown): MessageHeader | undefined {
+    const header = this.object(event, value, 'header');
     if (!header) return undefined;
     const out: MessageHeader = {};
-    if (header.text) out.text = cut(header.text, LIMITS.header);
-    const asset = header.attachment?.asset;
-    if (header.attachment) {
-      const url = asset?.url ?? '';
-      const type = url ? attachmentType(header.attachment.type, url) : undefined;
+    const text = filled(this.string(event, header.text, 'header.text'));
+    if (text) out.text = this.short(event, text, LIMITS.header, 'header text');
+    const attachment = this.object(event, header.attachment, 'header.attachment');
+    if (attachment) {
+      const asset = this.object(event, attachment.asset, 'header.attachment.asset');
+      const url = filled(this.string(event, asset?.url, 'header.attachment.asset.url')) ?? '';
+      const kind = this.string(event, attachment.type, 'header.attachment.type');
+      const type = url ? attachmentType(kind, url) : undefined;
       if (url && type) {
-        const attachment: MessageAttachment = { type, url };
-        if (asset?.caption) attachment.caption = asset.caption;
-        if (asset?.filename && type === 'document') attachment.filename = asset.filename;
-        out.attachment = attachment;
+        const media: MessageAttachment = { type, url };
+        const caption = filled(this.string(event, asset?.caption, 'header.attachment.asset.caption'));
+        const filename = filled(this.string(event, asset?.filename, 'header.attachment.asset.filename'));
+        if (caption) media.caption = caption;
+        if (filename && type === 'document') media.filename = filename;
+        out.attachment = media;
       } else {
         this.skip(
           event,
@@ -208,150 +387,292 @@ class Mapper {
     return out.text || out.attachment ? out : undefined;
   }
 
-  private footer(footer: { text?: string } | undefined): { footer?: { text: string } } {
-    return footer?.text ? { footer: { text: cut(footer.text, LIMITS.footer) } } : {};
+  private footer(event: AgentEvent, value: unknown): { footer?: { text: string } } {
+    const footer = this.object(event, value, 'footer');
+    const text = filled(this.string(event, footer?.text, 'footer.text'));
+    return text ? { footer: { text: this.short(event, text, LIMITS.footer, 'footer') } } : {};
   }
 
-  private suggestions(event: AgentEvent, questions: string[], candidate: OutboundMessage | undefined): void {
-    const usable = questions.filter((q) => q.trim() !== '');
-    if (usable.length === 0) return this.skip(event, 'a suggestion event with no questions');
-    const shown = usable.slice(0, 10);
-    if (usable.length > 10) this.skip(event, `only the first 10 of ${usable.length} suggestions fit a WhatsApp list`);
-    shown.forEach((question, i) => (this.out.choices[`sugg:${i}`] = { kind: 'suggestion', text: question }));
-    const text = this.body(candidate);
-    if (shown.length <= 3) {
-      this.push({
-        text,
-        replyButtonMessage: { buttons: shown.map((q, i) => ({ id: `sugg:${i}`, text: cut(q, LIMITS.buttonTitle) })) },
-      });
+  /**
+   * The agent's buttons or rows with an id and a title each: an id WhatsApp would refuse, or one seen
+   * before in the message, is left out (reported); a missing title becomes the id.
+   */
+  private readOptions(event: AgentEvent, items: unknown[], where: string, maxId: number): Option[] {
+    const options: Option[] = [];
+    const ids = new Set<string>();
+    items.forEach((item, i) => {
+      const value = this.object(event, item, `${where}[${i}]`, true);
+      if (!value) return;
+      const rawId = filled(this.string(event, value.id, `${where}[${i}].id`));
+      const rawTitle = filled(this.string(event, value.text, `${where}[${i}].text`));
+      const description = filled(this.string(event, value.description, `${where}[${i}].description`));
+      const id = rawId ?? rawTitle;
+      if (id === undefined) return;
+      if (exceeds(id, maxId)) {
+        return this.skip(event, `${where}[${i}] was left out: its id is longer than WhatsApp's ${maxId} characters`);
+      }
+      if (ids.has(id)) return this.skip(event, `${where}[${i}] was left out: its id "${id}" is used twice`);
+      ids.add(id);
+      if (rawTitle === undefined) this.adjust(event, `${where}[${i}] has no title: its id "${id}" is shown`);
+      options.push({ id, title: rawTitle ?? id, ...(description ? { description } : {}) });
+    });
+    return options;
+  }
+
+  /** Buttons with unique titles of at most 20 characters, the renames reported. */
+  private buttons(event: AgentEvent, options: Option[]): MessageButton[] {
+    const taken = new Set<string>();
+    return options.map((option) => {
+      const text = uniqueTitle(option.title, LIMITS.buttonTitle, taken);
+      if (fit(option.title, LIMITS.buttonTitle) !== text) {
+        this.adjust(
+          event,
+          `two buttons would read "${fit(option.title, LIMITS.buttonTitle)}": one is titled "${text}"`,
+        );
+      }
+      return { id: option.id, text };
+    });
+  }
+
+  private suggestions(event: AgentEvent, questions: unknown[], candidate: OutboundMessage | undefined): void {
+    const usable: string[] = [];
+    questions.forEach((question, i) => {
+      const text = this.string(event, question, `suggestedQuestions[${i}]`, true);
+      if (text !== undefined && text.trim() !== '') usable.push(text);
+    });
+    if (usable.length === 0) {
+      if (this.out.unmapped.length === this.reportedBefore) this.skip(event, 'a suggestion event with no questions');
       return;
     }
-    this.push({
-      text,
-      listMessage: {
-        button: { text: this.options.listButtonText ?? 'Options' },
-        sections: [
-          {
-            rows: shown.map((q, i) => ({
-              id: `sugg:${i}`,
-              text: cut(q, LIMITS.rowTitle),
-              ...([...q].length > LIMITS.rowTitle ? { description: cut(q, LIMITS.rowDescription) } : {}),
-            })),
-          },
-        ],
-      },
+    const shown = usable.slice(0, LIMITS.suggestions);
+    if (usable.length > LIMITS.suggestions) {
+      this.skip(event, `only the first ${LIMITS.suggestions} of ${usable.length} suggestions fit a WhatsApp list`);
+    }
+    const choices: ReplyChoices = {};
+    const options = shown.map((question, i) => {
+      choices[`sugg:${i}`] = { kind: 'suggestion', text: question };
+      return { id: `sugg:${i}`, title: question };
     });
-  }
-
-  private list(event: AgentEvent, list: ListMessage, candidate: OutboundMessage | undefined): void {
-    const sections = (list.sections ?? [])
-      .map((section) => ({
-        ...(section.title ? { title: cut(section.title, LIMITS.rowTitle) } : {}),
-        rows: (section.rows ?? [])
-          .filter((row) => row.id || row.text)
-          .map((row) => {
-            const id = row.id ?? row.text ?? '';
-            const text = row.text ?? row.id ?? '';
-            this.out.choices[id] = { kind: 'list', text, ...(row.description ? { description: row.description } : {}) };
-            return {
-              id,
-              text: cut(text, LIMITS.rowTitle),
-              ...(row.description ? { description: cut(row.description, LIMITS.rowDescription) } : {}),
-            };
-          }),
-      }))
-      .filter((section) => section.rows.length > 0);
-    if (sections.length === 0) return this.skip(event, 'a list message without rows');
-    const header = this.header(event, list.header);
-    this.push({
-      text: this.body(candidate),
-      listMessage: {
-        ...(header ? { header } : {}),
-        ...this.footer(list.footer),
-        button: {
-          ...(list.button?.id ? { id: list.button.id } : {}),
-          text: cut(
-            list.button?.text ?? list.buttonText ?? this.options.listButtonText ?? 'Options',
-            LIMITS.buttonTitle,
-          ),
+    if (shown.length <= LIMITS.buttons) {
+      this.pushInteractive(
+        event,
+        candidate,
+        { replyButtonMessage: { buttons: this.buttons(event, options) } },
+        choices,
+      );
+      return;
+    }
+    const listMessage: OutboundListMessage = {
+      button: { text: this.listButton },
+      sections: [
+        {
+          rows: options.map(({ id, title }) => ({
+            id,
+            text: fit(title, LIMITS.rowTitle),
+            ...(exceeds(title, LIMITS.rowTitle) ? { description: fit(title, LIMITS.rowDescription) } : {}),
+          })),
         },
-        sections,
-      },
-    });
+      ],
+    };
+    this.pushInteractive(event, candidate, { listMessage }, choices);
   }
 
-  private buttons(event: AgentEvent, message: ReplyButtonMessage, candidate: OutboundMessage | undefined): void {
-    const buttons = (message.buttons ?? []).filter((b) => b.id || b.text);
-    if (buttons.length === 0) return this.skip(event, 'a reply-button message without buttons');
-    if (buttons.length > 3) this.skip(event, `only the first 3 of ${buttons.length} reply buttons fit WhatsApp`);
-    const header = this.header(event, message.header);
-    this.push({
-      text: this.body(candidate),
-      replyButtonMessage: {
-        ...(header ? { header } : {}),
-        ...this.footer(message.footer),
-        buttons: buttons.slice(0, 3).map((b) => {
-          const id = b.id ?? b.text ?? '';
-          this.out.choices[id] = { kind: 'button', text: b.text ?? id };
-          return { id, text: cut(b.text ?? id, LIMITS.buttonTitle) };
+  private listMessage(event: AgentEvent, list: Json, candidate: OutboundMessage | undefined): void {
+    const sections = this.list(event, list.sections, 'sections').flatMap((raw, s) => {
+      const section = this.object(event, raw, `sections[${s}]`, true);
+      if (!section) return [];
+      const title = filled(this.string(event, section.title, `sections[${s}].title`));
+      const rows = this.readOptions(
+        event,
+        this.list(event, section.rows, `sections[${s}].rows`),
+        `sections[${s}].rows`,
+        LIMITS.rowId,
+      );
+      return rows.length > 0 ? [{ title, rows }] : [];
+    });
+    // Row ids must be unique across the whole list, as the choices are.
+    const seen = new Set<string>();
+    for (const section of sections) {
+      section.rows = section.rows.filter((row) => {
+        if (!seen.has(row.id)) return seen.add(row.id);
+        this.skip(event, `the list row "${row.id}" was left out: its id is used twice`);
+        return false;
+      });
+    }
+    const kept = sections.filter((section) => section.rows.length > 0);
+    if (kept.length === 0) return this.skip(event, 'a list message without rows');
+    const rows = kept.reduce((sum, section) => sum + section.rows.length, 0);
+    if (rows > LIMITS.rows || kept.length > LIMITS.sections) return this.listAsText(event, list, kept, rows);
+    const header = this.header(event, list.header);
+    const footer = this.footer(event, list.footer);
+    const button = this.object(event, list.button, 'button');
+    const label =
+      filled(this.string(event, button?.text, 'button.text')) ??
+      filled(this.string(event, list.buttonText, 'buttonText'));
+    let buttonId = filled(this.string(event, button?.id, 'button.id'));
+    if (buttonId && exceeds(buttonId, LIMITS.buttonId)) {
+      this.adjust(event, `the list button's id is longer than WhatsApp's ${LIMITS.buttonId} characters: left out`);
+      buttonId = undefined;
+    }
+    const choices: ReplyChoices = {};
+    const listMessage: OutboundListMessage = {
+      ...(header ? { header } : {}),
+      ...footer,
+      button: {
+        ...(buttonId ? { id: buttonId } : {}),
+        text: label ? this.short(event, label, LIMITS.listButton, 'list button label') : this.listButton,
+      },
+      sections: kept.map((section) => ({
+        ...(section.title ? { title: this.short(event, section.title, LIMITS.sectionTitle, 'section title') } : {}),
+        rows: section.rows.map((row) => {
+          choices[row.id] = {
+            kind: 'list',
+            text: row.title,
+            ...(row.description ? { description: row.description } : {}),
+          };
+          return {
+            id: row.id,
+            text: fit(row.title, LIMITS.rowTitle),
+            ...(row.description ? { description: fit(row.description, LIMITS.rowDescription) } : {}),
+          };
         }),
-      },
-    });
+      })),
+    };
+    this.pushInteractive(event, candidate, { listMessage }, choices);
   }
 
-  private singleProduct(
+  /** A list WhatsApp cannot show as one (too many rows or sections), written out whole as text instead. */
+  private listAsText(
     event: AgentEvent,
-    product: SingleProductMessage,
+    list: Json,
+    sections: Array<{ title: string | undefined; rows: Option[] }>,
+    rows: number,
+  ): void {
+    const header = this.object(event, list.header, 'header');
+    const headerText = filled(this.string(event, header?.text, 'header.text'));
+    const footerText = filled(this.string(event, this.object(event, list.footer, 'footer')?.text, 'footer.text'));
+    const lines = [
+      ...(headerText ? [headerText, ''] : []),
+      ...sections.flatMap((section, i) => [
+        ...(i > 0 ? [''] : []),
+        ...(section.title ? [section.title] : []),
+        ...section.rows.map((row) => `• ${row.title}${row.description ? ` — ${row.description}` : ''}`),
+      ]),
+      ...(footerText ? ['', footerText] : []),
+    ];
+    const media = header?.attachment !== undefined && header.attachment !== null;
+    this.adjust(
+      event,
+      `a list of ${rows} rows in ${sections.length} section${sections.length === 1 ? '' : 's'} (WhatsApp takes ` +
+        `at most ${LIMITS.rows} rows and ${LIMITS.sections} sections) was sent as text` +
+        (media ? ', without its header media' : ''),
+    );
+    this.pushText(event, lines.join('\n'));
+  }
+
+  private buttonMessage(event: AgentEvent, message: Json, candidate: OutboundMessage | undefined): void {
+    const options = this.readOptions(event, this.list(event, message.buttons, 'buttons'), 'buttons', LIMITS.buttonId);
+    if (options.length === 0) return this.skip(event, 'a reply-button message without buttons');
+    this.sendButtons(event, options, message, candidate);
+  }
+
+  private sendButtons(
+    event: AgentEvent,
+    options: Option[],
+    message: Json,
     candidate: OutboundMessage | undefined,
   ): void {
-    const item = product.productItem as { productRetailerId?: unknown } | undefined;
-    const retailerId = item?.productRetailerId ?? product.productRetailerId;
-    if (this.options.catalogId && typeof retailerId === 'string') {
-      const body = this.body(candidate);
-      this.push({
-        ...(body !== (this.options.defaultBody ?? 'Choose an option') ? { text: body } : {}),
-        singleProductMessage: {
-          ...this.footer(product.footer),
-          catalogId: this.options.catalogId,
-          productItem: { productRetailerId: retailerId },
-        },
-      });
+    if (options.length > LIMITS.buttons) {
+      this.skip(event, `only the first ${LIMITS.buttons} of ${options.length} reply buttons fit WhatsApp`);
+    }
+    const shown = options.slice(0, LIMITS.buttons);
+    const header = this.header(event, message.header);
+    const choices: ReplyChoices = {};
+    for (const option of shown) choices[option.id] = { kind: 'button', text: option.title };
+    const replyButtonMessage = {
+      ...(header ? { header } : {}),
+      ...this.footer(event, message.footer),
+      buttons: this.buttons(event, shown),
+    };
+    this.pushInteractive(event, candidate, { replyButtonMessage }, choices);
+  }
+
+  private singleProduct(event: AgentEvent, product: Json, candidate: OutboundMessage | undefined): void {
+    const item = this.object(event, product.productItem, 'productItem');
+    const retailerId =
+      filled(this.string(event, item?.productRetailerId, 'productItem.productRetailerId')) ??
+      filled(this.string(event, product.productRetailerId, 'productRetailerId'));
+    const catalogId = this.options.catalogId;
+    if (catalogId && retailerId) {
+      const singleProductMessage = {
+        ...this.footer(event, product.footer),
+        catalogId,
+        productItem: { productRetailerId: retailerId },
+      };
+      this.pushInteractive(event, candidate, { singleProductMessage }, {}, false);
       return;
     }
     // Without a catalog, the product's actions still reach the customer as reply buttons.
-    const buttons = [product.actionButton, ...(product.buttons ?? [])].filter(
-      (b): b is { id?: string; text?: string } => !!b && !!(b.id || b.text),
+    const buttons = [product.actionButton, ...this.list(event, product.buttons, 'buttons')].filter(
+      (button) => button !== undefined && button !== null,
     );
-    if (buttons.length === 0)
+    const options = this.readOptions(event, buttons, 'buttons', LIMITS.buttonId);
+    if (options.length === 0) {
       return this.skip(event, 'a single-product message needs the catalogId option (or buttons) to be sent');
-    this.buttons(event, { buttons, ...(product.footer ? { footer: product.footer } : {}) }, candidate);
+    }
+    this.sendButtons(event, options, { footer: product.footer }, candidate);
   }
 
-  private products(event: AgentEvent, products: Product[], candidate: OutboundMessage | undefined): void {
-    if (products.length === 0) return this.skip(event, 'a recommendation with no products');
+  private productLine(product: Json): string {
+    const title = filled(typeof product.title === 'string' ? product.title : undefined);
+    const id = filled(typeof product.productId === 'string' ? product.productId : undefined);
+    const currency = typeof product.currency === 'string' && product.currency ? ` ${product.currency}` : '';
+    const price =
+      typeof product.price === 'number' && Number.isFinite(product.price)
+        ? ` — ${product.price.toFixed(2)}${currency}`
+        : '';
+    const url = filled(typeof product.url === 'string' ? product.url : undefined);
+    return `• ${title ?? id ?? 'Product'}${price}${url ? `\n${url}` : ''}`;
+  }
+
+  private products(event: AgentEvent, raw: unknown[], candidate: OutboundMessage | undefined): void {
+    const products = raw.flatMap((product, i): Json[] => {
+      const value = this.object(event, product, `products[${i}]`, true);
+      return value ? [value] : [];
+    });
+    if (products.length === 0) {
+      if (this.out.unmapped.length === this.reportedBefore) this.skip(event, 'a recommendation with no products');
+      return;
+    }
     const catalogId = this.options.catalogId;
-    if (catalogId && products.length <= 30 && products.every((p) => p.productId)) {
-      this.push({
-        text: this.body(candidate),
-        multiProductMessage: {
+    const ids = products.map((p) => (typeof p.productId === 'string' ? filled(p.productId) : undefined));
+    if (catalogId) {
+      const missing = ids.filter((id) => id === undefined).length;
+      if (products.length <= LIMITS.products && missing === 0) {
+        const multiProductMessage = {
           header: { text: 'Recommended for you' },
           catalogId,
-          sections: [
-            { title: 'Products', productItems: products.map((p) => ({ productRetailerId: p.productId as string })) },
-          ],
-        },
-      });
-      return;
+          sections: [{ title: 'Products', productItems: ids.map((id) => ({ productRetailerId: id as string })) }],
+        };
+        this.pushInteractive(event, candidate, { multiProductMessage }, {});
+        return;
+      }
+      this.adjust(
+        event,
+        missing > 0
+          ? `${missing} of ${products.length} products have no productId for the catalog: the products were sent as text`
+          : `${products.length} products are more than a catalog message takes (${LIMITS.products}): they were sent as text`,
+      );
     }
     if (this.options.products === 'images') {
       for (const product of products) {
-        if (product.imageUrl)
-          this.push({ attachments: [{ type: 'image', url: product.imageUrl, caption: productLine(product) }] });
-        else this.push({ text: productLine(product) });
+        const imageUrl = typeof product.imageUrl === 'string' ? filled(product.imageUrl) : undefined;
+        if (imageUrl) this.pushMedia(event, 'image', imageUrl, this.productLine(product));
+        else this.pushText(event, this.productLine(product));
       }
       return;
     }
-    for (const part of splitText(products.map(productLine).join('\n\n'))) this.push({ text: part });
+    this.pushText(event, products.map((product) => this.productLine(product)).join('\n\n'));
   }
 }
 
@@ -365,6 +686,6 @@ export function toWhatsAppMessages(
 ): WhatsAppReply {
   const events = Array.isArray(reply) ? (reply as readonly AgentEvent[]) : (reply as AgentReply).events;
   const mapper = new Mapper(options);
-  for (const event of events) mapper.add(event);
+  for (const event of Array.isArray(events) ? events : []) mapper.add(event);
   return mapper.out;
 }

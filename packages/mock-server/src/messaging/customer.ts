@@ -69,7 +69,7 @@ export class MockCustomer {
     throw new Error(`mock customer ${this.phone}: no button or list row "${idOrText}" in the messages received`);
   }
 
-  /** What the business sent this customer, in order. */
+  /** What the business sent this customer, in order (with `maxRecords`, among the newest sends kept). */
   get received(): SentMessage[] {
     return this.messaging.sent.filter((sent) => sent.businessId === this.businessId && sent.to === this.phone);
   }

@@ -2,6 +2,7 @@
 // in x-connectly-hmac-sha256, and redelivery with backoff until the receiver answers 200.
 
 import { createHmac } from 'node:crypto';
+import { keepNewest } from '../records.js';
 
 /** Connectly's sender is a Go service using go-resty; receivers see this user agent. */
 export const DELIVERY_USER_AGENT = 'go-resty/2.6.0 (https://github.com/go-resty/resty)';
@@ -46,6 +47,8 @@ export interface DeliveryOptions {
   anySuccess: boolean;
   /** Duplicates and reorders deliveries, as Connectly is free to (it guarantees neither). */
   chaos?: ChaosOptions;
+  /** Keep only this many of the newest deliveries in the history. Default: all. */
+  maxRecords?: number;
 }
 
 /** What the chaos mode does to each delivery; the same seed gives the same duplicates and delays. */
@@ -128,6 +131,7 @@ export class Deliverer {
     const delivery = { ...init, attempts: [], outcome: 'pending' } as unknown as WebhookDelivery;
     delivery.settled = this.run(delivery);
     this.deliveries.push(delivery);
+    keepNewest(this.deliveries, this.options.maxRecords);
     return delivery;
   }
 

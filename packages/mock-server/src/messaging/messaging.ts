@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { MockCustomer } from './customer.js';
 import { type ChaosOptions, DELIVERY_TIMEOUT_MS, Deliverer, type WebhookDelivery } from './deliveries.js';
 import { MessagingFailure, invalid } from './errors.js';
+import { keepNewest } from '../records.js';
 import { ulid } from './ulid.js';
 import { checkAddress, checkSessionSend, checkTemplateSend, isObject } from './validate.js';
 
@@ -35,6 +36,8 @@ export interface MockMessagingOptions {
   now?: () => number;
   /** Accept BSUID recipients. Default false. */
   bsuid?: boolean;
+  /** Keep only this many of the newest records in `sent` and `deliveries`. Default: all (the server's `maxRecords`). */
+  maxRecords?: number;
   /** Approved templates; `parameters` are the names a send must fill. Default: `hello_world` (en) and `order_update` (en, body_1). */
   templates?: MockTemplate[];
 }
@@ -102,6 +105,7 @@ export class MockMessaging extends EventEmitter {
         timeScale: options.timeScale ?? 1,
         timeoutMs: options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS,
         anySuccess: options.anySuccess ?? false,
+        ...(options.maxRecords === undefined ? {} : { maxRecords: options.maxRecords }),
         ...(options.chaos ? { chaos: options.chaos === true ? {} : options.chaos } : {}),
       },
       (delivery) => this.emit('delivery', delivery),
@@ -441,6 +445,7 @@ export class MockMessaging extends EventEmitter {
       at: this.now(),
     };
     this.sent.push(sent);
+    keepNewest(this.sent, this.options.maxRecords);
     this.emit('sent', sent);
     this.afterSend(sent);
     return { status: 200, body: { id: sent.id } };
@@ -520,10 +525,25 @@ function campaignMatches(filters: unknown, campaignName: string | undefined): bo
   );
   if (rules.length === 0) return true;
   if (campaignName === undefined) return false;
-  return rules.some((rule) => {
-    const pattern = rule.expression.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-    return new RegExp(`^${pattern.join('.*')}$`).test(campaignName);
-  });
+  return rules.some((rule) => globMatches(rule.expression, campaignName));
+}
+
+// `*` matches any run of characters. Each literal piece is looked for once, leftmost, left to right, with
+// no backtracking: a regular expression built from `*a*a*…*b` takes exponential time on a long name.
+function globMatches(expression: string, name: string): boolean {
+  const pieces = expression.split('*');
+  const first = pieces[0] as string;
+  if (pieces.length === 1) return name === expression;
+  const last = pieces[pieces.length - 1] as string;
+  if (first.length + last.length > name.length || !name.startsWith(first) || !name.endsWith(last)) return false;
+  let at = first.length;
+  const end = name.length - last.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const found = name.indexOf(piece, at);
+    if (found < 0 || found + piece.length > end) return false;
+    at = found + piece.length;
+  }
+  return true;
 }
 
 function notFound(message: string): MessagingFailure {

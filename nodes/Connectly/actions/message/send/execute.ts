@@ -121,6 +121,8 @@ export async function execute(
           reason,
           [event.type]: eventPayload(event) as IDataObject,
         })),
+        // Sent, but changed to fit WhatsApp's limits (a long list as text, a long caption after its image).
+        adjusted: result.adjusted.map(({ event, change }) => ({ type: event.type, change })),
         choices: result.choices as unknown as IDataObject,
         handover: result.handover,
       },
