@@ -54,9 +54,21 @@ export class ConversationsService implements OnApplicationBootstrap {
     this.logger.log(`${created ? 'Registered' : 'Updated'} the Connectly webhook at ${address}`);
   }
 
-  /** False for a delivery already taken (Connectly redelivers until it gets a 200, and may repeat). */
-  firstDelivery(signature: string): boolean {
-    return this.deliveries.first(signature);
+  /**
+   * Takes one verified delivery once (Connectly redelivers until it gets a 200, and may repeat): false for
+   * a repeat. Otherwise resolves once its turn (if any) is done; a turn that failed before the agent heard
+   * it lets a redelivery of the same delivery through.
+   */
+  receive(signature: string, event: InboundEvent): false | Promise<void> {
+    if (!this.deliveries.claim(signature)) return false;
+    return this.handle(event).then(
+      () => this.deliveries.done(signature),
+      (error: unknown) => {
+        if (turnNotProcessed(error)) this.deliveries.release(signature);
+        else this.deliveries.done(signature);
+        throw error;
+      },
+    );
   }
 
   /** Takes one verified event; resolves once its turn (if any) is done. */

@@ -83,11 +83,13 @@ export {
 export type * from './wire.js';
 export {
   SIGNATURE_HEADER,
+  DEFAULT_WEBHOOK_MAX_AGE_MS,
   ConnectlyWebhookSignatureError,
   parseWebhook,
   verifyWebhookSignature,
   signWebhook,
   webhookSignature,
+  type ParseWebhookOptions,
   type RawBody,
   type WebhookHeaders,
 } from './messaging/webhook.js';

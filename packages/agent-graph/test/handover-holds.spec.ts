@@ -160,35 +160,69 @@ describe('HandoverHolds', () => {
 });
 
 describe('DeliveryDeduper', () => {
-  it('takes a delivery the first time and refuses its repeats', () => {
+  it('takes a delivery once it is claimed and done, and refuses its repeats', () => {
     const deduper = new DeliveryDeduper();
-    expect(deduper.first('sig-1')).toBe(true);
-    expect(deduper.first('sig-1')).toBe(false);
-    expect(deduper.first('sig-2')).toBe(true);
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.done('sig-1');
+    expect(deduper.claim('sig-1')).toBe(false);
+    expect(deduper.claim('sig-2')).toBe(true);
     expect(deduper.size).toBe(2);
+  });
+
+  it('refuses a repeat that arrives while the first is being handled', () => {
+    const deduper = new DeliveryDeduper();
+    expect(deduper.claim('sig-1')).toBe(true);
+    expect(deduper.claim('sig-1')).toBe(false);
+  });
+
+  it('takes the redelivery of a delivery whose handling failed', () => {
+    const deduper = new DeliveryDeduper();
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.release('sig-1');
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.done('sig-1');
+    expect(deduper.claim('sig-1')).toBe(false);
+  });
+
+  it('takes a redelivery again when a claim was neither done nor released within leaseMs', () => {
+    const { now, advance } = clock();
+    const deduper = new DeliveryDeduper({ leaseMs: 100, now });
+    expect(deduper.claim('sig-1')).toBe(true);
+    advance(99);
+    expect(deduper.claim('sig-1')).toBe(false);
+    advance(1);
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.done('sig-1');
+    advance(1000);
+    expect(deduper.claim('sig-1')).toBe(false);
   });
 
   it('forgets a delivery after ttlMs, so memory does not grow with time', () => {
     const { now, advance } = clock();
     const deduper = new DeliveryDeduper({ ttlMs: 1000, now });
-    deduper.first('sig-1');
+    deduper.claim('sig-1');
+    deduper.done('sig-1');
     advance(999);
-    expect(deduper.first('sig-1')).toBe(false);
+    expect(deduper.claim('sig-1')).toBe(false);
     advance(1);
     expect(deduper.size).toBe(0);
-    expect(deduper.first('sig-1')).toBe(true);
+    expect(deduper.claim('sig-1')).toBe(true);
   });
 
   it('remembers at most maxEntries, forgetting the oldest', () => {
     const deduper = new DeliveryDeduper({ maxEntries: 2 });
-    for (const key of ['a', 'b', 'c']) deduper.first(key);
+    for (const key of ['a', 'b', 'c']) {
+      deduper.claim(key);
+      deduper.done(key);
+    }
     expect(deduper.size).toBe(2);
-    expect(deduper.first('c')).toBe(false);
-    expect(deduper.first('a')).toBe(true);
+    expect(deduper.claim('c')).toBe(false);
+    expect(deduper.claim('a')).toBe(true);
   });
 
   it('refuses an empty key and bad limits', () => {
-    expect(() => new DeliveryDeduper().first('')).toThrow(/x-connectly-hmac-sha256/);
+    expect(() => new DeliveryDeduper().claim('')).toThrow(/x-connectly-hmac-sha256/);
     expect(() => new DeliveryDeduper({ maxEntries: -1 })).toThrow(ConnectlyValidationError);
+    expect(() => new DeliveryDeduper({ leaseMs: 0 })).toThrow(/leaseMs/);
   });
 });

@@ -5,6 +5,7 @@ import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import {
   ConnectlyProtocolError,
   ConnectlyValidationError,
+  DEFAULT_WEBHOOK_MAX_AGE_MS,
   ConnectlyWebhookSignatureError,
   type InboundEvent,
   isAutomatedEcho,
@@ -21,6 +22,7 @@ import {
 const VECTOR_BODY =
   '{"timestamp":"1639083206","sender":{"id":"+16315555500","channelType":"whatsapp"},"recipient":{"id":"123456123","channelType":"whatsapp"},"message":{"text":"TEST 11"}}';
 const VECTOR_SIGNATURE = 'wAaiK4mFaMBtIczDXcYdHGzSMSwLCwrJTXkbn5+emJc=';
+const VECTOR_TIME = 1639083206 * 1000;
 
 describe('signature verification', () => {
   it('matches the worked vector over a string, a Buffer and an ArrayBuffer', () => {
@@ -51,7 +53,9 @@ describe('signature verification', () => {
     expect(() => verifyWebhookSignature(parsed as string, VECTOR_SIGNATURE, 'test-secret')).toThrow(
       /already parsed.*rawBody: true/,
     );
-    expect(() => parseWebhook(undefined as unknown as string, {}, 'test-secret')).toThrow(/no raw body/);
+    expect(() =>
+      parseWebhook(undefined as unknown as string, { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE }, 'test-secret'),
+    ).toThrow(/no raw body/);
   });
 
   it('requires a secret', () => {
@@ -76,11 +80,56 @@ describe('signature verification', () => {
     expect(() => parseWebhook('not json', { 'x-connectly-hmac-sha256': signedGarbage }, 'test-secret')).toThrow(
       ConnectlyProtocolError,
     );
-    expect(parseWebhook(VECTOR_BODY, { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE }, 'test-secret')).toMatchObject({
-      kind: 'message',
-      text: 'TEST 11',
-      clientKey: '+16315555500',
-    });
+    const atVectorTime = { now: () => VECTOR_TIME };
+    expect(
+      parseWebhook(VECTOR_BODY, { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE }, 'test-secret', atVectorTime),
+    ).toMatchObject({ kind: 'message', text: 'TEST 11', clientKey: '+16315555500' });
+  });
+
+  it('refuses an unsigned request as unsigned whatever its body became (a parsed JSON or form object, nothing)', () => {
+    for (const body of [{ sender: { id: '+1' } }, { 'a=b': '' }, undefined]) {
+      expect(() => parseWebhook(body as unknown as string, {}, 'test-secret')).toThrow(
+        expect.objectContaining({ reason: 'missing' }) as Error,
+      );
+    }
+  });
+});
+
+describe('the signed timestamp', () => {
+  const headers = { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE };
+
+  it('refuses a captured delivery replayed later: older than 5 minutes by default, or as far ahead', () => {
+    const at = (ms: number) => ({ now: () => VECTOR_TIME + ms });
+    expect(parseWebhook(VECTOR_BODY, headers, 'test-secret', at(5 * 60 * 1000)).kind).toBe('message');
+    expect(parseWebhook(VECTOR_BODY, headers, 'test-secret', at(-5 * 60 * 1000)).kind).toBe('message');
+    const replay = (): unknown => parseWebhook(VECTOR_BODY, headers, 'test-secret', at(5 * 60 * 1000 + 1000));
+    expect(replay).toThrow(ConnectlyWebhookSignatureError);
+    expect(replay).toThrow(expect.objectContaining({ reason: 'stale' }) as Error);
+    expect(replay).toThrow(/replay of an old delivery.*maxAgeMs/);
+    expect(() => parseWebhook(VECTOR_BODY, headers, 'test-secret', at(-6 * 60 * 1000))).toThrow(/replay/);
+    // The 2021 delivery of the worked vector, today.
+    expect(() => parseWebhook(VECTOR_BODY, headers, 'test-secret')).toThrow(/replay/);
+    expect(DEFAULT_WEBHOOK_MAX_AGE_MS).toBe(5 * 60 * 1000);
+  });
+
+  it('takes the age from maxAgeMs, and reads the ISO 8601 timestamp of report deliveries', () => {
+    const hour = { maxAgeMs: 60 * 60 * 1000, now: () => VECTOR_TIME + 30 * 60 * 1000 };
+    expect(parseWebhook(VECTOR_BODY, headers, 'test-secret', hour).kind).toBe('message');
+    const report = JSON.stringify({ topic: 'report', timestamp: '2021-12-09T20:53:26Z', report: { id: 'r1' } });
+    const reportHeaders = { 'x-connectly-hmac-sha256': signWebhook(report, 'test-secret') };
+    expect(parseWebhook(report, reportHeaders, 'test-secret', { now: () => VECTOR_TIME }).kind).toBe('other');
+    expect(() => parseWebhook(report, reportHeaders, 'test-secret')).toThrow(/replay/);
+    expect(() => parseWebhook(VECTOR_BODY, headers, 'test-secret', { maxAgeMs: 0 })).toThrow(ConnectlyValidationError);
+  });
+
+  it('refuses an unreadable timestamp, and takes a delivery that carries none', () => {
+    const sign = (payload: unknown) => {
+      const body = JSON.stringify(payload);
+      return [body, { 'x-connectly-hmac-sha256': signWebhook(body, 'test-secret') }] as const;
+    };
+    const message = { sender: { id: '+16315555500' }, message: { text: 'hi' } };
+    expect(() => parseWebhook(...sign({ ...message, timestamp: 'yesterday' }), 'test-secret')).toThrow(/replay/);
+    expect(parseWebhook(...sign(message), 'test-secret').kind).toBe('message');
   });
 });
 
