@@ -115,6 +115,7 @@ export {
 export { markAutomated, isAutomatedEcho, SENT_BY_FIELD, SENT_BY_AUTOMATION } from './messaging/marks.js';
 export {
   HandoverHolds,
+  HandoverHoldsFullError,
   HUMAN_REPLY_REASON,
   turnNotProcessed,
   type HandoverHold,

@@ -9,6 +9,7 @@ import {
   DeliveryDeduper,
   HUMAN_REPLY_REASON,
   HandoverHolds,
+  HandoverHoldsFullError,
   assistantText,
   turnNotProcessed,
   userText,
@@ -126,14 +127,38 @@ describe('HandoverHolds', () => {
     expect(holds.size).toBe(0);
   });
 
-  it('remembers at most maxConversations, forgetting the one idle longest', () => {
+  it('remembers at most maxConversations, forgetting the released one idle longest', () => {
+    const holds = new HandoverHolds({ maxConversations: 2 });
+    holds.hold('a');
+    holds.restore('b', [userText('b waits for the agent')]);
+    holds.recordCustomerMessage('a', [userText('a is active')]);
+    holds.hold('c');
+    expect([holds.isHeld('a'), holds.get('b'), holds.isHeld('c')]).toEqual([true, undefined, true]);
+    expect(holds.size).toBe(2);
+  });
+
+  it('never hands a held conversation back to the bot to make room: a hold past maxConversations is refused', () => {
     const holds = new HandoverHolds({ maxConversations: 2 });
     holds.hold('a');
     holds.hold('b');
-    holds.recordCustomerMessage('a', [userText('a is active')]);
+    const third = (): void => holds.hold('c');
+    expect(third).toThrow(HandoverHoldsFullError);
+    expect(third).toThrow(/All 2 conversations .* held by a person: release some \(or raise `maxConversations`\)/);
+    expect(() => holds.recordHumanReply('c', 'Hi, Sam here')).toThrow(HandoverHoldsFullError);
+    expect([holds.isHeld('a'), holds.isHeld('b'), holds.isHeld('c')]).toEqual([true, true, false]);
+    // A release makes room again.
+    holds.release('a');
     holds.hold('c');
-    expect([holds.isHeld('a'), holds.isHeld('b'), holds.isHeld('c')]).toEqual([true, false, true]);
-    expect(holds.size).toBe(2);
+    expect([holds.isHeld('b'), holds.isHeld('c')]).toEqual([true, true]);
+  });
+
+  it('makes room from conversations whose hold expired before refusing one', () => {
+    const { now, advance } = clock();
+    const holds = new HandoverHolds({ maxConversations: 1, ttlMs: 1000, now });
+    holds.hold('a');
+    advance(1000);
+    holds.hold('b');
+    expect([holds.isHeld('a'), holds.isHeld('b')]).toEqual([false, true]);
   });
 
   it('keeps at most maxPendingEvents per conversation, and counts the oldest it let go', () => {
