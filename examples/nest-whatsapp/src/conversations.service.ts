@@ -11,7 +11,9 @@ import {
   type InboundEvent,
   type ReplyChoices,
   isAutomatedEcho,
+  keepChoices,
   markAutomated,
+  sentChoices,
   type WhatsAppReply,
   toInputEvents,
   toWhatsAppMessages,
@@ -22,6 +24,7 @@ import { HandoverDesk } from './handover-desk.service.js';
 
 interface Conversation {
   session: AgentSession;
+  // The latest choices offered, by the message that offered them: a tap names its message.
   choices: ReplyChoices;
   // Turns of one customer run one after the other, in arrival order.
   queue: Promise<void>;
@@ -130,8 +133,8 @@ export class ConversationsService implements OnApplicationBootstrap {
       throw error;
     }
     for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
-    await this.messaging.sendReply(clientKey, reply, { callbackData: markAutomated() });
-    if (Object.keys(reply.choices).length > 0) conversation.choices = reply.choices;
+    const sent = await this.messaging.sendReply(clientKey, reply, { callbackData: markAutomated() });
+    conversation.choices = keepChoices(conversation.choices, sentChoices(sent));
     if (reply.handover) {
       const reason = reply.handovers
         .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)

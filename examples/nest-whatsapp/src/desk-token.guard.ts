@@ -14,7 +14,9 @@ export class DeskTokenGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const token = this.config.get<string>('DESK_TOKEN');
     if (!token) {
-      throw new UnauthorizedException('Releasing is off: set DESK_TOKEN and send it as "Authorization: Bearer <token>"');
+      throw new UnauthorizedException(
+        'Releasing is off: set DESK_TOKEN and send it as "Authorization: Bearer <token>"',
+      );
     }
     const header = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>().headers['authorization'];
     const given = typeof header === 'string' ? /^Bearer (.+)$/i.exec(header.trim())?.[1] : undefined;

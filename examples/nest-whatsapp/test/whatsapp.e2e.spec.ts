@@ -104,6 +104,32 @@ describe('the WhatsApp loop in a Nest app', () => {
     ]);
   });
 
+  it('feeds a tap on a suggestion of an OLDER message back as the question that message offered', async () => {
+    // The tap above got a reply whose suggestions reuse the same ids; the customer scrolls up and taps the first reply's.
+    const offering = (text: string) => customer.received.filter((m) => JSON.stringify(m.message).includes(text));
+    const older = offering('What is your return…').at(-1);
+    const newest = offering('"sugg:1"').at(-1);
+    expect(older).toBeDefined();
+    expect(newest?.id).not.toBe(older?.id);
+    const body = JSON.stringify({
+      timestamp: String(Math.floor(Date.now() / 1000)),
+      sender: { id: PHONE, channelType: 'whatsapp' },
+      recipient: { id: '+15550100000', channelType: 'whatsapp' },
+      context: { replyToId: older?.id },
+      buttonResponse: { text: 'What is your return…', payload: 'sugg:1' },
+    });
+    const response = await fetch(`${appUrl}/connectly/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(body, SECRET) },
+      body,
+    });
+    expect(response.status).toBe(200);
+    await app.get(ConversationsService).settled(PHONE);
+    expect(invokes().at(-1)?.inputEvents).toEqual([
+      { messageEvent: { role: 'USER', content: { textContent: { text: 'What is your return policy?' } } } },
+    ]);
+  });
+
   it('refuses a tampered signature with 401 and starts no turn', async () => {
     const before = invokes().length;
     const body = JSON.stringify({
@@ -257,13 +283,16 @@ describe('the WhatsApp loop in a Nest app', () => {
 
   it('hands a conversation back to the bot only for the desk: the release wants the DESK_TOKEN bearer', async () => {
     const conversations = app.get(ConversationsService);
-    await app
-      .get(ConnectlyMessagingService)
-      .sendMessage({ to: PHONE, message: { text: 'Sam from the desk here.' } });
+    await app.get(ConnectlyMessagingService).sendMessage({ to: PHONE, message: { text: 'Sam from the desk here.' } });
     await waitFor('the hold of the human message', () => conversations.isHeld(PHONE));
     const release = (headers: Record<string, string>) =>
       fetch(`${appUrl}/handover/${encodeURIComponent(PHONE)}/release`, { method: 'POST', headers });
-    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: DESK_TOKEN }]) {
+    const refused: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer wrong-token' },
+      { authorization: DESK_TOKEN },
+    ];
+    for (const headers of refused) {
       expect((await release(headers)).status).toBe(401);
       expect(conversations.isHeld(PHONE)).toBe(true);
     }

@@ -3,17 +3,23 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import {
+  type AgentEvent,
   ConnectlyProtocolError,
   ConnectlyValidationError,
   DEFAULT_WEBHOOK_MAX_AGE_MS,
   ConnectlyWebhookSignatureError,
   type InboundEvent,
+  type WhatsAppReply,
+  choiceKey,
   isAutomatedEcho,
+  keepChoices,
   markAutomated,
   parseWebhook,
   readWebhook,
+  sentChoices,
   signWebhook,
   toInputEvents,
+  toWhatsAppMessages,
   verifyWebhookSignature,
   webhookSignature,
 } from '../src/index.js';
@@ -220,6 +226,49 @@ describe('inbound payloads', () => {
     expect(toInputEvents(tap('row-1'), choices)).toEqual([
       { listReplyEvent: { id: 'row-1', title: 'Scarf', description: 'Silk' } },
     ]);
+  });
+
+  it('resolves a tap on an older message against the choices of THAT message, not the newest reply', () => {
+    const suggestions = (...suggestedQuestions: string[]) =>
+      toWhatsAppMessages([
+        { type: 'chatSuggestionEvent', chatSuggestionEvent: { suggestedQuestions }, known: true } as AgentEvent,
+      ]);
+    const older = suggestions('Do you gift-wrap?', 'What is your return policy?');
+    const newer = suggestions('Show me gift ideas', 'Talk to a human');
+    const sent = (reply: WhatsAppReply, id: string) => ({
+      ...reply,
+      sent: reply.messages.map((message) => ({ id, message })),
+    });
+    const kept = keepChoices(sentChoices(sent(older, 'wamid-older')), sentChoices(sent(newer, 'wamid-newer')));
+    const tap = (replyToId: string | undefined): InboundEvent =>
+      readWebhook({
+        sender,
+        recipient,
+        ...(replyToId ? { context: { replyToId } } : {}),
+        buttonResponse: { text: 'Short…', payload: 'sugg:1' },
+      });
+    const question = (text: string) => [{ messageEvent: { role: 'USER', content: { textContent: { text } } } }];
+    expect(toInputEvents(tap('wamid-older'), kept)).toEqual(question('What is your return policy?'));
+    expect(toInputEvents(tap('wamid-newer'), kept)).toEqual(question('Talk to a human'));
+    // A message whose choices are not kept: the tap goes as the button itself, never as another reply's choice.
+    expect(toInputEvents(tap('wamid-unknown'), kept)).toEqual([
+      { buttonResponseEvent: { id: 'sugg:1', title: 'Short…' } },
+    ]);
+    // A tap that names no message (the legacy shape): the newest offer.
+    expect(toInputEvents(tap(undefined), kept)).toEqual(question('Talk to a human'));
+    expect(choiceKey('wamid-older', 'sugg:1') in kept).toBe(true);
+  });
+
+  it('keeps the newest choices: at most 50 by default, a choice offered again counted as new', () => {
+    const choice = (text: string) => ({ kind: 'suggestion' as const, text });
+    let kept = keepChoices({}, { again: choice('first offer') });
+    for (let i = 0; i < 49; i += 1) kept = keepChoices(kept, { [`row-${i}`]: choice(`row ${i}`) });
+    kept = keepChoices(kept, { again: choice('offered again') });
+    kept = keepChoices(kept, { last: choice('last') });
+    expect(Object.keys(kept)).toHaveLength(50);
+    expect(kept['again']).toEqual(choice('offered again'));
+    expect(kept['row-0']).toBeUndefined();
+    expect(kept['row-1']).toEqual(choice('row 1'));
   });
 
   it('reads echoes and delivery statuses (both campaign spellings) and gives the agent nothing for them', () => {
