@@ -178,4 +178,76 @@ describe('what a streaming workflow passes on to the chat', () => {
       undefined,
     ]);
   });
+
+  it("lets the agent's text link to web addresses but load no image, tag or script of its own; an image event is an image", async () => {
+    const say = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(
+        streamOf(
+          say(
+            'Look: ![](https://tracker.example/p.gif?customer=+15550001234) <img src="https://tracker.example/x"> ' +
+              'and [our shop](https://shop.example.com/a), not [this](javascript:alert(1)). **Now**',
+          ),
+          say('# Title\n1. one\n- two\n> three\n==='),
+          {
+            messageEvent: {
+              role: 'ASSISTANT',
+              content: { imageContent: { url: 'https://cdn.example.com/photo.jpg' } },
+            },
+          },
+          { messageEvent: { role: 'ASSISTANT', content: { imageContent: { url: 'javascript:alert(1)' } } } },
+        ),
+      );
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    const { chunks } = await runNode(send(), { credentials, streaming: true });
+    expect(chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      'Look: !\\[\\](https://tracker.example/p.gif?customer=+15550001234) \\<img src="https://tracker.example/x"\\> ' +
+        'and [our shop](https://shop.example.com/a), not \\[this\\](javascript:alert(1)). \\*\\*Now\\*\\*',
+      '\n\n\\# Title\n1\\. one\n\\- two\n\\> three\n\\===',
+      '\n\n![Image](https://cdn.example.com/photo.jpg)',
+      undefined,
+    ]);
+  });
+
+  it('lets no line-start Markdown in product, suggestion or list text restructure the chat', async () => {
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(
+        streamOf(
+          {
+            recommendationEvent: {
+              products: [
+                { title: 'Aurora Scarf', description: '===', price: 5, currency: 'USD' },
+                { title: '# Sale', description: '1. cheap', price: 1, currency: 'USD' },
+                { title: 'Candle', description: '> quoted\n---', price: 2, currency: 'USD' },
+              ],
+            },
+          },
+          { chatSuggestionEvent: { suggestedQuestions: ['# Heading?', '1. First', '> quoted', '- dash', '+ plus'] } },
+          {
+            connectlyInteractiveEvent: {
+              interactive: {
+                listMessage: {
+                  body: { text: '## Pick one' },
+                  sections: [{ title: '=== menu', rows: [{ id: 'r', text: '1) first', description: '# big' }] }],
+                },
+              },
+            },
+          },
+        ),
+      );
+    });
+    const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
+    const { chunks } = await runNode(send(), { credentials, streaming: true });
+    expect(chunks.map((chunk) => chunk.content)).toEqual([
+      undefined,
+      '**Aurora Scarf** — $5.00  \n\\===\n\n**\\# Sale** — $1.00  \n1\\. cheap\n\n**Candle** — $2.00  \n\\> quoted ---',
+      '\n\nYou can also ask:\n- \\# Heading?\n- 1\\. First\n- \\> quoted\n- \\- dash\n- \\+ plus',
+      '\n\n\\## Pick one\n\n_\\=== menu_\n\n- **1\\) first** — \\# big',
+      undefined,
+    ]);
+  });
 });
