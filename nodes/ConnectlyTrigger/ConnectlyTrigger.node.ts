@@ -98,7 +98,7 @@ export class ConnectlyTrigger implements INodeType {
             name: 'maxAgeMinutes',
             type: 'number',
             typeOptions: { minValue: 1, maxValue: MAX_AGE_LIMIT_MINUTES },
-            default: DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000,
+            default: 5,
             description:
               "How far a delivery's signed timestamp may be from this server's clock: older deliveries are refused with 401 as replays of a captured delivery",
           },
@@ -161,7 +161,9 @@ export class ConnectlyTrigger implements INodeType {
     let event: InboundEvent;
     try {
       event = parseWebhook(rawBody, this.getHeaderData(), secret, {
-        maxAgeMs: Math.min(maxAgeMinutes || DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000, MAX_AGE_LIMIT_MINUTES) * 60_000,
+        maxAgeMs:
+          Math.min(Math.max(Number(maxAgeMinutes) || DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000, 1), MAX_AGE_LIMIT_MINUTES) *
+          60_000,
       });
     } catch (error) {
       if (error instanceof ConnectlyWebhookSignatureError) {
@@ -187,7 +189,7 @@ export class ConnectlyTrigger implements INodeType {
       return output === undefined ? {} : { workflowData: outputs };
     } catch (error) {
       deliveries.release(key);
-      throw error;
+      throw new NodeOperationError(this.getNode(), error as Error);
     }
   }
 }
