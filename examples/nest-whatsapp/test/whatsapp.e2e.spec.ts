@@ -25,6 +25,21 @@ let customer: MockCustomer;
 const invokes = (): Array<{ inputEvents: unknown[] }> =>
   mock.requests.filter((r) => r.endpoint === 'invoke').map((r) => r.body as { inputEvents: unknown[] });
 
+/** Posts a delivery from the customer, signed as Connectly signs it, made now unless `timestamp` says otherwise. */
+function deliver(payload: Record<string, unknown>): Promise<Response> {
+  const body = JSON.stringify({
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    sender: { id: PHONE, channelType: 'whatsapp' },
+    recipient: { id: '+15550100000', channelType: 'whatsapp' },
+    ...payload,
+  });
+  return fetch(`${appUrl}/connectly/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(body, SECRET) },
+    body,
+  });
+}
+
 async function waitFor(what: string, done: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
   if (!done()) throw new Error(`timed out waiting for ${what}`);
@@ -111,17 +126,9 @@ describe('the WhatsApp loop in a Nest app', () => {
     const newest = offering('"sugg:1"').at(-1);
     expect(older).toBeDefined();
     expect(newest?.id).not.toBe(older?.id);
-    const body = JSON.stringify({
-      timestamp: String(Math.floor(Date.now() / 1000)),
-      sender: { id: PHONE, channelType: 'whatsapp' },
-      recipient: { id: '+15550100000', channelType: 'whatsapp' },
+    const response = await deliver({
       context: { replyToId: older?.id },
       buttonResponse: { text: 'What is your return…', payload: 'sugg:1' },
-    });
-    const response = await fetch(`${appUrl}/connectly/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(body, SECRET) },
-      body,
     });
     expect(response.status).toBe(200);
     await app.get(ConversationsService).settled(PHONE);
@@ -265,17 +272,8 @@ describe('the WhatsApp loop in a Nest app', () => {
 
   it('refuses a captured delivery replayed after the accepted age (5 minutes) with 401 and starts no turn', async () => {
     const before = invokes().length;
-    const body = JSON.stringify({
-      timestamp: '1639083206',
-      sender: { id: PHONE, channelType: 'whatsapp' },
-      recipient: { id: '+15550100000', channelType: 'whatsapp' },
-      message: { text: 'I want a festive gift' },
-    });
-    const response = await fetch(`${appUrl}/connectly/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(body, SECRET) },
-      body,
-    });
+    // The delivery of the messaging reference's worked example, made in 2021.
+    const response = await deliver({ timestamp: '1639083206', message: { text: 'I want a festive gift' } });
     expect(response.status).toBe(401);
     await app.get(ConversationsService).settled(PHONE);
     expect(invokes()).toHaveLength(before);
