@@ -115,20 +115,53 @@ describe('ConnectlyWebhookGuard', () => {
     }
   });
 
-  it('answers 500 and logs the fix when a JSON parser consumed the body without keeping its bytes', async () => {
+  it('answers 401 with one warning naming the fix when a JSON parser consumed the body without keeping its bytes', async () => {
     const app = await appWith(mock, false);
-    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       const response = await post(app, BODY, {
         'content-type': 'application/json',
         'x-connectly-hmac-sha256': signWebhook(BODY, SECRET),
       });
-      expect(response.status).toBe(500);
+      expect(response.status).toBe(401);
       expect(handled).toEqual([]);
-      expect(logged).toHaveBeenCalledWith(expect.stringMatching(/already parsed.*rawBody: true/));
+      expect(warned.mock.calls).toEqual([[expect.stringMatching(/already parsed.*rawBody: true/)]]);
+      expect(errors).not.toHaveBeenCalled();
     } finally {
-      logged.mockRestore();
+      warned.mockRestore();
+      errors.mockRestore();
       await app.close();
+    }
+  });
+
+  it('refuses a signed delivery older than webhookMaxAgeMs with 401 as a replay', async () => {
+    const old = JSON.stringify({ ...JSON.parse(BODY), timestamp: String(Math.floor(Date.now() / 1000) - 120) });
+    const headers = { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(old, SECRET) };
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConnectlyMessagingModule.forRoot({
+          apiKey: KEY,
+          businessId: 'biz',
+          baseUrl: mock.url,
+          webhookSecret: SECRET,
+          webhookMaxAgeMs: 60_000,
+        }),
+      ],
+      controllers: [WebhookController],
+    }).compile();
+    const strict = moduleRef.createNestApplication({ logger: false });
+    await strict.listen(0, '127.0.0.1');
+    const lenient = await appWith(mock, false);
+    try {
+      const refused = await post(strict, old, headers);
+      expect(refused.status).toBe(401);
+      expect(((await refused.json()) as { message: string }).message).toMatch(/replay/);
+      expect((await post(lenient, old, headers)).status).toBe(200);
+      expect(handled).toHaveLength(1);
+    } finally {
+      await strict.close();
+      await lenient.close();
     }
   });
 

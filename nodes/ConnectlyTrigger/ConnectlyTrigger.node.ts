@@ -13,18 +13,22 @@ import { createHash } from 'node:crypto';
 import {
   ConnectlyProtocolError,
   ConnectlyWebhookSignatureError,
+  DEFAULT_WEBHOOK_MAX_AGE_MS,
   DeliveryDeduper,
   type InboundEvent,
   isAutomatedEcho,
   parseWebhook,
+  webhookSignature,
 } from 'connectly-agent-graph';
 import { type ConnectlyMessagingCredentials, MESSAGING_CREDENTIAL } from '../Connectly/shared/messaging-transport';
 import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
 import { checkExists, create, remove } from './registration';
 
 // One memory for the whole process (every delivery reaches the process's one copy of this module):
-// an hour, far past Connectly's redelivery window, and at most 10 000 deliveries, the oldest forgotten first.
+// an hour, far past Connectly's redelivery window and the longest Max Delivery Age the node accepts, and
+// at most 10 000 deliveries, the oldest forgotten first.
 const deliveries = new DeliveryDeduper({ ttlMs: 60 * 60 * 1000, maxEntries: 10_000 });
+const MAX_AGE_LIMIT_MINUTES = 60;
 
 /** Which output a delivery goes to; undefined when it starts no execution. */
 function outputOf(event: InboundEvent, deliveryStatuses: boolean): number | undefined {
@@ -89,6 +93,15 @@ export class ConnectlyTrigger implements INodeType {
             default: false,
             description: 'Whether to add the delivery exactly as Connectly sent it, as "payload"',
           },
+          {
+            displayName: 'Max Delivery Age (Minutes)',
+            name: 'maxAgeMinutes',
+            type: 'number',
+            typeOptions: { minValue: 1, maxValue: MAX_AGE_LIMIT_MINUTES },
+            default: 5,
+            description:
+              "How far a delivery's signed timestamp may be from this server's clock: older deliveries are refused with 401 as replays of a captured delivery",
+          },
         ],
       },
       {
@@ -129,19 +142,35 @@ export class ConnectlyTrigger implements INodeType {
       this.logger.error(`Connectly Trigger: ${message}`);
       return refuse(500, message);
     }
+    // Anyone can reach the webhook: an unsigned request is refused before its body is looked at.
+    if (!webhookSignature(this.getHeaderData())) return refuse(401, 'invalid signature');
     // n8n reads every webhook request's bytes into rawBody before it parses a text/plain body into a string
     // (n8n 2.41, middlewares/body-parser.js): the signature is checked on those bytes, never on a re-encoding.
+    // It keeps none for multipart forms, which Connectly never sends (its deliveries are text/plain).
     const rawBody: unknown = this.getRequestObject().rawBody;
     if (!(rawBody instanceof Uint8Array)) {
-      const message = 'n8n did not keep the raw request body, so the signature cannot be checked';
-      this.logger.error(`Connectly Trigger: ${message}`);
-      return refuse(500, message);
+      this.logger.warn(
+        'Connectly Trigger: refused a request whose raw body n8n did not keep (not text/plain), so its signature cannot be checked',
+      );
+      return refuse(401, 'invalid signature');
     }
+    const { includePayload, maxAgeMinutes } = this.getNodeParameter('options', {}) as {
+      includePayload?: boolean;
+      maxAgeMinutes?: number;
+    };
     let event: InboundEvent;
     try {
-      event = parseWebhook(rawBody, this.getHeaderData(), secret);
+      event = parseWebhook(rawBody, this.getHeaderData(), secret, {
+        maxAgeMs:
+          Math.min(Math.max(Number(maxAgeMinutes) || DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000, 1), MAX_AGE_LIMIT_MINUTES) *
+          60_000,
+      });
     } catch (error) {
-      if (error instanceof ConnectlyWebhookSignatureError) return refuse(401, 'invalid signature');
+      if (error instanceof ConnectlyWebhookSignatureError) {
+        // A replay is worth one line: a captured delivery is being sent again, or this server's clock is wrong.
+        if (error.reason === 'stale') this.logger.warn(`Connectly Trigger: ${error.message}`);
+        return refuse(401, 'invalid signature');
+      }
       if (error instanceof ConnectlyProtocolError) {
         this.logger.warn(`Connectly Trigger: a signed delivery could not be read: ${error.message}`);
         return refuse(400, error.message);
@@ -150,12 +179,17 @@ export class ConnectlyTrigger implements INodeType {
     }
     // Checked only once the signature holds, so that no forged request can make a real delivery look repeated.
     const key = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${createHash('sha256').update(rawBody).digest('hex')}`;
-    if (!deliveries.first(key)) return {};
-    const output = outputOf(event, this.getNodeParameter('deliveryStatuses', false) === true);
-    if (output === undefined) return {};
-    const { includePayload } = this.getNodeParameter('options', {}) as { includePayload?: boolean };
-    const outputs: INodeExecutionData[][] = OUTPUT_NAMES.map(() => []);
-    outputs[output]?.push(itemOf(event, includePayload === true));
-    return { workflowData: outputs };
+    if (!deliveries.claim(key)) return {};
+    // Done only once handled: a delivery whose handling throws is answered 500, and its redelivery is taken.
+    try {
+      const output = outputOf(event, this.getNodeParameter('deliveryStatuses', false) === true);
+      const outputs: INodeExecutionData[][] = OUTPUT_NAMES.map(() => []);
+      if (output !== undefined) outputs[output]?.push(itemOf(event, includePayload === true));
+      deliveries.done(key);
+      return output === undefined ? {} : { workflowData: outputs };
+    } catch (error) {
+      deliveries.release(key);
+      throw new NodeOperationError(this.getNode(), error as Error);
+    }
   }
 }

@@ -145,36 +145,100 @@ describe('time limits a timer can hold', () => {
 });
 
 describe('what a streaming workflow passes on to the chat', () => {
-  it('keeps messages apart, and lets no server text open a link, image or script address of its own', async () => {
-    const say = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+  const say = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+  /** What the chat receives when a server streams these events as the agent's reply. */
+  async function chatOf(...events: unknown[]): Promise<unknown[]> {
     const server = await hostile((_, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      res.end(
-        streamOf(
-          say('You said: “What is the weather like?”.'),
-          say('I can suggest gifts.'),
-          {
-            recommendationEvent: {
-              products: [
-                { title: 'Evil](javascript:alert(1)) ![x', url: 'javascript:alert(1)', price: 5, currency: 'EUR' },
-                { title: 'Odd', url: 'https://shop.example.com/a (b)', price: 1, currency: 'NOT-A-CURRENCY' },
-                { price: 3 },
-              ],
-            },
-          },
-          { chatSuggestionEvent: { suggestedQuestions: ['[click](https://evil.example)', 42, ''] } },
-        ),
-      );
+      res.end(streamOf(...events));
     });
     const credentials = { apiKey: KEY, businessId: 'biz', baseUrl: server.url };
     const { chunks } = await runNode(send(), { credentials, streaming: true });
-    expect(chunks.map((chunk) => chunk.content)).toEqual([
+    return chunks.map((chunk) => chunk.content);
+  }
+
+  it('keeps messages apart, and lets no server text open a link, image or script address of its own', async () => {
+    expect(
+      await chatOf(
+        say('You said: “What is the weather like?”.'),
+        say('I can suggest gifts.'),
+        {
+          recommendationEvent: {
+            products: [
+              { title: 'Evil](javascript:alert(1)) ![x', url: 'javascript:alert(1)', price: 5, currency: 'EUR' },
+              { title: 'Odd', url: 'https://shop.example.com/a (b)', price: 1, currency: 'NOT-A-CURRENCY' },
+              { price: 3 },
+            ],
+          },
+        },
+        { chatSuggestionEvent: { suggestedQuestions: ['[click](https://evil.example)', 42, ''] } },
+      ),
+    ).toEqual([
       undefined,
       'You said: “What is the weather like?”.',
       '\n\nI can suggest gifts.',
       '\n\n**Evil\\](javascript:alert(1)) !\\[x** — €5.00\n\n' +
         '**[Odd](https://shop.example.com/a%20%28b%29)** — 1 NOT-A-CURRENCY',
       '\n\nYou can also ask:\n- \\[click\\](https://evil.example)',
+      undefined,
+    ]);
+  });
+
+  it("lets the agent's text link to web addresses but load no image, tag or script of its own; an image event is an image", async () => {
+    expect(
+      await chatOf(
+        say(
+          'Look: ![](https://tracker.example/p.gif?customer=+15550001234) <img src="https://tracker.example/x"> ' +
+            'and [our shop](https://shop.example.com/a), not [this](javascript:alert(1)). **Now**',
+        ),
+        say('# Title\n1. one\n- two\n> three\n==='),
+        {
+          messageEvent: {
+            role: 'ASSISTANT',
+            content: { imageContent: { url: 'https://cdn.example.com/photo.jpg' } },
+          },
+        },
+        { messageEvent: { role: 'ASSISTANT', content: { imageContent: { url: 'javascript:alert(1)' } } } },
+      ),
+    ).toEqual([
+      undefined,
+      'Look: !\\[\\](https://tracker.example/p.gif?customer=+15550001234) \\<img src="https://tracker.example/x"\\> ' +
+        'and [our shop](https://shop.example.com/a), not \\[this\\](javascript:alert(1)). \\*\\*Now\\*\\*',
+      '\n\n\\# Title\n1\\. one\n\\- two\n\\> three\n\\===',
+      '\n\n![Image](https://cdn.example.com/photo.jpg)',
+      undefined,
+    ]);
+  });
+
+  it('lets no line-start Markdown in product, suggestion or list text restructure the chat', async () => {
+    expect(
+      await chatOf(
+        {
+          recommendationEvent: {
+            products: [
+              { title: 'Aurora Scarf', description: '===', price: 5, currency: 'USD' },
+              { title: '# Sale', description: '1. cheap', price: 1, currency: 'USD' },
+              { title: 'Candle', description: '> quoted\n---', price: 2, currency: 'USD' },
+            ],
+          },
+        },
+        { chatSuggestionEvent: { suggestedQuestions: ['# Heading?', '1. First', '> quoted', '- dash', '+ plus'] } },
+        {
+          connectlyInteractiveEvent: {
+            interactive: {
+              listMessage: {
+                body: { text: '## Pick one' },
+                sections: [{ title: '=== menu', rows: [{ id: 'r', text: '1) first', description: '# big' }] }],
+              },
+            },
+          },
+        },
+      ),
+    ).toEqual([
+      undefined,
+      '**Aurora Scarf** — $5.00  \n\\===\n\n**\\# Sale** — $1.00  \n1\\. cheap\n\n**Candle** — $2.00  \n\\> quoted ---',
+      '\n\nYou can also ask:\n- \\# Heading?\n- 1\\. First\n- \\> quoted\n- \\- dash\n- \\+ plus',
+      '\n\n\\## Pick one\n\n_\\=== menu_\n\n- **1\\) first** — \\# big',
       undefined,
     ]);
   });

@@ -14,6 +14,8 @@ let mock: MockConnectlyServer;
 let credentials: { apiKey: string; businessId: string; baseUrl: string; webhookSecret: string };
 let connectly: ConnectlyMessagingClient;
 let nodeIds = 0;
+// A delivery made now: its signed timestamp is within the accepted age.
+const NOW_SECONDS = String(Math.floor(Date.now() / 1000));
 
 beforeAll(async () => {
   mock = new MockConnectlyServer({
@@ -230,7 +232,7 @@ describe('deliveries', () => {
   it('a button reply comes out on the Customer output with the title as text and the button as input event', async () => {
     await start();
     const { body, headers } = signed({
-      timestamp: '1639083206',
+      timestamp: NOW_SECONDS,
       sender: { id: CUSTOMER, channelType: 'whatsapp', name: 'Ana' },
       recipient: { id: '+15550100000', channelType: 'whatsapp' },
       context: { replyToId: '01FRRVK645V350357FGV2Y1B16' },
@@ -242,7 +244,7 @@ describe('deliveries', () => {
       text: 'Yes please',
       buttonId: 'yes',
       replyToId: '01FRRVK645V350357FGV2Y1B16',
-      timestamp: '2021-12-09T20:53:26.000Z',
+      timestamp: new Date(Number(NOW_SECONDS) * 1000).toISOString(),
       inputEvents: [{ buttonResponseEvent: { id: 'yes', title: 'Yes please' } }],
     });
   });
@@ -250,7 +252,7 @@ describe('deliveries', () => {
   it('Include Raw Payload adds the delivery exactly as sent', async () => {
     await start({ options: { includePayload: true } });
     const payload = {
-      timestamp: '1639083206',
+      timestamp: NOW_SECONDS,
       sender: { id: CUSTOMER, channelType: 'whatsapp' },
       recipient: { id: '+15550100000', channelType: 'whatsapp' },
       message: { text: 'with payload' },
@@ -283,9 +285,85 @@ describe('deliveries', () => {
     expect(again.attempts).toEqual([{ status: 200 }]);
     expect(served.runs).toHaveLength(1);
     // A new message with the same words is a new delivery.
-    const { body, headers } = signed({ ...JSON.parse(first.body), timestamp: '1' });
+    const payload = JSON.parse(first.body) as { timestamp: string };
+    const { body, headers } = signed({ ...payload, timestamp: String(Number(payload.timestamp) - 1) });
     await post(body, headers);
     expect(served.runs).toHaveLength(2);
+  });
+
+  it('a delivery whose handling failed (answered 500) is taken when Connectly redelivers it', async () => {
+    let failOnce = false;
+    // n8n fails to read the node's parameters once: the first attempt's handling throws.
+    const parameters = {
+      get deliveryStatuses(): boolean {
+        if (failOnce) {
+          failOnce = false;
+          throw new Error('the parameters could not be read');
+        }
+        return false;
+      },
+    };
+    await start(parameters as unknown as IDataObject);
+    failOnce = true;
+    const { body, headers } = signed({
+      timestamp: NOW_SECONDS,
+      sender: { id: CUSTOMER, channelType: 'whatsapp' },
+      message: { text: 'Do not lose me' },
+    });
+    expect((await post(body, headers)).status).toBe(500);
+    expect(served.runs).toEqual([]);
+    expect((await post(body, headers)).status).toBe(200);
+    expect((await post(body, headers)).status).toBe(200);
+    expect(served.runs).toHaveLength(1);
+    expect(served.runs[0]?.[0]?.[0]?.json).toMatchObject({ text: 'Do not lose me' });
+  });
+
+  it('a signed delivery older than Max Delivery Age is refused with 401 and one warning, and starts no execution', async () => {
+    await start({ options: { maxAgeMinutes: 2 } });
+    const delivery = (secondsAgo: number) =>
+      signed({
+        timestamp: String(Math.floor(Date.now() / 1000) - secondsAgo),
+        sender: { id: CUSTOMER, channelType: 'whatsapp' },
+        message: { text: `sent ${secondsAgo} s ago` },
+      });
+    const replay = delivery(180);
+    const response = await post(replay.body, replay.headers);
+    expect(response.status).toBe(401);
+    expect(served.runs).toEqual([]);
+    expect(served.trigger.logged).toEqual([
+      { level: 'warn', message: expect.stringMatching(/replay of an old delivery/) },
+    ]);
+    const fresh = delivery(60);
+    expect((await post(fresh.body, fresh.headers)).status).toBe(200);
+    expect(served.runs).toHaveLength(1);
+  });
+
+  it('the 2021 delivery of the documentation, replayed today, is refused with 401 (5 minutes by default)', async () => {
+    await start();
+    const { body, headers } = signed({
+      timestamp: '1639083206',
+      sender: { id: CUSTOMER, channelType: 'whatsapp' },
+      message: { text: 'TEST 11' },
+    });
+    expect((await post(body, headers)).status).toBe(401);
+    expect(served.runs).toEqual([]);
+  });
+
+  it('a multipart request (n8n keeps no raw body) is refused with 401 and at most one warning, never an error', async () => {
+    await start();
+    const form = new FormData();
+    form.append('message', 'forged');
+    const unsigned = await fetch(served.url, { method: 'POST', body: form });
+    expect(unsigned.status).toBe(401);
+    const withHeader = await fetch(served.url, {
+      method: 'POST',
+      body: form,
+      headers: { 'x-connectly-hmac-sha256': signWebhook('forged', 'guess') },
+    });
+    expect(withHeader.status).toBe(401);
+    expect(served.runs).toEqual([]);
+    expect(served.trigger.logged.filter((line) => line.level === 'error')).toEqual([]);
+    expect(served.trigger.logged.length).toBeLessThanOrEqual(1);
   });
 
   it("the echo of the workflow's own (automated) send starts no execution", async () => {
@@ -348,7 +426,7 @@ describe('deliveries', () => {
     await start();
     const { body, headers } = signed({
       topic: 'delivery_status',
-      timestamp: '1641513098',
+      timestamp: NOW_SECONDS,
       sender: { id: '+15550100000', channelType: 'whatsapp' },
       recipient: { id: CUSTOMER, channelType: 'whatsapp' },
       statusUpdate: { id: '01FRRWW2ZAHD9GJ1SWY4VF2GBD', status: 'delivered', error: null },
@@ -359,7 +437,7 @@ describe('deliveries', () => {
 
   it('a delivery this version cannot read is not dropped: it comes out on the Delivery Status output as kind "other"', async () => {
     await start();
-    const { body, headers } = signed({ topic: 'report', timestamp: '2025-04-30T12:34:56Z', report: { id: 'r1' } });
+    const { body, headers } = signed({ topic: 'report', timestamp: new Date().toISOString(), report: { id: 'r1' } });
     await post(body, headers);
     expect(served.runs[0]?.[2]?.[0]?.json).toMatchObject({ kind: 'other', topic: 'report', text: '' });
   });

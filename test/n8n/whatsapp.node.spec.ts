@@ -99,6 +99,70 @@ describe('Message → Send', () => {
     });
   });
 
+  /** The Connectly Trigger's item for a tap on `id` (titled `title`) of the message `replyToId`. */
+  const tapItem = (clientKey: string, id: string, title: string, replyToId: string | undefined): IDataObject => ({
+    kind: 'button',
+    clientKey,
+    text: title,
+    buttonId: id,
+    ...(replyToId ? { replyToId } : {}),
+    inputEvents: [{ buttonResponseEvent: { id, title } }],
+  });
+  const eventsItem = (...events: Array<[string, unknown]>): IDataObject => ({
+    events: events.map(([type, payload]) => ({ type, [type]: payload, known: true })),
+  });
+  const offering = (ana: MockCustomer, id: string) =>
+    ana.received.filter((m) => JSON.stringify(m.message).includes(`"${id}"`));
+
+  it('a tap on a suggestion of an older message reaches the agent as the question THAT message offered', async () => {
+    const ana = customer('+15550001010');
+    const suggestions = (...suggestedQuestions: string[]) =>
+      eventsItem(['chatSuggestionEvent', { suggestedQuestions }]);
+    const send = (item: IDataObject) =>
+      runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [item] });
+    await send(suggestions('Do you gift-wrap?', 'What is your return policy?'));
+    await send(suggestions('Show me gift ideas', 'Talk to a human'));
+    const [older, newer] = offering(ana, 'sugg:1');
+    expect(newer?.id).toBeDefined();
+    mock.reset();
+    const tap = (replyToId: string | undefined, title: string) =>
+      runNode(sendMessage(ana.phone, title, { holdOnHandover: false }), {
+        credentials,
+        input: [tapItem(ana.phone, 'sugg:1', title, replyToId)],
+      });
+    await tap(older?.id, 'What is your return…');
+    await tap(newer?.id, 'Talk to a human');
+    expect(invokes().map((body) => body.inputEvents)).toEqual([
+      [user('What is your return policy?')],
+      [user('Talk to a human')],
+    ]);
+  });
+
+  it('remembers the 50 newest choices: a list row offered again survives newer offers', async () => {
+    const ana = customer('+15550001011');
+    const list = (rows: Array<{ id: string; text: string; description?: string }>) =>
+      eventsItem(['connectlyInteractiveEvent', { interactive: { listMessage: { sections: [{ rows }] } } }]);
+    const rows = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ id: `row-${from + i}`, text: `Row ${from + i}` }));
+    const wrap = { id: 'gift-wrap', text: 'Gift wrapping for the whole order', description: 'Free' };
+    const send = (item: IDataObject) =>
+      runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [item] });
+    await send(list([wrap, ...rows(0, 9)]));
+    for (let i = 1; i < 5; i += 1) await send(list(rows(i * 10, 10)));
+    // 50 offered; the row offered again is the newest, then one more offer pushes the oldest out.
+    await send(list([wrap]));
+    await send(list(rows(100, 1)));
+    const again = offering(ana, 'gift-wrap').at(-1);
+    mock.reset();
+    await runNode(sendMessage(ana.phone, 'Gift wrapping for…', { holdOnHandover: false }), {
+      credentials,
+      input: [tapItem(ana.phone, 'gift-wrap', 'Gift wrapping for…', again?.id)],
+    });
+    expect(invokes().map((body) => body.inputEvents)).toEqual([
+      [{ listReplyEvent: { id: 'gift-wrap', title: 'Gift wrapping for the whole order', description: 'Free' } }],
+    ]);
+  });
+
   it("a tapped suggestion reaches the agent as the whole question, not WhatsApp's cut title", async () => {
     const ana = customer('+15550001009');
     const reply = await agentReply(ana.phone, 'I want a festive gift');

@@ -11,7 +11,9 @@ import {
   type InboundEvent,
   type ReplyChoices,
   isAutomatedEcho,
+  keepChoices,
   markAutomated,
+  sentChoices,
   type WhatsAppReply,
   toInputEvents,
   toWhatsAppMessages,
@@ -22,6 +24,7 @@ import { HandoverDesk } from './handover-desk.service.js';
 
 interface Conversation {
   session: AgentSession;
+  // The latest choices offered, by the message that offered them: a tap names its message.
   choices: ReplyChoices;
   // Turns of one customer run one after the other, in arrival order.
   queue: Promise<void>;
@@ -54,9 +57,21 @@ export class ConversationsService implements OnApplicationBootstrap {
     this.logger.log(`${created ? 'Registered' : 'Updated'} the Connectly webhook at ${address}`);
   }
 
-  /** False for a delivery already taken (Connectly redelivers until it gets a 200, and may repeat). */
-  firstDelivery(signature: string): boolean {
-    return this.deliveries.first(signature);
+  /**
+   * Takes one verified delivery once (Connectly redelivers until it gets a 200, and may repeat): false for
+   * a repeat. Otherwise resolves once its turn (if any) is done; a turn that failed before the agent heard
+   * it lets a redelivery of the same delivery through.
+   */
+  receive(signature: string, event: InboundEvent): false | Promise<void> {
+    if (!this.deliveries.claim(signature)) return false;
+    return this.handle(event).then(
+      () => this.deliveries.done(signature),
+      (error: unknown) => {
+        if (turnNotProcessed(error)) this.deliveries.release(signature);
+        else this.deliveries.done(signature);
+        throw error;
+      },
+    );
   }
 
   /** Takes one verified event; resolves once its turn (if any) is done. */
@@ -118,8 +133,8 @@ export class ConversationsService implements OnApplicationBootstrap {
       throw error;
     }
     for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
-    await this.messaging.sendReply(clientKey, reply, { callbackData: markAutomated() });
-    if (Object.keys(reply.choices).length > 0) conversation.choices = reply.choices;
+    const sent = await this.messaging.sendReply(clientKey, reply, { callbackData: markAutomated() });
+    conversation.choices = keepChoices(conversation.choices, sentChoices(sent));
     if (reply.handover) {
       const reason = reply.handovers
         .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)

@@ -4,7 +4,7 @@
 import 'reflect-metadata';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { signWebhook } from 'connectly-agent-graph';
 import { MockConnectlyServer, type MockCustomer } from 'connectly-agent-graph-mock';
@@ -15,6 +15,7 @@ import { HandoverDesk } from '../src/handover-desk.service.js';
 import { festiveGiftMessages } from '../../../test/support/whatsapp.js';
 
 const SECRET = 'example-webhook-secret';
+const DESK_TOKEN = 'desk-token-for-the-example-tests';
 const PHONE = '+15550007777';
 let mock: MockConnectlyServer;
 let app: INestApplication;
@@ -23,6 +24,21 @@ let customer: MockCustomer;
 
 const invokes = (): Array<{ inputEvents: unknown[] }> =>
   mock.requests.filter((r) => r.endpoint === 'invoke').map((r) => r.body as { inputEvents: unknown[] });
+
+/** Posts a delivery from the customer, signed as Connectly signs it, made now unless `timestamp` says otherwise. */
+function deliver(payload: Record<string, unknown>): Promise<Response> {
+  const body = JSON.stringify({
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    sender: { id: PHONE, channelType: 'whatsapp' },
+    recipient: { id: '+15550100000', channelType: 'whatsapp' },
+    ...payload,
+  });
+  return fetch(`${appUrl}/connectly/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(body, SECRET) },
+    body,
+  });
+}
 
 async function waitFor(what: string, done: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -40,6 +56,7 @@ beforeAll(async () => {
     CONNECTLY_API_KEY: 'example-key',
     CONNECTLY_BUSINESS_ID: 'biz-wa',
     CONNECTLY_WEBHOOK_SECRET: SECRET,
+    DESK_TOKEN,
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
   app = moduleRef.createNestApplication({ logger: false });
@@ -59,6 +76,7 @@ afterAll(async () => {
     'CONNECTLY_API_KEY',
     'CONNECTLY_BUSINESS_ID',
     'CONNECTLY_WEBHOOK_SECRET',
+    'DESK_TOKEN',
     'PUBLIC_URL',
   ]) {
     delete process.env[name];
@@ -95,6 +113,24 @@ describe('the WhatsApp loop in a Nest app', () => {
 
   it('feeds a tap on a suggestion back to the agent as the full question', async () => {
     await customer.taps('sugg:1');
+    await app.get(ConversationsService).settled(PHONE);
+    expect(invokes().at(-1)?.inputEvents).toEqual([
+      { messageEvent: { role: 'USER', content: { textContent: { text: 'What is your return policy?' } } } },
+    ]);
+  });
+
+  it('feeds a tap on a suggestion of an OLDER message back as the question that message offered', async () => {
+    // The tap above got a reply whose suggestions reuse the same ids; the customer scrolls up and taps the first reply's.
+    const offering = (text: string) => customer.received.filter((m) => JSON.stringify(m.message).includes(text));
+    const older = offering('What is your return…').at(-1);
+    const newest = offering('"sugg:1"').at(-1);
+    expect(older).toBeDefined();
+    expect(newest?.id).not.toBe(older?.id);
+    const response = await deliver({
+      context: { replyToId: older?.id },
+      buttonResponse: { text: 'What is your return…', payload: 'sugg:1' },
+    });
+    expect(response.status).toBe(200);
     await app.get(ConversationsService).settled(PHONE);
     expect(invokes().at(-1)?.inputEvents).toEqual([
       { messageEvent: { role: 'USER', content: { textContent: { text: 'What is your return policy?' } } } },
@@ -180,7 +216,10 @@ describe('the WhatsApp loop in a Nest app', () => {
     expect(desk.notifications.at(-1)).toEqual({ clientKey: PHONE, kind: 'customer-message', text: 'Great, thanks!' });
     expect(invokes()).toHaveLength(invokesWhileHeld);
 
-    const released = await fetch(`${appUrl}/handover/${encodeURIComponent(PHONE)}/release`, { method: 'POST' });
+    const released = await fetch(`${appUrl}/handover/${encodeURIComponent(PHONE)}/release`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${DESK_TOKEN}` },
+    });
     expect(await released.json()).toEqual({ released: true, pendingEvents: 2 });
     const count = customer.received.length;
     await customer.says('Show me gift ideas');
@@ -194,5 +233,69 @@ describe('the WhatsApp loop in a Nest app', () => {
       { messageEvent: { role: 'USER', content: { textContent: { text: 'Great, thanks!' } } } },
       { messageEvent: { role: 'USER', content: { textContent: { text: 'Show me gift ideas' } } } },
     ]);
+  });
+
+  it('refuses unsigned requests with 401 and at most one warning line, whatever their content type', async () => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const before = invokes().length;
+    try {
+      const body = JSON.stringify({ sender: { id: PHONE, channelType: 'whatsapp' }, message: { text: 'forged' } });
+      for (const [type, text] of [
+        ['application/json', body],
+        ['application/x-www-form-urlencoded', 'sender=%2B15550007777&message=forged'],
+        ['text/plain; charset=utf-8', body],
+      ] as const) {
+        warned.mockClear();
+        const response = await fetch(`${appUrl}/connectly/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body: text,
+        });
+        expect([type, response.status]).toEqual([type, 401]);
+        expect(warned.mock.calls.length).toBeLessThanOrEqual(1);
+      }
+      // A made-up signature on a body a parser already read is unreadable, not an error of the app.
+      const signedJson = await fetch(`${appUrl}/connectly/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-connectly-hmac-sha256': signWebhook(body, 'guess') },
+        body,
+      });
+      expect(signedJson.status).toBe(401);
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      warned.mockRestore();
+      errors.mockRestore();
+    }
+    expect(invokes()).toHaveLength(before);
+  });
+
+  it('refuses a captured delivery replayed after the accepted age (5 minutes) with 401 and starts no turn', async () => {
+    const before = invokes().length;
+    // The delivery of the messaging reference's worked example, made in 2021.
+    const response = await deliver({ timestamp: '1639083206', message: { text: 'I want a festive gift' } });
+    expect(response.status).toBe(401);
+    await app.get(ConversationsService).settled(PHONE);
+    expect(invokes()).toHaveLength(before);
+  });
+
+  it('hands a conversation back to the bot only for the desk: the release wants the DESK_TOKEN bearer', async () => {
+    const conversations = app.get(ConversationsService);
+    await app.get(ConnectlyMessagingService).sendMessage({ to: PHONE, message: { text: 'Sam from the desk here.' } });
+    await waitFor('the hold of the human message', () => conversations.isHeld(PHONE));
+    const release = (headers: Record<string, string>) =>
+      fetch(`${appUrl}/handover/${encodeURIComponent(PHONE)}/release`, { method: 'POST', headers });
+    const refused: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer wrong-token' },
+      { authorization: DESK_TOKEN },
+    ];
+    for (const headers of refused) {
+      expect((await release(headers)).status).toBe(401);
+      expect(conversations.isHeld(PHONE)).toBe(true);
+    }
+    const released = await release({ authorization: `Bearer ${DESK_TOKEN}` });
+    expect(released.status).toBe(200);
+    expect(conversations.isHeld(PHONE)).toBe(false);
   });
 });

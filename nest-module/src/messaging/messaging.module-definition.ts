@@ -6,6 +6,11 @@ import type { ConnectlyMessagingClientOptions } from 'connectly-agent-graph';
 export interface ConnectlyMessagingModuleOptions extends ConnectlyMessagingClientOptions {
   /** The per-business secret Connectly signs webhook deliveries with. */
   webhookSecret: string;
+  /**
+   * How far a delivery's signed `timestamp` may be from this server's clock, in ms, before the guard
+   * refuses it as a replay (401). Default 5 minutes (`DEFAULT_WEBHOOK_MAX_AGE_MS`).
+   */
+  webhookMaxAgeMs?: number;
 }
 
 export const {

@@ -13,7 +13,7 @@ import { ConnectlyMessagingService } from './messaging.service.js';
 import { ConnectlyWebhookGuard } from './webhook.guard.js';
 
 function createMessagingClient(options: ConnectlyMessagingModuleOptions): ConnectlyMessagingClient {
-  const { webhookSecret, ...clientOptions } = options;
+  const { webhookSecret, webhookMaxAgeMs: _, ...clientOptions } = options;
   try {
     if (typeof webhookSecret !== 'string' || webhookSecret === '') {
       throw new ConnectlyValidationError(

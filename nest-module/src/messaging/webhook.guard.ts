@@ -58,15 +58,22 @@ export class ConnectlyWebhookGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<WebhookRequest>();
     const raw = await rawBodyOf(req);
     try {
-      req.connectlyWebhook = parseWebhook(raw as Buffer, req.headers, this.options.webhookSecret);
+      req.connectlyWebhook = parseWebhook(raw as Buffer, req.headers, this.options.webhookSecret, {
+        ...(this.options.webhookMaxAgeMs === undefined ? {} : { maxAgeMs: this.options.webhookMaxAgeMs }),
+      });
       return true;
     } catch (error) {
       if (error instanceof ConnectlyWebhookSignatureError) {
         this.logger.warn(`Refused a webhook delivery: ${error.message}`);
         throw new UnauthorizedException(error.message);
       }
-      // A parser consumed the body without keeping its bytes: a setup error the developer must see.
-      if (error instanceof ConnectlyValidationError) this.logger.error(error.message);
+      // A parser consumed the body without keeping its bytes. Connectly sends text/plain, which no default
+      // parser takes, so this is a request from someone else (anyone can send one: a warning line, not an
+      // error) or an app that parses every type: the line names the fix.
+      if (error instanceof ConnectlyValidationError && error.field === 'rawBody') {
+        this.logger.warn(`Refused a webhook request whose bytes were not kept: ${error.message}`);
+        throw new UnauthorizedException('The webhook body could not be read as Connectly sent it');
+      }
       throw error;
     }
   }

@@ -1,4 +1,6 @@
 // Agent events as the Markdown n8n's chat renders: what a streaming workflow shows as each event arrives.
+// Nothing here relies on the renderer to be safe: every text from the server is escaped, except the links
+// to web addresses in the agent's own text; an image is shown only where the event says it is an image.
 import {
   type AgentEvent,
   type Interactive,
@@ -22,8 +24,16 @@ const str = (value: unknown): string | undefined =>
 
 const objects = (value: unknown): Fields[] => (Array.isArray(value) ? value.filter(isObject) : []);
 
-// Text from the server must not open links, images or emphasis of its own inside ours.
-const plain = (text: string): string => text.replace(/[\\`*_[\]<>]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
+// Inline Markdown and HTML: links, images, emphasis, code, strikethrough, table cells, tags.
+const escapeInline = (text: string): string => text.replace(/[\\`*_[\]<>|~]/g, (c) => `\\${c}`);
+
+// What a line may not start with: a heading (`#`, or `===`/`---` under the line before), a quote, a list
+// item (`-`, `+`, `*`, `1.`, `1)`), a rule or a table row. The marker is escaped, the text kept.
+const escapeLineStart = (line: string): string =>
+  line.replace(/^(\s*)([#>+=-])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2');
+
+// Text from the server, on one line, must not open links, images, emphasis or structure of its own inside ours.
+const plain = (text: string): string => escapeLineStart(escapeInline(text.replace(/\s+/g, ' ')));
 
 // Only web addresses become links or images: a javascript: or data: address stays out of the chat.
 const webUrl = (value: unknown): string | undefined => {
@@ -31,6 +41,37 @@ const webUrl = (value: unknown): string | undefined => {
   if (!url || !/^https?:\/\//i.test(url)) return undefined;
   return url.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 };
+
+// A link the agent wrote, to a web address; an image (`![…](…)`) is not one and stays text.
+const AGENT_LINK = /(!?)\[([^[\]\n]*)\]\(\s*(https?:\/\/[^\s()<>]+)\s*\)/gi;
+
+/** The agent's own text: its links to web addresses kept, every other Markdown and HTML shown as written. */
+function agentText(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      let out = '';
+      let from = 0;
+      for (const match of line.matchAll(AGENT_LINK)) {
+        const [whole, bang, label, url] = match;
+        if (bang || !label?.trim() || !url) continue;
+        out += escapeInline(line.slice(from, match.index)) + `[${escapeInline(label)}](${webUrl(url) as string})`;
+        from = match.index + whole.length;
+      }
+      return escapeLineStart(out + escapeInline(line.slice(from)));
+    })
+    .join('\n');
+}
+
+/** An image the agent sent as an image (a message whose content is one), at a web address. */
+function agentImage(event: AgentEvent): string | undefined {
+  if (!isEventType(event, 'messageEvent')) return undefined;
+  const message: unknown = event.messageEvent;
+  const content = isObject(message) && message['role'] !== 'USER' ? message['content'] : undefined;
+  const image = isObject(content) && isObject(content['imageContent']) ? content['imageContent'] : undefined;
+  const url = webUrl(image?.['url']);
+  return url ? `![Image](${url})` : undefined;
+}
 
 function price(product: Product): string | undefined {
   if (typeof product.price !== 'number' || !Number.isFinite(product.price)) return undefined;
@@ -101,8 +142,10 @@ function interactiveMarkdown(interactive: Interactive): string | undefined {
 /** The Markdown for one event, or nothing when it has nothing a chat can show (or only text is wanted). */
 export function eventMarkdown(event: AgentEvent, content: StreamContent): string | undefined {
   const text = messageText(event);
-  if (text !== undefined) return text || undefined;
+  if (text !== undefined) return text ? agentText(text) : undefined;
   if (content === 'text') return undefined;
+  const image = agentImage(event);
+  if (image) return image;
   const payload: unknown = eventPayload(event);
   if (isEventType(event, 'recommendationEvent')) {
     const products = objects(isObject(payload) ? payload['products'] : undefined).map(productMarkdown);

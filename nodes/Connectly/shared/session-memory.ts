@@ -10,6 +10,7 @@ import {
   MemorySessionStore,
   type ReplyChoices,
   type SessionStore,
+  keepChoices,
   sessionKey,
 } from 'connectly-agent-graph';
 
@@ -57,23 +58,21 @@ export function handoverHolds(
 }
 
 // The choices (suggestions, reply buttons, list rows) Message → Send offered each customer, so that a tap
-// reaches the agent whole: WhatsApp cuts button titles to 20 characters. Kept as long as WhatsApp lets the
-// business answer (24 hours), for at most 10 000 customers and their 50 latest choices.
+// reaches the agent whole: WhatsApp cuts button titles to 20 characters. Kept by the message that offered
+// them (a tap names its message, and every reply reuses `sugg:0`…), as long as WhatsApp lets the business
+// answer (24 hours), for at most 10 000 customers and their 50 newest choices.
 const CHOICES_TTL_MS = 24 * 60 * 60 * 1000;
 const CHOICES_CUSTOMERS = 10_000;
 const CHOICES_PER_CUSTOMER = 50;
 const offered = new Map<string, { choices: ReplyChoices; at: number }>();
 
-/** Remembers the choices just offered to a customer, beside the ones offered before. */
+/** Remembers the choices just offered to a customer (`sentChoices` of the reply) as the newest. */
 export function rememberChoices(businessId: string, clientKey: string, choices: ReplyChoices, now = Date.now()): void {
   const key = sessionKey(businessId, clientKey);
   const previous = offered.get(key);
   offered.delete(key);
-  const merged = Object.entries({
-    ...(previous && now - previous.at < CHOICES_TTL_MS ? previous.choices : {}),
-    ...choices,
-  });
-  offered.set(key, { choices: Object.fromEntries(merged.slice(-CHOICES_PER_CUSTOMER)), at: now });
+  const kept = previous && now - previous.at < CHOICES_TTL_MS ? previous.choices : {};
+  offered.set(key, { choices: keepChoices(kept, choices, CHOICES_PER_CUSTOMER), at: now });
   // Map order is insertion order: the first entry is the customer offered choices longest ago.
   if (offered.size > CHOICES_CUSTOMERS) offered.delete(offered.keys().next().value as string);
 }

@@ -83,11 +83,13 @@ export {
 export type * from './wire.js';
 export {
   SIGNATURE_HEADER,
+  DEFAULT_WEBHOOK_MAX_AGE_MS,
   ConnectlyWebhookSignatureError,
   parseWebhook,
   verifyWebhookSignature,
   signWebhook,
   webhookSignature,
+  type ParseWebhookOptions,
   type RawBody,
   type WebhookHeaders,
 } from './messaging/webhook.js';
@@ -95,6 +97,10 @@ export {
   readWebhook,
   toInputEvents,
   choiceInputEvents,
+  choiceKey,
+  findChoice,
+  sentChoices,
+  keepChoices,
   type InboundEvent,
   type InboundMessage,
   type InboundButtonReply,
@@ -115,6 +121,7 @@ export {
 export { markAutomated, isAutomatedEcho, SENT_BY_FIELD, SENT_BY_AUTOMATION } from './messaging/marks.js';
 export {
   HandoverHolds,
+  HandoverHoldsFullError,
   HUMAN_REPLY_REASON,
   turnNotProcessed,
   type HandoverHold,

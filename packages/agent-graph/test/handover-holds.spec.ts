@@ -9,6 +9,7 @@ import {
   DeliveryDeduper,
   HUMAN_REPLY_REASON,
   HandoverHolds,
+  HandoverHoldsFullError,
   assistantText,
   turnNotProcessed,
   userText,
@@ -126,14 +127,38 @@ describe('HandoverHolds', () => {
     expect(holds.size).toBe(0);
   });
 
-  it('remembers at most maxConversations, forgetting the one idle longest', () => {
+  it('remembers at most maxConversations, forgetting the released one idle longest', () => {
+    const holds = new HandoverHolds({ maxConversations: 2 });
+    holds.hold('a');
+    holds.restore('b', [userText('b waits for the agent')]);
+    holds.recordCustomerMessage('a', [userText('a is active')]);
+    holds.hold('c');
+    expect([holds.isHeld('a'), holds.get('b'), holds.isHeld('c')]).toEqual([true, undefined, true]);
+    expect(holds.size).toBe(2);
+  });
+
+  it('never hands a held conversation back to the bot to make room: a hold past maxConversations is refused', () => {
     const holds = new HandoverHolds({ maxConversations: 2 });
     holds.hold('a');
     holds.hold('b');
-    holds.recordCustomerMessage('a', [userText('a is active')]);
+    const third = (): void => holds.hold('c');
+    expect(third).toThrow(HandoverHoldsFullError);
+    expect(third).toThrow(/All 2 conversations .* held by a person: release some \(or raise `maxConversations`\)/);
+    expect(() => holds.recordHumanReply('c', 'Hi, Sam here')).toThrow(HandoverHoldsFullError);
+    expect([holds.isHeld('a'), holds.isHeld('b'), holds.isHeld('c')]).toEqual([true, true, false]);
+    // A release makes room again.
+    holds.release('a');
     holds.hold('c');
-    expect([holds.isHeld('a'), holds.isHeld('b'), holds.isHeld('c')]).toEqual([true, false, true]);
-    expect(holds.size).toBe(2);
+    expect([holds.isHeld('b'), holds.isHeld('c')]).toEqual([true, true]);
+  });
+
+  it('makes room from conversations whose hold expired before refusing one', () => {
+    const { now, advance } = clock();
+    const holds = new HandoverHolds({ maxConversations: 1, ttlMs: 1000, now });
+    holds.hold('a');
+    advance(1000);
+    holds.hold('b');
+    expect([holds.isHeld('a'), holds.isHeld('b')]).toEqual([false, true]);
   });
 
   it('keeps at most maxPendingEvents per conversation, and counts the oldest it let go', () => {
@@ -160,35 +185,69 @@ describe('HandoverHolds', () => {
 });
 
 describe('DeliveryDeduper', () => {
-  it('takes a delivery the first time and refuses its repeats', () => {
+  it('takes a delivery once it is claimed and done, and refuses its repeats', () => {
     const deduper = new DeliveryDeduper();
-    expect(deduper.first('sig-1')).toBe(true);
-    expect(deduper.first('sig-1')).toBe(false);
-    expect(deduper.first('sig-2')).toBe(true);
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.done('sig-1');
+    expect(deduper.claim('sig-1')).toBe(false);
+    expect(deduper.claim('sig-2')).toBe(true);
     expect(deduper.size).toBe(2);
+  });
+
+  it('refuses a repeat that arrives while the first is being handled', () => {
+    const deduper = new DeliveryDeduper();
+    expect(deduper.claim('sig-1')).toBe(true);
+    expect(deduper.claim('sig-1')).toBe(false);
+  });
+
+  it('takes the redelivery of a delivery whose handling failed', () => {
+    const deduper = new DeliveryDeduper();
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.release('sig-1');
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.done('sig-1');
+    expect(deduper.claim('sig-1')).toBe(false);
+  });
+
+  it('takes a redelivery again when a claim was neither done nor released within leaseMs', () => {
+    const { now, advance } = clock();
+    const deduper = new DeliveryDeduper({ leaseMs: 100, now });
+    expect(deduper.claim('sig-1')).toBe(true);
+    advance(99);
+    expect(deduper.claim('sig-1')).toBe(false);
+    advance(1);
+    expect(deduper.claim('sig-1')).toBe(true);
+    deduper.done('sig-1');
+    advance(1000);
+    expect(deduper.claim('sig-1')).toBe(false);
   });
 
   it('forgets a delivery after ttlMs, so memory does not grow with time', () => {
     const { now, advance } = clock();
     const deduper = new DeliveryDeduper({ ttlMs: 1000, now });
-    deduper.first('sig-1');
+    deduper.claim('sig-1');
+    deduper.done('sig-1');
     advance(999);
-    expect(deduper.first('sig-1')).toBe(false);
+    expect(deduper.claim('sig-1')).toBe(false);
     advance(1);
     expect(deduper.size).toBe(0);
-    expect(deduper.first('sig-1')).toBe(true);
+    expect(deduper.claim('sig-1')).toBe(true);
   });
 
   it('remembers at most maxEntries, forgetting the oldest', () => {
     const deduper = new DeliveryDeduper({ maxEntries: 2 });
-    for (const key of ['a', 'b', 'c']) deduper.first(key);
+    for (const key of ['a', 'b', 'c']) {
+      deduper.claim(key);
+      deduper.done(key);
+    }
     expect(deduper.size).toBe(2);
-    expect(deduper.first('c')).toBe(false);
-    expect(deduper.first('a')).toBe(true);
+    expect(deduper.claim('c')).toBe(false);
+    expect(deduper.claim('a')).toBe(true);
   });
 
   it('refuses an empty key and bad limits', () => {
-    expect(() => new DeliveryDeduper().first('')).toThrow(/x-connectly-hmac-sha256/);
+    expect(() => new DeliveryDeduper().claim('')).toThrow(/x-connectly-hmac-sha256/);
     expect(() => new DeliveryDeduper({ maxEntries: -1 })).toThrow(ConnectlyValidationError);
+    expect(() => new DeliveryDeduper({ leaseMs: 0 })).toThrow(/leaseMs/);
   });
 });

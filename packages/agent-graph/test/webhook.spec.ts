@@ -3,16 +3,23 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import {
+  type AgentEvent,
   ConnectlyProtocolError,
   ConnectlyValidationError,
+  DEFAULT_WEBHOOK_MAX_AGE_MS,
   ConnectlyWebhookSignatureError,
   type InboundEvent,
+  type WhatsAppReply,
+  choiceKey,
   isAutomatedEcho,
+  keepChoices,
   markAutomated,
   parseWebhook,
   readWebhook,
+  sentChoices,
   signWebhook,
   toInputEvents,
+  toWhatsAppMessages,
   verifyWebhookSignature,
   webhookSignature,
 } from '../src/index.js';
@@ -21,6 +28,7 @@ import {
 const VECTOR_BODY =
   '{"timestamp":"1639083206","sender":{"id":"+16315555500","channelType":"whatsapp"},"recipient":{"id":"123456123","channelType":"whatsapp"},"message":{"text":"TEST 11"}}';
 const VECTOR_SIGNATURE = 'wAaiK4mFaMBtIczDXcYdHGzSMSwLCwrJTXkbn5+emJc=';
+const VECTOR_TIME = 1639083206 * 1000;
 
 describe('signature verification', () => {
   it('matches the worked vector over a string, a Buffer and an ArrayBuffer', () => {
@@ -51,7 +59,9 @@ describe('signature verification', () => {
     expect(() => verifyWebhookSignature(parsed as string, VECTOR_SIGNATURE, 'test-secret')).toThrow(
       /already parsed.*rawBody: true/,
     );
-    expect(() => parseWebhook(undefined as unknown as string, {}, 'test-secret')).toThrow(/no raw body/);
+    expect(() =>
+      parseWebhook(undefined as unknown as string, { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE }, 'test-secret'),
+    ).toThrow(/no raw body/);
   });
 
   it('requires a secret', () => {
@@ -76,11 +86,56 @@ describe('signature verification', () => {
     expect(() => parseWebhook('not json', { 'x-connectly-hmac-sha256': signedGarbage }, 'test-secret')).toThrow(
       ConnectlyProtocolError,
     );
-    expect(parseWebhook(VECTOR_BODY, { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE }, 'test-secret')).toMatchObject({
-      kind: 'message',
-      text: 'TEST 11',
-      clientKey: '+16315555500',
-    });
+    const atVectorTime = { now: () => VECTOR_TIME };
+    expect(
+      parseWebhook(VECTOR_BODY, { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE }, 'test-secret', atVectorTime),
+    ).toMatchObject({ kind: 'message', text: 'TEST 11', clientKey: '+16315555500' });
+  });
+
+  it('refuses an unsigned request as unsigned whatever its body became (a parsed JSON or form object, nothing)', () => {
+    for (const body of [{ sender: { id: '+1' } }, { 'a=b': '' }, undefined]) {
+      expect(() => parseWebhook(body as unknown as string, {}, 'test-secret')).toThrow(
+        expect.objectContaining({ reason: 'missing' }) as Error,
+      );
+    }
+  });
+});
+
+describe('the signed timestamp', () => {
+  const headers = { 'x-connectly-hmac-sha256': VECTOR_SIGNATURE };
+
+  it('refuses a captured delivery replayed later: older than 5 minutes by default, or as far ahead', () => {
+    const at = (ms: number) => ({ now: () => VECTOR_TIME + ms });
+    expect(parseWebhook(VECTOR_BODY, headers, 'test-secret', at(5 * 60 * 1000)).kind).toBe('message');
+    expect(parseWebhook(VECTOR_BODY, headers, 'test-secret', at(-5 * 60 * 1000)).kind).toBe('message');
+    const replay = (): unknown => parseWebhook(VECTOR_BODY, headers, 'test-secret', at(5 * 60 * 1000 + 1000));
+    expect(replay).toThrow(ConnectlyWebhookSignatureError);
+    expect(replay).toThrow(expect.objectContaining({ reason: 'stale' }) as Error);
+    expect(replay).toThrow(/replay of an old delivery.*maxAgeMs/);
+    expect(() => parseWebhook(VECTOR_BODY, headers, 'test-secret', at(-6 * 60 * 1000))).toThrow(/replay/);
+    // The 2021 delivery of the worked vector, today.
+    expect(() => parseWebhook(VECTOR_BODY, headers, 'test-secret')).toThrow(/replay/);
+    expect(DEFAULT_WEBHOOK_MAX_AGE_MS).toBe(5 * 60 * 1000);
+  });
+
+  it('takes the age from maxAgeMs, and reads the ISO 8601 timestamp of report deliveries', () => {
+    const hour = { maxAgeMs: 60 * 60 * 1000, now: () => VECTOR_TIME + 30 * 60 * 1000 };
+    expect(parseWebhook(VECTOR_BODY, headers, 'test-secret', hour).kind).toBe('message');
+    const report = JSON.stringify({ topic: 'report', timestamp: '2021-12-09T20:53:26Z', report: { id: 'r1' } });
+    const reportHeaders = { 'x-connectly-hmac-sha256': signWebhook(report, 'test-secret') };
+    expect(parseWebhook(report, reportHeaders, 'test-secret', { now: () => VECTOR_TIME }).kind).toBe('other');
+    expect(() => parseWebhook(report, reportHeaders, 'test-secret')).toThrow(/replay/);
+    expect(() => parseWebhook(VECTOR_BODY, headers, 'test-secret', { maxAgeMs: 0 })).toThrow(ConnectlyValidationError);
+  });
+
+  it('refuses an unreadable timestamp, and takes a delivery that carries none', () => {
+    const sign = (payload: unknown) => {
+      const body = JSON.stringify(payload);
+      return [body, { 'x-connectly-hmac-sha256': signWebhook(body, 'test-secret') }] as const;
+    };
+    const message = { sender: { id: '+16315555500' }, message: { text: 'hi' } };
+    expect(() => parseWebhook(...sign({ ...message, timestamp: 'yesterday' }), 'test-secret')).toThrow(/replay/);
+    expect(parseWebhook(...sign(message), 'test-secret').kind).toBe('message');
   });
 });
 
@@ -171,6 +226,49 @@ describe('inbound payloads', () => {
     expect(toInputEvents(tap('row-1'), choices)).toEqual([
       { listReplyEvent: { id: 'row-1', title: 'Scarf', description: 'Silk' } },
     ]);
+  });
+
+  it('resolves a tap on an older message against the choices of THAT message, not the newest reply', () => {
+    const suggestions = (...suggestedQuestions: string[]) =>
+      toWhatsAppMessages([
+        { type: 'chatSuggestionEvent', chatSuggestionEvent: { suggestedQuestions }, known: true } as AgentEvent,
+      ]);
+    const older = suggestions('Do you gift-wrap?', 'What is your return policy?');
+    const newer = suggestions('Show me gift ideas', 'Talk to a human');
+    const sent = (reply: WhatsAppReply, id: string) => ({
+      ...reply,
+      sent: reply.messages.map((message) => ({ id, message })),
+    });
+    const kept = keepChoices(sentChoices(sent(older, 'wamid-older')), sentChoices(sent(newer, 'wamid-newer')));
+    const tap = (replyToId: string | undefined): InboundEvent =>
+      readWebhook({
+        sender,
+        recipient,
+        ...(replyToId ? { context: { replyToId } } : {}),
+        buttonResponse: { text: 'Short…', payload: 'sugg:1' },
+      });
+    const question = (text: string) => [{ messageEvent: { role: 'USER', content: { textContent: { text } } } }];
+    expect(toInputEvents(tap('wamid-older'), kept)).toEqual(question('What is your return policy?'));
+    expect(toInputEvents(tap('wamid-newer'), kept)).toEqual(question('Talk to a human'));
+    // A message whose choices are not kept: the tap goes as the button itself, never as another reply's choice.
+    expect(toInputEvents(tap('wamid-unknown'), kept)).toEqual([
+      { buttonResponseEvent: { id: 'sugg:1', title: 'Short…' } },
+    ]);
+    // A tap that names no message (the legacy shape): the newest offer.
+    expect(toInputEvents(tap(undefined), kept)).toEqual(question('Talk to a human'));
+    expect(choiceKey('wamid-older', 'sugg:1') in kept).toBe(true);
+  });
+
+  it('keeps the newest choices: at most 50 by default, a choice offered again counted as new', () => {
+    const choice = (text: string) => ({ kind: 'suggestion' as const, text });
+    let kept = keepChoices({}, { again: choice('first offer') });
+    for (let i = 0; i < 49; i += 1) kept = keepChoices(kept, { [`row-${i}`]: choice(`row ${i}`) });
+    kept = keepChoices(kept, { again: choice('offered again') });
+    kept = keepChoices(kept, { last: choice('last') });
+    expect(Object.keys(kept)).toHaveLength(50);
+    expect(kept['again']).toEqual(choice('offered again'));
+    expect(kept['row-0']).toBeUndefined();
+    expect(kept['row-1']).toEqual(choice('row 1'));
   });
 
   it('reads echoes and delivery statuses (both campaign spellings) and gives the agent nothing for them', () => {

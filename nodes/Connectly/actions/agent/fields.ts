@@ -2,7 +2,7 @@
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
-import { choiceInputEvents, userText } from 'connectly-agent-graph';
+import { choiceInputEvents, findChoice, userText } from 'connectly-agent-graph';
 import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
 import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
 import { offeredChoices } from '../../shared/session-memory';
@@ -211,10 +211,12 @@ export function withOfferedChoice(
   if (json?.kind !== 'button' || typeof json.buttonId !== 'string' || typeof json.text !== 'string') {
     return inputEvents;
   }
-  const choices = offeredChoices(businessId, clientKey);
-  if (!Object.hasOwn(choices, json.buttonId)) return inputEvents;
   const passedOn = JSON.stringify(inputEvents);
   const asText = JSON.stringify([userText(json.text)]);
   if (passedOn !== asText && passedOn !== JSON.stringify(json.inputEvents)) return inputEvents;
-  return choiceInputEvents(json.buttonId, json.text, choices);
+  // The message the tap names picks the choices it offered (not those of a newer reply with the same ids).
+  const replyToId = typeof json.replyToId === 'string' ? json.replyToId : undefined;
+  const choices = offeredChoices(businessId, clientKey);
+  if (!findChoice(choices, json.buttonId, replyToId)) return inputEvents;
+  return choiceInputEvents(json.buttonId, json.text, choices, replyToId);
 }

@@ -1,11 +1,13 @@
 // Conversations handed over to a person: while one is held, the customer's messages are for the human,
 // not the agent; what both sides said meanwhile is kept, in order, for the agent to hear when it resumes
 // (Connectly's guidance: a call carries every event since the last one). Memory is bounded and expires
-// by the clock on use, so the registry needs no timer of any runtime.
+// by the clock on use, so the registry needs no timer of any runtime. A held conversation is never
+// forgotten to make room: past the bound, a new hold is refused with HandoverHoldsFullError.
 
 import {
   ConnectlyApiError,
   ConnectlyConnectionError,
+  ConnectlyError,
   ConnectlySessionStoreError,
   ConnectlyValidationError,
 } from '../errors.js';
@@ -15,7 +17,11 @@ import type { InputEvent } from '../wire.js';
 export interface HandoverHoldsOptions {
   /** How long a conversation stays held (and its events kept) after its last activity, in ms. Default 24 hours. */
   ttlMs?: number;
-  /** The most conversations remembered; past it, the one idle longest is forgotten. Default 10 000. */
+  /**
+   * The most conversations remembered. Past it, the released one idle longest is forgotten (with the
+   * events it still had for the agent); a held one never is: when every one is held, a new hold (or
+   * anything else that needs room) throws HandoverHoldsFullError. Default 10 000.
+   */
   maxConversations?: number;
   /** The most events kept for one conversation; past it, the oldest are let go and counted. Default 200. */
   maxPendingEvents?: number;
@@ -40,6 +46,26 @@ export interface HandoverHold {
 interface Entry extends HandoverHold {
   touchedAt: number;
 }
+
+/**
+ * Every conversation the registry can remember is held by a person: a new one cannot be held without
+ * silently handing another back to the bot. Release conversations, or raise `maxConversations`.
+ */
+export class HandoverHoldsFullError extends ConnectlyError {
+  readonly maxConversations: number;
+
+  constructor(maxConversations: number) {
+    super(
+      `All ${maxConversations} conversations the handover holds keep are held by a person: release some (or raise \`maxConversations\`) before holding another`,
+    );
+    this.maxConversations = maxConversations;
+  }
+}
+Object.defineProperty(HandoverHoldsFullError.prototype, 'name', {
+  value: 'HandoverHoldsFullError',
+  writable: true,
+  configurable: true,
+});
 
 /** The reason given to a hold that a person's own message started. */
 export const HUMAN_REPLY_REASON = 'human-reply';
@@ -69,7 +95,7 @@ export class HandoverHolds {
   readonly ttlMs: number;
   readonly maxConversations: number;
   readonly maxPendingEvents: number;
-  // In order of last activity, oldest first: the first entry is the one evicted.
+  // In order of last activity, oldest first: the first entry not held is the one evicted.
   readonly #entries = new Map<string, Entry>();
   readonly #now: () => number;
 
@@ -206,7 +232,10 @@ export class HandoverHolds {
     return entry;
   }
 
-  /** The conversation's entry (made when new), marked active now and moved to the end of the eviction order. */
+  /**
+   * The conversation's entry (made when new, once there is room), marked active now and moved to the end
+   * of the eviction order.
+   */
   private touch(key: string): Entry {
     checkKey(key);
     const entry: Entry = this.live(key) ?? {
@@ -217,14 +246,24 @@ export class HandoverHolds {
       droppedEvents: 0,
       touchedAt: 0,
     };
+    if (!this.#entries.has(key)) this.makeRoom();
     entry.touchedAt = this.#now();
     this.#entries.delete(key);
     this.#entries.set(key, entry);
-    if (this.#entries.size > this.maxConversations) this.sweep();
-    while (this.#entries.size > this.maxConversations) {
-      this.#entries.delete(this.#entries.keys().next().value as string);
-    }
     return entry;
+  }
+
+  /** Room for one more conversation: the expired go, then the released one idle longest; never a held one. */
+  private makeRoom(): void {
+    if (this.#entries.size < this.maxConversations) return;
+    this.sweep();
+    if (this.#entries.size < this.maxConversations) return;
+    for (const [key, entry] of this.#entries) {
+      if (entry.held) continue;
+      this.#entries.delete(key);
+      return;
+    }
+    throw new HandoverHoldsFullError(this.maxConversations);
   }
 
   private sweep(): void {

@@ -151,13 +151,95 @@ function userContent(content: MessageContent): InputEvent {
   return { messageEvent: { role: 'USER', content } };
 }
 
+// Between a message id and a choice id in the keys of `sentChoices`: neither id holds it.
+const KEY_SEPARATOR = '\u0000';
+
+/** The key of the choice `id` offered in the message whose send returned `messageId`. */
+export function choiceKey(messageId: string, id: string): string {
+  return `${messageId}${KEY_SEPARATOR}${id}`;
+}
+
+/** The ids a sent message offers: every string `id` in it (its buttons and list rows). */
+function offeredIds(value: unknown, found: Set<string>, depth = 0): Set<string> {
+  if (typeof value !== 'object' || value === null || depth > 8) return found;
+  if (Array.isArray(value)) {
+    for (const item of value) offeredIds(item, found, depth + 1);
+    return found;
+  }
+  for (const [name, field] of Object.entries(value)) {
+    if (name === 'id' && typeof field === 'string') found.add(field);
+    else offeredIds(field, found, depth + 1);
+  }
+  return found;
+}
+
+/**
+ * The choices of a reply once sent (what `sendReply` returns), keyed by the message that offered each
+ * ({@link choiceKey}): a customer may tap a suggestion of an older message, and the tap names that
+ * message (`replyToId`), so it must resolve against it, not against the newest reply whose choices
+ * share the same ids (`sugg:0`…). Add them to what you keep with {@link keepChoices}.
+ */
+export function sentChoices(reply: {
+  sent: ReadonlyArray<{ id: string; message: unknown }>;
+  choices: ReplyChoices;
+}): ReplyChoices {
+  const keyed: ReplyChoices = {};
+  for (const { id: messageId, message } of reply.sent) {
+    for (const id of offeredIds(message, new Set())) {
+      const choice = Object.prototype.hasOwnProperty.call(reply.choices, id) ? reply.choices[id] : undefined;
+      if (choice) keyed[choiceKey(messageId, id)] = choice;
+    }
+  }
+  return keyed;
+}
+
+/**
+ * The choices kept with `offered` added as the newest: at most `max` (default 50), the oldest offers
+ * forgotten first, and a choice offered again counted as new.
+ */
+export function keepChoices(kept: ReplyChoices, offered: ReplyChoices, max = 50): ReplyChoices {
+  const merged = new Map(Object.entries(kept));
+  for (const [key, choice] of Object.entries(offered)) {
+    merged.delete(key);
+    merged.set(key, choice);
+  }
+  return Object.fromEntries([...merged].slice(-Math.max(0, Math.floor(max))));
+}
+
+/**
+ * The choice a tap on `id` picked, from the choices kept: the one the message `replyToId` offered when
+ * choices are kept by message ({@link sentChoices}); undefined when it is not known.
+ */
+export function findChoice(choices: ReplyChoices, id: string, replyToId?: string): ReplyChoice | undefined {
+  const own = (key: string): ReplyChoice | undefined =>
+    Object.prototype.hasOwnProperty.call(choices, key) ? choices[key] : undefined;
+  const keyed = Object.keys(choices).filter((key) => key.includes(KEY_SEPARATOR));
+  if (replyToId !== undefined && replyToId !== '') {
+    const named = own(choiceKey(replyToId, id));
+    // Choices kept by message, but none for the message the tap names: another reply's must not answer.
+    if (named || keyed.length > 0) return named;
+  }
+  // Choices kept by id alone (a reply's own `choices`): the reply they came from.
+  const plain = own(id);
+  if (plain) return plain;
+  // A tap that names no message (the oldest payload shape): the newest offer of that id.
+  const newest = keyed.filter((key) => key.endsWith(`${KEY_SEPARATOR}${id}`)).at(-1);
+  return newest === undefined ? undefined : own(newest);
+}
+
 /**
  * What the agent should hear of a tapped button or list row `id` (titled `title` on WhatsApp, which cuts
  * titles short), given the choices the business offered: a suggestion's full question, a list row with its
- * whole text, or the button itself.
+ * whole text, or the button itself. `replyToId`, the message the tap names, picks that message's choices
+ * when they were kept by message ({@link sentChoices}).
  */
-export function choiceInputEvents(id: string, title: string, choices: ReplyChoices = {}): InputEvent[] {
-  const choice = Object.prototype.hasOwnProperty.call(choices, id) ? choices[id] : undefined;
+export function choiceInputEvents(
+  id: string,
+  title: string,
+  choices: ReplyChoices = {},
+  replyToId?: string,
+): InputEvent[] {
+  const choice = findChoice(choices, id, replyToId);
   if (choice?.kind === 'suggestion') return [userText(choice.text)];
   if (choice?.kind === 'list') {
     return [
@@ -175,12 +257,12 @@ export function choiceInputEvents(id: string, title: string, choices: ReplyChoic
 
 /**
  * What the agent should receive for an inbound event (connectly-messaging.md §7.3). Echoes, statuses
- * and unreadable deliveries give `[]`: they are for the integrator, not the agent. Pass the `choices`
- * of the last reply so that taps on suggestions come back as the full question and list picks as
- * list replies.
+ * and unreadable deliveries give `[]`: they are for the integrator, not the agent. Pass the choices
+ * kept of the replies sent ({@link sentChoices}, or the last reply's `choices`) so that taps on
+ * suggestions come back as the full question and list picks as list replies.
  */
 export function toInputEvents(event: InboundEvent, choices: ReplyChoices = {}): InputEvent[] {
-  if (event.kind === 'button') return choiceInputEvents(event.id, event.title, choices);
+  if (event.kind === 'button') return choiceInputEvents(event.id, event.title, choices, event.replyToId);
   if (event.kind !== 'message') return [];
   const events: InputEvent[] = [];
   for (const attachment of event.attachments) {

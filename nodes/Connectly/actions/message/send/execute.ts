@@ -9,6 +9,7 @@ import {
   type WhatsAppMappingOptions,
   eventPayload,
   markAutomated,
+  sentChoices,
 } from 'connectly-agent-graph';
 import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
 import type { Outputs } from '../../../shared/items';
@@ -110,7 +111,7 @@ export async function execute(
       ...(options.catalogId ? { catalogId: options.catalogId } : {}),
     };
     const result = await client.sendReply(to, events, { ...callOptions.call(this), mapping, callbackData });
-    rememberChoices(client.businessId, to, result.choices);
+    rememberChoices(client.businessId, to, sentChoices(result));
     outputs[0].push({
       json: {
         to,
