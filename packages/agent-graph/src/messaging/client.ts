@@ -9,8 +9,12 @@ import {
   ConnectlyError,
   ConnectlyProtocolError,
   ConnectlyValidationError,
-  excerpt,
+  notAnErrorBody,
+  printable,
   redact,
+  safeExcerpt,
+  serverDetails,
+  serverText,
 } from '../errors.js';
 import type { AgentEvent } from '../events.js';
 import { type CallDefaults, resolveCallSettings, resolveOptions } from '../options.js';
@@ -394,7 +398,7 @@ export class ConnectlyMessagingClient {
   private idOf(endpoint: MessagingEndpoint, value: unknown): { id: string } {
     const id = (value as { id?: unknown } | null)?.id;
     if (typeof id !== 'string' || id === '') {
-      const shown = this.sanitize(excerpt(JSON.stringify(value) ?? '', 80));
+      const shown = safeExcerpt(printable(value), this.sanitize, 80);
       throw new ConnectlyProtocolError({
         reason: 'unexpected-shape',
         preview: shown,
@@ -449,12 +453,14 @@ export class ConnectlyMessagingClient {
     } catch {
       throw new ConnectlyProtocolError({
         reason: 'malformed-body',
-        preview: this.sanitize(excerpt(text)),
-        message: `The ${endpoint} response is not JSON: "${this.sanitize(excerpt(text, 80))}"`,
+        preview: safeExcerpt(text, this.sanitize),
+        message: `The ${endpoint} response is not JSON: "${safeExcerpt(text, this.sanitize, 80)}"`,
       });
     }
   }
 
+  // The same reading as the agent client's: server text without the key, the message cut short,
+  // details copied with the key removed from every decoded string and cut where they nest too deep.
   private errorBody(text: string, status: number): MessageApiErrorBody {
     let value: unknown;
     try {
@@ -464,16 +470,14 @@ export class ConnectlyMessagingClient {
     }
     const body = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
     const str = (key: string): string | undefined =>
-      typeof body[key] === 'string' ? this.sanitize(body[key] as string) : undefined;
-    const details =
-      body.details === undefined ? undefined : (JSON.parse(this.sanitize(JSON.stringify(body.details))) as unknown);
+      typeof body[key] === 'string' ? serverText(body[key] as string, this.sanitize) : undefined;
     return {
-      message: str('message') ?? (text.trim() ? this.sanitize(excerpt(text, 200)) : `HTTP ${status} with no body`),
+      message: str('message') ?? notAnErrorBody(text, status, this.sanitize),
       type: str('type'),
       code: str('code'),
       userTitle: str('userTitle'),
       cntTraceId: str('cntTraceId'),
-      details,
+      details: body.details === undefined ? undefined : serverDetails(body.details, this.sanitize),
     };
   }
 }
