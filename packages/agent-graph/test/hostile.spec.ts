@@ -15,6 +15,7 @@ import {
   handovers,
   ofType,
   summarizeReply,
+  turnNotProcessed,
 } from '../src/index.js';
 import { collectUntilError, line, text, useMockServer } from './helpers.js';
 import { closeHostileServers, hostile } from '../../../test/support/hostile-server.js';
@@ -500,4 +501,48 @@ describe('one error path for both clients: every refusal is the typed HTTP error
       expect(error.serverMessage.length).toBeLessThan(1_000);
     },
   );
+});
+
+describe('a turn counts as not processed only when the answer proves it, by the rule retries follow', () => {
+  it.each([
+    [500, false],
+    [502, false],
+    [504, false],
+    [400, true],
+    [401, true],
+    [403, true],
+    [404, true],
+    [429, true],
+    [503, true],
+  ])('HTTP %i: turnNotProcessed() is %s', async (status, notProcessed) => {
+    const server = await hostile((_, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: status === 504 ? 4 : 2, message: 'refused or failed' }));
+    });
+    const { error } = await collectUntilError(clientFor(server.url, { maxRetries: 0 }).invoke(turn));
+    expect(error).toMatchObject({ name: 'ConnectlyApiError', status });
+    expect(turnNotProcessed(error)).toBe(notProcessed);
+  });
+
+  it('an error line after the stream began, a time limit and a broken answer prove nothing', async () => {
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${line('s-1', text('part'))}\n{"error":{"code":3,"message":"late"}}\n`);
+    });
+    const inStream = await collectUntilError(clientFor(server.url).invoke(turn));
+    const silent = await hostile(() => undefined);
+    const timedOut = await collectUntilError(clientFor(silent.url, { timeoutMs: 100 }).invoke(turn));
+    const cut = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${line('s-1', text('part'))}\n`);
+      res.destroy();
+    });
+    const broken = await collectUntilError(clientFor(cut.url).invoke(turn));
+    expect([inStream.error, timedOut.error, broken.error].map((e) => (e as Error).name)).toEqual([
+      'ConnectlyApiError',
+      'ConnectlyTimeoutError',
+      'ConnectlyConnectionError',
+    ]);
+    expect([inStream.error, timedOut.error, broken.error].map(turnNotProcessed)).toEqual([false, false, false]);
+  });
 });
