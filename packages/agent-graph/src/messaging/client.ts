@@ -3,6 +3,7 @@
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
 import { sendWithRetries } from '../attempts.js';
+import { errorProvesNotProcessed } from '../retry.js';
 import { Call, type CallContext } from '../call.js';
 import {
   ConnectlyAbortError,
@@ -288,8 +289,9 @@ export class ConnectlyMessagingClient {
 
   /**
    * Sends the agent's reply as WhatsApp messages, one at a time and in order. Handovers and what has
-   * no WhatsApp form are returned, not sent. If a send fails after others went out, the error is a
-   * ConnectlyReplyIncompleteError listing what was sent and what was not.
+   * no WhatsApp form are returned, not sent. If a send fails after others went out, or may have gone
+   * out itself, the error is a ConnectlyReplyIncompleteError listing what was sent, what may have been
+   * and what was not; when the first send fails with proof that it was not sent, that error as it is.
    */
   async sendReply(
     to: Recipient,
@@ -309,8 +311,14 @@ export class ConnectlyMessagingClient {
         const { id } = await this.sendMessage({ to, message, callbackData: options.callbackData }, options);
         sent.push({ id, message });
       } catch (error) {
-        if (sent.length === 0 || !(error instanceof ConnectlyError)) throw error;
-        throw new ConnectlyReplyIncompleteError(sent, messages.slice(index), error);
+        if (!(error instanceof ConnectlyError)) throw error;
+        // Only a failure that proves the message was not sent leaves it among those to send again; any
+        // other (a time limit, a broken answer, a 5xx, a 200 without an id [INFERRED: accepted, untracked])
+        // leaves its outcome unknown.
+        const notSent = errorProvesNotProcessed(error);
+        if (notSent && sent.length === 0) throw error; // nothing went out: the error as it is
+        const unknown = notSent ? [] : [message];
+        throw new ConnectlyReplyIncompleteError(sent, messages.slice(index + unknown.length), error, unknown);
       }
     }
     return { sent, ...rest };
