@@ -82,7 +82,9 @@ export function errorProvesNotProcessed(error: unknown): boolean {
   if (error instanceof ConnectlyValidationError) return true;
   if (error instanceof ConnectlyConnectionError) return error.phase === 'connect';
   if (error instanceof ConnectlyApiError || error instanceof ConnectlyMessagingError) {
-    return error.status !== 200 && provedNotProcessed({ kind: 'status', status: error.status, retryAfterMs: undefined });
+    return (
+      error.status !== 200 && provedNotProcessed({ kind: 'status', status: error.status, retryAfterMs: undefined })
+    );
   }
   return false;
 }
