@@ -4,7 +4,9 @@
 // answers that prove it was not processed (429 and 503 before any body) and connections that never
 // reached the server are retried. health and close change nothing on a repeat, so they also retry
 // resets and gateway errors; so do the webhook registry's list, update and delete. A message send or a
-// webhook create follows the invoke rule: a repeat could send the message twice.
+// webhook create follows the invoke rule: a repeat could send the message twice. What proves a request
+// was not processed is decided here once (`provedNotProcessed`), for retries and for every caller that
+// must know whether sending again could repeat it (`turnNotProcessed`, `sendReply`'s outcomes).
 
 import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from './errors.js';
 import { ConnectlyMessagingError } from './messaging/errors.js';
