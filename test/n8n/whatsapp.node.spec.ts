@@ -227,7 +227,7 @@ describe('Message → Send', () => {
   });
 
   it('a reply stopped by a 500 lists the message that may have gone out apart from those never sent', async () => {
-    const ana = customer('+15550001008');
+    const ana = customer('+15550001018');
     const reply = await agentReply(ana.phone, 'I want a festive gift');
     let sends = 0;
     const failSecond = (request: { path: string }): void => {
