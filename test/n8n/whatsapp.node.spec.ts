@@ -291,6 +291,32 @@ describe('Message → Send', () => {
     expect(mock.requests).toEqual([]);
   });
 
+  it('a reply stopped by a 500 lists the message that may have gone out apart from those never sent', async () => {
+    const ana = customer('+15550001018');
+    const reply = await agentReply(ana.phone, 'I want a festive gift');
+    let sends = 0;
+    const failSecond = (request: { path: string }): void => {
+      if (request.path.endsWith('/send/messages') && ++sends === 2) {
+        mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 500 });
+      }
+    };
+    mock.on('request', failSecond);
+    const { outputs } = await runNode(messageSend(ana.phone), {
+      credentials,
+      messagingCredentials,
+      input: [reply],
+      continueOnFail: true,
+    }).finally(() => mock.off('request', failSecond));
+    const [first, second, third] = festiveGiftMessages();
+    expect(outputs[0]?.[0]?.json).toMatchObject({
+      error: expect.stringMatching(/1 of 3 messages sent, 1 that may have been sent/),
+      messageIds: [ana.received[0]?.id],
+      outcomeUnknown: [second],
+      unsent: [third],
+    });
+    expect(ana.received.map((m) => m.message)).toEqual([first]);
+  });
+
   it('with Continue On Fail, an error item names the customer and the other items still go out', async () => {
     const ana = customer('+15550001007');
     const { outputs } = await runNode(

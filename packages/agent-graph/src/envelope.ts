@@ -10,6 +10,7 @@ import {
   ConnectlyProtocolError,
   type Sanitize,
   jsonFailure,
+  notAnErrorBody,
   printable,
   safeExcerpt,
 } from './errors.js';
@@ -117,11 +118,7 @@ export function readErrorBody(text: string, status: number, sanitize: Sanitize =
       // not JSON: fall through to the excerpt
     }
   }
-  return {
-    message: trimmed
-      ? `the server answered HTTP ${status} with a body that is not a Connectly error: "${safeExcerpt(trimmed, sanitize)}"`
-      : `the server answered HTTP ${status} with an empty body`,
-  };
+  return { message: notAnErrorBody(trimmed, status, sanitize) };
 }
 
 export interface AgentEventDecoderHandlers {
@@ -181,7 +178,7 @@ export class AgentEventDecoder {
     }
     const envelope = readEnvelope(value);
     if (envelope.kind === 'error') {
-      // The error keeps its code; details too deep to print are refused where the error is built.
+      // The error keeps its code; details too deep to print are cut where the error is built.
       this.stopped = true;
       this.handlers.error(envelope.error);
       return;

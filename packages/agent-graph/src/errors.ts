@@ -65,7 +65,7 @@ export class ConnectlyApiError extends ConnectlyError {
     this.serverMessage = serverMessage;
   }
 
-  /** The error for an rpc status the server sent, with every server text sanitised. */
+  /** The error for an rpc status the server sent, with every server text sanitised and its message cut short. */
   static from(
     endpoint: Endpoint,
     status: number,
@@ -73,29 +73,12 @@ export class ConnectlyApiError extends ConnectlyError {
     sanitize: Sanitize,
     retryAfterMs?: number,
   ): ConnectlyApiError {
-    let details = rpc.details;
-    if (details) {
-      let text: string;
-      try {
-        text = JSON.stringify(details);
-      } catch {
-        // Too deep to print: what a user's logger or JSON output would choke on, so it is refused here.
-        throw new ConnectlyProtocolError({
-          reason: 'unexpected-shape',
-          message:
-            `The ${endpoint} error (HTTP ${status}, code ${rpc.code ?? 'none'}: ` +
-            `"${safeExcerpt(rpc.message ?? '', sanitize, 80)}") has details nested too deeply to read`,
-        });
-      }
-      const clean = sanitize(text);
-      if (clean !== text) details = JSON.parse(clean) as RpcStatus['details'];
-    }
     return new ConnectlyApiError({
       endpoint,
       status,
       code: rpc.code,
-      message: rpc.message === undefined ? undefined : sanitize(rpc.message),
-      details,
+      message: rpc.message === undefined ? undefined : serverText(rpc.message, sanitize),
+      details: rpc.details && (serverDetails(rpc.details, sanitize) as RpcStatus['details']),
       retryAfterMs,
     });
   }
@@ -364,8 +347,17 @@ export class ConnectlySessionStoreError extends ConnectlyError {
 // snippet, say) can cut it, and what is left must not survive either.
 const FRAGMENT = 8;
 
-/** Replaces every occurrence of `secret` in `text`, and every run of 8 or more of its characters. */
+/**
+ * Replaces every occurrence of `secret` in `text`, and every run of 8 or more of its characters; the
+ * same for the secret as JSON writes it (a tab as `\t`, a quote as `\"`), for text printed as JSON.
+ */
 export function redact(text: string, secret: string): string {
+  const escaped = JSON.stringify(secret).slice(1, -1);
+  const clean = redactAs(text, secret);
+  return escaped === secret ? clean : redactAs(clean, escaped);
+}
+
+function redactAs(text: string, secret: string): string {
   if (secret.length === 0) return text;
   const whole = text.includes(secret) ? text.split(secret).join('[redacted]') : text;
   if (secret.length < FRAGMENT || whole.length < FRAGMENT) return whole;
@@ -403,6 +395,40 @@ const EXCERPT_HEAD = 4096;
 export function safeExcerpt(text: string, sanitize: Sanitize, max = 120): string {
   if (text.length <= EXCERPT_HEAD) return excerpt(sanitize(text), max);
   return excerpt(sanitize(text.slice(0, EXCERPT_HEAD)).slice(0, -FRAGMENT), max);
+}
+
+// The most of a server's own message an error carries, as for a body that is not JSON.
+const SERVER_TEXT_MAX = 300;
+// Details nested deeper than this are cut there: a logger or JSON.stringify would choke on them.
+const DETAILS_MAX_DEPTH = 32;
+
+/** A server's message as an error carries it: without the key, on one line, at most 300 characters. */
+export function serverText(text: string, sanitize: Sanitize): string {
+  return safeExcerpt(text, sanitize, SERVER_TEXT_MAX);
+}
+
+/** What an error says of a refusal whose body is not the API's error JSON: a short excerpt of it. */
+export function notAnErrorBody(text: string, status: number, sanitize: Sanitize): string {
+  const trimmed = text.trim();
+  return trimmed
+    ? `the server answered HTTP ${status} with a body that is not a Connectly error: "${safeExcerpt(trimmed, sanitize)}"`
+    : `the server answered HTTP ${status} with an empty body`;
+}
+
+/**
+ * A server's error details as an error carries them: a copy with the key removed from every string
+ * (keys included) as decoded, so no JSON escaping hides it, and what nests deeper than 32 levels replaced
+ * by a note. Always printable, whatever arrived.
+ */
+export function serverDetails(value: unknown, sanitize: Sanitize, depth = 0): unknown {
+  if (typeof value === 'string') return sanitize(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= DETAILS_MAX_DEPTH) return `[nested more than ${DETAILS_MAX_DEPTH} levels deep: left out]`;
+  if (Array.isArray(value)) return value.map((inner) => serverDetails(inner, sanitize, depth + 1));
+  // fromEntries makes own fields, so a "__proto__" key stays a field.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, inner]) => [sanitize(key), serverDetails(inner, sanitize, depth + 1)]),
+  );
 }
 
 /** What a JSON parser says is wrong, without the snippet of the input it quotes (it may hold a cut key). */

@@ -54,6 +54,11 @@ export interface ConnectlyClientOptions {
   /** With a store: how long a turn's lock outlives a crashed holder, in ms (renewed while held). Default 30 000. */
   sessionLeaseMs?: number;
   /**
+   * With a store: the longest wait for one store call, in ms; a store that does not answer by then fails
+   * the turn with ConnectlySessionStoreError. Default 5 000, or a third of `sessionLeaseMs` when less.
+   */
+  sessionStoreTimeoutMs?: number;
+  /**
    * Receives each call's request, retries, status, timings and outcome (pino-compatible; never the key).
    * Default: none, or stderr lines when the environment has `CONNECTLY_LOG=debug`.
    */
@@ -123,6 +128,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'sessionStore',
   'sessionIdleMs',
   'sessionLeaseMs',
+  'sessionStoreTimeoutMs',
   'logger',
   'openTelemetry',
 ]);

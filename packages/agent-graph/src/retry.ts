@@ -4,8 +4,12 @@
 // answers that prove it was not processed (429 and 503 before any body) and connections that never
 // reached the server are retried. health and close change nothing on a repeat, so they also retry
 // resets and gateway errors; so do the webhook registry's list, update and delete. A message send or a
-// webhook create follows the invoke rule: a repeat could send the message twice.
+// webhook create follows the invoke rule: a repeat could send the message twice. What proves a request
+// was not processed is decided here once (`provedNotProcessed`), for retries and for every caller that
+// must know whether sending again could repeat it (`turnNotProcessed`, `sendReply`'s outcomes).
 
+import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from './errors.js';
+import { ConnectlyMessagingError } from './messaging/errors.js';
 import { MAX_DELAY_MS } from './platform.js';
 import type { Endpoint, MessagingEndpoint } from './wire.js';
 
@@ -19,7 +23,12 @@ const IDEMPOTENT: ReadonlySet<Endpoint | MessagingEndpoint> = new Set<Endpoint |
   'update/webhooks',
   'delete/webhooks',
 ]);
+// Answers that prove the request was not processed and ask for it later: the only ones an invoke is retried on.
 const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+// [INFERRED] Refusals of the request as a whole (invalid, unauthenticated, forbidden, unknown session or
+// business): grpc-gateway answers them before the handler acts on the input. Proof that nothing was
+// processed, though trying again cannot help. A 500, 502 or 504 proves nothing: the work may have been done.
+const REFUSED_STATUSES: ReadonlySet<number> = new Set([400, 401, 403, 404]);
 const IDEMPOTENT_RETRY_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
 /** Codes that prove the request never reached the server, so re-sending cannot repeat it. */
@@ -55,6 +64,34 @@ export type AttemptFailure =
   | { kind: 'connection'; errorCode: string | undefined };
 
 /**
+ * True when a failure proves the request was not processed, so sending it again cannot repeat it: the
+ * connection never reached the server, or the answer (before any body) refused it. The rule behind
+ * every retry of a request that is not idempotent, and behind `turnNotProcessed()` and the outcome of
+ * each message `sendReply()` reports.
+ */
+export function provedNotProcessed(failure: AttemptFailure): boolean {
+  if (failure.kind === 'connection') return failurePhase(failure.errorCode) === 'connect';
+  return RETRY_STATUSES.has(failure.status) || REFUSED_STATUSES.has(failure.status);
+}
+
+/**
+ * The same rule for a call's error: true when it proves the request was not processed. Refused before
+ * sending (bad input), a connection that never reached the server, or a status of
+ * {@link provedNotProcessed}; an error line inside a 200 stream, a time limit, a cancellation or a
+ * broken answer prove nothing.
+ */
+export function errorProvesNotProcessed(error: unknown): boolean {
+  if (error instanceof ConnectlyValidationError) return true;
+  if (error instanceof ConnectlyConnectionError) return error.phase === 'connect';
+  if (error instanceof ConnectlyApiError || error instanceof ConnectlyMessagingError) {
+    return (
+      error.status !== 200 && provedNotProcessed({ kind: 'status', status: error.status, retryAfterMs: undefined })
+    );
+  }
+  return false;
+}
+
+/**
  * How long to wait before attempt `attempt + 1`, or undefined when the failure must be reported:
  * retries are used up, the request may have been processed, or the server asks for a longer wait
  * than `maxRetryDelayMs`.
@@ -68,13 +105,13 @@ export function retryDelay(
 ): number | undefined {
   if (attempt >= policy.maxRetries) return undefined;
   const backoff = (): number => backoffDelay(attempt, policy.retryBaseDelayMs, BACKOFF_CAP_MS, random);
+  const idempotent = IDEMPOTENT.has(endpoint);
+  if (!idempotent && !provedNotProcessed(failure)) return undefined;
   if (failure.kind === 'connection') {
-    const code = failure.errorCode;
-    const notSent = code !== undefined && NOT_SENT_CODES.has(code);
-    return notSent || IDEMPOTENT.has(endpoint) ? backoff() : undefined;
+    // A TLS failure never left either, but trying again cannot help.
+    return idempotent || !isTlsFailure(failure.errorCode ?? '') ? backoff() : undefined;
   }
-  const statuses = IDEMPOTENT.has(endpoint) ? IDEMPOTENT_RETRY_STATUSES : RETRY_STATUSES;
-  if (!statuses.has(failure.status)) return undefined;
+  if (!(idempotent ? IDEMPOTENT_RETRY_STATUSES : RETRY_STATUSES).has(failure.status)) return undefined;
   if (failure.retryAfterMs === undefined) return backoff();
   const longest = Math.min(policy.maxRetryDelayMs, MAX_DELAY_MS);
   return failure.retryAfterMs <= longest ? failure.retryAfterMs : undefined;

@@ -3,6 +3,7 @@
 // store (memory, Redis, a database table) makes atomic on its own.
 
 import { ConnectlyValidationError } from './errors.js';
+import { MAX_DELAY_MS } from './platform.js';
 
 /** What the store keeps for one customer. */
 export interface StoredSession {
@@ -38,6 +39,10 @@ export interface StoredSession {
  * expired), `renew`/`unlock`/`delete` as updates or deletes conditioned on the owner or session id.
  *
  * Any method may reject (the store is unreachable): the turn then fails with ConnectlySessionStoreError.
+ * Every call must also settle soon: the client waits `sessionStoreTimeoutMs` for each (default 5 s, at
+ * most a third of the lease), then fails the turn with ConnectlySessionStoreError as if it had rejected,
+ * so a store that stops answering (paused, not down) never holds a customer's turns. A store should
+ * bound its own calls too (RedisSessionStore does), so nothing waits on it after the client gave up.
  */
 export interface SessionStore {
   get(key: string): Promise<StoredSession | undefined>;
@@ -53,11 +58,15 @@ export interface SessionStore {
 export const DEFAULT_SESSION_IDLE_MS = 24 * 60 * 60 * 1000;
 /** How long a turn's lock outlives a holder that stopped renewing it (crashed, or cut off from the store). */
 export const DEFAULT_SESSION_LEASE_MS = 30_000;
+/** The longest wait for one store call before the store counts as stuck (a third of the lease when that is less). */
+export const DEFAULT_SESSION_STORE_TIMEOUT_MS = 5_000;
 
 export interface SessionSettings {
   store: SessionStore;
   idleMs: number;
   leaseMs: number;
+  /** The longest wait for one store call. */
+  storeTimeoutMs: number;
 }
 
 const STORE_METHODS = ['get', 'set', 'delete', 'lock', 'renew', 'unlock'] as const;
@@ -67,10 +76,11 @@ export function sessionSettings(options: {
   sessionStore?: SessionStore | undefined;
   sessionIdleMs?: number | undefined;
   sessionLeaseMs?: number | undefined;
+  sessionStoreTimeoutMs?: number | undefined;
 }): SessionSettings | undefined {
   const store = options.sessionStore;
   if (store === undefined) {
-    for (const name of ['sessionIdleMs', 'sessionLeaseMs'] as const) {
+    for (const name of ['sessionIdleMs', 'sessionLeaseMs', 'sessionStoreTimeoutMs'] as const) {
       if (options[name] !== undefined) {
         throw new ConnectlyValidationError(
           name,
@@ -91,15 +101,23 @@ export function sessionSettings(options: {
   }
   const idleMs = positiveMs(options.sessionIdleMs, 'sessionIdleMs', DEFAULT_SESSION_IDLE_MS);
   const leaseMs = positiveMs(options.sessionLeaseMs, 'sessionLeaseMs', DEFAULT_SESSION_LEASE_MS);
-  return { store, idleMs, leaseMs };
+  const storeTimeoutMs = positiveMs(
+    options.sessionStoreTimeoutMs,
+    'sessionStoreTimeoutMs',
+    Math.min(DEFAULT_SESSION_STORE_TIMEOUT_MS, Math.floor(leaseMs / 3)),
+    true,
+  );
+  return { store, idleMs, leaseMs, storeTimeoutMs };
 }
 
-function positiveMs(value: unknown, field: string, fallback: number): number {
+function positiveMs(value: unknown, field: string, fallback: number, timer = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 100) {
+  const least = timer ? 10 : 100;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < least || (timer && value > MAX_DELAY_MS)) {
     throw new ConnectlyValidationError(
       field,
-      `\`${field}\` must be a finite number of milliseconds ≥ 100, got ${JSON.stringify(value)}`,
+      `\`${field}\` must be a finite number of milliseconds ≥ ${least}${timer ? ` and ≤ ${MAX_DELAY_MS}` : ''}, ` +
+        `got ${JSON.stringify(value)}`,
     );
   }
   return Math.round(value);

@@ -131,7 +131,18 @@ class Lease {
     const { store, leaseMs } = this.settings;
     for (let attempt = 0; ; attempt += 1) {
       const asked = Date.now();
-      if (await storeStep('lock', false, () => store.lock(this.key, this.owner, leaseMs))) {
+      let locked: boolean;
+      try {
+        locked = await storeStep(this.settings, 'lock', false, () => store.lock(this.key, this.owner, leaseMs));
+      } catch (error) {
+        // The lock may still be taken once a stuck store answers: asked right behind it, the release
+        // frees it then, not a lease later. Nobody waits for that answer.
+        void Promise.resolve()
+          .then(() => store.unlock(this.key, this.owner))
+          .catch(() => undefined);
+        throw error;
+      }
+      if (locked) {
         this.validUntil = asked + leaseMs;
         this.beat();
         return;
@@ -142,13 +153,26 @@ class Lease {
   }
 
   /**
-   * Called right before each request to Connectly: proves the lock is still ours, renewing it when
-   * a third of the lease has gone by. Throws (and nothing may be sent) when it is not.
+   * Called right before each request to Connectly: proves the lock is still ours for at least two
+   * thirds of the lease, renewing it when a third has gone by. Throws (and nothing may be sent) when
+   * it is not, or when the store took so long to renew that less is left.
    */
   async confirm(): Promise<void> {
     const { leaseMs } = this.settings;
     if (Date.now() < this.validUntil - (leaseMs * 2) / 3) return;
-    if (!(await this.renew())) {
+    const asked = Date.now();
+    const held = await this.renew();
+    if (held && Date.now() >= this.validUntil - (leaseMs * 2) / 3) {
+      throw new ConnectlySessionStoreError({
+        operation: 'renew',
+        sent: false,
+        message:
+          `The session store took ${Date.now() - asked} ms to renew the lock on this conversation (lease ${leaseMs} ms), ` +
+          'too long to count on the lock for the request: nothing was sent to Connectly. Check that the store is not ' +
+          'overloaded, or raise the sessionLeaseMs option',
+      });
+    }
+    if (!held) {
       throw new ConnectlySessionStoreError({
         operation: 'renew',
         sent: false,
@@ -162,12 +186,12 @@ class Lease {
   async release(sent: boolean): Promise<void> {
     this.stopBeat?.();
     this.stopBeat = undefined;
-    await storeStep('unlock', sent, () => this.settings.store.unlock(this.key, this.owner));
+    await storeStep(this.settings, 'unlock', sent, () => this.settings.store.unlock(this.key, this.owner));
   }
 
   private async renew(): Promise<boolean> {
     const asked = Date.now();
-    const held = await storeStep('renew', false, () =>
+    const held = await storeStep(this.settings, 'renew', false, () =>
       this.settings.store.renew(this.key, this.owner, this.settings.leaseMs),
     );
     if (held) this.validUntil = asked + this.settings.leaseMs;
@@ -190,23 +214,44 @@ class Lease {
   }
 }
 
-/** Runs one store step; a failure becomes a ConnectlySessionStoreError that says what it cost. */
-async function storeStep<T>(operation: string, sent: boolean, step: () => Promise<T>): Promise<T> {
+/** What a store call that did not answer in time rejects with, inside `storeStep`. */
+class StoreStuck extends Error {}
+
+/**
+ * Runs one store step under the store time limit; a failure, or no answer within
+ * `sessionStoreTimeoutMs`, becomes a ConnectlySessionStoreError that says what it cost.
+ */
+async function storeStep<T>(settings: Settings, operation: string, sent: boolean, step: () => Promise<T>): Promise<T> {
+  const { scheduler, storeTimeoutMs } = settings;
+  let timer: unknown;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = scheduler.setTimeout(() => reject(new StoreStuck()), storeTimeoutMs);
+  });
+  const answer = Promise.resolve().then(step);
+  answer.catch(() => undefined); // an answer after the time limit is no one's to handle
   try {
-    return await step();
+    return await Promise.race([answer, stuck]);
   } catch (error) {
-    const why = error instanceof Error ? error.message || error.name : String(error);
+    const why =
+      error instanceof StoreStuck
+        ? `no answer within ${storeTimeoutMs} ms`
+        : error instanceof Error
+          ? error.message || error.name
+          : String(error);
     throw new ConnectlySessionStoreError({
       operation,
       sent,
-      cause: error,
+      ...(error instanceof StoreStuck ? {} : { cause: error }),
       message:
         `The session store failed (${operation}: ${why}): ` +
         (sent
           ? "Connectly received this turn and its reply was delivered, but the conversation's state may be stale"
           : 'nothing was sent to Connectly') +
-        '. Check that the store is reachable',
+        '. Check that the store is reachable' +
+        (error instanceof StoreStuck ? ' and answering (raise sessionStoreTimeoutMs if it is only slow)' : ''),
     });
+  } finally {
+    scheduler.clearTimeout(timer);
   }
 }
 
@@ -323,12 +368,12 @@ class Conversation {
           renewed = true;
           sent = false;
           const gone = session.sessionId;
-          await storeStep('delete', false, () => this.settings.store.delete(this.key, gone));
+          await storeStep(this.settings, 'delete', false, () => this.settings.store.delete(this.key, gone));
           session = await this.begin(turn.via, turn.party, lease, signal);
         }
       }
       const kept = session;
-      await storeStep('set', true, () => this.settings.store.set(this.key, kept, this.settings.idleMs));
+      await storeStep(this.settings, 'set', true, () => this.settings.store.set(this.key, kept, this.settings.idleMs));
       sessionId = kept.sessionId;
     } catch (error) {
       failure = error;
@@ -344,7 +389,7 @@ class Conversation {
 
   /** The customer's session from the store, or a new one. Runs under the lock. */
   async find(via: SessionClient, party: Party, lease: Lease, signal: AbortSignal): Promise<StoredSession> {
-    const stored = await storeStep('get', false, () => this.settings.store.get(this.key));
+    const stored = await storeStep(this.settings, 'get', false, () => this.settings.store.get(this.key));
     return stored ?? this.begin(via, party, lease, signal);
   }
 
@@ -357,7 +402,9 @@ class Conversation {
     };
     const { sessionId } = await firstValueFrom(via.init(request, { signal }));
     const session = { sessionId, startedAt: Date.now() };
-    await storeStep('set', false, () => this.settings.store.set(this.key, session, this.settings.idleMs));
+    await storeStep(this.settings, 'set', false, () =>
+      this.settings.store.set(this.key, session, this.settings.idleMs),
+    );
     return session;
   }
 
@@ -527,7 +574,7 @@ export class SharedSession implements AgentSession {
         fail: reject,
         run: async (lease, signal) => {
           const { store } = this.conversations.settings;
-          const stored = await storeStep('get', false, () => store.get(this.key));
+          const stored = await storeStep(this.conversations.settings, 'get', false, () => store.get(this.key));
           if (stored) {
             await lease.confirm();
             const request = {
@@ -540,7 +587,9 @@ export class SharedSession implements AgentSession {
             } catch (error) {
               if (!isSessionGone(error)) throw error; // already gone on Connectly: forget it here too
             }
-            await storeStep('delete', true, () => store.delete(this.key, stored.sessionId));
+            await storeStep(this.conversations.settings, 'delete', true, () =>
+              store.delete(this.key, stored.sessionId),
+            );
           }
           resolve();
         },

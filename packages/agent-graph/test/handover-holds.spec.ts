@@ -99,12 +99,15 @@ describe('HandoverHolds', () => {
     expect(
       [
         api(200),
+        api(500),
+        api(502),
+        api(504),
         connection('response'),
         store(true),
         new ConnectlyTimeoutError('invoke', 'headers', 1000),
         new Error('x'),
       ].map(turnNotProcessed),
-    ).toEqual([false, false, false, false, false]);
+    ).toEqual([false, false, false, false, false, false, false, false]);
   });
 
   it('a person’s empty message (a picture) still holds, with nothing queued', () => {

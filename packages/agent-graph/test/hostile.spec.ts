@@ -7,6 +7,7 @@ import {
   ConnectlyClient,
   type ConnectlyClientOptions,
   ConnectlyConnectionError,
+  ConnectlyMessagingClient,
   ConnectlyProtocolError,
   ConnectlyValidationError,
   type Scheduler,
@@ -14,6 +15,7 @@ import {
   handovers,
   ofType,
   summarizeReply,
+  turnNotProcessed,
 } from '../src/index.js';
 import { collectUntilError, line, text, useMockServer } from './helpers.js';
 import { closeHostileServers, hostile } from '../../../test/support/hostile-server.js';
@@ -315,17 +317,15 @@ describe('hostile streams: nothing lost, every error typed', () => {
     expect(texts).toHaveLength(5);
   });
 
-  it('an error line inside the stream whose details nest too deeply is a protocol error naming its code', async () => {
+  it('an error line inside the stream whose details nest too deeply is the API error with its code, details cut', async () => {
     const details = `[${'['.repeat(12_000)}${']'.repeat(12_000)}]`;
     h.mock.inject({
       body: `${line('s', text('first'))}\n{"error":{"code":13,"message":"boom","details":${details}}}\n`,
     });
     const { values, error } = await collectUntilError(h.client.invoke({ ...turn, sessionId: await h.newSession() }));
     expect(values).toHaveLength(1);
-    expect(error).toBeInstanceOf(ConnectlyProtocolError);
-    expect((error as Error).message).toMatch(
-      /invoke error \(HTTP 200, code 13: "boom"\) has details nested too deeply/,
-    );
+    expect(error).toMatchObject({ name: 'ConnectlyApiError', status: 200, code: 13, serverMessage: 'boom' });
+    expect(JSON.stringify(error)).toMatch(/nested more than 32 levels deep: left out/);
   });
 
   it('a line nested 100 000 levels deep is a protocol error, after the events before it', async () => {
@@ -337,17 +337,6 @@ describe('hostile streams: nothing lost, every error typed', () => {
     expect(values).toHaveLength(1);
     expect(error).toBeInstanceOf(ConnectlyProtocolError);
     expect((error as Error).message).toMatch(/line 2 nests objects or arrays more than 1000 levels deep/);
-  });
-
-  it('an error whose details nest too deeply to print is a protocol error that still names the server’s code', async () => {
-    const details = `[${'['.repeat(12_000)}${']'.repeat(12_000)}]`; // within the 64 KiB read of an error body
-    const server = await hostile((_, res) => {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(`{"code":3,"message":"bad turn","details":${details}}`);
-    });
-    const { error } = await collectUntilError(clientFor(server.url).invoke(turn));
-    expect(error).toBeInstanceOf(ConnectlyProtocolError);
-    expect((error as Error).message).toMatch(/HTTP 400, code 3: "bad turn"\) has details nested too deeply/);
   });
 
   it('a unary answer nested 100 000 levels deep is a protocol error', async () => {
@@ -435,5 +424,125 @@ describe('errors say what happened', () => {
         '(a "bad port" of the Fetch standard, such as 1, 22 or 6000): use another port',
     );
     expect(scheduler.delays).toEqual([]);
+  });
+});
+
+describe('one error path for both clients: every refusal is the typed HTTP error, bounded and without the key', () => {
+  /** Both clients' one call against `url`, resolving with what it failed with. */
+  const callers = {
+    'agent client': (url: string, apiKey: string) =>
+      collectUntilError(clientFor(url, { apiKey, maxRetries: 0 }).invoke(turn)).then((r) => r.error),
+    'messaging client': (url: string, apiKey: string) =>
+      new ConnectlyMessagingClient({ apiKey, businessId: 'biz-1', baseUrl: url, maxRetries: 0 })
+        .sendMessage({ to: '+15550001111', message: { text: 'hi' } })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+  };
+  const typed = { 'agent client': 'ConnectlyApiError', 'messaging client': 'ConnectlyMessagingError' } as const;
+  const clients = Object.keys(callers) as Array<keyof typeof callers>;
+
+  // Runs of 7 between the odd characters: only the key as a whole, or as JSON writes it, can be found.
+  const keyWith = (odd: string): string => ['ck_live', '7f3a9c1', 'e5b2d8f', '4a6c0e9'].join(odd);
+
+  /** True when `text` holds 8 characters in a row of `key`, as it is or as JSON writes it. */
+  function leaks(text: string, key: string): boolean {
+    for (const form of [key, JSON.stringify(key).slice(1, -1)]) {
+      for (let i = 0; i + 8 <= form.length; i += 1) if (text.includes(form.slice(i, i + 8))) return true;
+    }
+    return false;
+  }
+
+  it.each(clients)('%s: details 20 000 levels deep are the HTTP 400 with its status and code', async (name) => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const server = await hostile((_, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(`{"code":3,"message":"bad turn","details":[{"x":${deep}}]}`);
+    });
+    const error = await callers[name](server.url, KEY);
+    expect(error).toMatchObject({ name: typed[name], status: 400 });
+    expect((error as Error).message).toMatch(/HTTP 400.*bad turn/);
+    expect(() => JSON.stringify(error)).not.toThrow();
+  });
+
+  it.each(
+    clients.flatMap((name) => [
+      [name, 'tabs', keyWith('\t')],
+      [name, 'double quotes', keyWith('"')],
+      [name, 'backslashes', keyWith('\\')],
+    ]),
+  )('%s: a key holding %s, echoed in details, is the HTTP 400 and never shown', async (name, _, apiKey) => {
+    const server = await hostile((req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      const echoed = { '@type': 'type.googleapis.com/google.rpc.DebugInfo', header: req.headers['x-api-key'] };
+      res.end(
+        JSON.stringify({ code: 3, message: 'bad key', details: [echoed, { [String(req.headers['x-api-key'])]: 1 }] }),
+      );
+    });
+    const error = await callers[name](server.url, apiKey);
+    expect(server.requests[0]?.headers['x-api-key']).toBe(apiKey);
+    expect(error).toMatchObject({ name: typed[name], status: 400 });
+    expect(leaks(everything(error), apiKey)).toBe(false);
+    expect(JSON.stringify((error as { details: unknown }).details)).toContain('[redacted]');
+  });
+
+  it.each(clients)(
+    '%s: a 60 KB server message is cut short in the error, as a body that is not JSON is',
+    async (name) => {
+      const server = await hostile((_, res) => {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ code: 3, message: `bad turn ${'x'.repeat(60_000)}` }));
+      });
+      const error = (await callers[name](server.url, KEY)) as Error & { serverMessage: string };
+      expect(error).toMatchObject({ name: typed[name], status: 400 });
+      expect(error.message).toMatch(/bad turn x+…/);
+      expect(error.message.length).toBeLessThan(1_000);
+      expect(error.serverMessage.length).toBeLessThan(1_000);
+    },
+  );
+});
+
+describe('a turn counts as not processed only when the answer proves it, by the rule retries follow', () => {
+  it.each([
+    [500, false],
+    [502, false],
+    [504, false],
+    [400, true],
+    [401, true],
+    [403, true],
+    [404, true],
+    [429, true],
+    [503, true],
+  ])('HTTP %i: turnNotProcessed() is %s', async (status, notProcessed) => {
+    const server = await hostile((_, res) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: status === 504 ? 4 : 2, message: 'refused or failed' }));
+    });
+    const { error } = await collectUntilError(clientFor(server.url, { maxRetries: 0 }).invoke(turn));
+    expect(error).toMatchObject({ name: 'ConnectlyApiError', status });
+    expect(turnNotProcessed(error)).toBe(notProcessed);
+  });
+
+  it('an error line after the stream began, a time limit and a broken answer prove nothing', async () => {
+    const server = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(`${line('s-1', text('part'))}\n{"error":{"code":3,"message":"late"}}\n`);
+    });
+    const inStream = await collectUntilError(clientFor(server.url).invoke(turn));
+    const silent = await hostile(() => undefined);
+    const timedOut = await collectUntilError(clientFor(silent.url, { timeoutMs: 100 }).invoke(turn));
+    const cut = await hostile((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${line('s-1', text('part'))}\n`);
+      res.destroy();
+    });
+    const broken = await collectUntilError(clientFor(cut.url).invoke(turn));
+    expect([inStream.error, timedOut.error, broken.error].map((e) => (e as Error).name)).toEqual([
+      'ConnectlyApiError',
+      'ConnectlyTimeoutError',
+      'ConnectlyConnectionError',
+    ]);
+    expect([inStream.error, timedOut.error, broken.error].map(turnNotProcessed)).toEqual([false, false, false]);
   });
 });

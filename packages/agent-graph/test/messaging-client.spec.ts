@@ -261,8 +261,71 @@ describe('sendReply', () => {
       .catch((e: unknown) => e)) as ConnectlyReplyIncompleteError;
     expect(error).toBeInstanceOf(ConnectlyReplyIncompleteError);
     expect(error.sent).toHaveLength(1);
+    expect(error.outcomeUnknown).toEqual([]);
     expect(error.unsent).toEqual([{ text: 'two' }, { text: 'three' }]);
     expect(error.cause).toMatchObject({ code: 'ERROR_CODE_BUSINESS_REACHED_LIMITS' });
+  });
+
+  // The second send reaches Connectly (the mock sends it), and then its answer goes wrong.
+  const secondAnswer = (wrong: (response: Response, signal: AbortSignal) => Promise<Response>): FetchLike => {
+    let calls = 0;
+    return async (url, init) => {
+      calls += 1;
+      const response = await fetch(url, init);
+      return calls === 2 ? wrong(response, init.signal) : response;
+    };
+  };
+  const noId = secondAnswer(async () => new Response('{}', { status: 200 }));
+  const late = secondAnswer(
+    (response, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(response))),
+  );
+  const serverError = secondAnswer(async () => new Response('{"message":"oops"}', { status: 500 }));
+
+  it.each([
+    ['a 200 without an id', noId, 'ConnectlyProtocolError'],
+    ['a 200 that came after timeoutMs', late, 'ConnectlyTimeoutError'],
+    ['a 500', serverError, 'ConnectlyMessagingError'],
+  ])(
+    'after %s, that message is of unknown outcome, not unsent: sending unsent again sends nothing twice',
+    async (_, fetchWith, cause) => {
+      await customerWrote();
+      const messages: OutboundMessage[] = [{ text: 'one' }, { text: 'two' }, { text: 'three' }];
+      const reply = { messages, choices: {}, handover: false, handovers: [], unmapped: [] };
+      const error = (await client({ fetch: fetchWith, timeoutMs: 500 })
+        .sendReply(CUSTOMER, reply)
+        .catch((e: unknown) => e)) as ConnectlyReplyIncompleteError;
+      expect(error).toBeInstanceOf(ConnectlyReplyIncompleteError);
+      expect(error.cause).toMatchObject({ name: cause });
+      expect(error.sent.map((s) => s.message)).toEqual([{ text: 'one' }]);
+      expect(error.outcomeUnknown).toEqual([{ text: 'two' }]);
+      expect(error.unsent).toEqual([{ text: 'three' }]);
+      expect(error.message).toMatch(/1 of 3 messages sent, 1 that may have been sent .*, 1 not sent/);
+      await client().sendReply(CUSTOMER, { ...reply, messages: [...error.unsent] });
+      expect(mock.customer(CUSTOMER).received.map((m) => m.message.text)).toEqual(['one', 'two', 'three']);
+    },
+  );
+
+  it('a first message of unknown outcome is reported too, so the reply is not sent again whole', async () => {
+    await customerWrote();
+    const reply = {
+      messages: [{ text: 'one' }, { text: 'two' }],
+      choices: {},
+      handover: false,
+      handovers: [],
+      unmapped: [],
+    };
+    let calls = 0;
+    const firstLate: FetchLike = async (url, init) => {
+      calls += 1;
+      const response = await fetch(url, init);
+      if (calls > 1) return response;
+      return new Promise((resolve) => init.signal.addEventListener('abort', () => resolve(response)));
+    };
+    const error = (await client({ fetch: firstLate, timeoutMs: 300 })
+      .sendReply(CUSTOMER, reply)
+      .catch((e: unknown) => e)) as ConnectlyReplyIncompleteError;
+    expect(error).toBeInstanceOf(ConnectlyReplyIncompleteError);
+    expect([error.sent, error.outcomeUnknown, error.unsent]).toEqual([[], [{ text: 'one' }], [{ text: 'two' }]]);
   });
 });
 

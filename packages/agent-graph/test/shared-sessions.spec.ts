@@ -14,6 +14,7 @@ import {
   type SessionStore,
   SharedSession,
   replyText,
+  summarizeReply,
 } from '../src/index.js';
 import { API_KEY, useMockServer } from './helpers.js';
 
@@ -344,8 +345,35 @@ describe('the lock', () => {
     expect(h.mock.requests).toHaveLength(0);
 
     function client(s: SessionStore): ConnectlyClient {
-      return clientWith(s, { sessionLeaseMs: 150 });
+      return clientWith(s, { sessionLeaseMs: 150, sessionStoreTimeoutMs: 1000 });
     }
+  });
+
+  it('refuses to send when the store renewed the lock so late that little of the lease is left', async () => {
+    const memory = new MemorySessionStore();
+    const slowGet = async (key: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 120)); // longer than two thirds of the lease
+      return memory.get(key);
+    };
+    const slowRenew = async (key: string, owner: string, lease: number) => {
+      await new Promise((resolve) => setTimeout(resolve, 80)); // over a third of the lease
+      return memory.renew(key, owner, lease);
+    };
+    const store: SessionStore = {
+      get: slowGet,
+      set: (key, session, ttl) => memory.set(key, session, ttl),
+      delete: (key, id) => memory.delete(key, id),
+      lock: (key, owner, lease) => memory.lock(key, owner, lease),
+      renew: slowRenew,
+      unlock: (key, owner) => memory.unlock(key, owner),
+    };
+    const error = await clientWith(store, { sessionLeaseMs: 150, sessionStoreTimeoutMs: 1000 })
+      .session({ clientKey: 'alice' })
+      .reply('hi')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ConnectlySessionStoreError', operation: 'renew', sent: false });
+    expect((error as Error).message).toMatch(/took \d+ ms to renew the lock .*nothing was sent to Connectly/);
+    expect(h.mock.requests).toHaveLength(0);
   });
 });
 
@@ -386,6 +414,63 @@ describe('store failures', () => {
     );
     expect(events).toHaveLength(1);
     expect(error).toMatchObject({ name: 'ConnectlySessionStoreError', operation: 'unlock', sent: true });
+  });
+
+  /** A memory store whose `method` never answers while `stuck.on` is true. */
+  function stuckOn(method: keyof SessionStore): { store: SessionStore; stuck: { on: boolean } } {
+    const memory = new MemorySessionStore();
+    const stuck = { on: true };
+    const store = new Proxy(memory, {
+      get(target, name) {
+        const value = Reflect.get(target, name) as (...a: unknown[]) => unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) =>
+          name === method && stuck.on ? new Promise(() => undefined) : value.apply(target, args);
+      },
+    });
+    return { store, stuck };
+  }
+
+  it.each(['lock', 'get'] as const)(
+    'a %s that never answers fails the turn within sessionStoreTimeoutMs, before anything is sent',
+    async (method) => {
+      const { store, stuck } = stuckOn(method);
+      const client = clientWith(store, { sessionStoreTimeoutMs: 200 });
+      const error = await client
+        .session({ clientKey: 'alice' })
+        .reply('hi')
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'ConnectlySessionStoreError', operation: method, sent: false });
+      expect((error as Error).message).toMatch(
+        /\(.*: no answer within 200 ms\): nothing was sent to Connectly\. .*raise sessionStoreTimeoutMs/,
+      );
+      expect(h.mock.requests).toHaveLength(0);
+      stuck.on = false;
+      expect((await client.session({ clientKey: 'alice' }).reply('again')).text).toBe('heard: again');
+    },
+  );
+
+  it('a set that never answers after the reply: the events are delivered, the turn fails, the queue moves on', async () => {
+    const { store, stuck } = stuckOn('set');
+    const client = clientWith(store, { sessionStoreTimeoutMs: 200 });
+    await client
+      .session({ clientKey: 'alice' })
+      .start()
+      .catch(() => undefined); // `set` of a new session: stuck
+    stuck.on = false;
+    await client.session({ clientKey: 'alice' }).start();
+    stuck.on = true;
+    const events: AgentEvent[] = [];
+    const first = new Promise((resolve) =>
+      client
+        .session({ clientKey: 'alice' })
+        .send('hi')
+        .subscribe({ next: (e) => events.push(e), error: resolve, complete: () => resolve(undefined) }),
+    );
+    expect(await first).toMatchObject({ name: 'ConnectlySessionStoreError', operation: 'set', sent: true });
+    expect(summarizeReply(events).text).toBe('heard: hi');
+    stuck.on = false;
+    expect((await client.session({ clientKey: 'alice' }).reply('later')).text).toBe('heard: later');
   });
 
   it('the next turn works once the store is back', async () => {

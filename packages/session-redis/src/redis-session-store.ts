@@ -13,6 +13,11 @@ export interface RedisSessionStoreOptions {
   client?: Redis;
   /** Put before every key. Default `'connectly:'`. */
   prefix?: string;
+  /**
+   * With `url`: how long a command waits for a Redis that stopped answering before it fails, in ms.
+   * Default 5 000. (With `client`, your client's own `commandTimeout` applies.)
+   */
+  commandTimeoutMs?: number;
 }
 
 // Extends the lock's lease only while `owner` holds it.
@@ -34,6 +39,9 @@ function script(source: string): Script {
 
 const SCRIPTS = { renew: script(RENEW), unlock: script(UNLOCK), delete: script(DELETE) };
 
+/** How long a command on the store's own connection waits for Redis to answer, by default. */
+const COMMAND_TIMEOUT_MS = 5_000;
+
 export class RedisSessionStore implements SessionStore {
   /** The ioredis client in use (yours, or the one the store opened). */
   readonly client: Redis;
@@ -44,11 +52,17 @@ export class RedisSessionStore implements SessionStore {
     if (typeof options !== 'object' || options === null) {
       throw new ConnectlyValidationError('options', 'RedisSessionStore needs { url } or { client }');
     }
-    const { url, client, prefix = 'connectly:' } = options;
+    const { url, client, prefix = 'connectly:', commandTimeoutMs = COMMAND_TIMEOUT_MS } = options;
     if ((url === undefined) === (client === undefined)) {
       throw new ConnectlyValidationError(
         url === undefined ? 'url' : 'client',
         'RedisSessionStore needs exactly one of `url` (it opens and closes the connection) or `client` (your ioredis client)',
+      );
+    }
+    if (typeof commandTimeoutMs !== 'number' || !Number.isFinite(commandTimeoutMs) || commandTimeoutMs < 1) {
+      throw new ConnectlyValidationError(
+        'commandTimeoutMs',
+        `\`commandTimeoutMs\` must be a positive number of milliseconds, got ${String(commandTimeoutMs)}`,
       );
     }
     if (typeof prefix !== 'string') {
@@ -66,8 +80,13 @@ export class RedisSessionStore implements SessionStore {
     if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
       throw new ConnectlyValidationError('url', '`url` must be a Redis URL such as redis://127.0.0.1:6379');
     }
-    // A turn waiting on an unreachable Redis should fail soon with a clear error, not hang: one retry per command.
-    this.client = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+    // A turn waiting on an unreachable Redis should fail soon with a clear error, not hang: one retry per
+    // command, and no command waits longer than `commandTimeoutMs` for a Redis that stopped answering.
+    this.client = new Redis(url, {
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5_000,
+      commandTimeout: commandTimeoutMs,
+    });
     // Connection errors reach the turn that needed Redis, as ConnectlySessionStoreError; ioredis would
     // otherwise also print each reconnection failure to the console.
     this.client.on('error', () => undefined);

@@ -58,11 +58,23 @@ async function startRedis(timeoutMs = 10_000) {
       });
     }, 20);
   });
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    /** Stops the server answering without closing a connection (SIGSTOP), as a stuck Redis does. */
+    pause() {
+      if (running()) child.kill('SIGSTOP');
+    },
+    /** Lets a paused server answer again (SIGCONT). */
+    resume() {
+      if (running()) child.kill('SIGCONT');
+    },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (running()) {
+        child.kill('SIGCONT'); // a paused server acts on SIGTERM only once it runs again
+        child.kill('SIGTERM');
+      }
       await exited;
     },
   };

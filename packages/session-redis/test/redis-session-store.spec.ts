@@ -2,7 +2,14 @@
 // owned or borrowed as documented, and a client with the store shares sessions and survives Redis going away.
 import { Redis } from 'ioredis';
 import { echoReply, MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { ConnectlyClient, ConnectlySessionStoreError, ConnectlyValidationError } from 'connectly-agent-graph';
+import {
+  type AgentEvent,
+  ConnectlyClient,
+  ConnectlySessionStoreError,
+  ConnectlyValidationError,
+  type FetchLike,
+  summarizeReply,
+} from 'connectly-agent-graph';
 import { RedisSessionStore } from '../src/index.js';
 import { type RunningRedis, startRedis } from './redis-server.cjs';
 
@@ -157,4 +164,87 @@ describe('a client with the Redis store', () => {
     expect((error as Error).message).toMatch(/The session store failed \(lock: .*\): nothing was sent to Connectly/);
     expect(mock.requests.length).toBe(before);
   });
+});
+
+describe('a Redis that stops answering (paused, not down)', () => {
+  let stuck: RunningRedis;
+  let mock: MockConnectlyServer;
+  beforeAll(async () => {
+    [stuck] = await Promise.all([startRedis(), (mock = new MockConnectlyServer({ agent: echoReply })).start()]);
+  });
+  afterEach(() => stuck.resume());
+  afterAll(async () => {
+    await Promise.all([stuck.stop(), mock.stop()]);
+  });
+
+  const invokes = (): number => mock.requests.filter((request) => request.endpoint === 'invoke').length;
+
+  function client(sessionStore: RedisSessionStore, fetch?: FetchLike): ConnectlyClient {
+    return new ConnectlyClient({
+      apiKey: 'k',
+      businessId: 'biz',
+      baseUrl: mock.url,
+      sessionStore,
+      sessionStoreTimeoutMs: 300,
+      timeoutMs: 2_000,
+      ...(fetch ? { fetch } : {}),
+    });
+  }
+
+  it('a turn fails within sessionStoreTimeoutMs sending nothing, and the next goes through once Redis answers', async () => {
+    const store = new RedisSessionStore({ url: stuck.url, prefix: 'paused-1:' });
+    await store.get('connected');
+    stuck.pause();
+    const before = mock.requests.length;
+    const error = await client(store)
+      .session({ clientKey: 'alice' })
+      .reply('hello?')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectlySessionStoreError);
+    expect(error).toMatchObject({ operation: 'lock', sent: false });
+    expect((error as Error).message).toMatch(/no answer within 300 ms\): nothing was sent to Connectly/);
+    expect(mock.requests.length).toBe(before);
+    stuck.resume();
+    // The lock Redis took late, when it ran again, was released right behind it: no lease to wait out.
+    expect((await client(store).session({ clientKey: 'alice' }).reply('again')).text).toBe('heard: again');
+    await store.close();
+  }, 20_000);
+
+  it('the store bounds each command on the connection it opened: a paused Redis is an error, not a wait', async () => {
+    const store = new RedisSessionStore({ url: stuck.url, prefix: 'paused-3:', commandTimeoutMs: 200 });
+    await store.get('connected');
+    stuck.pause();
+    await expect(store.lock('k', 'me', 10_000)).rejects.toThrow(/timed out/);
+    stuck.resume();
+    await store.close();
+    expect(() => new RedisSessionStore({ url: stuck.url, commandTimeoutMs: 0 })).toThrow(/commandTimeoutMs/);
+  }, 20_000);
+
+  it('paused while the reply streams: the reply is delivered, the turn fails typed, the customer is not blocked', async () => {
+    const redisClient = new Redis(stuck.url); // your own connection: no command time limit of its own
+    const store = new RedisSessionStore({ client: redisClient, prefix: 'paused-2:' });
+    let pauseOnInvoke = true;
+    const pausing: FetchLike = (url, init) => {
+      if (pauseOnInvoke && url.endsWith('/invoke')) {
+        pauseOnInvoke = false;
+        stuck.pause();
+      }
+      return fetch(url, init) as Promise<never>;
+    };
+    const events: AgentEvent[] = [];
+    const before = invokes();
+    const error = await new Promise((resolve) =>
+      client(store, pausing)
+        .session({ clientKey: 'bob' })
+        .send('hi')
+        .subscribe({ next: (event) => events.push(event), error: resolve, complete: () => resolve(undefined) }),
+    );
+    expect(summarizeReply(events).text).toBe('heard: hi');
+    expect(error).toBeInstanceOf(ConnectlySessionStoreError);
+    expect(error).toMatchObject({ operation: 'set', sent: true });
+    expect(invokes() - before).toBe(1);
+    stuck.resume();
+    expect((await client(store).session({ clientKey: 'bob' }).reply('next')).text).toBe('heard: next');
+    redisClient.disconnect();
+  }, 20_000);
 });

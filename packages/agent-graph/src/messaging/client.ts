@@ -3,14 +3,19 @@
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
 import { sendWithRetries } from '../attempts.js';
+import { errorProvesNotProcessed } from '../retry.js';
 import { Call, type CallContext } from '../call.js';
 import {
   ConnectlyAbortError,
   ConnectlyError,
   ConnectlyProtocolError,
   ConnectlyValidationError,
-  excerpt,
+  notAnErrorBody,
+  printable,
   redact,
+  safeExcerpt,
+  serverDetails,
+  serverText,
 } from '../errors.js';
 import type { AgentEvent } from '../events.js';
 import { type CallDefaults, resolveCallSettings, resolveOptions } from '../options.js';
@@ -287,8 +292,9 @@ export class ConnectlyMessagingClient {
 
   /**
    * Sends the agent's reply as WhatsApp messages, one at a time and in order. Handovers and what has
-   * no WhatsApp form are returned, not sent. If a send fails after others went out, the error is a
-   * ConnectlyReplyIncompleteError listing what was sent and what was not.
+   * no WhatsApp form are returned, not sent. If a send fails after others went out, or may have gone
+   * out itself, the error is a ConnectlyReplyIncompleteError listing what was sent, what may have been
+   * and what was not; when the first send fails with proof that it was not sent, that error as it is.
    */
   async sendReply(
     to: Recipient,
@@ -308,8 +314,14 @@ export class ConnectlyMessagingClient {
         const { id } = await this.sendMessage({ to, message, callbackData: options.callbackData }, options);
         sent.push({ id, message });
       } catch (error) {
-        if (sent.length === 0 || !(error instanceof ConnectlyError)) throw error;
-        throw new ConnectlyReplyIncompleteError(sent, messages.slice(index), error);
+        if (!(error instanceof ConnectlyError)) throw error;
+        // Only a failure that proves the message was not sent leaves it among those to send again; any
+        // other (a time limit, a broken answer, a 5xx, a 200 without an id [INFERRED: accepted, untracked])
+        // leaves its outcome unknown.
+        const notSent = errorProvesNotProcessed(error);
+        if (notSent && sent.length === 0) throw error; // nothing went out: the error as it is
+        const unknown = notSent ? [] : [message];
+        throw new ConnectlyReplyIncompleteError(sent, messages.slice(index + unknown.length), error, unknown);
       }
     }
     return { sent, ...rest, adjusted };
@@ -397,7 +409,7 @@ export class ConnectlyMessagingClient {
   private idOf(endpoint: MessagingEndpoint, value: unknown): { id: string } {
     const id = (value as { id?: unknown } | null)?.id;
     if (typeof id !== 'string' || id === '') {
-      const shown = this.sanitize(excerpt(JSON.stringify(value) ?? '', 80));
+      const shown = safeExcerpt(printable(value), this.sanitize, 80);
       throw new ConnectlyProtocolError({
         reason: 'unexpected-shape',
         preview: shown,
@@ -452,12 +464,14 @@ export class ConnectlyMessagingClient {
     } catch {
       throw new ConnectlyProtocolError({
         reason: 'malformed-body',
-        preview: this.sanitize(excerpt(text)),
-        message: `The ${endpoint} response is not JSON: "${this.sanitize(excerpt(text, 80))}"`,
+        preview: safeExcerpt(text, this.sanitize),
+        message: `The ${endpoint} response is not JSON: "${safeExcerpt(text, this.sanitize, 80)}"`,
       });
     }
   }
 
+  // The same reading as the agent client's: server text without the key, the message cut short,
+  // details copied with the key removed from every decoded string and cut where they nest too deep.
   private errorBody(text: string, status: number): MessageApiErrorBody {
     let value: unknown;
     try {
@@ -467,16 +481,14 @@ export class ConnectlyMessagingClient {
     }
     const body = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
     const str = (key: string): string | undefined =>
-      typeof body[key] === 'string' ? this.sanitize(body[key] as string) : undefined;
-    const details =
-      body.details === undefined ? undefined : (JSON.parse(this.sanitize(JSON.stringify(body.details))) as unknown);
+      typeof body[key] === 'string' ? serverText(body[key] as string, this.sanitize) : undefined;
     return {
-      message: str('message') ?? (text.trim() ? this.sanitize(excerpt(text, 200)) : `HTTP ${status} with no body`),
+      message: str('message') ?? notAnErrorBody(text, status, this.sanitize),
       type: str('type'),
       code: str('code'),
       userTitle: str('userTitle'),
       cntTraceId: str('cntTraceId'),
-      details,
+      details: body.details === undefined ? undefined : serverDetails(body.details, this.sanitize),
     };
   }
 }

@@ -3,7 +3,7 @@
 
 import { ConnectlyError } from '../errors.js';
 import type { MessagingEndpoint } from '../wire.js';
-import type { MessageApiErrorBody } from './wire.js';
+import type { MessageApiErrorBody, OutboundMessage } from './wire.js';
 
 const HINTS: Readonly<Record<string, string>> = {
   ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW:
@@ -74,17 +74,34 @@ export class ConnectlyMessagingError extends ConnectlyError {
   }
 }
 
-/** `sendReply()` stopped part-way: `sent` went out, `unsent` did not (in order); `cause` says why. */
+/**
+ * `sendReply()` stopped part-way, in three parts in order: `sent` went out (each with its id);
+ * `outcomeUnknown` is the message whose send failed without proof either way (a time limit, a broken
+ * connection, a 5xx, a 200 without an id): Connectly may have sent it, so check the customer's
+ * conversation or its delivery statuses before sending it again; `unsent` never reached Connectly and
+ * can be sent again as they are. `cause` says why it stopped.
+ */
 export class ConnectlyReplyIncompleteError extends ConnectlyError {
-  readonly sent: ReadonlyArray<{ id: string }>;
-  readonly unsent: readonly unknown[];
+  readonly sent: ReadonlyArray<{ id: string; message?: OutboundMessage }>;
+  readonly outcomeUnknown: readonly OutboundMessage[];
+  readonly unsent: readonly OutboundMessage[];
 
-  constructor(sent: ReadonlyArray<{ id: string }>, unsent: readonly unknown[], cause: ConnectlyError) {
+  constructor(
+    sent: ReadonlyArray<{ id: string; message?: OutboundMessage }>,
+    unsent: readonly OutboundMessage[],
+    cause: ConnectlyError,
+    outcomeUnknown: readonly OutboundMessage[] = [],
+  ) {
+    const total = sent.length + outcomeUnknown.length + unsent.length;
+    const unknown = outcomeUnknown.length
+      ? `, ${outcomeUnknown.length} that may have been sent (do not send it again unchecked)`
+      : '';
     super(
-      `The reply was sent only in part (${sent.length} of ${sent.length + unsent.length} messages): ${cause.message}`,
+      `The reply was sent only in part (${sent.length} of ${total} messages sent${unknown}, ${unsent.length} not sent): ${cause.message}`,
       { cause },
     );
     this.sent = sent;
+    this.outcomeUnknown = outcomeUnknown;
     this.unsent = unsent;
   }
 }

@@ -4,13 +4,8 @@
 // by the clock on use, so the registry needs no timer of any runtime. A held conversation is never
 // forgotten to make room: past the bound, a new hold is refused with HandoverHoldsFullError.
 
-import {
-  ConnectlyApiError,
-  ConnectlyConnectionError,
-  ConnectlyError,
-  ConnectlySessionStoreError,
-  ConnectlyValidationError,
-} from '../errors.js';
+import { ConnectlyError, ConnectlySessionStoreError, ConnectlyValidationError } from '../errors.js';
+import { errorProvesNotProcessed } from '../retry.js';
 import { assistantText } from '../validate.js';
 import type { InputEvent } from '../wire.js';
 
@@ -277,14 +272,12 @@ export class HandoverHolds {
 }
 
 /**
- * True when a turn's error proves Connectly did not process its input: the input was refused before
- * sending, the connection never reached Connectly, the answer was a refusal (a non-2xx status), or the
- * session store failed before sending. Only then may the turn's events be sent again.
+ * True when a turn's error proves Connectly did not process its input, by the rule the client retries
+ * by: the input was refused before sending, the connection never reached Connectly, the answer was a
+ * refusal that proves it (400, 401, 403, 404, 429, 503; not a 500 or a 504, after which the agent may
+ * have heard it), or the session store failed before sending. Only then may the turn's events be sent again.
  */
 export function turnNotProcessed(error: unknown): boolean {
-  if (error instanceof ConnectlyValidationError) return true;
-  if (error instanceof ConnectlyApiError) return error.status !== 200;
-  if (error instanceof ConnectlyConnectionError) return error.phase === 'connect';
   if (error instanceof ConnectlySessionStoreError) return !error.sent;
-  return false;
+  return errorProvesNotProcessed(error);
 }

@@ -132,6 +132,8 @@ export async function execute(
   } catch (error) {
     if (error instanceof ConnectlyReplyIncompleteError) {
       partial.messageIds = error.sent.map((sent) => sent.id);
+      // May have gone out: not to be sent again before checking; only `unsent` can be.
+      partial.outcomeUnknown = error.outcomeUnknown as IDataObject[];
       partial.unsent = error.unsent as IDataObject[];
     }
     throw sendError.call(this, error, to, itemIndex);
