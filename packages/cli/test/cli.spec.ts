@@ -41,10 +41,19 @@ describe('connectly send', () => {
   });
 
   it('refuses --session with the embedded mock, which starts empty on every command, and says what to do', async () => {
-    const { code, stderr } = await connectly(['send', 'again', '--session', 'b6bed81c-5fda-486d-b96c-1ff3af36219a']);
+    const { code, stdout, stderr } = await connectly([
+      'send',
+      'again',
+      '--session',
+      'b6bed81c-5fda-486d-b96c-1ff3af36219a',
+    ]);
     expect(code).toBe(2);
-    expect(stderr).toContain('the embedded mock server starts empty on every command');
-    expect(stderr).not.toContain('talking to the embedded mock');
+    expect(stdout).toBe('');
+    // The explanation and one hint, not the whole usage text after them.
+    expect(stderr).toBe(
+      '--session b6bed81c-5fda-486d-b96c-1ff3af36219a cannot be continued here: the embedded mock server starts empty on every command.\n' +
+        'Use `connectly chat` for a conversation, or run `npx connectly-mock` and pass its URL with --base-url.\n',
+    );
   });
 
   it('the "continue it" hint, run as printed, continues the same session', async () => {
