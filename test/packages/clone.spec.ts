@@ -54,3 +54,35 @@ describe('a clone before its build', () => {
     expect(at(/^npx connectly/)).toBeGreaterThan(build);
   });
 });
+
+describe('the install commands of every README', () => {
+  // Nothing is on the npm registry yet: a README that installs one of the packages by name fails for everyone.
+  const names = [
+    'connectly-agent-graph',
+    'connectly-agent-graph-mock',
+    'connectly-cli',
+    'connectly-session-redis',
+    'nestjs-connectly',
+    'n8n-nodes-connectly',
+  ];
+  const readmes = [
+    'README.md',
+    'nest-module/README.md',
+    'packages/agent-graph/README.md',
+    'packages/mock-server/README.md',
+    'packages/cli/README.md',
+    'packages/session-redis/README.md',
+  ];
+
+  it.each(readmes)('%s installs the packages from their tarballs only', (readme) => {
+    const text = readFileSync(join(root, readme), 'utf8');
+    const installs = text.split('\n').filter((line) => /npm install\b/.test(line));
+    const byName = installs.flatMap((line) =>
+      line
+        .split(/[\s`]+/)
+        .filter((word) => names.includes(word.replace(/@[^/]*$/, '')))
+        .map((word) => `${word} in: ${line.trim()}`),
+    );
+    expect(byName).toEqual([]);
+  });
+});
