@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { root } from './project';
+import { PACKAGES, root } from './project';
 
 const run = promisify(execFile);
 
@@ -57,14 +57,7 @@ describe('a clone before its build', () => {
 
 describe('the install commands of every README', () => {
   // Nothing is on the npm registry yet: a README that installs one of the packages by name fails for everyone.
-  const names = [
-    'connectly-agent-graph',
-    'connectly-agent-graph-mock',
-    'connectly-cli',
-    'connectly-session-redis',
-    'nestjs-connectly',
-    'n8n-nodes-connectly',
-  ];
+  const names = PACKAGES;
   const readmes = [
     'README.md',
     'nest-module/README.md',
