@@ -10,6 +10,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { makeCorpus } = require('./lib/corpus');
 const { child, median, fmt } = require('./lib/stats');
+const { fillSlots } = require('./lib/slots');
 
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
@@ -41,9 +42,6 @@ const cfg = quick
       nestStreams: 1000,
     };
 const PEERS = ['openai', 'ndjson', 'split2'];
-// Lines in decoder.js's 2 MB keep-alive inputs: "\n" per blank line; " \n \r\n\t\n" holds three.
-const BLANK_LINES = 2 * 1048576;
-const WHITESPACE_LINES = Math.floor((2 * 1048576) / 6) * 3;
 const LABEL = {
   core: 'connectly-agent-graph AgentEventDecoder',
   floor: 'floor: TextDecoder + JSON.parse, lines pre-split',
@@ -368,7 +366,8 @@ function targets({ decoder, hostile, e2e, concurrent, adapters, seen }) {
       '2. 2 MB of whitespace-only keep-alive lines ÷ 2 MB of blank ones',
       '≤ 1.5×',
       keepAliveRatio <= 1.5,
-      `${fmt(keepAliveRatio, 2)}× (${fmt((hostile['whitespace:core'].ms * 1000) / WHITESPACE_LINES, 3)} vs ${fmt((hostile['blank:core'].ms * 1000) / BLANK_LINES, 3)} µs per line)`,
+      // Both inputs are 2 MB, of lines of different lengths: the ratio is of the times for the 2 MB.
+      `${fmt(keepAliveRatio, 2)}× (${fmt(hostile['whitespace:core'].ms)} vs ${fmt(hostile['blank:core'].ms)} ms for the 2 MB)`,
     ],
     ['8. latency added by the Nest route, p50', '< 2 ms', nestAdded < 2, `${fmt(nestAdded, 3)} ms`],
     [
@@ -566,6 +565,24 @@ function svg(decoder, e2e) {
 `;
 }
 
+/**
+ * The figures BENCHMARKS.md's prose quotes from this run (see lib/slots.js), computed from the same
+ * rounded values its tables print, so a sentence and a table never disagree.
+ */
+function proseFigures({ nest, n8n }, elapsedMs) {
+  const cpu = (row) => Math.round(median(row.cpuMs));
+  const heldKB = (row) => fmt(Math.round(Math.max(0, row.heldBytesPerEvent)) / 1000, 1);
+  const holdCosts = ['events', 'reply'].map((output) => cpu(n8n[output].collect) / cpu(n8n[output].core));
+  return {
+    'bench.minutes': String(Math.max(1, Math.round(elapsedMs / 60_000))),
+    'adapters.events': `${Math.round(nest.events / 1000)}k`,
+    'adapters.holdCost': `${fmt(Math.min(...holdCosts), 1)}–${fmt(Math.max(...holdCosts), 1)}×`,
+    'adapters.collectHeldKB': heldKB(n8n.events.collect),
+    'adapters.nodeHeldKB': heldKB(n8n.reply.node),
+    'adapters.replyHeldKB': heldKB(n8n.reply.reply),
+  };
+}
+
 async function main() {
   const started = Date.now();
   const { buffer, events } = makeCorpus(cfg.corpusMB);
@@ -574,7 +591,7 @@ async function main() {
   const mb = buffer.length / 1048576;
   try {
     say(
-      `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, ${fmt(os.totalmem() / 1073741824)} GB, Node ${process.version}. Mode: ${quick ? 'quick' : 'full'}.`,
+      `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, ${fmt(os.totalmem() / 1073741824)} GB, Node ${process.version}, load average ${fmt(os.loadavg()[0], 1)} at the start. Mode: ${quick ? 'quick' : 'full'}.`,
     );
     say(
       `Corpus: ${fmt(mb, 1)} MB, ${events} events, seeded; log-uniform chunks of 1 B – 64 KiB; ${cfg.runs} interleaved rounds, each in a fresh process.`,
@@ -587,7 +604,9 @@ async function main() {
     const adapters = await adapterOverhead(file, mb);
     const seen = await screen(file);
     targets({ decoder, hostile, e2e, concurrent, adapters, seen });
-    say(`Total bench time: ${fmt((Date.now() - started) / 1000)} s.`);
+    say(
+      `Total bench time: ${fmt((Date.now() - started) / 1000)} s; load average ${fmt(os.loadavg()[0], 1)} at the end.`,
+    );
     const results = {
       date: new Date().toISOString(),
       quick,
@@ -607,7 +626,7 @@ async function main() {
       const begin = '<!-- figures:begin -->';
       const end = '<!-- figures:end -->';
       const updated = `${text.slice(0, text.indexOf(begin) + begin.length)}\n${lines.join('\n')}\n${text.slice(text.indexOf(end))}`;
-      fs.writeFileSync(doc, updated);
+      fs.writeFileSync(doc, fillSlots(updated, proseFigures(adapters, Date.now() - started)));
     }
   } finally {
     fs.rmSync(file, { force: true });

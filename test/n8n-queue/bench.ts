@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ConnectlyClient, messageText } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { lastValueFrom, tap } from 'rxjs';
+import { fillSlots } from '../../bench/lib/slots';
 import { example, readChunks } from '../support/n8n';
 import { type Cluster, startCluster } from './cluster';
 import { SESSIONS_TABLE, httpRequestBaseline } from './workflows';
@@ -275,6 +276,22 @@ async function main() {
     ];
     for (const line of lines) say(line);
     if (process.argv.includes('--write')) {
+      // The figures README.md quotes from this run (see bench/lib/slots.js): the bursts, and the sessions
+      // example's executions per second as a share of the plain node's.
+      const rateOf = (index: number) =>
+        Number(median(measured.get(CONTENDERS[index] as Contender)?.rates ?? []).toFixed(1)); // as in the table
+      const slots = {
+        'queue.bursts': String(BURSTS),
+        'queue.burstSize': String(BURST_SIZE),
+        'queue.sessionsStarted': String(burstsSeen.started),
+        'queue.converged': String(burstsSeen.converged),
+        'queue.leftOpen': String(burstsSeen.leftOpen),
+        'queue.strayTurns': String(burstsSeen.strayTurns),
+        'queue.conversations': String(CONVERSATIONS),
+        'queue.sessionsShare': `${Math.round((100 * rateOf(2)) / rateOf(0))}%`,
+      };
+      const readme = join(__dirname, '..', '..', 'README.md');
+      writeFileSync(readme, fillSlots(readFileSync(readme, 'utf8'), slots));
       const doc = join(__dirname, '..', '..', 'BENCHMARKS.md');
       const text = readFileSync(doc, 'utf8');
       const begin = '<!-- n8n-queue:begin -->';

@@ -10,6 +10,15 @@ const run = promisify(execFile);
 
 export const root = join(__dirname, '..', '..');
 export const packed = join(root, 'dist-packages');
+/** Every package of the repository, by its npm name. */
+export const PACKAGES = [
+  'connectly-agent-graph',
+  'connectly-agent-graph-mock',
+  'connectly-cli',
+  'connectly-session-redis',
+  'nestjs-connectly',
+  'n8n-nodes-connectly',
+];
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
 /** Packs every package into dist-packages/ (which builds first), as `npm run pack` does. */

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { Project, packAll, packed, root, tarball } from './project';
+import { PACKAGES, Project, packAll, packed, root, tarball } from './project';
 
 const NEST = ['@nestjs/common@12.5.1', '@nestjs/core@12.5.1', 'reflect-metadata@0.2.2', 'rxjs@7.8.2'];
 
@@ -29,14 +29,7 @@ function filesOf(file: string): string[] {
 }
 
 describe('the tarballs', () => {
-  const names = [
-    'connectly-agent-graph',
-    'connectly-agent-graph-mock',
-    'connectly-cli',
-    'connectly-session-redis',
-    'nestjs-connectly',
-    'n8n-nodes-connectly',
-  ];
+  const names = PACKAGES;
 
   it.each(names)('%s ships the MIT LICENSE, a README, and says where its repository and bug tracker are', (name) => {
     const dir = mkdtempSync(join(tmpdir(), 'connectly-tarball-'));

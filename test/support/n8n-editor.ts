@@ -133,7 +133,9 @@ export async function openWorkflowFile(
   file: string,
   credential: CredentialRef,
 ): Promise<void> {
-  const workflow = JSON.parse(readFileSync(file, 'utf8')) as {
+  // The file's own `id` is for `n8n import:workflow`; the editor gives the new workflow an id of its own.
+  const { id: _fileId, ...workflow } = JSON.parse(readFileSync(file, 'utf8')) as {
+    id?: string;
     nodes: Array<{ credentials?: Record<string, unknown> }>;
   };
   for (const node of workflow.nodes) {

@@ -2,7 +2,7 @@
 // package as a community package, load the example workflows, stand in for a notified service, read a
 // streaming webhook's chunks.
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
@@ -63,9 +63,20 @@ export function n8nEnvironment(install: N8nInstall, home: string, encryptionKey:
   };
 }
 
+/** A fenced block of README.md: the first of `language` after the heading `heading`. */
+export function readmeBlock(heading: string, language: 'sh' | 'json', after = ''): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf(`\n${heading}\n`));
+  const from = section.slice(Math.max(0, section.indexOf(after)));
+  const block = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(from)?.[1];
+  if (!block) throw new Error(`README.md has no ${language} block under "${heading}"`);
+  return block;
+}
+
 /**
- * Packs the repository exactly as npm would publish it and installs the tarball into `<home>/.n8n/nodes`,
- * where n8n loads community packages from (`home` is N8N_USER_FOLDER).
+ * Packs the repository exactly as npm would publish it (the tarball `npm run pack` writes) and installs it
+ * with the README's command (*Install the n8n node*), as a user runs it: `~` is `home`, so the package
+ * lands in `<home>/.n8n/nodes`, where n8n loads community packages from (`home` is N8N_USER_FOLDER).
  */
 export function installCommunityPackage(home: string, work: string, env: NodeJS.ProcessEnv): void {
   const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], {
@@ -76,14 +87,14 @@ export function installCommunityPackage(home: string, work: string, env: NodeJS.
     .trim()
     .split('\n')
     .pop() as string;
-  const nodesDir = join(home, '.n8n', 'nodes');
-  mkdirSync(nodesDir, { recursive: true });
-  writeFileSync(join(nodesDir, 'package.json'), '{"name":"installed-nodes","private":true}');
-  execFileSync(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', join(work, tarball)],
-    { cwd: nodesDir, env, stdio: 'ignore' },
-  );
+  const command = readmeBlock('### Install the n8n node', 'sh').replaceAll('/path/to/dist-packages/', `${work}/`);
+  if (!command.includes(join(work, tarball))) throw new Error(`README's install command does not name ${tarball}`);
+  mkdirSync(home, { recursive: true });
+  execFileSync('bash', ['-euo', 'pipefail', '-c', command], {
+    cwd: work,
+    env: { ...env, HOME: home },
+    stdio: 'ignore',
+  });
 }
 
 export interface CredentialRef {

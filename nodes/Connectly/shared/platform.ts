@@ -60,6 +60,9 @@ export const defaultScheduler: Scheduler = {
   },
 };
 
+/** n8n's own process outlives every execution: a call in flight has nothing to keep alive. */
+export const holdProcess = (): (() => void) => (): void => undefined;
+
 /** Every wait of the node is on n8n's clock: the only scheduler the node gives the client is the one above. */
 export const sleep = (ms: number, signal: AbortSignal): Promise<void> => n8nSleep(ms, signal);
 

@@ -9,7 +9,7 @@ import {
   type Sanitize,
 } from './errors.js';
 import type { CallSettings } from './options.js';
-import type { Scheduler } from './platform.js';
+import { type Scheduler, holdProcess } from './platform.js';
 import { IdleLimit, type Limit, deadline } from './timers.js';
 import { TextCollector, type TransportResponse, readBody } from './transport.js';
 import type { Endpoint, MessagingEndpoint } from './wire.js';
@@ -33,7 +33,10 @@ export class Call<E extends Endpoint | MessagingEndpoint = Endpoint> {
     readonly endpoint: E,
     readonly settings: CallSettings,
     readonly context: CallContext,
-  ) {}
+  ) {
+    // Every call ends by aborting its controller (settled, failed or cancelled): the hold lasts until then.
+    this.controller.signal.addEventListener('abort', holdProcess(), { once: true });
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal;

@@ -18,7 +18,7 @@ export interface Scheduler {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The runtime's timers; they do not keep a Node process alive on their own. */
+/** The runtime's timers; they do not keep a Node process alive on their own (a call in flight does: `holdProcess`). */
 export const defaultScheduler: Scheduler = {
   setTimeout(callback, ms) {
     const timer = globalThis.setTimeout(callback, ms);
@@ -29,6 +29,31 @@ export const defaultScheduler: Scheduler = {
     globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
   },
 };
+
+// Calls in flight, and the one timer that keeps the process alive for them.
+let callsInFlight = 0;
+let keeper: ReturnType<typeof globalThis.setInterval> | undefined;
+
+/**
+ * Keeps a Node process alive until the returned function is called: a call in flight holds it from its
+ * start until it settles or is cancelled, so a pending call (a retry back-off, a time limit, a wait for a
+ * conversation's lock) is never cut short by the process exiting with nothing reported. The scheduler's
+ * own timers stay unref'd, so a client with nothing in flight keeps nothing alive. Releasing twice is harmless.
+ */
+export function holdProcess(): () => void {
+  callsInFlight += 1;
+  keeper ??= globalThis.setInterval(() => undefined, MAX_DELAY_MS);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    callsInFlight -= 1;
+    if (callsInFlight === 0 && keeper !== undefined) {
+      globalThis.clearInterval(keeper);
+      keeper = undefined;
+    }
+  };
+}
 
 /** Waits `ms`, or rejects with the signal's reason as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal, scheduler: Scheduler = defaultScheduler): Promise<void> {

@@ -12,7 +12,7 @@ import {
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
 import { type CallDefaults, type CallOptions, resolveCallSettings } from './options.js';
-import { type Scheduler, randomId, sleep } from './platform.js';
+import { type Scheduler, holdProcess, randomId, sleep } from './platform.js';
 import type { AgentReply } from './reply.js';
 import { type SessionSettings, type StoredSession, sessionKey } from './session-store.js';
 import {
@@ -618,10 +618,13 @@ export class SharedSession implements AgentSession {
         subscriber,
         carriedBy: (sessionId) => (this.#sessionId = sessionId),
       };
+      // Held while the turn waits for the conversation's lock as well as while its call runs.
+      const release = holdProcess();
       const turn = this.conversations.conversation(this.key).join(endpoint, this.via, this.party, options, caller);
       const onAbort = (): void => subscriber.error(new ConnectlyAbortError(endpoint));
       signal?.addEventListener('abort', onAbort, { once: true });
       return () => {
+        release();
         signal?.removeEventListener('abort', onAbort);
         turn.leave(caller);
       };

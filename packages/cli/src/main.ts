@@ -46,7 +46,15 @@ export function cliVersion(): string {
 const NO_KEY = 'no-key';
 const DEMO_BUSINESS = 'demo-business';
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  /** `hint`: what to do instead, printed in place of the usage text when the explanation is enough. */
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
 
 interface Target {
   client: ConnectlyClient;
@@ -189,8 +197,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const embedded = !io.env['CONNECTLY_API_KEY'] && !values['base-url'] && !io.env['CONNECTLY_BASE_URL'];
     if (embedded && values.session)
       throw new UsageError(
-        `--session ${values.session} cannot be continued here: the embedded mock server starts empty on every command. ` +
-          'Use `connectly chat` for a conversation, or run `npx connectly-mock` and pass its URL with --base-url.',
+        `--session ${values.session} cannot be continued here: the embedded mock server starts empty on every command.`,
+        'Use `connectly chat` for a conversation, or run `npx connectly-mock` and pass its URL with --base-url.',
       );
     target = await connect(io, values['base-url'], pace);
     const clientKey = values['client-key'] ?? 'cli-user';
@@ -225,7 +233,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`${error.message}\n\n${USAGE}\n`);
+      io.stderr.write(
+        error.hint === undefined ? `${error.message}\n\n${USAGE}\n` : `${error.message}\n${error.hint}\n`,
+      );
       return 2;
     }
     report(io, error);

@@ -1,4 +1,5 @@
 // The connectly command, run in-process with its own stdin/stdout, against the embedded or an external mock.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -40,10 +41,19 @@ describe('connectly send', () => {
   });
 
   it('refuses --session with the embedded mock, which starts empty on every command, and says what to do', async () => {
-    const { code, stderr } = await connectly(['send', 'again', '--session', 'b6bed81c-5fda-486d-b96c-1ff3af36219a']);
+    const { code, stdout, stderr } = await connectly([
+      'send',
+      'again',
+      '--session',
+      'b6bed81c-5fda-486d-b96c-1ff3af36219a',
+    ]);
     expect(code).toBe(2);
-    expect(stderr).toContain('the embedded mock server starts empty on every command');
-    expect(stderr).not.toContain('talking to the embedded mock');
+    expect(stdout).toBe('');
+    // The explanation and one hint, not the whole usage text after them.
+    expect(stderr).toBe(
+      '--session b6bed81c-5fda-486d-b96c-1ff3af36219a cannot be continued here: the embedded mock server starts empty on every command.\n' +
+        'Use `connectly chat` for a conversation, or run `npx connectly-mock` and pass its URL with --base-url.\n',
+    );
   });
 
   it('the "continue it" hint, run as printed, continues the same session', async () => {
@@ -232,5 +242,35 @@ describe('connectly health and usage', () => {
     expect((await connectly(['dance'])).stderr).toContain('unknown command "dance"');
     expect((await connectly(['send'])).stderr).toContain('send needs the message text');
     expect(await connectly(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('connectly chat') });
+  });
+});
+
+describe('the connectly executable against a server that is not there', () => {
+  // The command as a user runs it, in a process of its own: it must report the failure, not exit quietly
+  // while the client waits to retry.
+  function bin(args: string[]): Promise<{ code: number | null; killed: boolean; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [join(__dirname, '..', 'dist', 'bin.js'), ...args],
+        { env: { ...process.env, CONNECTLY_API_KEY: '', CONNECTLY_BASE_URL: '' }, timeout: 30_000 },
+        (error, stdout, stderr) => {
+          const failed = error as (Error & { code?: number | string; killed?: boolean }) | null;
+          const code = failed ? (typeof failed.code === 'number' ? failed.code : null) : 0;
+          resolve({ code, killed: failed?.killed ?? false, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  it.each([['health'], ['send', 'Hi']])('%s exits 1 with the connection error', async (...command) => {
+    const mock = new MockConnectlyServer();
+    const url = await mock.start();
+    await mock.stop();
+    const { code, killed, stdout, stderr } = await bin([...command, '--base-url', url]);
+    expect(killed).toBe(false);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^error: .*ECONNREFUSED/m);
   });
 });
