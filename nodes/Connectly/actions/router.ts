@@ -9,18 +9,24 @@ import * as agent from './agent';
 import * as health from './health';
 import * as message from './message';
 import * as session from './session';
+import type { ConnectlyType } from './node.type';
 
-const RESOURCES: Record<string, Record<string, Operation>> = {
-  agent: agent.operations,
-  session: session.operations,
-  health: health.operations,
-  message: message.operations,
+/** Every resource's operations, typed on the node's map: a pair it names without an `execute` does not compile. */
+type Operations = {
+  [R in ConnectlyType['resource']]: Record<
+    Extract<ConnectlyType, { resource: R }>['operation'],
+    { execute: Operation }
+  >;
 };
 
+const RESOURCES: Operations = { agent, health, message, session };
+
 // Own properties only: a parameter such as "constructor" must not reach Object.prototype.
-function operationFor(resource: string, operation: string): Operation | undefined {
-  const operations = Object.hasOwn(RESOURCES, resource) ? RESOURCES[resource] : undefined;
-  return operations && Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+function operationFor({ resource, operation }: ConnectlyType): Operation | undefined {
+  const operations: Record<string, { execute: Operation }> | undefined = Object.hasOwn(RESOURCES, resource)
+    ? RESOURCES[resource]
+    : undefined;
+  return operations && Object.hasOwn(operations, operation) ? operations[operation]?.execute : undefined;
 }
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -39,7 +45,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
             'Its replies stream in as they are produced, which the HTTP Request node cannot read: use Agent → Send Message',
         });
       }
-      const run = operationFor(resource, operation);
+      const run = operationFor({ resource, operation } as ConnectlyType);
       if (!run) {
         throw new NodeOperationError(
           this.getNode(),

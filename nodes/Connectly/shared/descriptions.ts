@@ -1,8 +1,8 @@
-// Parameters several operations share.
+// Parameters several operations share; each operation shows them for itself with updateDisplayOptions.
 import type { INodeProperties } from 'n8n-workflow';
 import { MAX_TIMEOUT_SECONDS } from './context';
 
-export const clientKeyField = (resource: string, operation: string): INodeProperties => ({
+export const clientKeyField = (): INodeProperties => ({
   displayName: 'Customer Key',
   name: 'clientKey',
   type: 'string',
@@ -12,12 +12,11 @@ export const clientKeyField = (resource: string, operation: string): INodeProper
   placeholder: 'e.g. customer-123 or +5511999999999',
   description: "The customer's ID in your system",
   hint: 'Use the same value for every message of one customer (a phone number, a user ID). After a Chat Trigger, {{ $json.sessionId }} is its chat session.',
-  displayOptions: { show: { resource: [resource], operation: [operation] } },
 });
 
 /** The customer of an operation that follows the Connectly Trigger or a reply, which both carry clientKey. */
-export const customerField = (resource: string, operation: string): INodeProperties => ({
-  ...clientKeyField(resource, operation),
+export const customerField = (): INodeProperties => ({
+  ...clientKeyField(),
   default: '={{ $json.clientKey }}',
   hint: 'After the Connectly Trigger or Agent → Send Message, {{ $json.clientKey }} is the customer',
 });
@@ -43,13 +42,12 @@ export const timeoutOptions: INodeProperties[] = [
 ];
 
 /** The "Options" collection of one operation. */
-export const optionsField = (resource: string, operation: string, options: INodeProperties[]): INodeProperties => ({
+export const optionsField = (options: INodeProperties[]): INodeProperties => ({
   displayName: 'Options',
   name: 'options',
   type: 'collection',
   placeholder: 'Add Option',
   default: {},
-  displayOptions: { show: { resource: [resource], operation: [operation] } },
   options,
 });
 

@@ -1,4 +1,4 @@
-// The fields both Send Message operations take, and how they are read.
+// The fields both Send Message operations take (shown for one operation by its updateDisplayOptions), and how they are read.
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
@@ -7,8 +7,7 @@ import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
 import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
 import { offeredChoices } from '../../shared/session-memory';
 
-export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
-  const show = { resource: ['agent'], operation: [operation] };
+export function messageFields(streaming: boolean): INodeProperties[] {
   return [
     {
       // n8n hides a field's hint while its value is an expression, as both defaults below are: what a user
@@ -18,9 +17,8 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       name: 'conversationNotice',
       type: 'notice',
       default: '',
-      displayOptions: { show },
     },
-    clientKeyField('agent', operation),
+    clientKeyField(),
     {
       displayName: 'Session ID',
       name: 'sessionId',
@@ -28,7 +26,6 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       default: '',
       description:
         'The conversation to continue. Leave empty to let Session Memory pick it: every output item carries the session ID either way.',
-      displayOptions: { show },
     },
     {
       displayName: 'Session Memory',
@@ -50,7 +47,6 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       ],
       hint: 'Remembered in the memory of this n8n instance: not kept across restarts, and not shared between queue-mode workers (each worker keeps its own). Pass the Session ID from the previous reply where that matters.',
       description: 'What happens when Session ID is empty',
-      displayOptions: { show },
     },
     {
       displayName: 'Input',
@@ -65,7 +61,6 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
           description: 'Any input events: button or list replies, forms, store events, images, locations',
         },
       ],
-      displayOptions: { show },
     },
     {
       displayName: 'Text',
@@ -78,7 +73,7 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       placeholder: 'e.g. I want a festive gift for my wife',
       description: "The customer's message",
       hint: 'After a Chat Trigger, {{ $json.chatInput }} is the message typed in the chat; after a Webhook, map the field that holds the text',
-      displayOptions: { show: { ...show, inputType: ['text'] } },
+      displayOptions: { show: { inputType: ['text'] } },
     },
     {
       displayName: 'Input Events',
@@ -88,7 +83,7 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       required: true,
       description:
         "A JSON array of input events as in Connectly's documentation, one event key per element: messageEvent, buttonResponseEvent, listReplyEvent, filledFormResponseEvent or storeEvent",
-      displayOptions: { show: { ...show, inputType: ['events'] } },
+      displayOptions: { show: { inputType: ['events'] } },
     },
     {
       displayName: 'Output',
@@ -103,7 +98,6 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
         },
         { name: 'One Item per Event', value: 'events', description: 'Every agent event as its own item' },
       ],
-      displayOptions: { show },
     },
     {
       displayName: 'Hold Conversation on Handover',
@@ -113,9 +107,8 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       description:
         "Whether a handover hands the conversation to a person: the customer's next messages then go to the Handover output (with held: true) instead of the agent, until Session → Release",
       hint: 'Held in the memory of this n8n instance, beside Session Memory: each queue-mode worker holds its own. Messages of a held conversation go to the Handover output whatever this says.',
-      displayOptions: { show },
     },
-    optionsField('agent', operation, [
+    optionsField([
       {
         displayName: 'Agent ID',
         name: 'agentId',

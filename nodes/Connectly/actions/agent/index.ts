@@ -1,13 +1,10 @@
 // Agent: the operations that send a customer's message to the agent, and their parameters.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
 import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as sendMessageFields } from './sendMessage/description';
-import { execute as sendMessage } from './sendMessage/execute';
-import { description as sendMessageAndWaitFields } from './sendMessageAndWait/description';
-import { execute as sendMessageAndWait } from './sendMessageAndWait/execute';
+import * as sendMessage from './sendMessage.operation';
+import * as sendMessageAndWait from './sendMessageAndWait.operation';
 
-export const operations: Record<string, Operation> = { sendMessage, sendMessageAndWait };
+export { sendMessage, sendMessageAndWait };
 
 export const description: INodeProperties[] = [
   {
@@ -38,6 +35,6 @@ export const description: INodeProperties[] = [
     ],
     default: 'sendMessage',
   },
-  ...sendMessageFields,
-  ...sendMessageAndWaitFields,
+  ...sendMessage.description,
+  ...sendMessageAndWait.description,
 ];

@@ -1,11 +1,9 @@
 // Health: the operation that asks whether the Connectly API is up, and its parameters.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
 import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as checkFields } from './check/description';
-import { execute as check } from './check/execute';
+import * as check from './check.operation';
 
-export const operations: Record<string, Operation> = { check };
+export { check };
 
 export const description: INodeProperties[] = [
   {
@@ -25,5 +23,5 @@ export const description: INodeProperties[] = [
     ],
     default: 'check',
   },
-  ...checkFields,
+  ...check.description,
 ];

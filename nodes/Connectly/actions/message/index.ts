@@ -1,11 +1,9 @@
 // Message: sending WhatsApp messages to the customer through Connectly's Message API.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
 import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as sendFields } from './send/description';
-import { execute as send } from './send/execute';
+import * as send from './send.operation';
 
-export const operations: Record<string, Operation> = { send };
+export { send };
 
 export const description: INodeProperties[] = [
   {
@@ -30,5 +28,5 @@ export const description: INodeProperties[] = [
     ],
     default: 'send',
   },
-  ...sendFields,
+  ...send.description,
 ];

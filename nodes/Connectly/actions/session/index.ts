@@ -1,17 +1,12 @@
 // Session: the operations that start and end a conversation, and their parameters.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
 import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as closeFields } from './close/description';
-import { execute as close } from './close/execute';
-import { description as recordHumanReplyFields } from './recordHumanReply/description';
-import { execute as recordHumanReply } from './recordHumanReply/execute';
-import { description as releaseFields } from './release/description';
-import { execute as release } from './release/execute';
-import { description as startFields } from './start/description';
-import { execute as start } from './start/execute';
+import * as start from './start.operation';
+import * as close from './close.operation';
+import * as release from './release.operation';
+import * as recordHumanReply from './recordHumanReply.operation';
 
-export const operations: Record<string, Operation> = { start, close, release, recordHumanReply };
+export { start, close, release, recordHumanReply };
 
 export const description: INodeProperties[] = [
   {
@@ -49,8 +44,8 @@ export const description: INodeProperties[] = [
     ],
     default: 'start',
   },
-  ...startFields,
-  ...closeFields,
-  ...releaseFields,
-  ...recordHumanReplyFields,
+  ...start.description,
+  ...close.description,
+  ...release.description,
+  ...recordHumanReply.description,
 ];
