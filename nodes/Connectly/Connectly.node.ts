@@ -7,6 +7,7 @@ import * as message from './actions/message';
 import { router } from './actions/router';
 import * as session from './actions/session';
 import { CUSTOM_API_CALL } from './shared/descriptions';
+import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
 export class Connectly implements INodeType {
   description: INodeTypeDescription = {
@@ -14,7 +15,8 @@ export class Connectly implements INodeType {
     name: 'connectly',
     icon: { light: 'file:connectly.svg', dark: 'file:connectly.dark.svg' },
     group: ['transform'],
-    version: 1,
+    version: NODE_VERSIONS,
+    defaultVersion: LATEST_VERSION,
     subtitle:
       '={{ ({ sendMessage: "Send message, stream the reply", sendMessageAndWait: "Send message, wait for the reply", start: "Start a session", close: "Close a session", check: "Check the API health", send: "Send a WhatsApp message", release: "Release a held conversation", recordHumanReply: "Record a human reply" })[$parameter["operation"]] || "" }}',
     description:

@@ -58,11 +58,78 @@ describe('the node description', () => {
   });
 });
 
+/** Whether a parameter shows in a node version, by its `@version` display option (a list, or `gte`). */
+function shownIn(property: { displayOptions?: { show?: Record<string, unknown> } }, version: number): boolean {
+  const versions = property.displayOptions?.show?.['@version'] as unknown[] | undefined;
+  if (!versions) return true;
+  return versions.some((v) =>
+    typeof v === 'number' ? v === version : version >= (v as { _cnd: { gte: number } })._cnd.gte,
+  );
+}
+
+describe('node versions', () => {
+  const { description } = new Connectly();
+  const defaultOf = (name: string, version: number, operation = 'sendMessage') =>
+    description.properties
+      .filter(
+        (p) =>
+          p.name === name &&
+          (p.displayOptions?.show?.['operation'] as string[] | undefined)?.includes(operation) &&
+          shownIn(p, version),
+      )
+      .map((p) => p.default);
+
+  it('has versions 1 and 1.1, and a new workflow gets 1.1', () => {
+    expect(description.version).toEqual([1, 1.1]);
+    expect(description.defaultVersion).toBe(1.1);
+  });
+
+  it("version 1 keeps its empty Customer Key and Text and a new session every time; 1.1 reads a Chat Trigger's fields and remembers the session", () => {
+    for (const operation of ['sendMessage', 'sendMessageAndWait']) {
+      expect(defaultOf('text', 1, operation)).toEqual(['']);
+      expect(defaultOf('sessionMemory', 1, operation)).toEqual(['new']);
+      expect(defaultOf('clientKey', 1, operation)).toEqual(['']);
+      expect(defaultOf('text', 1.1, operation)).toEqual(['={{ $json.chatInput }}']);
+      expect(defaultOf('sessionMemory', 1.1, operation)).toEqual(['remember']);
+      expect(defaultOf('clientKey', 1.1, operation)).toEqual(['={{ $json.sessionId }}']);
+    }
+    for (const operation of ['start', 'close']) {
+      expect(defaultOf('clientKey', 1, operation)).toEqual(['']);
+      expect(defaultOf('clientKey', 1.1, operation)).toEqual(['={{ $json.sessionId }}']);
+    }
+  });
+
+  it('version 1: an empty Session ID with Session Memory unset starts a new session each time', async () => {
+    const v1: IDataObject = send('hello', { clientKey: 'v1-customer' });
+    delete v1['sessionMemory'];
+    const first = await runNode(v1, { credentials, typeVersion: 1 });
+    const second = await runNode(v1, { credentials, typeVersion: 1 });
+    expect(second.outputs[0]?.[0]?.json['sessionId']).not.toBe(first.outputs[0]?.[0]?.json['sessionId']);
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke', 'init', 'invoke']);
+  });
+
+  it('version 1: the whole-reply item carries the raw events, messages and handover events unless turned off', async () => {
+    const sessionId = await startSession();
+    const v1 = await runNode(send('I want a festive gift', { sessionId }), { credentials, typeVersion: 1 });
+    expect(v1.outputs[0]?.[0]?.json).toMatchObject({ eventCount: 3, handovers: [] });
+    expect(v1.outputs[0]?.[0]?.json['events']).toHaveLength(3);
+    expect(v1.outputs[0]?.[0]?.json['messages']).toHaveLength(1);
+    const off = await runNode(send('I want a festive gift', { sessionId, options: { rawEvents: false } }), {
+      credentials,
+      typeVersion: 1,
+    });
+    expect(off.outputs[0]?.[0]?.json['events']).toBeUndefined();
+  });
+});
+
 describe('what a new user meets in the editor', () => {
   const { description } = new Connectly();
-  const field = (name: string, operation = 'sendMessage') =>
+  const field = (name: string, operation = 'sendMessage', version = 1.1) =>
     description.properties.find(
-      (p) => p.name === name && (p.displayOptions?.show?.['operation'] ?? [operation]).includes(operation),
+      (p) =>
+        p.name === name &&
+        (p.displayOptions?.show?.['operation'] ?? [operation]).includes(operation) &&
+        shownIn(p, version),
     );
 
   it('after a Chat Trigger, Text and Customer Key already read its chatInput and sessionId, with hints', () => {

@@ -1,22 +1,28 @@
 // Parameters several operations share; each operation shows them for itself with updateDisplayOptions.
 import type { INodeProperties } from 'n8n-workflow';
 import { MAX_TIMEOUT_SECONDS } from './context';
+import { fromVersion1_1, inVersion1 } from './versions';
 
-export const clientKeyField = (): INodeProperties => ({
+const customerKey: INodeProperties = {
   displayName: 'Customer Key',
   name: 'clientKey',
   type: 'string',
-  // After a Chat Trigger, its chat session names the customer, as n8n's AI Agent assumes.
-  default: '={{ $json.sessionId }}',
+  default: '',
   required: true,
   placeholder: 'e.g. customer-123 or +5511999999999',
   description: "The customer's ID in your system",
   hint: 'Use the same value for every message of one customer (a phone number, a user ID). After a Chat Trigger, {{ $json.sessionId }} is its chat session.',
-});
+};
+
+/** Customer Key: empty in version 1; from 1.1 a Chat Trigger's chat session, as n8n's AI Agent assumes. */
+export const clientKeyFields = (): INodeProperties[] => [
+  { ...customerKey, displayOptions: inVersion1 },
+  { ...customerKey, default: '={{ $json.sessionId }}', displayOptions: fromVersion1_1 },
+];
 
 /** The customer of an operation that follows the Connectly Trigger or a reply, which both carry clientKey. */
 export const customerField = (): INodeProperties => ({
-  ...clientKeyField(),
+  ...customerKey,
   default: '={{ $json.clientKey }}',
   hint: 'After the Connectly Trigger or Agent → Send Message, {{ $json.clientKey }} is the customer',
 });

@@ -4,8 +4,60 @@ import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
 import { choiceInputEvents, findChoice, userText } from 'connectly-agent-graph';
 import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
-import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
+import { clientKeyFields, optionsField, timeoutOptions } from '../../shared/descriptions';
 import { offeredChoices } from '../../shared/session-memory';
+import { fromVersion1_1, inVersion1 } from '../../shared/versions';
+
+const sessionMemory: INodeProperties = {
+  displayName: 'Session Memory',
+  name: 'sessionMemory',
+  type: 'options',
+  default: 'new',
+  options: [
+    {
+      name: 'Remember per Customer',
+      value: 'remember',
+      description:
+        "With Session ID empty, continue the customer's conversation (by Customer Key) across executions, one turn at a time, starting a new session when Connectly has forgotten the old one or after 24 hours without a message",
+    },
+    {
+      name: 'New Session Every Time',
+      value: 'new',
+      description: 'With Session ID empty, every message starts a new conversation',
+    },
+  ],
+  hint: 'Remembered in the memory of this n8n instance: not kept across restarts, and not shared between queue-mode workers (each worker keeps its own). Pass the Session ID from the previous reply where that matters.',
+  description: 'What happens when Session ID is empty',
+};
+
+/** Session Memory: a new session every time in version 1, as its workflows were built; from 1.1 remembered per customer. */
+function sessionMemoryFields(): INodeProperties[] {
+  return [
+    { ...sessionMemory, displayOptions: inVersion1 },
+    { ...sessionMemory, default: 'remember', displayOptions: fromVersion1_1 },
+  ];
+}
+
+const text: INodeProperties = {
+  displayName: 'Text',
+  name: 'text',
+  type: 'string',
+  typeOptions: { rows: 2 },
+  default: '',
+  required: true,
+  placeholder: 'e.g. I want a festive gift for my wife',
+  description: "The customer's message",
+  hint: 'After a Chat Trigger, {{ $json.chatInput }} is the message typed in the chat; after a Webhook, map the field that holds the text',
+};
+
+/** Text: empty in version 1; from 1.1 the message typed in a Chat Trigger's chat, as n8n's AI Agent assumes. */
+function textFields(): INodeProperties[] {
+  const show = { inputType: ['text'] };
+  return [
+    { ...text, displayOptions: { show: { ...show, ...inVersion1.show } } },
+    { ...text, default: '={{ $json.chatInput }}', displayOptions: { show: { ...show, ...fromVersion1_1.show } } },
+  ];
+}
 
 export function messageFields(streaming: boolean): INodeProperties[] {
   return [
@@ -18,7 +70,7 @@ export function messageFields(streaming: boolean): INodeProperties[] {
       type: 'notice',
       default: '',
     },
-    clientKeyField(),
+    ...clientKeyFields(),
     {
       displayName: 'Session ID',
       name: 'sessionId',
@@ -27,27 +79,7 @@ export function messageFields(streaming: boolean): INodeProperties[] {
       description:
         'The conversation to continue. Leave empty to let Session Memory pick it: every output item carries the session ID either way.',
     },
-    {
-      displayName: 'Session Memory',
-      name: 'sessionMemory',
-      type: 'options',
-      default: 'remember',
-      options: [
-        {
-          name: 'Remember per Customer',
-          value: 'remember',
-          description:
-            "With Session ID empty, continue the customer's conversation (by Customer Key) across executions, one turn at a time, starting a new session when Connectly has forgotten the old one or after 24 hours without a message",
-        },
-        {
-          name: 'New Session Every Time',
-          value: 'new',
-          description: 'With Session ID empty, every message starts a new conversation',
-        },
-      ],
-      hint: 'Remembered in the memory of this n8n instance: not kept across restarts, and not shared between queue-mode workers (each worker keeps its own). Pass the Session ID from the previous reply where that matters.',
-      description: 'What happens when Session ID is empty',
-    },
+    ...sessionMemoryFields(),
     {
       displayName: 'Input',
       name: 'inputType',
@@ -62,19 +94,7 @@ export function messageFields(streaming: boolean): INodeProperties[] {
         },
       ],
     },
-    {
-      displayName: 'Text',
-      name: 'text',
-      type: 'string',
-      typeOptions: { rows: 2 },
-      // After a Chat Trigger, the message typed in the chat, as n8n's AI Agent assumes.
-      default: '={{ $json.chatInput }}',
-      required: true,
-      placeholder: 'e.g. I want a festive gift for my wife',
-      description: "The customer's message",
-      hint: 'After a Chat Trigger, {{ $json.chatInput }} is the message typed in the chat; after a Webhook, map the field that holds the text',
-      displayOptions: { show: { inputType: ['text'] } },
-    },
+    ...textFields(),
     {
       displayName: 'Input Events',
       name: 'inputEvents',
@@ -139,7 +159,7 @@ export function messageFields(streaming: boolean): INodeProperties[] {
         type: 'boolean',
         default: false,
         description:
-          'Whether the whole-reply item also carries every event as received, the message events and the handover events',
+          'Whether the whole-reply item also carries every event as received, the message events and the handover events. Unset: they are left out, except in version 1 of the node, which always carried them.',
       },
       ...timeoutOptions,
       ...(streaming

@@ -5,10 +5,10 @@ import { callOptions, type PartialResult, timeouts } from '../../shared/context'
 import type { Outputs } from '../../shared/items';
 import { forgetSession } from '../../shared/session-memory';
 import { connectlyClient } from '../../shared/transport';
-import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
+import { clientKeyFields, optionsField, timeoutOptions } from '../../shared/descriptions';
 
 export const properties: INodeProperties[] = [
-  clientKeyField(),
+  ...clientKeyFields(),
   {
     displayName: 'Session ID',
     name: 'sessionId',

@@ -4,9 +4,9 @@ import { firstValueFrom } from 'rxjs';
 import { callOptions, type PartialResult, timeouts } from '../../shared/context';
 import type { Outputs } from '../../shared/items';
 import { connectlyClient } from '../../shared/transport';
-import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
+import { clientKeyFields, optionsField, timeoutOptions } from '../../shared/descriptions';
 
-export const properties: INodeProperties[] = [clientKeyField(), optionsField(timeoutOptions)];
+export const properties: INodeProperties[] = [...clientKeyFields(), optionsField(timeoutOptions)];
 
 export const description = updateDisplayOptions({ show: { resource: ['session'], operation: ['start'] } }, properties);
 
