@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { type IDataObject, type INodeParameters, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
-import { runNode } from './harness';
+import { NODE, runNode } from './harness';
+import { nodeOutputs, workflowOf } from './workflow-engine';
 
 const KEY = 'n8n-node-key-DISTINCTIVE-4411';
 let mock: MockConnectlyServer;
@@ -46,15 +47,72 @@ function expectNoKey(value: unknown): void {
 }
 
 describe('the node description', () => {
-  it('has two outputs, Reply and Handover, is usable as a tool, and needs connectlyApi (connectlyMessagingApi for Message)', () => {
+  it('is usable as a tool, and needs connectlyApi (connectlyMessagingApi for Message)', () => {
     const { description } = new Connectly();
-    expect(description.outputNames).toEqual(['Reply', 'Handover']);
-    expect(description.outputs).toEqual(['main', 'main']);
     expect(description.usableAsTool).toBe(true);
     expect(description.credentials).toEqual([
       { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
       { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
     ]);
+  });
+});
+
+describe('outputs that fit the operation', () => {
+  const BOTH = ['Reply', 'Handover'];
+  const ONE = ['main'];
+  const cases: Array<[string, string, string[]]> = [
+    ['agent', 'sendMessage', BOTH],
+    ['agent', 'sendMessageAndWait', BOTH],
+    ['session', 'release', BOTH],
+    ['session', 'start', ONE],
+    ['session', 'close', ONE],
+    ['session', 'recordHumanReply', ONE],
+    ['message', 'send', ONE],
+    ['health', 'check', ONE],
+  ];
+  const shown = (parameters: IDataObject, typeVersion = 1.1) =>
+    nodeOutputs(
+      workflowOf({
+        name: 'outputs',
+        nodes: [{ ...NODE, typeVersion, parameters: parameters as INodeParameters }],
+        connections: {},
+      }),
+      NODE.name,
+    );
+
+  it.each(cases)(
+    '%s → %s shows %j, as n8n reads them from the parameters, in both versions',
+    (resource, operation, names) => {
+      expect(shown({ resource, operation })).toEqual(names);
+      expect(shown({ resource, operation }, 1)).toEqual(names);
+    },
+  );
+
+  it('a new node (Agent → Send Message, the defaults) shows Reply and Handover', () => {
+    expect(shown({})).toEqual(BOTH);
+  });
+
+  it.each(cases)('%s → %s returns as many outputs as it shows', async (resource, operation, names) => {
+    const run = await runNode({ resource, operation }, { credentials, continueOnFail: true, input: [{}] });
+    expect(run.outputs).toHaveLength(names.length);
+  });
+});
+
+describe('the action list', () => {
+  const { description } = new Connectly();
+
+  it('lists only what Connectly offers: no Custom API Call under any resource', () => {
+    const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
+    expect(lists).toHaveLength(5);
+    for (const list of lists) {
+      expect((list.options as Array<{ name: string }>).map((o) => o.name)).not.toContain('Custom API Call');
+    }
+  });
+
+  it("is not one n8n 2.41 adds its Custom API Call to: the default version is not the node's only one", () => {
+    // n8n 2.41 (load-nodes-and-credentials.js, injectCustomApiCallOptions) adds the entry only when
+    // `defaultVersion === undefined || defaultVersion === version`, for credentials with authenticate.
+    expect(description.defaultVersion === undefined || description.defaultVersion === description.version).toBe(false);
   });
 });
 
@@ -149,17 +207,6 @@ describe('what a new user meets in the editor', () => {
       expect.arrayContaining(['agent', 'chat', 'chatbot', 'whatsapp', 'handover']),
     );
     expect(description.builderHint?.relatedNodes?.[0]?.nodeType).toBe('@n8n/n8n-nodes-langchain.chatTrigger');
-  });
-
-  it('lists its own Custom API Call last, so n8n adds none pointing at the HTTP Request node', () => {
-    const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
-    expect(lists).toHaveLength(5);
-    for (const list of lists) {
-      expect((list.options as Array<{ name: string; description?: string }>).at(-1)).toMatchObject({
-        name: 'Custom API Call',
-        description: expect.stringContaining('cannot read the streamed reply'),
-      });
-    }
   });
 });
 

@@ -58,8 +58,9 @@ export const optionsField = (options: INodeProperties[]): INodeProperties => ({
 });
 
 /**
- * The last option of every resource and operation list, so n8n does not add its own "Custom API Call",
- * which sends users to the HTTP Request node: that node buffers the whole answer and cannot read the
- * streamed reply. (The n8n lint rules read these lists as object literals, so each list spells it out.)
+ * What a resource or operation holds when "Custom API Call" was picked: the entry this node once listed,
+ * or n8n's own. n8n 2.41 adds its own to a node whose credential authenticates only when the node's
+ * default version is its only version, which this node's is not. Connectly offers none: the HTTP
+ * Request node buffers the whole answer and cannot read the streamed reply.
  */
-export const CUSTOM_API_CALL = 'customApiCall';
+export const CUSTOM_API_CALLS: ReadonlySet<string> = new Set(['customApiCall', '__CUSTOM_API_CALL__']);

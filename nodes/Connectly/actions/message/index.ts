@@ -1,6 +1,5 @@
 // Message: sending WhatsApp messages to the customer through Connectly's Message API.
 import type { INodeProperties } from 'n8n-workflow';
-import { CUSTOM_API_CALL } from '../../shared/descriptions';
 import * as send from './send.operation';
 
 export { send };
@@ -18,12 +17,6 @@ export const description: INodeProperties[] = [
         value: 'send',
         action: 'Send a message',
         description: "Send a text, or the agent's whole reply, to the customer on WhatsApp",
-      },
-      {
-        name: 'Custom API Call',
-        value: CUSTOM_API_CALL,
-        action: 'Explain why there is no custom API call',
-        description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
       },
     ],
     default: 'send',

@@ -1,6 +1,5 @@
 // Session: the operations that start and end a conversation, and their parameters.
 import type { INodeProperties } from 'n8n-workflow';
-import { CUSTOM_API_CALL } from '../../shared/descriptions';
 import * as start from './start.operation';
 import * as close from './close.operation';
 import * as release from './release.operation';
@@ -34,12 +33,6 @@ export const description: INodeProperties[] = [
         value: 'release',
         action: 'Release a held conversation',
         description: 'Hand a held conversation back to the agent, with what was said meanwhile',
-      },
-      {
-        name: 'Custom API Call',
-        value: CUSTOM_API_CALL,
-        action: 'Explain why there is no custom API call',
-        description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
       },
     ],
     default: 'start',
