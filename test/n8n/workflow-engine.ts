@@ -58,7 +58,7 @@ export interface WorkflowFile {
   name: string;
   nodes: INode[];
   connections: IConnections;
-  pinData?: Record<string, IDataObject[]>;
+  pinData?: Record<string, Array<{ json: IDataObject }>>;
 }
 
 export const workflowOf = (file: WorkflowFile): Workflow =>
@@ -82,9 +82,10 @@ export interface RunWorkflowOptions {
 }
 
 /**
- * Runs the workflow from its Manual Trigger, each node once with all the items that reach it (every
- * workflow here has one path into each node), in the order of n8n's v1 execution: a node's children in
- * the order of its outputs. A node's error fails the run, as it fails an n8n execution.
+ * Runs the workflow from its Manual Trigger (its pinned items, or one empty item), each node once with all
+ * the items that reach it (every workflow here has one path into each node), in the order of n8n's v1
+ * execution: each branch to its end, branches in the order of the outputs. A node's error fails the run,
+ * as it fails an n8n execution.
  */
 export async function runWorkflow(file: WorkflowFile, options: RunWorkflowOptions): Promise<RunOutputs> {
   const workflow = workflowOf(file);
@@ -100,19 +101,22 @@ export async function runWorkflow(file: WorkflowFile, options: RunWorkflowOption
     outputs[node.name] = main.map((items) => items.map((item) => item.json));
   };
   const pinned = file.pinData?.[trigger.name];
-  record(trigger, [pinned ? pinned.map((json) => ({ json })) : [{ json: {} }]]);
+  record(trigger, [pinned?.length ? pinned.map((item) => ({ json: item.json })) : [{ json: {} }]]);
 
+  // Next to run first: a node's children go ahead of what waits, so each branch runs to its end first.
   const queue: Array<{ node: INode; input: INodeExecutionData[] }> = [];
   const enqueueChildren = (node: INode): void => {
     const main = runData[node.name]?.[0]?.data?.['main'] ?? [];
+    const children: typeof queue = [];
     (workflow.connectionsBySourceNode[node.name]?.['main'] ?? []).forEach((targets, outputIndex) => {
       const items = main[outputIndex] ?? [];
       if (items.length === 0) return;
       for (const target of targets ?? []) {
         const child = workflow.getNode(target.node);
-        if (child) queue.push({ node: child, input: items.map((item) => ({ json: item.json })) });
+        if (child) children.push({ node: child, input: items.map((item) => ({ json: item.json })) });
       }
     });
+    queue.unshift(...children);
   };
   enqueueChildren(trigger);
   while (queue.length > 0) {
