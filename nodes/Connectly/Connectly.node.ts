@@ -4,9 +4,10 @@ import { NodeConnectionTypes } from 'n8n-workflow';
 import * as agent from './actions/agent';
 import * as health from './actions/health';
 import * as message from './actions/message';
+import { CONFIGURED_OUTPUTS } from './actions/node.type';
 import { router } from './actions/router';
 import * as session from './actions/session';
-import { CUSTOM_API_CALL } from './shared/descriptions';
+import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
 export class Connectly implements INodeType {
   description: INodeTypeDescription = {
@@ -14,7 +15,8 @@ export class Connectly implements INodeType {
     name: 'connectly',
     icon: { light: 'file:connectly.svg', dark: 'file:connectly.dark.svg' },
     group: ['transform'],
-    version: 1,
+    version: NODE_VERSIONS,
+    defaultVersion: LATEST_VERSION,
     subtitle:
       '={{ ({ sendMessage: "Send message, stream the reply", sendMessageAndWait: "Send message, wait for the reply", start: "Start a session", close: "Close a session", check: "Check the API health", send: "Send a WhatsApp message", release: "Release a held conversation", recordHumanReply: "Record a human reply" })[$parameter["operation"]] || "" }}',
     description:
@@ -22,8 +24,7 @@ export class Connectly implements INodeType {
     defaults: { name: 'Connectly' },
     usableAsTool: true,
     inputs: [NodeConnectionTypes.Main],
-    outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-    outputNames: ['Reply', 'Handover'],
+    outputs: CONFIGURED_OUTPUTS,
     credentials: [
       { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
       { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
@@ -49,29 +50,8 @@ export class Connectly implements INodeType {
           { name: 'Health', value: 'health' },
           { name: 'Message', value: 'message' },
           { name: 'Session', value: 'session' },
-          {
-            name: 'Custom API Call',
-            value: CUSTOM_API_CALL,
-            description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
-          },
         ],
         default: 'agent',
-      },
-      {
-        displayName:
-          "Connectly's replies stream in as they are produced, which the HTTP Request node cannot read: use Agent → Send Message, which covers every call this API offers",
-        name: 'customApiCallNotice',
-        type: 'notice',
-        default: '',
-        displayOptions: { show: { resource: [CUSTOM_API_CALL] } },
-      },
-      {
-        displayName:
-          "Connectly's replies stream in as they are produced, which the HTTP Request node cannot read: pick one of the operations above",
-        name: 'customApiCallOperationNotice',
-        type: 'notice',
-        default: '',
-        displayOptions: { show: { operation: [CUSTOM_API_CALL] } },
       },
       ...agent.description,
       ...session.description,

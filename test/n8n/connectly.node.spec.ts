@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
+import { type IDataObject, type INodeParameters, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
-import { runNode } from './harness';
+import { NODE, runNode } from './harness';
+import { nodeOutputs, workflowOf } from './workflow-engine';
 
 const KEY = 'n8n-node-key-DISTINCTIVE-4411';
 let mock: MockConnectlyServer;
@@ -46,10 +47,8 @@ function expectNoKey(value: unknown): void {
 }
 
 describe('the node description', () => {
-  it('has two outputs, Reply and Handover, is usable as a tool, and needs connectlyApi (connectlyMessagingApi for Message)', () => {
+  it('is usable as a tool, and needs connectlyApi (connectlyMessagingApi for Message)', () => {
     const { description } = new Connectly();
-    expect(description.outputNames).toEqual(['Reply', 'Handover']);
-    expect(description.outputs).toEqual(['main', 'main']);
     expect(description.usableAsTool).toBe(true);
     expect(description.credentials).toEqual([
       { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
@@ -58,11 +57,137 @@ describe('the node description', () => {
   });
 });
 
+describe('outputs that fit the operation', () => {
+  const BOTH = ['Reply', 'Handover'];
+  const ONE = ['main'];
+  const cases: Array<[string, string, string[]]> = [
+    ['agent', 'sendMessage', BOTH],
+    ['agent', 'sendMessageAndWait', BOTH],
+    ['session', 'release', BOTH],
+    ['session', 'start', ONE],
+    ['session', 'close', ONE],
+    ['session', 'recordHumanReply', ONE],
+    ['message', 'send', ONE],
+    ['health', 'check', ONE],
+  ];
+  const shown = (parameters: IDataObject, typeVersion = 1.1) =>
+    nodeOutputs(
+      workflowOf({
+        name: 'outputs',
+        nodes: [{ ...NODE, typeVersion, parameters: parameters as INodeParameters }],
+        connections: {},
+      }),
+      NODE.name,
+    );
+
+  it.each(cases)(
+    '%s → %s shows %j, as n8n reads them from the parameters, in both versions',
+    (resource, operation, names) => {
+      expect(shown({ resource, operation })).toEqual(names);
+      expect(shown({ resource, operation }, 1)).toEqual(names);
+    },
+  );
+
+  it('a new node (Agent → Send Message, the defaults) shows Reply and Handover', () => {
+    expect(shown({})).toEqual(BOTH);
+  });
+
+  it.each(cases)('%s → %s returns as many outputs as it shows', async (resource, operation, names) => {
+    const run = await runNode({ resource, operation }, { credentials, continueOnFail: true, input: [{}] });
+    expect(run.outputs).toHaveLength(names.length);
+  });
+});
+
+describe('the action list', () => {
+  const { description } = new Connectly();
+
+  it('lists only what Connectly offers: no Custom API Call under any resource', () => {
+    const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
+    expect(lists).toHaveLength(5);
+    for (const list of lists) {
+      expect((list.options as Array<{ name: string }>).map((o) => o.name)).not.toContain('Custom API Call');
+    }
+  });
+
+  it("is not one n8n 2.41 adds its Custom API Call to: the default version is not the node's only one", () => {
+    // n8n 2.41 (load-nodes-and-credentials.js, injectCustomApiCallOptions) adds the entry only when
+    // `defaultVersion === undefined || defaultVersion === version`, for credentials with authenticate.
+    expect(description.defaultVersion === undefined || description.defaultVersion === description.version).toBe(false);
+  });
+});
+
+/** Whether a parameter shows in a node version, by its `@version` display option (a list, or `gte`). */
+function shownIn(property: { displayOptions?: { show?: Record<string, unknown> } }, version: number): boolean {
+  const versions = property.displayOptions?.show?.['@version'] as unknown[] | undefined;
+  if (!versions) return true;
+  return versions.some((v) =>
+    typeof v === 'number' ? v === version : version >= (v as { _cnd: { gte: number } })._cnd.gte,
+  );
+}
+
+describe('node versions', () => {
+  const { description } = new Connectly();
+  const defaultOf = (name: string, version: number, operation = 'sendMessage') =>
+    description.properties
+      .filter(
+        (p) =>
+          p.name === name &&
+          (p.displayOptions?.show?.['operation'] as string[] | undefined)?.includes(operation) &&
+          shownIn(p, version),
+      )
+      .map((p) => p.default);
+
+  it('has versions 1 and 1.1, and a new workflow gets 1.1', () => {
+    expect(description.version).toEqual([1, 1.1]);
+    expect(description.defaultVersion).toBe(1.1);
+  });
+
+  it("version 1 keeps its empty Customer Key and Text and a new session every time; 1.1 reads a Chat Trigger's fields and remembers the session", () => {
+    for (const operation of ['sendMessage', 'sendMessageAndWait']) {
+      expect(defaultOf('text', 1, operation)).toEqual(['']);
+      expect(defaultOf('sessionMemory', 1, operation)).toEqual(['new']);
+      expect(defaultOf('clientKey', 1, operation)).toEqual(['']);
+      expect(defaultOf('text', 1.1, operation)).toEqual(['={{ $json.chatInput }}']);
+      expect(defaultOf('sessionMemory', 1.1, operation)).toEqual(['remember']);
+      expect(defaultOf('clientKey', 1.1, operation)).toEqual(['={{ $json.sessionId }}']);
+    }
+    for (const operation of ['start', 'close']) {
+      expect(defaultOf('clientKey', 1, operation)).toEqual(['']);
+      expect(defaultOf('clientKey', 1.1, operation)).toEqual(['={{ $json.sessionId }}']);
+    }
+  });
+
+  it('version 1: an empty Session ID with Session Memory unset starts a new session each time', async () => {
+    const v1: IDataObject = send('hello', { clientKey: 'v1-customer' });
+    delete v1['sessionMemory'];
+    const first = await runNode(v1, { credentials, typeVersion: 1 });
+    const second = await runNode(v1, { credentials, typeVersion: 1 });
+    expect(second.outputs[0]?.[0]?.json['sessionId']).not.toBe(first.outputs[0]?.[0]?.json['sessionId']);
+    expect(mock.requests.map((r) => r.endpoint)).toEqual(['init', 'invoke', 'init', 'invoke']);
+  });
+
+  it('version 1: the whole-reply item carries the raw events, messages and handover events unless turned off', async () => {
+    const sessionId = await startSession();
+    const v1 = await runNode(send('I want a festive gift', { sessionId }), { credentials, typeVersion: 1 });
+    expect(v1.outputs[0]?.[0]?.json).toMatchObject({ eventCount: 3, handovers: [] });
+    expect(v1.outputs[0]?.[0]?.json['events']).toHaveLength(3);
+    expect(v1.outputs[0]?.[0]?.json['messages']).toHaveLength(1);
+    const off = await runNode(send('I want a festive gift', { sessionId, options: { rawEvents: false } }), {
+      credentials,
+      typeVersion: 1,
+    });
+    expect(off.outputs[0]?.[0]?.json['events']).toBeUndefined();
+  });
+});
+
 describe('what a new user meets in the editor', () => {
   const { description } = new Connectly();
-  const field = (name: string, operation = 'sendMessage') =>
+  const field = (name: string, operation = 'sendMessage', version = 1.1) =>
     description.properties.find(
-      (p) => p.name === name && (p.displayOptions?.show?.['operation'] ?? [operation]).includes(operation),
+      (p) =>
+        p.name === name &&
+        (p.displayOptions?.show?.['operation'] ?? [operation]).includes(operation) &&
+        shownIn(p, version),
     );
 
   it('after a Chat Trigger, Text and Customer Key already read its chatInput and sessionId, with hints', () => {
@@ -82,17 +207,6 @@ describe('what a new user meets in the editor', () => {
       expect.arrayContaining(['agent', 'chat', 'chatbot', 'whatsapp', 'handover']),
     );
     expect(description.builderHint?.relatedNodes?.[0]?.nodeType).toBe('@n8n/n8n-nodes-langchain.chatTrigger');
-  });
-
-  it('lists its own Custom API Call last, so n8n adds none pointing at the HTTP Request node', () => {
-    const lists = description.properties.filter((p) => p.name === 'resource' || p.name === 'operation');
-    expect(lists).toHaveLength(5);
-    for (const list of lists) {
-      expect((list.options as Array<{ name: string; description?: string }>).at(-1)).toMatchObject({
-        name: 'Custom API Call',
-        description: expect.stringContaining('cannot read the streamed reply'),
-      });
-    }
   });
 });
 

@@ -5,6 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
+import { LATEST_VERSION } from '../../nodes/Connectly/shared/versions';
 
 export interface Run {
   outputs: INodeExecutionData[][];
@@ -25,6 +26,8 @@ export interface RunOptions {
   items?: number;
   /** The node to run: the sources by default, or the built bundle. */
   nodeType?: Connectly;
+  /** The node's version in the workflow (the newest by default). */
+  typeVersion?: number;
   /** How n8n's request helper treats the abort signal and a streamed body (see the helpers below). */
   requestHelper?: 'headers-only' | 'n8n-2.41';
 }
@@ -33,7 +36,7 @@ export const NODE: INode = {
   id: 'node-1',
   name: 'Connectly',
   type: 'n8n-nodes-connectly.connectly',
-  typeVersion: 1,
+  typeVersion: LATEST_VERSION,
   position: [0, 0],
   parameters: {},
 };
@@ -151,7 +154,11 @@ export async function runNode(
   const paramsOf = typeof parameters === 'function' ? parameters : () => parameters;
   const context = {
     getInputData: () => items,
-    getNode: () => (options.onError ? { ...NODE, onError: options.onError } : NODE),
+    getNode: () => ({
+      ...NODE,
+      ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.typeVersion ? { typeVersion: options.typeVersion } : {}),
+    }),
     getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
       const value = paramsOf(itemIndex)[name];
       if (value !== undefined) return value;

@@ -3,24 +3,30 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { Operation, PartialResult } from '../shared/context';
-import { CUSTOM_API_CALL } from '../shared/descriptions';
-import { newOutputs, toNodeError } from '../shared/items';
+import { CUSTOM_API_CALLS } from '../shared/descriptions';
+import { newOutputs, type Outputs, toNodeError } from '../shared/items';
 import * as agent from './agent';
 import * as health from './health';
 import * as message from './message';
 import * as session from './session';
+import { type ConnectlyType, hasHandoverOutput } from './node.type';
 
-const RESOURCES: Record<string, Record<string, Operation>> = {
-  agent: agent.operations,
-  session: session.operations,
-  health: health.operations,
-  message: message.operations,
+/** Every resource's operations, typed on the node's map: a pair it names without an `execute` does not compile. */
+type Operations = {
+  [R in ConnectlyType['resource']]: Record<
+    Extract<ConnectlyType, { resource: R }>['operation'],
+    { execute: Operation }
+  >;
 };
 
+const RESOURCES: Operations = { agent, health, message, session };
+
 // Own properties only: a parameter such as "constructor" must not reach Object.prototype.
-function operationFor(resource: string, operation: string): Operation | undefined {
-  const operations = Object.hasOwn(RESOURCES, resource) ? RESOURCES[resource] : undefined;
-  return operations && Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+function operationFor({ resource, operation }: ConnectlyType): Operation | undefined {
+  const operations: Record<string, { execute: Operation }> | undefined = Object.hasOwn(RESOURCES, resource)
+    ? RESOURCES[resource]
+    : undefined;
+  return operations && Object.hasOwn(operations, operation) ? operations[operation]?.execute : undefined;
 }
 
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
@@ -30,16 +36,17 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
     const partial: PartialResult = {};
     try {
       const resource = this.getNodeParameter('resource', itemIndex) as string;
-      const operation =
-        resource === CUSTOM_API_CALL ? resource : (this.getNodeParameter('operation', itemIndex) as string);
-      if (operation === CUSTOM_API_CALL) {
+      const operation = CUSTOM_API_CALLS.has(resource)
+        ? resource
+        : (this.getNodeParameter('operation', itemIndex) as string);
+      if (CUSTOM_API_CALLS.has(operation)) {
         throw new NodeOperationError(this.getNode(), 'Connectly offers no custom API call', {
           itemIndex,
           description:
             'Its replies stream in as they are produced, which the HTTP Request node cannot read: use Agent → Send Message',
         });
       }
-      const run = operationFor(resource, operation);
+      const run = operationFor({ resource, operation } as ConnectlyType);
       if (!run) {
         throw new NodeOperationError(
           this.getNode(),
@@ -69,5 +76,15 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
       }
     }
   }
-  return outputs;
+  return shownOutputs.call(this, outputs);
+}
+
+/**
+ * The outputs n8n shows for the operation (see CONFIGURED_OUTPUTS): both, or Reply alone. Resource and
+ * operation take no expressions, so the first item's pair holds for all.
+ */
+function shownOutputs(this: IExecuteFunctions, outputs: Outputs): INodeExecutionData[][] {
+  const resource = this.getNodeParameter('resource', 0, '') as string;
+  const operation = this.getNodeParameter('operation', 0, '') as string;
+  return hasHandoverOutput(resource, operation) ? outputs : [outputs[0]];
 }

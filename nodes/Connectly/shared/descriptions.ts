@@ -1,23 +1,28 @@
-// Parameters several operations share.
+// Parameters several operations share; each operation shows them for itself with updateDisplayOptions.
 import type { INodeProperties } from 'n8n-workflow';
 import { MAX_TIMEOUT_SECONDS } from './context';
+import { fromVersion1_1, inVersion1 } from './versions';
 
-export const clientKeyField = (resource: string, operation: string): INodeProperties => ({
+const customerKey: INodeProperties = {
   displayName: 'Customer Key',
   name: 'clientKey',
   type: 'string',
-  // After a Chat Trigger, its chat session names the customer, as n8n's AI Agent assumes.
-  default: '={{ $json.sessionId }}',
+  default: '',
   required: true,
   placeholder: 'e.g. customer-123 or +5511999999999',
   description: "The customer's ID in your system",
   hint: 'Use the same value for every message of one customer (a phone number, a user ID). After a Chat Trigger, {{ $json.sessionId }} is its chat session.',
-  displayOptions: { show: { resource: [resource], operation: [operation] } },
-});
+};
+
+/** Customer Key: empty in version 1; from 1.1 a Chat Trigger's chat session, as n8n's AI Agent assumes. */
+export const clientKeyFields = (): INodeProperties[] => [
+  { ...customerKey, displayOptions: inVersion1 },
+  { ...customerKey, default: '={{ $json.sessionId }}', displayOptions: fromVersion1_1 },
+];
 
 /** The customer of an operation that follows the Connectly Trigger or a reply, which both carry clientKey. */
-export const customerField = (resource: string, operation: string): INodeProperties => ({
-  ...clientKeyField(resource, operation),
+export const customerField = (): INodeProperties => ({
+  ...customerKey,
   default: '={{ $json.clientKey }}',
   hint: 'After the Connectly Trigger or Agent → Send Message, {{ $json.clientKey }} is the customer',
 });
@@ -43,19 +48,19 @@ export const timeoutOptions: INodeProperties[] = [
 ];
 
 /** The "Options" collection of one operation. */
-export const optionsField = (resource: string, operation: string, options: INodeProperties[]): INodeProperties => ({
+export const optionsField = (options: INodeProperties[]): INodeProperties => ({
   displayName: 'Options',
   name: 'options',
   type: 'collection',
   placeholder: 'Add Option',
   default: {},
-  displayOptions: { show: { resource: [resource], operation: [operation] } },
   options,
 });
 
 /**
- * The last option of every resource and operation list, so n8n does not add its own "Custom API Call",
- * which sends users to the HTTP Request node: that node buffers the whole answer and cannot read the
- * streamed reply. (The n8n lint rules read these lists as object literals, so each list spells it out.)
+ * What a resource or operation holds when "Custom API Call" was picked: the entry this node once listed,
+ * or n8n's own. n8n 2.41 adds its own to a node whose credential authenticates only when the node's
+ * default version is its only version, which this node's is not. Connectly offers none: the HTTP
+ * Request node buffers the whole answer and cannot read the streamed reply.
  */
-export const CUSTOM_API_CALL = 'customApiCall';
+export const CUSTOM_API_CALLS: ReadonlySet<string> = new Set(['customApiCall', '__CUSTOM_API_CALL__']);

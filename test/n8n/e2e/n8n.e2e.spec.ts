@@ -86,7 +86,7 @@ function connectlyNode(parameters: Record<string, unknown>, credential = GOOD, p
     id: randomUUID(),
     name: 'Connectly',
     type: 'n8n-nodes-connectly.connectly',
-    typeVersion: 1,
+    typeVersion: 1.1,
     position,
     parameters: {
       resource: 'agent',

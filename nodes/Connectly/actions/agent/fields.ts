@@ -1,14 +1,65 @@
-// The fields both Send Message operations take, and how they are read.
+// The fields both Send Message operations take (shown for one operation by its updateDisplayOptions), and how they are read.
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
 import type { InputEvent } from 'connectly-agent-graph';
 import { choiceInputEvents, findChoice, userText } from 'connectly-agent-graph';
 import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
-import { clientKeyField, optionsField, timeoutOptions } from '../../shared/descriptions';
+import { clientKeyFields, optionsField, timeoutOptions } from '../../shared/descriptions';
 import { offeredChoices } from '../../shared/session-memory';
+import { fromVersion1_1, inVersion1 } from '../../shared/versions';
 
-export function messageFields(operation: string, streaming: boolean): INodeProperties[] {
-  const show = { resource: ['agent'], operation: [operation] };
+const sessionMemory: INodeProperties = {
+  displayName: 'Session Memory',
+  name: 'sessionMemory',
+  type: 'options',
+  default: 'new',
+  options: [
+    {
+      name: 'Remember per Customer',
+      value: 'remember',
+      description:
+        "With Session ID empty, continue the customer's conversation (by Customer Key) across executions, one turn at a time, starting a new session when Connectly has forgotten the old one or after 24 hours without a message",
+    },
+    {
+      name: 'New Session Every Time',
+      value: 'new',
+      description: 'With Session ID empty, every message starts a new conversation',
+    },
+  ],
+  hint: 'Remembered in the memory of this n8n instance: not kept across restarts, and not shared between queue-mode workers (each worker keeps its own). Pass the Session ID from the previous reply where that matters.',
+  description: 'What happens when Session ID is empty',
+};
+
+/** Session Memory: a new session every time in version 1, as its workflows were built; from 1.1 remembered per customer. */
+function sessionMemoryFields(): INodeProperties[] {
+  return [
+    { ...sessionMemory, displayOptions: inVersion1 },
+    { ...sessionMemory, default: 'remember', displayOptions: fromVersion1_1 },
+  ];
+}
+
+const text: INodeProperties = {
+  displayName: 'Text',
+  name: 'text',
+  type: 'string',
+  typeOptions: { rows: 2 },
+  default: '',
+  required: true,
+  placeholder: 'e.g. I want a festive gift for my wife',
+  description: "The customer's message",
+  hint: 'After a Chat Trigger, {{ $json.chatInput }} is the message typed in the chat; after a Webhook, map the field that holds the text',
+};
+
+/** Text: empty in version 1; from 1.1 the message typed in a Chat Trigger's chat, as n8n's AI Agent assumes. */
+function textFields(): INodeProperties[] {
+  const show = { inputType: ['text'] };
+  return [
+    { ...text, displayOptions: { show: { ...show, ...inVersion1.show } } },
+    { ...text, default: '={{ $json.chatInput }}', displayOptions: { show: { ...show, ...fromVersion1_1.show } } },
+  ];
+}
+
+export function messageFields(streaming: boolean): INodeProperties[] {
   return [
     {
       // n8n hides a field's hint while its value is an expression, as both defaults below are: what a user
@@ -18,9 +69,8 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       name: 'conversationNotice',
       type: 'notice',
       default: '',
-      displayOptions: { show },
     },
-    clientKeyField('agent', operation),
+    ...clientKeyFields(),
     {
       displayName: 'Session ID',
       name: 'sessionId',
@@ -28,30 +78,8 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       default: '',
       description:
         'The conversation to continue. Leave empty to let Session Memory pick it: every output item carries the session ID either way.',
-      displayOptions: { show },
     },
-    {
-      displayName: 'Session Memory',
-      name: 'sessionMemory',
-      type: 'options',
-      default: 'remember',
-      options: [
-        {
-          name: 'Remember per Customer',
-          value: 'remember',
-          description:
-            "With Session ID empty, continue the customer's conversation (by Customer Key) across executions, one turn at a time, starting a new session when Connectly has forgotten the old one or after 24 hours without a message",
-        },
-        {
-          name: 'New Session Every Time',
-          value: 'new',
-          description: 'With Session ID empty, every message starts a new conversation',
-        },
-      ],
-      hint: 'Remembered in the memory of this n8n instance: not kept across restarts, and not shared between queue-mode workers (each worker keeps its own). Pass the Session ID from the previous reply where that matters.',
-      description: 'What happens when Session ID is empty',
-      displayOptions: { show },
-    },
+    ...sessionMemoryFields(),
     {
       displayName: 'Input',
       name: 'inputType',
@@ -65,21 +93,8 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
           description: 'Any input events: button or list replies, forms, store events, images, locations',
         },
       ],
-      displayOptions: { show },
     },
-    {
-      displayName: 'Text',
-      name: 'text',
-      type: 'string',
-      typeOptions: { rows: 2 },
-      // After a Chat Trigger, the message typed in the chat, as n8n's AI Agent assumes.
-      default: '={{ $json.chatInput }}',
-      required: true,
-      placeholder: 'e.g. I want a festive gift for my wife',
-      description: "The customer's message",
-      hint: 'After a Chat Trigger, {{ $json.chatInput }} is the message typed in the chat; after a Webhook, map the field that holds the text',
-      displayOptions: { show: { ...show, inputType: ['text'] } },
-    },
+    ...textFields(),
     {
       displayName: 'Input Events',
       name: 'inputEvents',
@@ -88,7 +103,7 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       required: true,
       description:
         "A JSON array of input events as in Connectly's documentation, one event key per element: messageEvent, buttonResponseEvent, listReplyEvent, filledFormResponseEvent or storeEvent",
-      displayOptions: { show: { ...show, inputType: ['events'] } },
+      displayOptions: { show: { inputType: ['events'] } },
     },
     {
       displayName: 'Output',
@@ -103,7 +118,6 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
         },
         { name: 'One Item per Event', value: 'events', description: 'Every agent event as its own item' },
       ],
-      displayOptions: { show },
     },
     {
       displayName: 'Hold Conversation on Handover',
@@ -113,9 +127,8 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
       description:
         "Whether a handover hands the conversation to a person: the customer's next messages then go to the Handover output (with held: true) instead of the agent, until Session → Release",
       hint: 'Held in the memory of this n8n instance, beside Session Memory: each queue-mode worker holds its own. Messages of a held conversation go to the Handover output whatever this says.',
-      displayOptions: { show },
     },
-    optionsField('agent', operation, [
+    optionsField([
       {
         displayName: 'Agent ID',
         name: 'agentId',
@@ -146,7 +159,7 @@ export function messageFields(operation: string, streaming: boolean): INodePrope
         type: 'boolean',
         default: false,
         description:
-          'Whether the whole-reply item also carries every event as received, the message events and the handover events',
+          'Whether the whole-reply item also carries every event as received, the message events and the handover events. Unset: they are left out, except in version 1 of the node, which always carried them.',
       },
       ...timeoutOptions,
       ...(streaming

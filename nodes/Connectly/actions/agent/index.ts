@@ -1,13 +1,9 @@
 // Agent: the operations that send a customer's message to the agent, and their parameters.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
-import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as sendMessageFields } from './sendMessage/description';
-import { execute as sendMessage } from './sendMessage/execute';
-import { description as sendMessageAndWaitFields } from './sendMessageAndWait/description';
-import { execute as sendMessageAndWait } from './sendMessageAndWait/execute';
+import * as sendMessage from './sendMessage.operation';
+import * as sendMessageAndWait from './sendMessageAndWait.operation';
 
-export const operations: Record<string, Operation> = { sendMessage, sendMessageAndWait };
+export { sendMessage, sendMessageAndWait };
 
 export const description: INodeProperties[] = [
   {
@@ -29,15 +25,9 @@ export const description: INodeProperties[] = [
         action: 'Send a message and wait for the whole reply',
         description: "Send the customer's message and get the agent's reply in one piece",
       },
-      {
-        name: 'Custom API Call',
-        value: CUSTOM_API_CALL,
-        action: 'Explain why there is no custom API call',
-        description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
-      },
     ],
     default: 'sendMessage',
   },
-  ...sendMessageFields,
-  ...sendMessageAndWaitFields,
+  ...sendMessage.description,
+  ...sendMessageAndWait.description,
 ];

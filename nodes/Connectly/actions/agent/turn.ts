@@ -17,6 +17,7 @@ import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
 import { handoverHolds } from '../../shared/session-memory';
 import { connectlyClient } from '../../shared/transport';
+import { versionDefaults } from '../../shared/versions';
 import { readInputEvents, withOfferedChoice } from './fields';
 
 type Send = (session: AgentSession, inputEvents: InputEvent[], options: CallOptions) => Observable<AgentEvent>;
@@ -34,8 +35,10 @@ export async function turn(
   const mode = this.getNodeParameter('output', itemIndex) as 'reply' | 'events';
   partial.clientKey = clientKey;
   // With an empty Session ID the customer's remembered session is continued (or one started and
-  // remembered), unless the user asked for a new session every time.
-  const remember = !sessionId && this.getNodeParameter('sessionMemory', itemIndex, 'remember') === 'remember';
+  // remembered), unless the user asked for a new session every time (version 1's default).
+  const defaults = versionDefaults.call(this);
+  const remember =
+    !sessionId && this.getNodeParameter('sessionMemory', itemIndex, defaults.sessionMemory) === 'remember';
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember);
   const inputEvents = withOfferedChoice.call(this, itemIndex, written, client.businessId, clientKey);
   const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
@@ -56,7 +59,7 @@ export async function turn(
   const events: AgentEvent[] = [];
   partial.events = events as unknown as PartialResult[];
   const streaming = this.isStreaming();
-  const { streamContent = 'all', rawEvents = false } = this.getNodeParameter('options', itemIndex, {}) as {
+  const { streamContent = 'all', rawEvents = defaults.rawEvents } = this.getNodeParameter('options', itemIndex, {}) as {
     streamContent?: StreamContent;
     rawEvents?: boolean;
   };

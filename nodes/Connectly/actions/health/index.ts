@@ -1,11 +1,8 @@
 // Health: the operation that asks whether the Connectly API is up, and its parameters.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
-import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as checkFields } from './check/description';
-import { execute as check } from './check/execute';
+import * as check from './check.operation';
 
-export const operations: Record<string, Operation> = { check };
+export { check };
 
 export const description: INodeProperties[] = [
   {
@@ -16,14 +13,8 @@ export const description: INodeProperties[] = [
     displayOptions: { show: { resource: ['health'] } },
     options: [
       { name: 'Check', value: 'check', action: 'Check the API health', description: 'Is the Connectly API up?' },
-      {
-        name: 'Custom API Call',
-        value: CUSTOM_API_CALL,
-        action: 'Explain why there is no custom API call',
-        description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
-      },
     ],
     default: 'check',
   },
-  ...checkFields,
+  ...check.description,
 ];

@@ -1,11 +1,8 @@
 // Message: sending WhatsApp messages to the customer through Connectly's Message API.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
-import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as sendFields } from './send/description';
-import { execute as send } from './send/execute';
+import * as send from './send.operation';
 
-export const operations: Record<string, Operation> = { send };
+export { send };
 
 export const description: INodeProperties[] = [
   {
@@ -21,14 +18,8 @@ export const description: INodeProperties[] = [
         action: 'Send a message',
         description: "Send a text, or the agent's whole reply, to the customer on WhatsApp",
       },
-      {
-        name: 'Custom API Call',
-        value: CUSTOM_API_CALL,
-        action: 'Explain why there is no custom API call',
-        description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
-      },
     ],
     default: 'send',
   },
-  ...sendFields,
+  ...send.description,
 ];

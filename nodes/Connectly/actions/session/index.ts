@@ -1,17 +1,11 @@
 // Session: the operations that start and end a conversation, and their parameters.
 import type { INodeProperties } from 'n8n-workflow';
-import type { Operation } from '../../shared/context';
-import { CUSTOM_API_CALL } from '../../shared/descriptions';
-import { description as closeFields } from './close/description';
-import { execute as close } from './close/execute';
-import { description as recordHumanReplyFields } from './recordHumanReply/description';
-import { execute as recordHumanReply } from './recordHumanReply/execute';
-import { description as releaseFields } from './release/description';
-import { execute as release } from './release/execute';
-import { description as startFields } from './start/description';
-import { execute as start } from './start/execute';
+import * as start from './start.operation';
+import * as close from './close.operation';
+import * as release from './release.operation';
+import * as recordHumanReply from './recordHumanReply.operation';
 
-export const operations: Record<string, Operation> = { start, close, release, recordHumanReply };
+export { start, close, release, recordHumanReply };
 
 export const description: INodeProperties[] = [
   {
@@ -40,17 +34,11 @@ export const description: INodeProperties[] = [
         action: 'Release a held conversation',
         description: 'Hand a held conversation back to the agent, with what was said meanwhile',
       },
-      {
-        name: 'Custom API Call',
-        value: CUSTOM_API_CALL,
-        action: 'Explain why there is no custom API call',
-        description: 'Not offered: the HTTP Request node cannot read the streamed reply. Use Send Message.',
-      },
     ],
     default: 'start',
   },
-  ...startFields,
-  ...closeFields,
-  ...releaseFields,
-  ...recordHumanReplyFields,
+  ...start.description,
+  ...close.description,
+  ...release.description,
+  ...recordHumanReply.description,
 ];

@@ -1,10 +1,26 @@
 // Session → Close: ends a session on Connectly, and the node no longer remembers it for the customer.
-import type { IExecuteFunctions } from 'n8n-workflow';
+import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { firstValueFrom } from 'rxjs';
-import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
-import type { Outputs } from '../../../shared/items';
-import { forgetSession } from '../../../shared/session-memory';
-import { connectlyClient } from '../../../shared/transport';
+import { callOptions, type PartialResult, timeouts } from '../../shared/context';
+import type { Outputs } from '../../shared/items';
+import { forgetSession } from '../../shared/session-memory';
+import { connectlyClient } from '../../shared/transport';
+import { clientKeyFields, optionsField, timeoutOptions } from '../../shared/descriptions';
+
+export const properties: INodeProperties[] = [
+  ...clientKeyFields(),
+  {
+    displayName: 'Session ID',
+    name: 'sessionId',
+    type: 'string',
+    default: '',
+    required: true,
+    description: 'The session to end. It cannot be used afterwards.',
+  },
+  optionsField(timeoutOptions),
+];
+
+export const description = updateDisplayOptions({ show: { resource: ['session'], operation: ['close'] } }, properties);
 
 export async function execute(
   this: IExecuteFunctions,

@@ -1,13 +1,45 @@
 // Session → Release: gives a held conversation back to the agent. What was said meanwhile reaches the
 // agent with the customer's next message, or at once, its reply then output like Send Message's.
-import type { IExecuteFunctions } from 'n8n-workflow';
+import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { type AgentEvent, summarizeReply, turnNotProcessed } from 'connectly-agent-graph';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { callOptions, type PartialResult, timeouts } from '../../../shared/context';
-import { holdOnHandover, readCustomer } from '../../../shared/holds';
-import { type Outputs, pushReply } from '../../../shared/items';
-import { handoverHolds } from '../../../shared/session-memory';
-import { connectlyClient } from '../../../shared/transport';
+import { callOptions, type PartialResult, timeouts } from '../../shared/context';
+import { holdOnHandover, readCustomer } from '../../shared/holds';
+import { type Outputs, pushReply } from '../../shared/items';
+import { handoverHolds } from '../../shared/session-memory';
+import { connectlyClient } from '../../shared/transport';
+import { customerField, optionsField, timeoutOptions } from '../../shared/descriptions';
+
+export const properties: INodeProperties[] = [
+  customerField(),
+  {
+    displayName: 'Send What Was Said',
+    name: 'resumeWith',
+    type: 'options',
+    default: 'nextMessage',
+    options: [
+      {
+        name: "With the Customer's Next Message",
+        value: 'nextMessage',
+        description:
+          "The person's replies (and the customer's messages) meanwhile reach the agent together with the next message",
+      },
+      {
+        name: 'Now',
+        value: 'now',
+        description: 'Send them to the agent at once; its reply comes out like the reply of Agent → Send Message',
+      },
+    ],
+    description:
+      'When the agent hears what was said while a person had the conversation (the replies recorded with Record Human Reply go to it as its own messages)',
+  },
+  optionsField(timeoutOptions),
+];
+
+export const description = updateDisplayOptions(
+  { show: { resource: ['session'], operation: ['release'] } },
+  properties,
+);
 
 export async function execute(
   this: IExecuteFunctions,

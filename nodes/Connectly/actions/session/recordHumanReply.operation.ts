@@ -1,0 +1,45 @@
+// Session → Record Human Reply: a person wrote to the customer (from Connectly's inbox), so the
+// conversation is held for them, and the agent will hear the text as its own message when it resumes.
+import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
+import type { PartialResult } from '../../shared/context';
+import { holdFields, readCustomer } from '../../shared/holds';
+import type { Outputs } from '../../shared/items';
+import { handoverHolds } from '../../shared/session-memory';
+import { connectlyClient } from '../../shared/transport';
+import { customerField } from '../../shared/descriptions';
+
+export const properties: INodeProperties[] = [
+  customerField(),
+  {
+    displayName: 'Text',
+    name: 'text',
+    type: 'string',
+    typeOptions: { rows: 2 },
+    // The Connectly Trigger's Human Agent output carries the person's message so.
+    default: '={{ $json.text }}',
+    description:
+      'What the person wrote to the customer. Empty (a picture, say): the conversation is held all the same.',
+    hint: "After the Connectly Trigger's Human Agent output, {{ $json.text }} is the message a teammate sent from Connectly's inbox",
+  },
+];
+
+export const description = updateDisplayOptions(
+  { show: { resource: ['session'], operation: ['recordHumanReply'] } },
+  properties,
+);
+
+export async function execute(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: PartialResult,
+): Promise<void> {
+  const clientKey = readCustomer.call(this, itemIndex);
+  const text = this.getNodeParameter('text', itemIndex, '') as unknown;
+  partial.clientKey = clientKey;
+  const client = await connectlyClient.call(this);
+  const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
+  const recorded = typeof text === 'string' && text.trim() !== '';
+  holds.recordHumanReply(key, recorded ? text : '');
+  outputs[0].push({ json: { clientKey, recorded, ...holdFields(holds, key) }, pairedItem: { item: itemIndex } });
+}
