@@ -55,6 +55,7 @@ function byName(type: string): INodeType {
 
 /** A workflow file as n8n exports it. */
 export interface WorkflowFile {
+  id?: string;
   name: string;
   nodes: INode[];
   connections: IConnections;

@@ -36,6 +36,12 @@ export interface ServedN8n {
   base: string;
   /** n8n's public API (`/api/v1…`) with the key created for the test. */
   api(method: 'GET' | 'POST', path: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  /** n8n's own REST API (`/rest…`), as the editor calls it, signed in as the owner. */
+  rest(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** A workflow's stored executions, oldest first. */
   executions(workflowId: string): Promise<Execution[]>;
   /** Waits until `probe` returns something; a failure shows the end of n8n's log. */
@@ -68,6 +74,8 @@ export async function serveN8n(bin: string, env: NodeJS.ProcessEnv, cwd: string)
   const logTail = () => `; n8n said:\n${log.slice(-3000)}`;
   const wait = <T>(probe: () => Promise<T | undefined>, what: string, ms?: number) => waitFor(probe, what, logTail, ms);
   let apiKey = '';
+  let cookie = '';
+  const headers = { 'content-type': 'application/json', 'browser-id': 'served-n8n' };
   const api: ServedN8n['api'] = async (method, path) => {
     const response = await fetch(`${base}/api/v1${path}`, {
       method,
@@ -90,9 +98,8 @@ export async function serveN8n(bin: string, env: NodeJS.ProcessEnv, cwd: string)
         `n8n's /rest/${path}`,
         120_000,
       );
-    const headers = { 'content-type': 'application/json', 'browser-id': 'served-n8n' };
     const setup = await mounted('owner/setup', { method: 'POST', headers, body: JSON.stringify(OWNER) });
-    const cookie = (setup.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
+    cookie = (setup.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
     const created = await mounted('api-keys', {
       method: 'POST',
       headers: { ...headers, cookie },
@@ -106,6 +113,14 @@ export async function serveN8n(bin: string, env: NodeJS.ProcessEnv, cwd: string)
   return {
     base,
     api,
+    async rest(method, path, body) {
+      const response = await fetch(`${base}/rest${path}`, {
+        method,
+        headers: { ...headers, cookie },
+        ...(method === 'POST' ? { body: JSON.stringify(body ?? {}) } : {}),
+      });
+      return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, unknown> };
+    },
     async executions(workflowId) {
       const { body } = await api('GET', `/executions?workflowId=${workflowId}&includeData=true&limit=250`);
       const list = (body['data'] ?? []) as Array<{

@@ -1,7 +1,7 @@
 // What every real-n8n test does the same way: install n8n, give it a plain environment, install the packed
 // package as a community package, load the example workflows, stand in for a notified service, read a
 // streaming webhook's chunks.
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -61,6 +61,15 @@ export function n8nEnvironment(install: N8nInstall, home: string, encryptionKey:
     N8N_HOST: '127.0.0.1',
     N8N_LOG_LEVEL: 'info',
   };
+}
+
+/** Runs an n8n command (`import:credentials`…) in `cwd`, capped at 2 minutes; its output, or an error that shows it. */
+export function n8nCli(bin: string, env: NodeJS.ProcessEnv, cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { env, cwd, timeout: 120_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) =>
+      error ? reject(new Error(`n8n ${args[0]} failed:\n${stdout}\n${stderr}`)) : resolve(stdout),
+    );
+  });
 }
 
 /** A fenced block of README.md: the first of `language` after the heading `heading`. */

@@ -3,7 +3,6 @@
 // agent's replies (to text and to a photo) sent back through the Message API, a handover that holds
 // until the release webhook, a teammate's reply reaching the agent; once more with Connectly's
 // deliveries duplicated and reordered.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import {
   freePort,
   installCommunityPackage,
   installN8n,
+  n8nCli,
   n8nEnvironment,
   recordPosts,
 } from '../../support/n8n';
@@ -43,14 +43,6 @@ let calm: Account;
 let chaotic: Account;
 let slack: Recorder;
 const release: CredentialRef = { id: 'credReleaseKey01', name: 'Release key' };
-
-function cli(bin: string, env: NodeJS.ProcessEnv, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, { env, cwd: work, timeout: 120_000, killSignal: 'SIGKILL' }, (error, stdout, stderr) =>
-      error ? reject(new Error(`n8n ${args[0]} failed:\n${stdout}\n${stderr}`)) : resolve(stdout),
-    );
-  });
-}
 
 async function account(name: string, chaos: boolean): Promise<Account & { baseUrl: string }> {
   const mock = new MockConnectlyServer({
@@ -144,7 +136,7 @@ beforeAll(async () => {
       { ...release, type: 'httpHeaderAuth', data: RELEASE_HEADER },
     ]),
   );
-  await cli(install.bin, env, ['import:credentials', '--input=credentials.json']);
+  await n8nCli(install.bin, env, work, ['import:credentials', '--input=credentials.json']);
   writeFileSync(
     join(work, 'workflows.json'),
     JSON.stringify([
@@ -152,7 +144,7 @@ beforeAll(async () => {
       workflow(CHAOS_WORKFLOW, chaotic, `${WEBHOOK_ID}-chaos`, 'connectly-release-chaos'),
     ]),
   );
-  await cli(install.bin, env, ['import:workflow', '--input=workflows.json']);
+  await n8nCli(install.bin, env, work, ['import:workflow', '--input=workflows.json']);
   n8n = await serveN8n(install.bin, env, work);
 }, 1_800_000);
 
