@@ -88,7 +88,7 @@ function coreApproaches(dir, label) {
     out[`invoke${label}:${transport}`] = () => count(client.invoke(turn));
     // One customer per turn in flight, as a chat server would see them: every turn reads and locks the store.
     out[`send${label}:${transport}`] = () =>
-      count(sessions.session({ clientKey: `customer-${(next++) % IN_FLIGHT}` }).send('Does it come in blue?'));
+      count(sessions.session({ clientKey: `customer-${next++ % IN_FLIGHT}` }).send('Does it come in blue?'));
   }
   return out;
 }
@@ -131,7 +131,9 @@ async function main() {
       results[name].turnsPerSec.push(result.turnsPerSec);
     }
   }
-  process.stdout.write(`${JSON.stringify({ turns: TURNS, rounds: ROUNDS, inFlight: IN_FLIGHT, approaches: results })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ turns: TURNS, rounds: ROUNDS, inFlight: IN_FLIGHT, approaches: results })}\n`,
+  );
 }
 
 main().catch((error) => {
