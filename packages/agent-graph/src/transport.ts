@@ -6,8 +6,20 @@
 export interface TransportResponse {
   status: number;
   headers: { get(name: string): string | null };
-  /** A WHATWG ReadableStream (fetch) or any async iterable of bytes (a Node Readable). */
-  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
+  /**
+   * A WHATWG ReadableStream (fetch), any async iterable of bytes (a Node Readable), or a source that
+   * hands its chunks to one reader (the default transport's).
+   */
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | ChunkSource | null;
+}
+
+/** A body that hands each chunk to its one reader as it arrives; the default transport's. */
+export interface ChunkSource {
+  /**
+   * Calls `onChunk` for every chunk until the body ends (resolves), breaks (rejects), `onChunk` returns
+   * false or throws (the rest is not read), or the request's signal aborts (resolves).
+   */
+  readChunks(onChunk: (chunk: Uint8Array) => boolean | void): Promise<void>;
 }
 
 export interface TransportRequest {
@@ -32,6 +44,9 @@ export async function readBody(
   signal: AbortSignal,
 ): Promise<void> {
   if (body === null) return;
+  if (typeof (body as Partial<ChunkSource>).readChunks === 'function') {
+    return (body as ChunkSource).readChunks(onChunk);
+  }
   const stream = body as ReadableStream<Uint8Array>;
   if (typeof stream.getReader === 'function') {
     const reader = stream.getReader();
@@ -82,7 +97,7 @@ interface NodeReadable {
   destroy(): unknown;
 }
 
-function isNodeReadable(body: object): body is NodeReadable {
+function isNodeReadable(body: unknown): body is NodeReadable {
   const stream = body as Partial<NodeReadable> & { pipe?: unknown };
   return typeof stream.on === 'function' && typeof stream.off === 'function' && typeof stream.pipe === 'function';
 }
