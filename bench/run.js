@@ -2,6 +2,8 @@
 // npm run bench [-- --quick] [-- --write]: every benchmark of the core, each measurement in a fresh
 // process, rounds interleaved so a noisy neighbour hits all approaches alike; medians with min–max.
 // --write also rewrites BENCHMARKS.md's figures and bench/throughput.svg from this run.
+// --only short-turns runs the short-turns table alone; --baseline <package dir> adds the rows of another
+// build of the core to it (e.g. an older release's packages/agent-graph, built), side by side.
 'use strict';
 
 const fs = require('node:fs');
@@ -14,6 +16,12 @@ const { fillSlots } = require('./lib/slots');
 
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
+const argAfter = (flag) => {
+  const at = process.argv.indexOf(flag);
+  return at === -1 ? undefined : process.argv[at + 1];
+};
+const only = argAfter('--only');
+const baseline = argAfter('--baseline');
 const cfg = quick
   ? {
       runs: 3,
@@ -27,6 +35,8 @@ const cfg = quick
       inprocMB: 16,
       latencyLines: 200,
       nestStreams: 1000,
+      shortTurns: 1000,
+      shortRounds: 3,
     }
   : {
       runs: 7,
@@ -40,6 +50,8 @@ const cfg = quick
       inprocMB: 40,
       latencyLines: 400,
       nestStreams: 1000,
+      shortTurns: 2000,
+      shortRounds: 7,
     };
 const PEERS = ['openai', 'ndjson', 'split2'];
 const LABEL = {
@@ -583,7 +595,62 @@ function proseFigures({ nest, n8n }, elapsedMs) {
   };
 }
 
+const SHORT_ROWS = [
+  ['invoke:default', '`client.invoke()`'],
+  ['send:default', '`client.session({clientKey}).send()` (memory store)'],
+  ['invoke:fetch', '`client.invoke()`, `fetch: globalThis.fetch`'],
+  ['send:fetch', '`client.session({clientKey}).send()`, `fetch: globalThis.fetch`'],
+  ['invoke@baseline:default', '`client.invoke()`, baseline build'],
+  ['send@baseline:default', '`client.session({clientKey}).send()`, baseline build'],
+  ['bare:fetch', 'bare `fetch` + TextDecoder + split + JSON.parse loop'],
+  ['bare:undici', 'bare `undici.request()` + TextDecoder + split + JSON.parse loop'],
+];
+
+/** Short chat turns: a 3-event reply from a server in another process, 16 turns in flight, one client process. */
+async function shortTurns() {
+  const server = await serve([path.join(__dirname, 'server.js')]);
+  let result;
+  try {
+    const args = [server.url, cfg.shortTurns, cfg.shortRounds, 16, ...(baseline ? ['--baseline', baseline] : [])];
+    result = await child('short-turns.js', args, 1_800_000);
+  } finally {
+    await server.stop();
+  }
+  const floor = result.approaches['bare:undici'].cpuUs;
+  say('### 10. Short turns');
+  say();
+  say(
+    `A server in another process answers every turn with a 3-event reply (a text, a product, suggestions); ${result.inFlight} turns in flight, ${result.turns} turns per approach per round, ${result.rounds} rounds alternating the approaches in one client process (after a warm-up round). CPU = the client process's user + system time per turn. × undici = CPU per turn over the bare \`undici.request()\` loop's in the same round (median, min–max).`,
+  );
+  say();
+  say('| per short turn (client process) | CPU µs | min–max | turns/s | × undici CPU |');
+  say('|---|---|---|---|---|');
+  const ratios = {};
+  for (const [name, label] of SHORT_ROWS) {
+    const row = result.approaches[name];
+    if (!row) continue;
+    ratios[name] = row.cpuUs.map((value, i) => value / floor[i]);
+    say(
+      `| ${label} | ${fmt(median(row.cpuUs))} | ${range(row.cpuUs)} | ${fmt(median(row.turnsPerSec))} | ${fmt(median(ratios[name]), 2)} (${fmt(Math.min(...ratios[name]), 2)}–${fmt(Math.max(...ratios[name]), 2)}) |`,
+    );
+  }
+  say();
+  say(
+    `Targets: \`invoke()\` ≤ 1.3× the bare undici loop's CPU (${fmt(median(ratios['invoke:default']), 2)}×), \`session().send()\` ≤ 1.5× (${fmt(median(ratios['send:default']), 2)}×).`,
+  );
+  say();
+  return { ...result, ratios };
+}
+
 async function main() {
+  if (only === 'short-turns') {
+    say(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, Node ${process.version}.`);
+    say();
+    const short = await shortTurns();
+    fs.writeFileSync(path.join(__dirname, 'short-turns.json'), `${JSON.stringify(short, null, 2)}\n`);
+    return;
+  }
+  if (only !== undefined) throw new Error(`--only takes short-turns, got ${only}`);
   const started = Date.now();
   const { buffer, events } = makeCorpus(cfg.corpusMB);
   const file = path.join(os.tmpdir(), `connectly-bench-corpus-${cfg.corpusMB}.ndjson`);
@@ -603,6 +670,7 @@ async function main() {
     const concurrent = await concurrency();
     const adapters = await adapterOverhead(file, mb);
     const seen = await screen(file);
+    const short = await shortTurns();
     targets({ decoder, hostile, e2e, concurrent, adapters, seen });
     say(
       `Total bench time: ${fmt((Date.now() - started) / 1000)} s; load average ${fmt(os.loadavg()[0], 1)} at the end.`,
@@ -617,6 +685,7 @@ async function main() {
       concurrent,
       adapters,
       seen,
+      short,
     };
     fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     if (write) {

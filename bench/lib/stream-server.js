@@ -2,6 +2,7 @@
 // Paths (any suffix, so a client's base URL can carry the mode):
 //   /corpus/<repeat>/…            the corpus, <repeat> times, in 64 KiB writes with backpressure
 //   /latency/<lines>/<gapMs>/…    <lines> small event lines <gapMs> apart, each stamped with hrtime
+//   /short/…                      a short chat turn's reply: 3 event lines (a text, a product, suggestions)
 //   …/init                        a new session (always the corpus's session id)
 'use strict';
 
@@ -33,6 +34,30 @@ function stampedLine() {
   return `${wireLine(event)}\n`;
 }
 
+// A short turn's reply as a chat agent sends it: a text, a product card and suggested questions.
+const SHORT_REPLY = Buffer.from(
+  [
+    { messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'Here is a scarf that goes with it:' } } } },
+    {
+      recommendationEvent: {
+        products: [
+          {
+            productId: 'sku-17',
+            title: 'Wool scarf',
+            url: 'https://shop.example.com/p/17',
+            imageUrl: 'https://shop.example.com/i/17.jpg',
+            price: 39.5,
+            currency: 'USD',
+          },
+        ],
+      },
+    },
+    { chatSuggestionEvent: { suggestedQuestions: ['Other colours?', 'Gift wrap?', 'Delivery time?'] } },
+  ]
+    .map((event) => `${wireLine(event)}\n`)
+    .join(''),
+);
+
 /** Listens on 127.0.0.1:0; resolves with its URL and a close(). */
 function startStreamServer(corpus) {
   const server = http.createServer(async (req, res) => {
@@ -49,6 +74,8 @@ function startStreamServer(corpus) {
         }
       }
       res.end();
+    } else if (parts[1] === 'short') {
+      res.end(SHORT_REPLY);
     } else if (parts[1] === 'latency') {
       const lines = Number(parts[2]);
       const gap = Number(parts[3]);

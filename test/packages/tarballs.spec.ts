@@ -119,11 +119,12 @@ describe('connectly-agent-graph', () => {
   }, 300_000);
   afterAll(() => project?.remove());
 
-  it('installs alone; rxjs comes as its peer', () => {
+  it('installs with undici, its transport, alone; rxjs comes as its peer', () => {
     const manifest = JSON.parse(
       readFileSync(join(project.dir, 'node_modules/connectly-agent-graph/package.json'), 'utf8'),
     );
-    expect(manifest.dependencies).toBeUndefined();
+    expect(manifest.dependencies).toEqual({ undici: expect.stringMatching(/^\^7\./) });
+    expect(existsSync(join(project.dir, 'node_modules/undici/package.json'))).toBe(true);
     expect(manifest.peerDependencies).toEqual({
       rxjs: expect.stringMatching(/^\^7\./),
       '@opentelemetry/api': '^1.0.0',

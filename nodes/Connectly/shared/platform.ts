@@ -79,5 +79,8 @@ export const environmentLogger = (): ConnectlyLogger | undefined => undefined;
 export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 /** Never reached: the node sends every request through n8n's request helper (transport.ts). */
-export const platformFetch: FetchLike = () =>
+export const platformTransport = (): FetchLike => () =>
   Promise.reject(new Error("The Connectly node sends its requests through n8n's request helper only"));
+
+/** The node always passes its own transport, whose limits are n8n's timers'. */
+export const TRANSPORT_LIMIT_MS = 300_000;

@@ -300,10 +300,13 @@ export class ConnectlyClient {
       const onCallerAbort = (): void => controller.abort(new ConnectlyAbortError(endpoint));
       if (signal?.aborted) onCallerAbort();
       else signal?.addEventListener('abort', onCallerAbort, { once: true });
+      // Set once the answer has been read to its end: nothing is left open, so nothing is aborted.
+      let finished = false;
       this.send(call, payload, log)
         .then((response) => handle(response, call, counted, body))
         .then(
           () => {
+            finished = true;
             log.completed();
             subscriber.complete();
           },
@@ -316,10 +319,10 @@ export class ConnectlyClient {
         )
         .finally(() => {
           signal?.removeEventListener('abort', onCallerAbort);
-          if (!controller.signal.aborted) controller.abort(UNSUBSCRIBED); // releases anything still open
+          if (!finished && !controller.signal.aborted) controller.abort(UNSUBSCRIBED); // releases anything still open
         });
       return () => {
-        if (!controller.signal.aborted) controller.abort(UNSUBSCRIBED);
+        if (!finished && !controller.signal.aborted) controller.abort(UNSUBSCRIBED);
       };
     });
   }

@@ -70,6 +70,7 @@ export {
   type Envelope,
 } from './envelope.js';
 export type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
+export type { PoolSettings } from './node-transport.js';
 export { VERSION } from './version.js';
 export {
   API_PATH,

@@ -24,8 +24,17 @@ export interface LineDecoderOptions {
  */
 export type LineHandler = (line: string, lineNumber: number) => void;
 
+// Whole-chunk decoders, shared: a chunk that ends with '\n' ends on a character boundary, so it needs no
+// streaming state, and Node decodes it on its fast path, without the converter a streaming decode
+// sets up. Never used with `stream: true` (that would turn their fast path off). The first chunk of a
+// body drops a byte-order mark, as the streaming decoder does; a later one keeps it.
+const FIRST_CHUNK = new TextDecoder('utf-8', { fatal: true });
+const LATER_CHUNK = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export class LineDecoder {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  // Set up when the first chunk that does not end with '\n' arrives; until then every chunk is whole.
+  private decoder: TextDecoder | undefined;
+  private bytesSeen = false;
   private readonly maxLineLength: number;
   private readonly sanitize: Sanitize;
   private pending: string[] = [];
@@ -46,10 +55,16 @@ export class LineDecoder {
   write(chunk: Uint8Array): void {
     let text: string;
     try {
-      text = this.decoder.decode(chunk, { stream: true });
+      if (this.decoder === undefined && chunk[chunk.length - 1] === 10) {
+        text = (this.bytesSeen ? LATER_CHUNK : FIRST_CHUNK).decode(chunk);
+      } else {
+        this.decoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: this.bytesSeen });
+        text = this.decoder.decode(chunk, { stream: true });
+      }
     } catch {
       this.salvage(chunk);
     }
+    if (chunk.length > 0) this.bytesSeen = true;
     this.remember(chunk);
     if (text.length > 0) this.scan(text);
   }
@@ -102,7 +117,7 @@ export class LineDecoder {
   end(): void {
     let text: string;
     try {
-      text = this.decoder.decode();
+      text = this.decoder?.decode() ?? '';
     } catch {
       throw this.invalidUtf8();
     }

@@ -10,8 +10,10 @@ import {
   defaultScheduler,
   defaultUserAgent,
   environmentLogger,
-  platformFetch,
+  TRANSPORT_LIMIT_MS,
+  platformTransport,
 } from './platform.js';
+import type { PoolSettings } from './node-transport.js';
 import type { FetchLike } from './transport.js';
 import { type SessionSettings, type SessionStore, sessionSettings } from './session-store.js';
 import { describe, requireString } from './validate.js';
@@ -37,8 +39,16 @@ export interface ConnectlyClientOptions {
   maxRetryDelayMs?: number;
   /** Longest NDJSON line accepted, in characters. Default 32 Mi. */
   maxLineLength?: number;
-  /** Replaces the platform `fetch` (proxies, n8n's request helpers, tests). */
+  /**
+   * Replaces the default transport (undici's request API over a keep-alive pool) with a `fetch`-compatible
+   * function: `globalThis.fetch`, a proxy-aware fetch, n8n's request helpers, a test double.
+   */
   fetch?: FetchLike;
+  /**
+   * The default transport's connection pool: `connections` per origin (default: no limit), `keepAliveTimeoutMs`
+   * (default 4 000), `pipelining` (default 1, off). Not with `fetch`, which brings its own.
+   */
+  pool?: PoolSettings;
   /** Sent as the `user-agent` header. */
   userAgent?: string;
   /** The timers behind every time limit and retry back-off; default: the runtime's own. */
@@ -123,6 +133,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'maxRetryDelayMs',
   'maxLineLength',
   'fetch',
+  'pool',
   'userAgent',
   'scheduler',
   'sessionStore',
@@ -132,9 +143,6 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'logger',
   'openTelemetry',
 ]);
-
-// Node's fetch (undici) gives up by itself after 300 s without headers, or without body bytes.
-const PLATFORM_FETCH_LIMIT_MS = 300_000;
 
 /** A time limit: 0 or Infinity disables it; otherwise at most what a timer can wait (and what fetch allows). */
 function checkLimit(value: unknown, field: string, fallback: number, fetchLimit: number): number {
@@ -149,9 +157,9 @@ function checkLimit(value: unknown, field: string, fallback: number, fetchLimit:
   if (value > fetchLimit) {
     throw new ConnectlyValidationError(
       field,
-      fetchLimit === PLATFORM_FETCH_LIMIT_MS
-        ? `\`${field}\` must be at most ${PLATFORM_FETCH_LIMIT_MS} ms with Node's own fetch, which gives up after that ` +
-            `by itself; for longer waits pass a \`fetch\` whose dispatcher allows them, got ${value}`
+      fetchLimit === TRANSPORT_LIMIT_MS
+        ? `\`${field}\` must be at most ${TRANSPORT_LIMIT_MS} ms with the default transport, which gives up after that ` +
+            `by itself, as Node's fetch does; for longer waits pass a \`fetch\` whose dispatcher allows them, got ${value}`
         : `\`${field}\` must be at most ${MAX_DELAY_MS} ms (about 24.8 days), or 0 to disable it, got ${value}`,
     );
   }
@@ -266,7 +274,8 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new ConnectlyValidationError('fetch', '`fetch` must be a fetch-compatible function');
   }
-  const fetchLimit = options.fetch === undefined ? PLATFORM_FETCH_LIMIT_MS : MAX_DELAY_MS;
+  const pool = checkPool(options.pool, options.fetch !== undefined);
+  const fetchLimit = options.fetch === undefined ? TRANSPORT_LIMIT_MS : MAX_DELAY_MS;
   const timeoutMs = checkLimit(options.timeoutMs, 'timeoutMs', 60_000, fetchLimit);
   const idleTimeoutMs = checkLimit(options.idleTimeoutMs, 'idleTimeoutMs', 60_000, fetchLimit);
   const retryBaseDelayMs = checkDelay(options.retryBaseDelayMs, 'retryBaseDelayMs', 500);
@@ -295,7 +304,7 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     retryBaseDelayMs,
     maxRetryDelayMs,
     maxLineLength,
-    fetch: options.fetch ?? platformFetch,
+    fetch: options.fetch ?? platformTransport(pool),
     userAgent:
       options.userAgent === undefined
         ? defaultUserAgent()
@@ -306,6 +315,46 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     logger: checkLogger(options.logger),
     openTelemetry: checkOpenTelemetry(options.openTelemetry),
   };
+}
+
+const POOL_FIELDS: Readonly<Record<keyof PoolSettings, [min: number, max: number, what: string]>> = {
+  connections: [1, 65_536, 'a whole number of connections per origin'],
+  keepAliveTimeoutMs: [1, MAX_DELAY_MS, 'a whole number of milliseconds'],
+  pipelining: [1, 100, 'a whole number of requests per connection (1: no pipelining)'],
+};
+
+function checkPool(value: unknown, ownFetch: boolean): PoolSettings | undefined {
+  if (value === undefined) return undefined;
+  if (ownFetch) {
+    throw new ConnectlyValidationError(
+      'pool',
+      '`pool` sets up the default transport and cannot go with `fetch`: configure the pool of your own fetch instead',
+    );
+  }
+  if (typeof value !== 'object' || value === null) {
+    throw new ConnectlyValidationError(
+      'pool',
+      '`pool` must be an object: { connections?, keepAliveTimeoutMs?, pipelining? }',
+    );
+  }
+  const pool = value as Record<string, unknown>;
+  for (const [name, field] of Object.entries(pool)) {
+    const rule = POOL_FIELDS[name as keyof PoolSettings] as (typeof POOL_FIELDS)[keyof PoolSettings] | undefined;
+    if (rule === undefined) {
+      throw new ConnectlyValidationError(
+        `pool.${name}`,
+        `Unknown pool setting \`${name}\`: pool takes ${Object.keys(POOL_FIELDS).join(', ')}`,
+      );
+    }
+    const [min, max, what] = rule;
+    if (field !== undefined && (!Number.isInteger(field) || (field as number) < min || (field as number) > max)) {
+      throw new ConnectlyValidationError(
+        `pool.${name}`,
+        `\`pool.${name}\` must be ${what} from ${min} to ${max}, got ${describe(field)}`,
+      );
+    }
+  }
+  return { ...(pool as PoolSettings) };
 }
 
 function checkOpenTelemetry(value: unknown): OpenTelemetryApi | undefined {

@@ -1,9 +1,10 @@
-// What the core takes from its runtime: timers, fetch, the user-agent. The only file of the core that
-// touches global timers, `process` or `globalThis`, so a host with its own timers (n8n, tests) can
-// supply a `Scheduler` and the rest of the core runs anywhere `fetch` and `TextDecoder` exist.
+// What the core takes from its runtime: timers, the HTTP transport, the user-agent. The only file of the
+// core that touches global timers, `process` or `globalThis`, so a host with its own timers (n8n, tests)
+// can supply a `Scheduler` and the rest of the core runs anywhere `fetch` and `TextDecoder` exist.
 
 import type { ConnectlyLogger } from './call-log.js';
-import type { FetchLike, TransportResponse } from './transport.js';
+import { type PoolSettings, undiciTransport } from './node-transport.js';
+import type { FetchLike } from './transport.js';
 import { VERSION } from './version.js';
 
 /** The longest delay a timer can take: Node fires a longer one after 1 ms instead. */
@@ -100,5 +101,17 @@ export function randomId(): string {
 /** The key under which Node's `util.inspect` looks for a custom formatter, without importing `node:util`. */
 export const inspectCustom: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
-/** The platform `fetch`, looked up at call time so a fetch installed later (a polyfill) is used. */
-export const platformFetch: FetchLike = (url, init) => globalThis.fetch(url, init) as Promise<TransportResponse>;
+// One pool for every client that keeps the default settings, as Node's fetch has one global dispatcher.
+let sharedTransport: FetchLike | undefined;
+
+/**
+ * The default transport: undici's request API over a keep-alive pool (node-transport.ts); with
+ * `pool`, a pool of the client's own. The longest time limit it honours is `TRANSPORT_LIMIT_MS`.
+ */
+export function platformTransport(pool?: PoolSettings): FetchLike {
+  if (pool !== undefined) return undiciTransport(pool);
+  return (sharedTransport ??= undiciTransport());
+}
+
+/** The default transport, like Node's fetch, gives up by itself after 300 s without headers, or without body bytes. */
+export const TRANSPORT_LIMIT_MS = 300_000;

@@ -23,7 +23,7 @@ import {
   closedError,
   toInputEvents,
 } from './session.js';
-import { requireString } from './validate.js';
+import { joinTurnEvents, requireString } from './validate.js';
 import { RpcCode, type InputEvent } from './wire.js';
 import { toAsyncIterable, toReadableStream } from './iterate.js';
 
@@ -85,7 +85,7 @@ class Turn {
   /** Fixes the input: from now on new callers go to the next turn. Arrival order is kept. */
   seal(): InputEvent[] {
     this.sealed = true;
-    return this.callers.flatMap((caller) => caller.inputEvents);
+    return joinTurnEvents(this.callers.map((caller) => caller.inputEvents));
   }
 
   emit(event: AgentEvent): void {

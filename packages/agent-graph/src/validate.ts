@@ -343,6 +343,14 @@ export function checkTurnEvents(value: unknown): InputEvent[] {
   return events;
 }
 
+/** The events of several turns' callers in arrival order, one turn's input: checked already, not again. */
+export function joinTurnEvents(parts: readonly InputEvent[][]): InputEvent[] {
+  if (parts.length === 1 && CHECKED.has(parts[0] as InputEvent[])) return parts[0] as InputEvent[];
+  const events = parts.flat();
+  if (parts.every((part) => CHECKED.has(part))) CHECKED.add(Object.freeze(events));
+  return events;
+}
+
 /** The `inputEvents` of a request in wire form: checked now unless `checkTurnEvents` already did. */
 export function inputEventsOf(value: unknown): InputEvent[] {
   return Array.isArray(value) && CHECKED.has(value) ? (value as InputEvent[]) : checkInputEvents(value);

@@ -24,6 +24,13 @@ describe('LineDecoder', () => {
     expect(linesOf(bytesOneByOne('{"t":"日本語👍é"}\n'))).toEqual(['{"t":"日本語👍é"}']);
   });
 
+  it('drops a byte-order mark only at the start of the body, however the chunks end', () => {
+    const bom = '\uFEFF';
+    expect(linesOf([`${bom}a\n`, `${bom}b\n`])).toEqual(['a', `${bom}b`]);
+    expect(linesOf([`${bom}a`, `\n${bom}b\n`, `${bom}c\n`])).toEqual(['a', `${bom}b`, `${bom}c`]);
+    expect(linesOf([`a\n`, `${bom}b`, `\n`])).toEqual(['a', `${bom}b`]);
+  });
+
   it('strips the \\r of \\r\\n, also when \\r and \\n arrive in different chunks', () => {
     expect(linesOf(['a\r', '\nb\r\n'])).toEqual(['a', 'b']);
   });
