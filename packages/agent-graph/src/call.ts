@@ -28,14 +28,20 @@ export class Call<E extends Endpoint | MessagingEndpoint = Endpoint> {
   readonly controller = new AbortController();
   // A unary call's `timeoutMs`, still running while its body is read.
   private answerLimit: Limit | undefined;
+  // The process is held from the call's start until it ends: read to its end, failed or cancelled.
+  private readonly release = holdProcess();
 
   constructor(
     readonly endpoint: E,
     readonly settings: CallSettings,
     readonly context: CallContext,
   ) {
-    // Every call ends by aborting its controller (settled, failed or cancelled): the hold lasts until then.
-    this.controller.signal.addEventListener('abort', holdProcess(), { once: true });
+    this.controller.signal.addEventListener('abort', this.release, { once: true });
+  }
+
+  /** The call is over (an answer read to its end is not aborted): the process is no longer held for it. */
+  end(): void {
+    this.release();
   }
 
   get signal(): AbortSignal {

@@ -320,6 +320,7 @@ export class ConnectlyClient {
         .finally(() => {
           signal?.removeEventListener('abort', onCallerAbort);
           if (!finished && !controller.signal.aborted) controller.abort(UNSUBSCRIBED); // releases anything still open
+          call.end();
         });
       return () => {
         if (!finished && !controller.signal.aborted) controller.abort(UNSUBSCRIBED);

@@ -92,4 +92,28 @@ describe('the process running the client', () => {
     expect(code).toBe(0);
     expect(stdout.trim()).toBe('cancelled');
   });
+
+  it('exits by itself once its calls were answered: a reply read to its end holds nothing', async () => {
+    // The mock runs in this process: the child's open keep-alive connections are the pool's, which
+    // hold nothing either.
+    const mock = new MockConnectlyServer({ apiKey: 'k', businessId: 'biz-1' });
+    const url = await mock.start();
+    try {
+      const { code, killed, stdout } = await runScript(
+        `${client}
+        const session = client.session({ clientKey: 'customer-1' });
+        session.reply('hi').then(() => session.reply('a gift?')).then(
+          (reply) => console.log('answered', reply.text.length > 0),
+          (error) => console.log('rejected', error.name),
+        );`,
+        { URL: url, BACKOFF: '300', RETRIES: '2' },
+        20_000,
+      );
+      expect(killed).toBe(false);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe('answered true');
+    } finally {
+      await mock.stop();
+    }
+  }, 30_000);
 });
