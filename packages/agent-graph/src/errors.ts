@@ -432,3 +432,18 @@ for (const type of [
 ]) {
   Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
 }
+
+/**
+ * A resumable turn could not be started or followed: `not-found` (unknown, or kept no longer than its
+ * retention), `exists` (the turn id is taken) or `store` (the turn log store failed).
+ */
+export class ConnectlyTurnLogError extends ConnectlyError {
+  readonly reason: 'not-found' | 'exists' | 'store';
+  readonly turnId: string;
+
+  constructor(init: { reason: 'not-found' | 'exists' | 'store'; turnId: string; message: string; cause?: unknown }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.reason = init.reason;
+    this.turnId = init.turnId;
+  }
+}
