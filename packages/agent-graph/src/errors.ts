@@ -420,19 +420,6 @@ export function printable(value: unknown): string {
   }
 }
 
-for (const type of [
-  ConnectlyError,
-  ConnectlyApiError,
-  ConnectlyTimeoutError,
-  ConnectlyProtocolError,
-  ConnectlyConnectionError,
-  ConnectlyValidationError,
-  ConnectlyAbortError,
-  ConnectlySessionStoreError,
-]) {
-  Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
-}
-
 /**
  * A resumable turn could not be started or followed: `not-found` (unknown, or kept no longer than its
  * retention), `exists` (the turn id is taken) or `store` (the turn log store failed).
@@ -446,4 +433,18 @@ export class ConnectlyTurnLogError extends ConnectlyError {
     this.reason = init.reason;
     this.turnId = init.turnId;
   }
+}
+
+for (const type of [
+  ConnectlyError,
+  ConnectlyApiError,
+  ConnectlyTimeoutError,
+  ConnectlyProtocolError,
+  ConnectlyConnectionError,
+  ConnectlyValidationError,
+  ConnectlyAbortError,
+  ConnectlySessionStoreError,
+  ConnectlyTurnLogError,
+]) {
+  Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
 }

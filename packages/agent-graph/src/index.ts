@@ -44,6 +44,7 @@ export {
   type TurnLogItem,
   type TurnErrorData,
   type StartTurnOptions,
+  type FollowOptions,
   type RunningTurn,
   TURN_INTERRUPTED,
   DEFAULT_TURN_RETENTION_MS,

@@ -13,13 +13,12 @@ export const DEFAULT_TURN_RETENTION_MS = 10 * 60 * 1000;
 /** How long a turn stays owned after its process's last heartbeat; heartbeats come every third of it. */
 export const DEFAULT_TURN_LEASE_MS = 10_000;
 // Entries a follower reads at once: a long backlog is replayed in steps, not loaded whole.
-const READ_BATCH = 256;
+const READ_BATCH = 64;
 
-/** What a failed or interrupted turn tells its readers: safe to show (no key, no stack). */
+/** What a failed or interrupted turn tells its readers: safe to show (no key, no stack); it may carry more fields. */
 export interface TurnErrorData {
   name: string;
   message: string;
-  [field: string]: unknown;
 }
 
 /** One item of a followed turn: an agent event, then exactly one end item with the id after the last event. */
@@ -41,6 +40,14 @@ export interface StartTurnOptions {
   turnId?: string;
   /** Turns the error that failed the turn into what readers get. Default: name and message of a ConnectlyError. */
   describeError?: (error: unknown) => TurnErrorData;
+}
+
+export interface FollowOptions {
+  /**
+   * Awaited before each item is emitted: lets a reader pace a replay to its connection (e.g. yield to
+   * the event loop so the previous event is written first), rather than taking a whole batch at once.
+   */
+  ready?: () => Promise<void>;
 }
 
 export interface RunningTurn {
@@ -165,13 +172,15 @@ export class TurnLog {
     const finish = (reason: TurnEndReason, error?: TurnErrorData, write = true): Promise<TurnEndReason> => {
       if (ended !== undefined) return endedPromise;
       ended = reason;
-      this.#running.delete(turnId);
       this.#scheduler.clearTimeout(heartbeat);
       subscription.unsubscribe();
       writes = writes
         .then(() => (write ? this.store.end(turnId, reason, encodeEnd(reason, error), this.retentionMs) : undefined))
         .catch(() => undefined) // the store is unreachable: followers see the lease run out (interrupted)
-        .then(() => resolveEnded(reason));
+        .then(() => {
+          this.#running.delete(turnId); // kept until now, so close() waits for the end entry
+          resolveEnded(reason);
+        });
       return endedPromise;
     };
     this.#running.set(turnId, finish);
@@ -238,7 +247,7 @@ export class TurnLog {
    * end item, and completes. Errors with a ConnectlyTurnLogError when the turn is unknown or past its
    * retention. When the process running the turn died, the turn ends here as `interrupted`.
    */
-  follow(turnId: string, afterId = 0): Observable<TurnLogItem> {
+  follow(turnId: string, afterId = 0, options: FollowOptions = {}): Observable<TurnLogItem> {
     return new Observable<TurnLogItem>((subscriber) => {
       let last = afterId;
       let closed = false;
@@ -271,6 +280,10 @@ export class TurnLog {
               return;
             }
             for (const entry of snapshot.entries) {
+              if (options.ready !== undefined) {
+                await options.ready();
+                if (closed) return;
+              }
               last += 1;
               const item = decode(entry, last);
               subscriber.next(item);
