@@ -94,7 +94,8 @@ export function sessionSettings(options: {
   return { store, idleMs, leaseMs };
 }
 
-function positiveMs(value: unknown, field: string, fallback: number): number {
+/** A duration option: `fallback` when undefined, otherwise a finite number of milliseconds ≥ 100. */
+export function positiveMs(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 100) {
     throw new ConnectlyValidationError(

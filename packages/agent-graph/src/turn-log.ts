@@ -6,6 +6,7 @@ import { Observable, Subscription, defer } from 'rxjs';
 import { ConnectlyAbortError, ConnectlyError, ConnectlyTurnLogError, ConnectlyValidationError } from './errors.js';
 import type { AgentEvent } from './events.js';
 import { type Scheduler, defaultScheduler, randomId } from './platform.js';
+import { positiveMs } from './session-store.js';
 import type { TurnEndReason, TurnLogStore } from './turn-log-store.js';
 
 /** How long a turn's log is kept after its end (and after its owner's last heartbeat). */
@@ -69,17 +70,6 @@ function defaultDescribe(error: unknown): TurnErrorData {
   return { name: 'Error', message: 'The agent reply failed unexpectedly' };
 }
 
-function positive(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 100) {
-    throw new ConnectlyValidationError(
-      field,
-      `\`${field}\` must be a finite number of milliseconds ≥ 100, got ${JSON.stringify(value)}`,
-    );
-  }
-  return Math.round(value);
-}
-
 function encodeEnd(end: TurnEndReason, error?: TurnErrorData): string {
   return JSON.stringify(error === undefined ? { end } : { end, error });
 }
@@ -124,8 +114,8 @@ export class TurnLog {
       );
     }
     this.store = options.store;
-    this.retentionMs = positive(options.retentionMs, 'retentionMs', DEFAULT_TURN_RETENTION_MS);
-    this.leaseMs = positive(options.leaseMs, 'leaseMs', DEFAULT_TURN_LEASE_MS);
+    this.retentionMs = positiveMs(options.retentionMs, 'retentionMs', DEFAULT_TURN_RETENTION_MS);
+    this.leaseMs = positiveMs(options.leaseMs, 'leaseMs', DEFAULT_TURN_LEASE_MS);
     this.#scheduler = options.scheduler ?? defaultScheduler;
   }
 
