@@ -2,111 +2,27 @@
 // server. A turn started on one replica is read, cut off, and resumed on the other from `Last-Event-ID`.
 import 'reflect-metadata';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import {
-  Body,
-  Controller,
-  Headers,
-  HttpCode,
-  type INestApplication,
-  type LoggerService,
-  type MessageEvent,
-  Param,
-  Post,
-  Query,
-  Sse,
-} from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
-import { RedisSessionStore, RedisTurnLogStore } from 'connectly-session-redis';
-import type { Observable } from 'rxjs';
-import {
-  CONNECTLY_TURN_LOG,
-  ConnectlyModule,
-  ConnectlyService,
-  ConnectlyTurns,
-  type ResolvedTurnLog,
-  TURN_INTERRUPTED,
-} from '../src/index.js';
+import type { RedisTurnLogStore } from 'connectly-session-redis';
+import { CONNECTLY_TURN_LOG, type ResolvedTurnLog, TURN_INTERRUPTED } from '../src/index.js';
 import { type RunningRedis, startRedis } from '../../packages/session-redis/test/redis-server.cjs';
-
-const KEY = 'nest-resumable-key-7d1e';
-// Small, so a slow reader reaches it soon after the socket buffers are full.
-const CAP = 64 * 1024;
-
-@Controller('turns')
-class TurnsController {
-  constructor(
-    private readonly connectly: ConnectlyService,
-    private readonly turns: ConnectlyTurns,
-  ) {}
-
-  @Post()
-  start(@Body() body: { clientKey: string; text: string }): Promise<{ turnId: string }> {
-    return this.turns.start(() => this.connectly.session({ clientKey: body.clientKey }).send(body.text));
-  }
-
-  @Sse(':turnId/events', { maxPendingDataLength: CAP })
-  events(
-    @Param('turnId') turnId: string,
-    @Headers('last-event-id') header?: string,
-    @Query('lastEventId') query?: string,
-  ): Observable<MessageEvent> {
-    return this.turns.sse(turnId, header ?? query);
-  }
-
-  @Post(':turnId/stop')
-  @HttpCode(200)
-  async stop(@Param('turnId') turnId: string): Promise<{ stopped: boolean }> {
-    return { stopped: await this.turns.stop(turnId) };
-  }
-}
-
-/** Collects Nest's warnings, to know when it dropped a client that is not reading (one for both apps: Nest's logger is global). */
-class Warnings implements LoggerService {
-  readonly seen: string[] = [];
-  log(): void {}
-  error(): void {}
-  warn(message: unknown): void {
-    this.seen.push(String(message));
-  }
-}
-
-interface Replica {
-  app: INestApplication;
-  base: string;
-}
-
-const warnings = new Warnings();
+import { KEY, type Replica, startReplica, warnings } from './resumable-app.js';
 
 let mock: MockConnectlyServer;
 let redis: RunningRedis;
 let replicas: Replica[] = [];
 let run = 0;
 
-async function replica(prefix: string): Promise<Replica> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      ConnectlyModule.forRoot({
-        apiKey: KEY,
-        businessId: 'biz',
-        baseUrl: mock.url,
-        sessionStore: () => new RedisSessionStore({ url: redis.url, prefix }),
-        resumable: { store: () => new RedisTurnLogStore({ url: redis.url, prefix }), leaseMs: 1500 },
-      }),
-    ],
-    controllers: [TurnsController],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: warnings });
-  await app.listen(0, '127.0.0.1');
-  const replica = { app, base: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
-  replicas.push(replica);
-  return replica;
+async function replica(prefix: string, leaseMs: number): Promise<Replica> {
+  const started = await startReplica({ baseUrl: mock.url, redisUrl: redis.url, prefix, leaseMs });
+  replicas.push(started);
+  return started;
 }
 
 /** Two replicas sharing one Redis (a fresh key prefix per test). */
-async function twoReplicas(): Promise<[Replica, Replica]> {
+async function twoReplicas(leaseMs = 1500): Promise<[Replica, Replica]> {
   run += 1;
-  return Promise.all([replica(`resume${run}:`), replica(`resume${run}:`)]);
+  return Promise.all([replica(`resume${run}:`, leaseMs), replica(`resume${run}:`, leaseMs)]);
 }
 
 async function startTurn(on: Replica, text: string, clientKey = `customer-${run}`): Promise<string> {
@@ -310,7 +226,8 @@ describe('resumable replies across replicas', () => {
   });
 
   it('a slow reader is dropped at the buffer cap and resumes from its last id until done, missing nothing', async () => {
-    const [a, b] = await twoReplicas();
+    // 19 MB through Redis keeps the event loop busy: a longer lease, so no heartbeat arrives too late.
+    const [a, b] = await twoReplicas(10_000);
     // Far more than the socket buffers (several MB on loopback) and the cap hold: 600 events of 32 kB.
     const many = Array.from({ length: 600 }, (_, i) => message(`${i}:${'x'.repeat(32_000)}`));
     mock.inject({ events: many });
