@@ -214,7 +214,7 @@ describe('resumable replies across replicas', () => {
     expect(mock.abandoned).toBe(0);
   });
 
-  it('an unknown (or expired) turn gets a clear connectly.error', async () => {
+  it('an unknown (or expired) turn, or a Last-Event-ID that is not an id, gets a clear connectly.error', async () => {
     const [a] = await twoReplicas();
     const got = blocks(await (await events(a, 'no-such-turn')).text()).map(parse);
     expect(got).toHaveLength(1);
@@ -223,6 +223,10 @@ describe('resumable replies across replicas', () => {
       name: 'ConnectlyTurnLogError',
       message: expect.stringContaining('no longer kept'),
     });
+    const turnId = await startTurn(a, 'a festive gift');
+    const bad = blocks(await (await events(a, turnId, 'not-an-id')).text()).map(parse);
+    expect(bad.map((event) => event.event)).toEqual(['connectly.error']);
+    expect(JSON.parse(bad[0]!.data!)).toMatchObject({ name: 'ConnectlyValidationError' });
   });
 
   it('a slow reader is dropped at the buffer cap and resumes from its last id until done, missing nothing', async () => {
