@@ -12,11 +12,14 @@ import {
 import {
   type AgentEvent,
   ConnectlyValidationError,
+  type OpenTelemetryApi,
+  type TelemetrySpan,
   TurnLog,
   type TurnLogItem,
   type TurnLogStore,
 } from 'connectly-agent-graph';
-import { Observable, Subject, catchError, map, of, takeUntil } from 'rxjs';
+import { Observable, Subject, type Subscription, catchError, map, of, takeUntil } from 'rxjs';
+import { CONNECTLY_MODULE_OPTIONS } from './connectly.module-definition.js';
 import { toSseError, withHeartbeat } from './sse.js';
 
 /** The `resumable` option of `ConnectlyModule.forRoot()`. */
@@ -93,6 +96,17 @@ export function lastEventId(value: string | string[] | undefined): number {
   return Number(text);
 }
 
+/** The parts of `@opentelemetry/api` a resumed stream uses beyond the client's: links to the turn's trace. */
+interface TracingApi extends OpenTelemetryApi {
+  trace: OpenTelemetryApi['trace'] & { getSpanContext(context: unknown): object | undefined };
+  propagation: OpenTelemetryApi['propagation'] & {
+    extract(context: unknown, carrier: Record<string, string>): unknown;
+  };
+}
+
+// SpanKind.INTERNAL of @opentelemetry/api.
+const SPAN_KIND_INTERNAL = 0;
+
 // One event per turn of the event loop: Nest writes each to the connection before the next is queued,
 // so a replay never piles up in memory, and only a client that is not reading reaches the route's cap.
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -109,7 +123,14 @@ export class ConnectlyTurns implements BeforeApplicationShutdown, OnApplicationS
   private readonly shutdown$ = new Subject<void>();
   private open = 0;
 
-  constructor(@Optional() @Inject(CONNECTLY_TURN_LOG) private readonly resolved?: ResolvedTurnLog) {}
+  constructor(
+    @Optional() @Inject(CONNECTLY_TURN_LOG) private readonly resolved?: ResolvedTurnLog,
+    @Optional() @Inject(CONNECTLY_MODULE_OPTIONS) private readonly options?: { openTelemetry?: OpenTelemetryApi },
+  ) {}
+
+  private get tracing(): TracingApi | undefined {
+    return this.options?.openTelemetry as TracingApi | undefined;
+  }
 
   /** The core TurnLog (its store, retention and lease). */
   get turnLog(): TurnLog {
@@ -129,7 +150,16 @@ export class ConnectlyTurns implements BeforeApplicationShutdown, OnApplicationS
    * replica, e.g. `() => connectly.session({ clientKey }).send(text)`. Failures become the turn's error event.
    */
   async start(events: () => Observable<AgentEvent>, options: { turnId?: string } = {}): Promise<{ turnId: string }> {
-    const { turnId } = await this.turnLog.start(events, { ...options, describeError: toSseError });
+    // With OpenTelemetry, the turn keeps the trace context it started in: each stream that reads it links to it.
+    const otel = this.tracing;
+    const carrier: Record<string, string> = {};
+    otel?.propagation.inject(otel.context.active(), carrier);
+    const meta = Object.keys(carrier).length > 0 ? JSON.stringify({ trace: carrier }) : undefined;
+    const { turnId } = await this.turnLog.start(events, {
+      ...options,
+      describeError: toSseError,
+      ...(meta === undefined ? {} : { meta }),
+    });
     return { turnId };
   }
 
@@ -155,8 +185,7 @@ export class ConnectlyTurns implements BeforeApplicationShutdown, OnApplicationS
     const body = new Observable<MessageEvent>((subscriber) => {
       const from = typeof after === 'number' ? after : lastEventId(after);
       this.open += 1;
-      const subscription = this.turnLog
-        .follow(turnId, from, { ready: nextTick })
+      const subscription = this.traced(turnId, from, this.turnLog.follow(turnId, from, { ready: nextTick }))
         .pipe(
           map(toMessage),
           // On shutdown the connection just closes: the client reconnects to another replica and resumes.
@@ -169,6 +198,57 @@ export class ConnectlyTurns implements BeforeApplicationShutdown, OnApplicationS
       };
     }).pipe(catchError((error: unknown) => of<MessageEvent>({ type: errorType, data: toSseError(error) })));
     return withHeartbeat(body, options.heartbeatMs);
+  }
+
+  // With OpenTelemetry: a span per stream (`connectly turn.follow`), a child of the request's, linked to
+  // the context the turn was started in, with the turn id, the id resumed after and the events sent.
+  private traced(turnId: string, from: number, items: Observable<TurnLogItem>): Observable<TurnLogItem> {
+    const otel = this.tracing;
+    if (otel === undefined) return items;
+    return new Observable<TurnLogItem>((subscriber) => {
+      const parent = otel.context.active();
+      let span: TelemetrySpan | undefined;
+      let inner: Subscription | undefined;
+      let closed = false;
+      let sent = 0;
+      this.turnLog
+        .meta(turnId)
+        .catch(() => undefined)
+        .then((meta) => {
+          if (closed) return;
+          const carrier =
+            meta === undefined ? undefined : (JSON.parse(meta) as { trace?: Record<string, string> }).trace;
+          const linked = carrier && otel.trace.getSpanContext(otel.propagation.extract(parent, carrier));
+          const attributes = { 'connectly.turn_id': turnId, 'connectly.last_event_id': String(from) };
+          const tracer = otel.trace.getTracer('nestjs-connectly') as unknown as {
+            startSpan(
+              name: string,
+              options: { kind: number; attributes: Record<string, string>; links: Array<{ context: object }> },
+              context: unknown,
+            ): TelemetrySpan;
+          };
+          span = tracer.startSpan(
+            'connectly turn.follow',
+            { kind: SPAN_KIND_INTERNAL, attributes, links: linked ? [{ context: linked }] : [] },
+            parent,
+          );
+          inner = items.subscribe({
+            next: (item) => {
+              sent += 1;
+              if ('end' in item) span?.setAttribute('connectly.turn_end', item.end);
+              subscriber.next(item);
+            },
+            error: (error: unknown) => subscriber.error(error),
+            complete: () => subscriber.complete(),
+          });
+        });
+      return () => {
+        closed = true;
+        inner?.unsubscribe();
+        span?.setAttribute('connectly.events', sent);
+        span?.end();
+      };
+    });
   }
 
   /** Closes the open resumable streams and ends this replica's running turns as interrupted. */

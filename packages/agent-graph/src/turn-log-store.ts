@@ -12,6 +12,8 @@ export interface TurnLogSnapshot {
   end: TurnEndReason | undefined;
   /** True while the process running the turn keeps renewing its lease. */
   owned: boolean;
+  /** What `create` was given as `meta` (e.g. the trace context of the request that started the turn). */
+  meta: string | undefined;
 }
 
 /** What `heartbeat` tells the process running a turn. */
@@ -21,7 +23,8 @@ export type TurnHeartbeat = 'running' | 'stop' | 'lost';
  * A place shared by every process that serves a turn's events. Turn ids are opaque strings; a store may
  * prefix them. Each method is one atomic step:
  * - `create`: creates the turn's log, held by `owner` for `leaseMs`, only when no turn with that id
- *   exists; false otherwise. The log is kept `retentionMs` after its last heartbeat or its end.
+ *   exists; false otherwise. The log is kept `retentionMs` after its last heartbeat or its end. `meta`
+ *   (optional, opaque) is returned by every `read`.
  * - `append`: adds an entry and answers its id (1, 2, 3…: one more than the last), or 0 when the turn
  *   has ended or is unknown: nothing is ever added after the end entry.
  * - `end`: adds the end entry and records `reason`, only for the first call (0 for the next ones); the
@@ -36,7 +39,7 @@ export type TurnHeartbeat = 'running' | 'stop' | 'lost';
  * - `close` (optional): releases what the store owns (connections).
  */
 export interface TurnLogStore {
-  create(turnId: string, owner: string, leaseMs: number, retentionMs: number): Promise<boolean>;
+  create(turnId: string, owner: string, leaseMs: number, retentionMs: number, meta?: string): Promise<boolean>;
   append(turnId: string, entry: string): Promise<number>;
   end(turnId: string, reason: TurnEndReason, entry: string, retentionMs: number): Promise<number>;
   read(turnId: string, afterId: number, limit: number): Promise<TurnLogSnapshot | undefined>;
@@ -47,6 +50,7 @@ export interface TurnLogStore {
 }
 
 interface MemoryTurn {
+  meta: string | undefined;
   entries: string[];
   end: TurnEndReason | undefined;
   stop: boolean;
@@ -76,12 +80,13 @@ export class MemoryTurnLogStore implements TurnLogStore {
     return this.#turns.size;
   }
 
-  async create(turnId: string, owner: string, leaseMs: number, retentionMs: number): Promise<boolean> {
+  async create(turnId: string, owner: string, leaseMs: number, retentionMs: number, meta?: string): Promise<boolean> {
     if (this.live(turnId) !== undefined) return false;
     this.#creates += 1;
     if (this.#creates % SWEEP_EVERY === 0) for (const id of [...this.#turns.keys()]) this.live(id);
     const now = this.#now();
     this.#turns.set(turnId, {
+      meta,
       entries: [],
       end: undefined,
       stop: false,
@@ -120,6 +125,7 @@ export class MemoryTurnLogStore implements TurnLogStore {
       entries: turn.entries.slice(start, start + limit),
       end: turn.end,
       owned: turn.owner !== undefined && turn.leaseEndsAt > this.#now(),
+      meta: turn.meta,
     };
   }
 

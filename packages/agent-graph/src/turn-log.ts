@@ -41,6 +41,8 @@ export interface StartTurnOptions {
   turnId?: string;
   /** Turns the error that failed the turn into what readers get. Default: name and message of a ConnectlyError. */
   describeError?: (error: unknown) => TurnErrorData;
+  /** Kept with the turn and given to every reader by `meta()`, e.g. the trace context of the request that started it. */
+  meta?: string;
 }
 
 export interface FollowOptions {
@@ -138,7 +140,7 @@ export class TurnLog {
     const describe = options.describeError ?? defaultDescribe;
     let created: boolean;
     try {
-      created = await this.store.create(turnId, this.owner, this.leaseMs, this.keepMs);
+      created = await this.store.create(turnId, this.owner, this.leaseMs, this.keepMs, options.meta);
     } catch (error) {
       throw storeError(turnId, 'create', error);
     }
@@ -324,6 +326,15 @@ export class TurnLog {
         unsubscribe?.();
       };
     });
+  }
+
+  /** The `meta` the turn was started with; undefined when it had none, is unknown or past its retention. */
+  async meta(turnId: string): Promise<string | undefined> {
+    try {
+      return (await this.store.read(turnId, 0, 1))?.meta;
+    } catch (error) {
+      throw storeError(turnId, 'read', error);
+    }
   }
 
   /** Ends every turn this process runs as `interrupted` (its readers learn it at once), for shutdown. */

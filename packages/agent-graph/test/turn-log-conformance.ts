@@ -64,11 +64,16 @@ export function turnLogConformance(name: string, makeStore: () => TurnLogStore |
       expect(await store.create('t1', 'other', 10_000, 60_000)).toBe(false);
       expect(await store.append('t1', 'a')).toBe(1);
       expect(await store.append('t1', 'b')).toBe(2);
-      expect(await store.read('t1', 1, 10)).toEqual({ entries: ['b'], end: undefined, owned: true });
+      expect(await store.read('t1', 1, 10)).toEqual({ entries: ['b'], end: undefined, owned: true, meta: undefined });
       expect(await store.end('t1', 'completed', 'done', 60_000)).toBe(3);
       expect(await store.end('t1', 'interrupted', 'again', 60_000)).toBe(0);
       expect(await store.append('t1', 'late')).toBe(0);
-      expect(await store.read('t1', 0, 10)).toEqual({ entries: ['a', 'b', 'done'], end: 'completed', owned: false });
+      expect(await store.read('t1', 0, 10)).toEqual({
+        entries: ['a', 'b', 'done'],
+        end: 'completed',
+        owned: false,
+        meta: undefined,
+      });
       expect(await store.read('t1', 0, 2)).toMatchObject({ entries: ['a', 'b'] });
       expect(await store.read('unknown', 0, 10)).toBeUndefined();
       expect(await store.append('unknown', 'x')).toBe(0);
@@ -206,6 +211,14 @@ export function turnLogConformance(name: string, makeStore: () => TurnLogStore |
       await ended;
       await sleep(150);
       await expect(lastValueFrom(turnLog().follow(turnId))).rejects.toBeInstanceOf(ConnectlyTurnLogError);
+    });
+
+    it('keeps the meta a turn was started with for every reader', async () => {
+      const { turnId } = await turnLog().start(() => new Subject<AgentEvent>(), {
+        meta: '{"traceparent":"00-a-b-01"}',
+      });
+      expect(await turnLog().meta(turnId)).toBe('{"traceparent":"00-a-b-01"}');
+      expect(await turnLog().meta('unknown')).toBeUndefined();
     });
 
     it('refuses a second turn with a taken id', async () => {

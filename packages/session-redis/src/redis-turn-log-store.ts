@@ -12,6 +12,7 @@ export type RedisTurnLogStoreOptions = RedisConnectionOptions;
 // KEYS: meta, log, lease. The log list only exists from the first entry; every key of a turn expires together.
 const CREATE = script(`if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'created', ARGV[1])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'meta', ARGV[4]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
 return 1`);
@@ -65,8 +66,9 @@ export class RedisTurnLogStore implements TurnLogStore {
     return { prefix: this.prefix, ownsConnection: this.#owned, status: this.client.status };
   }
 
-  async create(turnId: string, owner: string, leaseMs: number, retentionMs: number): Promise<boolean> {
-    const created = await runScript(this.client, CREATE, this.keys(turnId), [owner, ms(leaseMs), ms(retentionMs)]);
+  async create(turnId: string, owner: string, leaseMs: number, retentionMs: number, meta?: string): Promise<boolean> {
+    const args = [owner, ms(leaseMs), ms(retentionMs), meta ?? ''];
+    const created = await runScript(this.client, CREATE, this.keys(turnId), args);
     return created === 1;
   }
 
@@ -86,13 +88,15 @@ export class RedisTurnLogStore implements TurnLogStore {
       .multi()
       .exists(meta)
       .hget(meta, 'end')
+      .hget(meta, 'meta')
       .exists(lease)
       .lrange(log, start, start + limit - 1)
       .exec();
     if (results === null) throw new Error('the read of the turn log was aborted');
     for (const [error] of results) if (error) throw error;
-    const [exists, end, owned, entries] = results.map(([, value]) => value) as [
+    const [exists, end, extra, owned, entries] = results.map(([, value]) => value) as [
       number,
+      string | null,
       string | null,
       number,
       string[],
@@ -102,6 +106,7 @@ export class RedisTurnLogStore implements TurnLogStore {
       entries,
       end: end !== null && END_REASONS.has(end) ? (end as TurnEndReason) : undefined,
       owned: owned === 1,
+      meta: extra ?? undefined,
     };
   }
 
