@@ -3,14 +3,18 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ConnectlyClientOptions } from 'connectly-agent-graph';
 import type { SessionStoreOption } from './connectly.session-store.js';
+import type { ResumableOptions } from './resumable.js';
 
 /**
  * The options of `ConnectlyModule.forRoot()`: the core client's options, where `sessionStore` may also
  * be a factory (`() => new RedisSessionStore({ url })`): the module then builds the store and closes it
- * on application shutdown. A store instance you pass stays yours to close.
+ * on application shutdown. A store instance you pass stays yours to close. The same holds for
+ * `resumable.store`.
  */
 export type ConnectlyModuleOptions = Omit<ConnectlyClientOptions, 'sessionStore'> & {
   sessionStore?: SessionStoreOption;
+  /** Resumable replies (see `ConnectlyTurns`): where turns log their events, and for how long. */
+  resumable?: ResumableOptions;
 };
 
 export const {

@@ -16,6 +16,7 @@ import {
 } from './connectly.module-definition.js';
 import { ConnectlyService } from './connectly.service.js';
 import { CONNECTLY_SESSION_STORE, type ResolvedSessionStore, resolveSessionStore } from './connectly.session-store.js';
+import { CONNECTLY_TURN_LOG, ConnectlyTurns, resolveTurnLog } from './resumable.js';
 
 /** The client's log through Nest's Logger (context `Connectly`): Nest's log levels decide what shows. */
 function nestLogger(): ConnectlyLogger {
@@ -29,7 +30,7 @@ function nestLogger(): ConnectlyLogger {
 /** Builds the client; a bad option stops the application with a message that names it. */
 export function createConnectlyClient(options: ConnectlyModuleOptions, sessionStore?: SessionStore): ConnectlyClient {
   try {
-    const { sessionStore: _option, ...rest } = options;
+    const { sessionStore: _option, resumable: _resumable, ...rest } = options;
     const withLogger = { logger: nestLogger(), ...rest };
     return new ConnectlyClient(sessionStore === undefined ? withLogger : { ...withLogger, sessionStore });
   } catch (error) {
@@ -53,8 +54,21 @@ export function createConnectlyClient(options: ConnectlyModuleOptions, sessionSt
         createConnectlyClient(options, resolved.store),
       inject: [CONNECTLY_MODULE_OPTIONS, CONNECTLY_SESSION_STORE],
     },
+    {
+      provide: CONNECTLY_TURN_LOG,
+      useFactory: (options: ConnectlyModuleOptions) => resolveTurnLog(options.resumable),
+      inject: [CONNECTLY_MODULE_OPTIONS],
+    },
     ConnectlyService,
+    ConnectlyTurns,
   ],
-  exports: [ConnectlyService, CONNECTLY_CLIENT, CONNECTLY_MODULE_OPTIONS, CONNECTLY_SESSION_STORE],
+  exports: [
+    ConnectlyService,
+    ConnectlyTurns,
+    CONNECTLY_CLIENT,
+    CONNECTLY_MODULE_OPTIONS,
+    CONNECTLY_SESSION_STORE,
+    CONNECTLY_TURN_LOG,
+  ],
 })
 export class ConnectlyModule extends ConnectlyConfigurableModule {}

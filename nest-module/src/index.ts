@@ -20,6 +20,15 @@ export {
   type SessionStoreOption,
 } from './connectly.session-store.js';
 export { toSse, toSseError, type SseErrorData, type ToSseOptions } from './sse.js';
+export {
+  ConnectlyTurns,
+  CONNECTLY_TURN_LOG,
+  RESUMABLE_MAX_PENDING_DATA_LENGTH,
+  lastEventId,
+  type ResolvedTurnLog,
+  type ResumableOptions,
+  type ResumableSseOptions,
+} from './resumable.js';
 export { ConnectlyMessagingModule } from './messaging/messaging.module.js';
 export { ConnectlyMessagingService } from './messaging/messaging.service.js';
 export { ConnectlyWebhookGuard, ConnectlyWebhook } from './messaging/webhook.guard.js';

@@ -94,12 +94,20 @@ export function toSse(
       of<MessageEvent>({ type: errorType, id: String(sent + 1), data: toSseError(error) }),
     ),
   );
-  const heartbeatMs = checkHeartbeat(options.heartbeatMs);
-  if (heartbeatMs === undefined) return body;
+  return withHeartbeat(body, options.heartbeatMs);
+}
+
+/** `events` with a `: keepalive` comment every `heartbeatMs` (none when undefined or 0); a bad value throws at once. */
+export function withHeartbeat(
+  events: Observable<MessageEvent>,
+  heartbeatMs: number | undefined,
+): Observable<MessageEvent> {
+  const every = checkHeartbeat(heartbeatMs);
+  if (every === undefined) return events;
   return new Observable<MessageEvent>((subscriber) => {
     // Nest writes `{ comment }` as an SSE comment line (": keepalive"), which clients ignore.
-    const timer = setInterval(() => subscriber.next({ comment: 'keepalive' }), heartbeatMs);
-    const subscription = body.subscribe(subscriber);
+    const timer = setInterval(() => subscriber.next({ comment: 'keepalive' }), every);
+    const subscription = events.subscribe(subscriber);
     return () => {
       clearInterval(timer);
       subscription.unsubscribe();

@@ -1,15 +1,16 @@
 // OpenTelemetry in a real Nest app over HTTP: the route's span (started by the app, as HTTP instrumentation
-// would), the client's span and the traceparent the Connectly server receives share one trace.
+// would), the client's span and the traceparent the Connectly server receives share one trace; a stream
+// of a resumable turn is linked to the request that started the turn.
 import 'reflect-metadata';
 import * as opentelemetry from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Controller, type INestApplication, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { Controller, type INestApplication, Param, Post, Query, Sse, type MessageEvent } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import type { Observable } from 'rxjs';
-import { ConnectlyModule, ConnectlyService, toSse } from '../src/index.js';
+import { ConnectlyModule, ConnectlyService, ConnectlyTurns, MemoryTurnLogStore, toSse } from '../src/index.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -19,7 +20,20 @@ let url: string;
 
 @Controller()
 class ChatController {
-  constructor(private readonly connectly: ConnectlyService) {}
+  constructor(
+    private readonly connectly: ConnectlyService,
+    private readonly turns: ConnectlyTurns,
+  ) {}
+
+  @Post('turns')
+  start(@Query('text') text: string): Promise<{ turnId: string }> {
+    return this.turns.start(() => this.connectly.session({ clientKey: 'customer-2' }).send(text));
+  }
+
+  @Sse('turns/:turnId')
+  follow(@Param('turnId') turnId: string): Observable<MessageEvent> {
+    return this.turns.sse(turnId, undefined);
+  }
 
   @Sse('chat')
   chat(@Query('sessionId') sessionId: string, @Query('text') text: string): Observable<MessageEvent> {
@@ -40,6 +54,7 @@ beforeAll(async () => {
         businessId: 'biz',
         baseUrl: mock.url,
         openTelemetry: opentelemetry,
+        resumable: { store: new MemoryTurnLogStore() },
       }),
     ],
     controllers: [ChatController],
@@ -88,4 +103,22 @@ it('the route span, the client span and the traceparent Connectly receives share
   });
   const traceparent = mock.requests.find((r) => r.endpoint === 'invoke')?.headers['traceparent'];
   expect(traceparent).toBe(`00-${route?.spanContext().traceId}-${client?.spanContext().spanId}-01`);
+});
+
+it('the stream of a resumable turn has its own span, linked to the request that started the turn', async () => {
+  const { turnId } = (await (await fetch(`${url}/turns?text=hello`, { method: 'POST' })).json()) as { turnId: string };
+  const body = await (await fetch(`${url}/turns/${turnId}`)).text();
+  expect(body).toContain('event: connectly.done');
+  await new Promise((resolve) => setImmediate(resolve));
+  const spans = exporter.getFinishedSpans();
+  const started = spans.find((span) => span.name === 'POST /turns');
+  const read = spans.find((span) => span.name === `GET /turns/${turnId}`);
+  const follow = spans.find((span) => span.name === 'connectly turn.follow');
+  expect(follow?.parentSpanContext?.spanId).toBe(read?.spanContext().spanId);
+  expect(follow?.links.map((link) => link.context.spanId)).toEqual([started?.spanContext().spanId]);
+  expect(follow?.attributes).toMatchObject({
+    'connectly.turn_id': turnId,
+    'connectly.last_event_id': '0',
+    'connectly.turn_end': 'completed',
+  });
 });

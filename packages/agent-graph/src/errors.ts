@@ -446,6 +446,21 @@ export function printable(value: unknown): string {
   }
 }
 
+/**
+ * A resumable turn could not be started or followed: `not-found` (unknown, or kept no longer than its
+ * retention), `exists` (the turn id is taken) or `store` (the turn log store failed).
+ */
+export class ConnectlyTurnLogError extends ConnectlyError {
+  readonly reason: 'not-found' | 'exists' | 'store';
+  readonly turnId: string;
+
+  constructor(init: { reason: 'not-found' | 'exists' | 'store'; turnId: string; message: string; cause?: unknown }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.reason = init.reason;
+    this.turnId = init.turnId;
+  }
+}
+
 for (const type of [
   ConnectlyError,
   ConnectlyApiError,
@@ -455,6 +470,7 @@ for (const type of [
   ConnectlyValidationError,
   ConnectlyAbortError,
   ConnectlySessionStoreError,
+  ConnectlyTurnLogError,
 ]) {
   Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
 }

@@ -32,6 +32,25 @@ export {
 } from './session-store.js';
 export { MemorySessionStore } from './memory-session-store.js';
 export {
+  type TurnLogStore,
+  type TurnLogSnapshot,
+  type TurnEndReason,
+  type TurnHeartbeat,
+  MemoryTurnLogStore,
+} from './turn-log-store.js';
+export {
+  TurnLog,
+  type TurnLogOptions,
+  type TurnLogItem,
+  type TurnErrorData,
+  type StartTurnOptions,
+  type FollowOptions,
+  type RunningTurn,
+  TURN_INTERRUPTED,
+  DEFAULT_TURN_RETENTION_MS,
+  DEFAULT_TURN_LEASE_MS,
+} from './turn-log.js';
+export {
   type AgentEvent,
   type AgentEventOf,
   type KnownAgentEvent,
@@ -57,6 +76,7 @@ export {
   ConnectlyValidationError,
   ConnectlyAbortError,
   ConnectlySessionStoreError,
+  ConnectlyTurnLogError,
   type ProtocolErrorReason,
   type Sanitize,
 } from './errors.js';

@@ -110,7 +110,11 @@ export function sessionSettings(options: {
   return { store, idleMs, leaseMs, storeTimeoutMs };
 }
 
-function positiveMs(value: unknown, field: string, fallback: number, timer = false): number {
+/**
+ * A duration option: `fallback` when undefined, otherwise a finite number of milliseconds ≥ 100 (≥ 10 and
+ * at most a timer's maximum for a `timer`).
+ */
+export function positiveMs(value: unknown, field: string, fallback: number, timer = false): number {
   if (value === undefined) return fallback;
   const least = timer ? 10 : 100;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < least || (timer && value > MAX_DELAY_MS)) {

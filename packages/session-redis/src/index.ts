@@ -1,3 +1,4 @@
 // The public API of connectly-session-redis.
 
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
+export { RedisTurnLogStore, type RedisTurnLogStoreOptions } from './redis-turn-log-store.js';
