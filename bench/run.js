@@ -2,7 +2,7 @@
 // npm run bench [-- --quick] [-- --write]: every benchmark of the core, each measurement in a fresh
 // process, rounds interleaved so a noisy neighbour hits all approaches alike; medians with min–max.
 // --write also rewrites BENCHMARKS.md's figures and bench/throughput.svg from this run.
-// --only short-turns runs the short-turns table alone; --baseline <package dir> adds the rows of another
+// --only short-turns runs the short-turns table alone, --only resumable the resumable replies' tables; --baseline <package dir> adds the rows of another
 // build of the core to it (e.g. an older release's packages/agent-graph, built), side by side.
 'use strict';
 
@@ -642,7 +642,71 @@ async function shortTurns() {
   return { ...result, ratios };
 }
 
+/** Resumable replies: resume latency, the cost to the screen, slow clients at the cap, a finished turn in Redis. */
+async function resumable() {
+  const started = Date.now();
+  const load = os.loadavg()[0];
+  const r = await child('resumable.js', quick ? ['--quick'] : [], 300_000);
+  if (r.timedOut) throw new Error('bench/resumable.js took over 5 minutes');
+  const ms = (value) => fmt(value, 1);
+  const lines = [
+    `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, Node ${process.version}, load average ${fmt(load, 1)} at the start, ${fmt(os.loadavg()[0], 1)} at the end (the machine is shared with other work). Mode: ${quick ? 'quick' : 'full'}.`,
+    '',
+    `Two Nest replicas (processes) sharing one redis-server, the mock Connectly server in the bench process, all on loopback. Resume: a fresh connection to the replica not running the turn, \`Last-Event-ID: 1\`, until the first replayed event (${r.resume.live.n} resumes each, one after another).`,
+    '',
+    '| resume (reconnect → first replayed event) | resumes | p50 ms | p99 ms |',
+    '|---|---|---|---|',
+    `| a live turn (the agent paused after 3 events) | ${r.resume.live.n} | ${ms(r.resume.live.p50)} | ${ms(r.resume.live.p99)} |`,
+    `| a finished turn, within its retention | ${r.resume.finished.n} | ${ms(r.resume.finished.p50)} | ${ms(r.resume.finished.p99)} |`,
+    '',
+    `First event on screen: a customer's first turn (the session started, then the turn) from the request to its first event, ${r.screen.n} turns per route, alternating, on a kept-alive connection. Resumable: \`POST /turns\`, then \`GET /turns/:turnId/events\`; plain: one \`toSse()\` route.`,
+    '',
+    '| route | turns | p50 ms | p99 ms |',
+    '|---|---|---|---|',
+    `| plain \`toSse()\` | ${r.screen.n} | ${ms(r.screen.plain.p50)} | ${ms(r.screen.plain.p99)} |`,
+    `| resumable (start + events) | ${r.screen.n} | ${ms(r.screen.resumable.p50)} | ${ms(r.screen.resumable.p99)} |`,
+    `| added by resumable | | ${ms(r.screen.resumable.p50 - r.screen.plain.p50)} | ${ms(r.screen.resumable.p99 - r.screen.plain.p99)} |`,
+    '',
+    `Slow clients: connections that stop reading, on the replica serving them. Parked: ${r.parked.readers} readers of a live ${fmt(r.parked.replyKB / 1024, 1)} MB reply the agent paused, enough to fill their sockets' buffers and queue some events, under the cap, in the replica; its memory after a full GC, before and after they connect, ÷ readers. At the cap: ${r.slow.readers} readers of a finished ${fmt((500 * 32_000) / 1e6)} MB reply, each dropped once more than the route's cap (256 KiB) waits for it; the replica's peak memory over its level before, ÷ readers (the peak heap counts garbage not yet collected). Received: what each got once it read again (for the dropped ones: what its sockets' buffers held).`,
+    '',
+    '| slow readers | readers | dropped at the cap | RSS growth per reader | heap growth per reader | received per reader |',
+    '|---|---|---|---|---|---|',
+    `| parked under the cap, after GC | ${r.parked.readers} | ${r.parked.dropped} | ${fmt(r.parked.rssPerReaderKB)} KB | ${fmt(r.parked.heapPerReaderKB)} KB | ${fmt(r.parked.receivedPerReaderKB)} KB |`,
+    `| filling to the cap, peak | ${r.slow.readers} | ${r.slow.dropped} | ${fmt(r.slow.rssPerReaderKB)} KB | ${fmt(r.slow.heapPerReaderKB)} KB | ${fmt(r.slow.receivedPerReaderKB)} KB |`,
+    '',
+    `Redis per finished turn (the mock's demo reply, read to its end), during its retention: \`INFO memory\` used_memory growth over ${r.retained.turns} turns ÷ turns (the customer's session record included), and \`MEMORY USAGE\` of the keys one finished turn leaves.`,
+    '',
+    "| turns | used_memory growth per turn | MEMORY USAGE of one turn's keys |",
+    '|---|---|---|',
+    `| ${r.retained.turns} | ${fmt(r.retained.usedMemoryPerTurnB)} B | ${fmt(r.retained.keysOfOneTurnB)} B (${r.retained.keys} keys) |`,
+    '',
+    `Bench time: ${fmt((Date.now() - started) / 1000)} s.`,
+  ];
+  say('### Resumable replies');
+  say();
+  for (const line of lines) say(line);
+  say();
+  return { ...r, lines };
+}
+
+/** BENCHMARKS.md with the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` replaced by `body`. */
+function writeBlock(name, body) {
+  const doc = path.join(__dirname, '..', 'BENCHMARKS.md');
+  const text = fs.readFileSync(doc, 'utf8');
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  fs.writeFileSync(
+    doc,
+    `${text.slice(0, text.indexOf(begin) + begin.length)}\n${body.join('\n')}\n${text.slice(text.indexOf(end))}`,
+  );
+}
+
 async function main() {
+  if (only === 'resumable') {
+    const result = await resumable();
+    if (write) writeBlock('resumable', result.lines);
+    return;
+  }
   if (only === 'short-turns') {
     say(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, Node ${process.version}.`);
     say();
@@ -650,7 +714,7 @@ async function main() {
     fs.writeFileSync(path.join(__dirname, 'short-turns.json'), `${JSON.stringify(short, null, 2)}\n`);
     return;
   }
-  if (only !== undefined) throw new Error(`--only takes short-turns, got ${only}`);
+  if (only !== undefined) throw new Error(`--only takes short-turns or resumable, got ${only}`);
   const started = Date.now();
   const { buffer, events } = makeCorpus(cfg.corpusMB);
   const file = path.join(os.tmpdir(), `connectly-bench-corpus-${cfg.corpusMB}.ndjson`);
@@ -671,6 +735,7 @@ async function main() {
     const adapters = await adapterOverhead(file, mb);
     const seen = await screen(file);
     const short = await shortTurns();
+    const resumes = await resumable();
     targets({ decoder, hostile, e2e, concurrent, adapters, seen });
     say(
       `Total bench time: ${fmt((Date.now() - started) / 1000)} s; load average ${fmt(os.loadavg()[0], 1)} at the end.`,
@@ -686,6 +751,7 @@ async function main() {
       adapters,
       seen,
       short,
+      resumable: resumes,
     };
     fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     if (write) {
@@ -696,6 +762,7 @@ async function main() {
       const end = '<!-- figures:end -->';
       const updated = `${text.slice(0, text.indexOf(begin) + begin.length)}\n${lines.join('\n')}\n${text.slice(text.indexOf(end))}`;
       fs.writeFileSync(doc, fillSlots(updated, proseFigures(adapters, Date.now() - started)));
+      writeBlock('resumable', resumes.lines);
     }
   } finally {
     fs.rmSync(file, { force: true });
