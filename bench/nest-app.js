@@ -11,6 +11,7 @@ const { Controller, Get, Module, Query, Sse } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { MemorySessionStore } = require('../packages/agent-graph/dist');
 const { ConnectlyModule, ConnectlyService, toSse } = require('../nest-module/dist');
+const { decorator, param } = require('./lib/nest');
 
 const baseUrl = process.argv[2];
 
@@ -42,14 +43,7 @@ class ChatController {
 }
 
 // The decorators a TypeScript controller would carry, applied by hand in plain JavaScript.
-const decorate = (method, ...decorators) =>
-  Reflect.decorate(
-    decorators,
-    ChatController.prototype,
-    method,
-    Object.getOwnPropertyDescriptor(ChatController.prototype, method),
-  );
-const param = (decorator, index) => (target, key) => decorator(target, key, index);
+const decorate = decorator(ChatController);
 decorate('chat', Sse('chat'), param(Query('clientKey'), 0), param(Query('sessionId'), 1));
 decorate('turn', Sse('turn'), param(Query('clientKey'), 0));
 decorate('memory', Get('memory'));

@@ -9,8 +9,8 @@ const http = require('node:http');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { once } = require('node:events');
-const { performance } = require('node:perf_hooks');
 const { percentile } = require('./lib/stats');
+const { decorator, param } = require('./lib/nest');
 
 const ROOT = path.join(__dirname, '..');
 const KEY = 'bench-resumable-key';
@@ -62,14 +62,7 @@ function app(mockUrl, redisUrl) {
       return out;
     }
   }
-  const decorate = (method, ...decorators) =>
-    Reflect.decorate(
-      decorators,
-      TurnsController.prototype,
-      method,
-      Object.getOwnPropertyDescriptor(TurnsController.prototype, method),
-    );
-  const param = (decorator, index) => (target, key) => decorator(target, key, index);
+  const decorate = decorator(TurnsController);
   decorate('plain', Sse('plain'), param(Query('clientKey'), 0), param(Query('text'), 1));
   decorate('start', Post('turns'), param(Body(), 0));
   decorate(
@@ -211,6 +204,30 @@ async function readToEnd(replica, turnId) {
 const memory = (replica, gc = false) => json(`${replica.url}/memory${gc ? '?gc=1' : ''}`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves once event `id` of the turn is logged (bounded: about 5 s). */
+async function logged(replica, turnId, id) {
+  for (let i = 0; i < 500; i += 1) {
+    const response = await request(`${replica.url}/turns/${turnId}/events`, {
+      headers: { 'last-event-id': String(id - 1) },
+    });
+    if ((await firstEvent(response, performance.now())).firstMs !== undefined) return;
+    await sleep(10);
+  }
+  throw new Error(`event ${id} of turn ${turnId} was never logged`);
+}
+
+/** K fresh connections reading the turn, paused at once: clients that stop reading. */
+async function pausedReaders(replica, turnId, k) {
+  const readers = await Promise.all(
+    Array.from({ length: k }, () => request(`${replica.url}/turns/${turnId}/events`, { agent: false })),
+  );
+  for (const reader of readers) {
+    reader.pause();
+    reader.on('error', () => undefined);
+  }
+  return readers;
+}
+
 /** Resume latency: a fresh connection to the other replica with Last-Event-ID: 1 → the first replayed event. */
 async function resumes(a, b, mock, n) {
   const sample = async (turnId) => {
@@ -230,16 +247,8 @@ async function resumes(a, b, mock, n) {
   const message = (text) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
   mock.inject({ events: words.map(message), stall: 'body', afterEvents: 3, stallMs: 120_000 });
   const live = await startTurn(a, 'resume-live', 'a festive gift');
-  for (let i = 0; ; i += 1) {
-    // Wait until the third event is logged: a resume after id 1 then always has events to replay.
-    const { firstMs } = await firstEvent(
-      await request(`${b.url}/turns/${live}/events`, { headers: { 'last-event-id': '2' } }),
-      performance.now(),
-    );
-    if (firstMs !== undefined) break;
-    if (i > 200) throw new Error('the live turn never logged its third event');
-    await sleep(10);
-  }
+  // Wait until the third event is logged: a resume after id 1 then always has events to replay.
+  await logged(b, live, 3);
   const liveMs = await sample(live);
   await json(`${a.url}/turns/${live}/stop`, { method: 'POST' });
   mock.reset();
@@ -277,13 +286,7 @@ async function slowClients(a, k) {
   await readToEnd(a, turnId);
   await memory(a, true);
   const before = await memory(a, true);
-  const readers = await Promise.all(
-    Array.from({ length: k }, () => request(`${a.url}/turns/${turnId}/events`, { agent: false })),
-  );
-  for (const reader of readers) {
-    reader.pause();
-    reader.on('error', () => undefined);
-  }
+  const readers = await pausedReaders(a, turnId, k);
   let after = before;
   for (let i = 0; i < 1500 && after.dropped - before.dropped < k; i += 1) {
     await sleep(20);
@@ -323,24 +326,10 @@ async function slowClients(a, k) {
 async function parkedClients(a, b, mock, long, k, events) {
   mock.inject({ events: long.slice(0, events), stall: 'body', afterEvents: events, stallMs: 120_000 });
   const turnId = await startTurn(a, 'parked-readers', BIG);
-  for (let i = 0; ; i += 1) {
-    const { firstMs } = await firstEvent(
-      await request(`${b.url}/turns/${turnId}/events`, { headers: { 'last-event-id': String(events - 1) } }),
-      performance.now(),
-    );
-    if (firstMs !== undefined) break;
-    if (i > 500) throw new Error('the parked turn never logged its events');
-    await sleep(10);
-  }
+  await logged(b, turnId, events);
   await memory(b, true);
   const before = await memory(b, true);
-  const readers = await Promise.all(
-    Array.from({ length: k }, () => request(`${b.url}/turns/${turnId}/events`, { agent: false })),
-  );
-  for (const reader of readers) {
-    reader.pause();
-    reader.on('error', () => undefined);
-  }
+  const readers = await pausedReaders(b, turnId, k);
   // Let the replays fill the sockets and the queues, then settle.
   await sleep(2_000);
   await memory(b, true);
