@@ -25,14 +25,18 @@ export const KEY = 'nest-resumable-key-7d1e';
 // Small, so a slow reader reaches it soon after the socket buffers are full.
 const CAP = 64 * 1024;
 
-// Starts a turn, reads it with EventSource (which reconnects by itself with Last-Event-ID) and closes it
-// on the closing event. `window.ids` lists every event id received, `#out` the reply's text.
+// `ask` starts a turn and follows it; `follow` reads a turn with EventSource (which reconnects by itself
+// with Last-Event-ID) and closes it on the closing event. `window.ids` lists every event id received,
+// `#out` the reply's text.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>resumable</title><pre id="out"></pre><script>
 window.ids = []; window.opens = 0;
 async function ask(text) {
   const response = await fetch('/turns', { method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ clientKey: 'browser', text }) });
   const { turnId } = await response.json();
+  follow(turnId);
+}
+function follow(turnId) {
   const source = new EventSource('/turns/' + turnId + '/events');
   source.onopen = () => { window.opens += 1; };
   source.addEventListener('messageEvent', (e) => {
