@@ -89,7 +89,7 @@ export {
   readErrorBody,
   type Envelope,
 } from './envelope.js';
-export type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
+export type { ChunkSource, FetchLike, TransportRequest, TransportResponse } from './transport.js';
 export type { PoolSettings } from './node-transport.js';
 export { VERSION } from './version.js';
 export {

@@ -2,3 +2,4 @@
 
 export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
 export { RedisTurnLogStore, type RedisTurnLogStoreOptions } from './redis-turn-log-store.js';
+export type { RedisConnectionOptions } from './redis-connection.js';
