@@ -9,6 +9,9 @@
 import type { Agent, Dispatcher } from 'undici';
 import type { ChunkSource, FetchLike, TransportRequest, TransportResponse } from './transport.js';
 
+/** The default transport, like Node's fetch, gives up by itself after 300 s without headers, or without body bytes. */
+export const TRANSPORT_LIMIT_MS = 300_000;
+
 /** How the default transport pools its connections. */
 export interface PoolSettings {
   /**
@@ -239,8 +242,8 @@ export function undiciTransport(settings: PoolSettings = {}): FetchLike {
       connections: settings.connections ?? null,
       pipelining: settings.pipelining ?? 1,
       keepAliveTimeout: settings.keepAliveTimeoutMs ?? 4_000,
-      headersTimeout: 300_000,
-      bodyTimeout: 300_000,
+      headersTimeout: TRANSPORT_LIMIT_MS,
+      bodyTimeout: TRANSPORT_LIMIT_MS,
     });
     return new Exchange(init.signal).start(agent, {
       origin: target.origin,

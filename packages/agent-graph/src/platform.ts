@@ -3,7 +3,7 @@
 // can supply a `Scheduler` and the rest of the core runs anywhere `fetch` and `TextDecoder` exist.
 
 import type { ConnectlyLogger } from './call-log.js';
-import { type PoolSettings, undiciTransport } from './node-transport.js';
+import { type PoolSettings, TRANSPORT_LIMIT_MS, undiciTransport } from './node-transport.js';
 import type { FetchLike } from './transport.js';
 import { VERSION } from './version.js';
 
@@ -113,5 +113,4 @@ export function platformTransport(pool?: PoolSettings): FetchLike {
   return (sharedTransport ??= undiciTransport());
 }
 
-/** The default transport, like Node's fetch, gives up by itself after 300 s without headers, or without body bytes. */
-export const TRANSPORT_LIMIT_MS = 300_000;
+export { TRANSPORT_LIMIT_MS };
