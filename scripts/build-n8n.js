@@ -10,14 +10,14 @@ const root = path.resolve(__dirname, '..');
 
 // Why modules are substituted: n8n Cloud installs only verified community nodes, and n8n's verification
 // scanner rejects code that reaches the global timers, `process` or `globalThis`, wherever it comes from,
-// including bundled libraries. The core keeps all of those in one module, its platform.ts, and RxJS keeps
+// including bundled libraries. The core keeps all of those in one module, its http/platform.ts, and RxJS keeps
 // the timers the bundle reaches in its timeoutProvider; the bundle gets n8n's versions of exactly those
 // modules, built on n8n-workflow's timer helper, and every other line of the core and of RxJS as is.
 const SUBSTITUTES = [
   {
-    name: "the core's platform.ts",
+    name: "the core's http/platform.ts",
     importer: /\/packages\/agent-graph\/src\//,
-    request: /^\.\/platform(\.js)?$/,
+    request: /^(\.\.?\/)+(http\/)?platform(\.js)?$/,
     file: 'nodes/Connectly/shared/platform.ts',
   },
   {

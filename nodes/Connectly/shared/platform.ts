@@ -1,5 +1,5 @@
 // The core's platform seam, for n8n: scripts/build-n8n.js bundles this file in place of the core's
-// platform.ts, so every timer of the node is n8n-workflow's (sleepWithAbort, or the sleep that replaced
+// http/platform.ts, so every timer of the node is n8n-workflow's (sleepWithAbort, or the sleep that replaced
 // it) and nothing reaches `process` or `globalThis` (n8n's verification rejects both). transport.ts hands
 // the same scheduler and user agent to the client, so the node's tests, which run its sources, use them too.
 import type { ConnectlyLogger, FetchLike, Scheduler } from 'connectly-agent-graph';

@@ -3,12 +3,12 @@
 // one request, and unsubscribing aborts it. Every failure, bad input included, arrives through it.
 
 import { Observable, lastValueFrom, throwError } from 'rxjs';
-import { sendWithRetries } from './attempts.js';
-import { Call, type CallContext } from './call.js';
-import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from './envelope.js';
+import { sendWithRetries } from './http/attempts.js';
+import { Call, type CallContext } from './http/call.js';
+import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from './wire/envelope.js';
 import { ConnectlyAbortError, ConnectlyApiError, ConnectlyProtocolError, redact } from './errors.js';
-import type { AgentEvent } from './events.js';
-import { toReply } from './operators.js';
+import type { AgentEvent } from './wire/events.js';
+import { toReply } from './agent/operators.js';
 import {
   type CallDefaults,
   type CallOptions,
@@ -17,8 +17,8 @@ import {
   resolveCallSettings,
   resolveOptions,
 } from './options.js';
-import { type Scheduler, inspectCustom } from './platform.js';
-import type { AgentReply } from './reply.js';
+import { type Scheduler, inspectCustom } from './http/platform.js';
+import type { AgentReply } from './agent/reply.js';
 import {
   type CloseRequest,
   type CloseResult,
@@ -31,14 +31,14 @@ import {
   healthBody,
   initBody,
   invokeBody,
-} from './requests.js';
-import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './session.js';
-import { SharedConversations } from './shared-session.js';
-import { asValidationError } from './validate.js';
-import type { FetchLike, TransportResponse } from './transport.js';
-import { API_PATH, type Endpoint, type RpcStatus } from './wire.js';
-import { toAsyncIterable, toReadableStream } from './iterate.js';
-import { CallLog, type ConnectlyLogger, type OpenTelemetryApi } from './call-log.js';
+} from './agent/requests.js';
+import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './sessions/session.js';
+import { SharedConversations } from './sessions/shared-session.js';
+import { asValidationError } from './wire/validate.js';
+import type { FetchLike, TransportResponse } from './http/transport.js';
+import { API_PATH, type Endpoint, type RpcStatus } from './wire/api.js';
+import { toAsyncIterable, toReadableStream } from './agent/iterate.js';
+import { CallLog, type ConnectlyLogger, type OpenTelemetryApi } from './http/call-log.js';
 import { VERSION } from './version.js';
 
 interface Subscriber<T> {

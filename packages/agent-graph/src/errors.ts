@@ -8,7 +8,7 @@ import {
   RpcCode,
   type RpcStatus,
   rpcCodeForHttpStatus,
-} from './wire.js';
+} from './wire/api.js';
 
 /** Applied to any server text before it reaches an error: removes the API key. */
 export type Sanitize = (text: string) => string;

@@ -11,33 +11,33 @@ export type {
   CloseResult,
   HealthRequest,
   HealthResult,
-} from './requests.js';
-export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
-export type { ConnectlyLogger, OpenTelemetryApi, TelemetrySpan } from './call-log.js';
-export { toAsyncIterable, toReadableStream } from './iterate.js';
+} from './agent/requests.js';
+export { type Scheduler, type TimerHandle, defaultScheduler } from './http/platform.js';
+export type { ConnectlyLogger, OpenTelemetryApi, TelemetrySpan } from './http/call-log.js';
+export { toAsyncIterable, toReadableStream } from './agent/iterate.js';
 export {
   ConnectlySession,
   type AgentSession,
   type SessionClient,
   type SessionOptions,
   type TurnInput,
-} from './session.js';
-export { SharedSession } from './shared-session.js';
+} from './sessions/session.js';
+export { SharedSession } from './sessions/shared-session.js';
 export {
   type SessionStore,
   type StoredSession,
   DEFAULT_SESSION_IDLE_MS,
   DEFAULT_SESSION_LEASE_MS,
   sessionKey,
-} from './session-store.js';
-export { MemorySessionStore } from './memory-session-store.js';
+} from './sessions/session-store.js';
+export { MemorySessionStore } from './sessions/memory-session-store.js';
 export {
   type TurnLogStore,
   type TurnLogSnapshot,
   type TurnEndReason,
   type TurnHeartbeat,
   MemoryTurnLogStore,
-} from './turn-log-store.js';
+} from './sessions/turn-log-store.js';
 export {
   TurnLog,
   type TurnLogOptions,
@@ -49,7 +49,7 @@ export {
   TURN_INTERRUPTED,
   DEFAULT_TURN_RETENTION_MS,
   DEFAULT_TURN_LEASE_MS,
-} from './turn-log.js';
+} from './sessions/turn-log.js';
 export {
   type AgentEvent,
   type AgentEventOf,
@@ -63,10 +63,10 @@ export {
   isHandoverEvent,
   isHandoverTriggered,
   eventPayload,
-} from './events.js';
-export { ofType, handovers, replyText, toReply } from './operators.js';
-export { type AgentReply, summarizeReply, messageText } from './reply.js';
-export { userText, assistantText, checkInputEvents, normalizeKeys } from './validate.js';
+} from './wire/events.js';
+export { ofType, handovers, replyText, toReply } from './agent/operators.js';
+export { type AgentReply, summarizeReply, messageText } from './agent/reply.js';
+export { userText, assistantText, checkInputEvents, normalizeKeys } from './wire/validate.js';
 export {
   ConnectlyError,
   ConnectlyApiError,
@@ -80,7 +80,7 @@ export {
   type ProtocolErrorReason,
   type Sanitize,
 } from './errors.js';
-export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './line-decoder.js';
+export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './wire/line-decoder.js';
 export {
   AgentEventDecoder,
   type AgentEventDecoderHandlers,
@@ -88,9 +88,9 @@ export {
   readEnvelope,
   readErrorBody,
   type Envelope,
-} from './envelope.js';
-export type { ChunkSource, FetchLike, TransportRequest, TransportResponse } from './transport.js';
-export type { PoolSettings } from './node-transport.js';
+} from './wire/envelope.js';
+export type { ChunkSource, FetchLike, TransportRequest, TransportResponse } from './http/transport.js';
+export type { PoolSettings } from './http/node-transport.js';
 export { VERSION } from './version.js';
 export {
   API_PATH,
@@ -100,8 +100,8 @@ export {
   rpcCodeForHttpStatus,
   INPUT_EVENT_TYPES,
   RESPONSE_EVENT_TYPES,
-} from './wire.js';
-export type * from './wire.js';
+} from './wire/api.js';
+export type * from './wire/api.js';
 export {
   SIGNATURE_HEADER,
   DEFAULT_WEBHOOK_MAX_AGE_MS,
@@ -149,7 +149,7 @@ export {
   type HandoverHoldsOptions,
 } from './messaging/holds.js';
 export { DeliveryDeduper, type DeliveryDeduperOptions } from './messaging/deliveries.js';
-export type * from './messaging/wire.js';
+export type * from './wire/message-api.js';
 export {
   ConnectlyMessagingClient,
   type ConnectlyMessagingClientOptions,

@@ -2,8 +2,8 @@
 // turn a bad value into a ConnectlyValidationError naming the fix, before any request is made.
 
 import { ConnectlyValidationError, redact, safeExcerpt } from './errors.js';
-import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
-import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
+import { DEFAULT_MAX_LINE_LENGTH } from './wire/line-decoder.js';
+import type { ConnectlyLogger, OpenTelemetryApi } from './http/call-log.js';
 import {
   MAX_DELAY_MS,
   type Scheduler,
@@ -12,11 +12,11 @@ import {
   environmentLogger,
   TRANSPORT_LIMIT_MS,
   platformTransport,
-} from './platform.js';
-import type { PoolSettings } from './node-transport.js';
-import type { FetchLike } from './transport.js';
-import { type SessionSettings, type SessionStore, sessionSettings } from './session-store.js';
-import { describe, requireString } from './validate.js';
+} from './http/platform.js';
+import type { PoolSettings } from './http/node-transport.js';
+import type { FetchLike } from './http/transport.js';
+import { type SessionSettings, type SessionStore, sessionSettings } from './sessions/session-store.js';
+import { describe, requireString } from './wire/validate.js';
 
 export const DEFAULT_BASE_URL = 'https://api.connectly.ai';
 

@@ -1,6 +1,6 @@
 // The envelope rules on their own: what a line or a body wraps around the events or an error.
 import { ConnectlyApiError, ConnectlyProtocolError } from '../src/errors.js';
-import { parseUnary, readEnvelope, readErrorBody, toRpcStatus } from '../src/envelope.js';
+import { parseUnary, readEnvelope, readErrorBody, toRpcStatus } from '../src/wire/envelope.js';
 
 const keep = (text: string) => text;
 const hide = (text: string) => text.split('secret-key').join('[redacted]');

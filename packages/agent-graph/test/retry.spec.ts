@@ -1,5 +1,5 @@
 // The retry rules on their own: what is tried again, after how long, and what a Retry-After means.
-import { BACKOFF_CAP_MS, backoffDelay, failurePhase, parseRetryAfter, retryDelay } from '../src/retry.js';
+import { BACKOFF_CAP_MS, backoffDelay, failurePhase, parseRetryAfter, retryDelay } from '../src/http/retry.js';
 
 const policy = { maxRetries: 2, retryBaseDelayMs: 500, maxRetryDelayMs: 30_000 };
 const status = (code: number, retryAfterMs?: number) => ({ kind: 'status', status: code, retryAfterMs }) as const;

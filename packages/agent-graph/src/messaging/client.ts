@@ -2,9 +2,9 @@
 // agent's whole reply, and manage webhook registrations. Same discipline as the agent client: typed
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
-import { sendWithRetries } from '../attempts.js';
-import { errorProvesNotProcessed } from '../retry.js';
-import { Call, type CallContext } from '../call.js';
+import { sendWithRetries } from '../http/attempts.js';
+import { errorProvesNotProcessed } from '../http/retry.js';
+import { Call, type CallContext } from '../http/call.js';
 import {
   ConnectlyAbortError,
   ConnectlyError,
@@ -17,16 +17,16 @@ import {
   serverDetails,
   serverText,
 } from '../errors.js';
-import type { AgentEvent } from '../events.js';
+import type { AgentEvent } from '../wire/events.js';
 import { type CallDefaults, resolveCallSettings, resolveOptions } from '../options.js';
-import { type Scheduler, inspectCustom } from '../platform.js';
-import type { AgentReply } from '../reply.js';
-import type { FetchLike, TransportRequest } from '../transport.js';
-import { requireString } from '../validate.js';
-import { MESSAGE_CONTENT_KINDS, type MessagingEndpoint } from '../wire.js';
+import { type Scheduler, inspectCustom } from '../http/platform.js';
+import type { AgentReply } from '../agent/reply.js';
+import type { FetchLike, TransportRequest } from '../http/transport.js';
+import { requireString } from '../wire/validate.js';
+import { MESSAGE_CONTENT_KINDS, type MessagingEndpoint } from '../wire/api.js';
 import { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './errors.js';
 import { type WhatsAppMappingOptions, type WhatsAppReply, toWhatsAppMessages } from './outbound.js';
-import type { MessageApiErrorBody, OutboundMessage } from './wire.js';
+import type { MessageApiErrorBody, OutboundMessage } from '../wire/message-api.js';
 
 export interface ConnectlyMessagingClientOptions {
   /** The business's general Connectly API key, sent as `X-API-Key`. Never logged, never in an error. */

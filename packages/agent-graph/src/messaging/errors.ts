@@ -2,8 +2,8 @@
 // message that names the fix (a template for the closed 24-hour window, update for an existing webhook…).
 
 import { ConnectlyError } from '../errors.js';
-import type { MessagingEndpoint } from '../wire.js';
-import type { MessageApiErrorBody, OutboundMessage } from './wire.js';
+import type { MessagingEndpoint } from '../wire/api.js';
+import type { MessageApiErrorBody, OutboundMessage } from '../wire/message-api.js';
 
 const HINTS: Readonly<Record<string, string>> = {
   ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW:

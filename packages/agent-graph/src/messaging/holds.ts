@@ -5,9 +5,9 @@
 // forgotten to make room: past the bound, a new hold is refused with HandoverHoldsFullError.
 
 import { ConnectlyError, ConnectlySessionStoreError, ConnectlyValidationError } from '../errors.js';
-import { errorProvesNotProcessed } from '../retry.js';
-import { assistantText } from '../validate.js';
-import type { InputEvent } from '../wire.js';
+import { errorProvesNotProcessed } from '../http/retry.js';
+import { assistantText } from '../wire/validate.js';
+import type { InputEvent } from '../wire/api.js';
 
 export interface HandoverHoldsOptions {
   /** How long a conversation stays held (and its events kept) after its last activity, in ms. Default 24 hours. */

@@ -1,7 +1,7 @@
 // Typed inbound webhook events, and what the agent should hear of them (connectly-messaging.md §4, §7.3).
 
-import { userText } from '../validate.js';
-import type { InputEvent, MessageContent } from '../wire.js';
+import { userText } from '../wire/validate.js';
+import type { InputEvent, MessageContent } from '../wire/api.js';
 import type {
   MessageApiErrorBody,
   WebhookAttachment,
@@ -9,7 +9,7 @@ import type {
   WebhookParty,
   WebhookPayload,
   WebhookReferral,
-} from './wire.js';
+} from '../wire/message-api.js';
 
 interface Common {
   /** The customer (the sender of inbound messages, the recipient of echoes and statuses). */

@@ -3,9 +3,9 @@
 // Nothing is dropped silently: what has no WhatsApp form (or arrived in a shape that cannot be read) is
 // returned in `unmapped` with the reason, and what was changed to fit WhatsApp's limits in `adjusted`.
 
-import { type AgentEvent, type HandoverAgentEvent, isEventType, isHandoverEvent } from '../events.js';
+import { type AgentEvent, type HandoverAgentEvent, isEventType, isHandoverEvent } from '../wire/events.js';
 import { ConnectlyValidationError } from '../errors.js';
-import type { AgentReply } from '../reply.js';
+import type { AgentReply } from '../agent/reply.js';
 import type { ReplyChoices } from './inbound.js';
 import { exceeds, fit, splitText } from './text-limits.js';
 import type {
@@ -15,7 +15,7 @@ import type {
   MessageHeader,
   OutboundListMessage,
   OutboundMessage,
-} from './wire.js';
+} from '../wire/message-api.js';
 
 export interface WhatsAppMappingOptions {
   /** Body of an interactive message when no agent text directly precedes it. Default `'Choose an option'`. */

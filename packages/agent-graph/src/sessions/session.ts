@@ -2,15 +2,15 @@
 // object (no session store): init once (lazily), send turns, close at the end.
 
 import { Observable, defer, firstValueFrom, lastValueFrom, switchMap, throwError } from 'rxjs';
-import type { ConnectlyClient } from './client.js';
-import { ConnectlyValidationError } from './errors.js';
-import type { CallOptions } from './options.js';
-import type { AgentEvent } from './events.js';
-import { toReply } from './operators.js';
-import type { AgentReply } from './reply.js';
-import { asValidationError, checkTurnEvents, requireString, userText } from './validate.js';
-import type { InputEvent } from './wire.js';
-import { toAsyncIterable, toReadableStream } from './iterate.js';
+import type { ConnectlyClient } from '../client.js';
+import { ConnectlyValidationError } from '../errors.js';
+import type { CallOptions } from '../options.js';
+import type { AgentEvent } from '../wire/events.js';
+import { toReply } from '../agent/operators.js';
+import type { AgentReply } from '../agent/reply.js';
+import { asValidationError, checkTurnEvents, requireString, userText } from '../wire/validate.js';
+import type { InputEvent } from '../wire/api.js';
+import { toAsyncIterable, toReadableStream } from '../agent/iterate.js';
 
 /** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
 export type SessionClient = Pick<ConnectlyClient, 'init' | 'invoke' | 'invokeSync' | 'close'>;

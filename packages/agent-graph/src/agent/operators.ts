@@ -7,9 +7,9 @@ import {
   type HandoverAgentEvent,
   type UnknownHandoverEvent,
   isHandoverEvent,
-} from './events.js';
+} from '../wire/events.js';
 import { type AgentReply, messageText, summarizeReply } from './reply.js';
-import type { ResponseEventType } from './wire.js';
+import type { ResponseEventType } from '../wire/api.js';
 
 /** Keeps the events of the given kinds, typed: `events$.pipe(ofType('messageEvent', 'recommendationEvent'))`. */
 export function ofType<K extends ResponseEventType>(...types: K[]): OperatorFunction<AgentEvent, AgentEventOf<K>> {

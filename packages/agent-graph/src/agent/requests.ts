@@ -1,8 +1,8 @@
 // What a caller asks of each endpoint, and how it becomes the wire body: every field checked and
 // normalised once (snake_case keys accepted, the client's businessId filled in), before any request.
 
-import { ConnectlyValidationError } from './errors.js';
-import { asValidationError, inputEventsOf, requireString, toCamelCase, userText } from './validate.js';
+import { ConnectlyValidationError } from '../errors.js';
+import { asValidationError, inputEventsOf, requireString, toCamelCase, userText } from '../wire/validate.js';
 import type {
   CloseRequestBody,
   Endpoint,
@@ -10,7 +10,7 @@ import type {
   InitRequestBody,
   InputEvent,
   InvokeRequestBody,
-} from './wire.js';
+} from '../wire/api.js';
 
 /** What every invoke request carries, whatever form its input takes. */
 export interface InvokeRequestBase {

@@ -7,12 +7,12 @@ import {
   ConnectlyProtocolError,
   ConnectlyTimeoutError,
   type Sanitize,
-} from './errors.js';
-import type { CallSettings } from './options.js';
+} from '../errors.js';
+import type { CallSettings } from '../options.js';
 import { type Scheduler, holdProcess } from './platform.js';
 import { IdleLimit, type Limit, deadline } from './timers.js';
 import { TextCollector, type TransportResponse, readBody } from './transport.js';
-import type { Endpoint, MessagingEndpoint } from './wire.js';
+import type { Endpoint, MessagingEndpoint } from '../wire/api.js';
 
 // The most of a non-2xx body that is read for its error message.
 const ERROR_BODY_LIMIT = 64 * 1024;

@@ -8,10 +8,10 @@
 // was not processed is decided here once (`provedNotProcessed`), for retries and for every caller that
 // must know whether sending again could repeat it (`turnNotProcessed`, `sendReply`'s outcomes).
 
-import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from './errors.js';
-import { ConnectlyMessagingError } from './messaging/errors.js';
+import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from '../errors.js';
+import { ConnectlyMessagingError } from '../messaging/errors.js';
 import { MAX_DELAY_MS } from './platform.js';
-import type { Endpoint, MessagingEndpoint } from './wire.js';
+import type { Endpoint, MessagingEndpoint } from '../wire/api.js';
 
 /** No back-off wait is longer than this, however many attempts came before. */
 export const BACKOFF_CAP_MS = 8_000;

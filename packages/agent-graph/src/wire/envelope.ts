@@ -13,9 +13,9 @@ import {
   notAnErrorBody,
   printable,
   safeExcerpt,
-} from './errors.js';
+} from '../errors.js';
 import { LineDecoder, type LineDecoderOptions, firstLine, isKeepAlive } from './line-decoder.js';
-import type { Endpoint, InvokeResponse, ResponseEvent, RpcStatus } from './wire.js';
+import type { Endpoint, InvokeResponse, ResponseEvent, RpcStatus } from './api.js';
 
 export type Envelope =
   | { kind: 'response'; response: InvokeResponse }

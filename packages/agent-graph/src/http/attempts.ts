@@ -3,11 +3,11 @@
 // compressed answers refused, waits on the scheduler.
 
 import type { Call } from './call.js';
-import { ConnectlyConnectionError, type ConnectlyError, ConnectlyProtocolError, errorCode } from './errors.js';
+import { ConnectlyConnectionError, type ConnectlyError, ConnectlyProtocolError, errorCode } from '../errors.js';
 import { sleep } from './platform.js';
 import { type RetryPolicy, failurePhase, parseRetryAfter, retryDelay } from './retry.js';
 import type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
-import type { Endpoint, MessagingEndpoint } from './wire.js';
+import type { Endpoint, MessagingEndpoint } from '../wire/api.js';
 import type { CallLog } from './call-log.js';
 
 export interface Sender {

@@ -2,7 +2,7 @@
 // status and timings, the events, the outcome. Never the key: only endpoint names, the host, the session
 // and sanitized messages.
 
-import type { Endpoint } from './wire.js';
+import type { Endpoint } from '../wire/api.js';
 
 /** The span of one call, as `@opentelemetry/api` makes it. */
 export interface TelemetrySpan {

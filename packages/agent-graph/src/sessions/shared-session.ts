@@ -8,12 +8,12 @@ import {
   ConnectlyApiError,
   ConnectlySessionStoreError,
   ConnectlyValidationError,
-} from './errors.js';
-import type { AgentEvent } from './events.js';
-import { toReply } from './operators.js';
-import { type CallDefaults, type CallOptions, resolveCallSettings } from './options.js';
-import { type Scheduler, holdProcess, randomId, sleep } from './platform.js';
-import type { AgentReply } from './reply.js';
+} from '../errors.js';
+import type { AgentEvent } from '../wire/events.js';
+import { toReply } from '../agent/operators.js';
+import { type CallDefaults, type CallOptions, resolveCallSettings } from '../options.js';
+import { type Scheduler, holdProcess, randomId, sleep } from '../http/platform.js';
+import type { AgentReply } from '../agent/reply.js';
 import { type SessionSettings, type StoredSession, sessionKey } from './session-store.js';
 import {
   type AgentSession,
@@ -23,9 +23,9 @@ import {
   closedError,
   toInputEvents,
 } from './session.js';
-import { joinTurnEvents, requireString } from './validate.js';
-import { RpcCode, type InputEvent } from './wire.js';
-import { toAsyncIterable, toReadableStream } from './iterate.js';
+import { joinTurnEvents, requireString } from '../wire/validate.js';
+import { RpcCode, type InputEvent } from '../wire/api.js';
+import { toAsyncIterable, toReadableStream } from '../agent/iterate.js';
 
 /** The session settings with the client's timers and call limits. */
 type Settings = SessionSettings & { scheduler: Scheduler; callDefaults: CallDefaults };

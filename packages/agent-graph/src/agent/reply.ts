@@ -1,7 +1,7 @@
 // The whole reply to one turn, gathered from its events: what most integrations show or store.
 
-import { type AgentEvent, isEventType, isHandoverEvent, isHandoverTriggered } from './events.js';
-import type { Interactive, MessageEvent, Product } from './wire.js';
+import { type AgentEvent, isEventType, isHandoverEvent, isHandoverTriggered } from '../wire/events.js';
+import type { Interactive, MessageEvent, Product } from '../wire/api.js';
 
 export interface AgentReply {
   /** The session the reply belongs to. */

@@ -5,7 +5,7 @@
 import type { ConnectlyLogger } from './call-log.js';
 import { type PoolSettings, TRANSPORT_LIMIT_MS, undiciTransport } from './node-transport.js';
 import type { FetchLike } from './transport.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 /** The longest delay a timer can take: Node fires a longer one after 1 ms instead. */
 export const MAX_DELAY_MS = 2 ** 31 - 1;

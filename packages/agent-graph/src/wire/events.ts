@@ -1,6 +1,6 @@
 // Typed agent events: one object per element of `responseEvents`, discriminated by its wire key.
 
-import { RESPONSE_EVENT_TYPES, type ResponseEvent, type ResponseEventMap, type ResponseEventType } from './wire.js';
+import { RESPONSE_EVENT_TYPES, type ResponseEvent, type ResponseEventMap, type ResponseEventType } from './api.js';
 
 /** A response event of a kind this version knows. `type` is its wire key and the payload sits under that key. */
 export type KnownAgentEvent = {

@@ -2,8 +2,8 @@
 // the lock that keeps one customer's turns from overlapping. Built from small primitives that each
 // store (memory, Redis, a database table) makes atomic on its own.
 
-import { ConnectlyValidationError } from './errors.js';
-import { MAX_DELAY_MS } from './platform.js';
+import { ConnectlyValidationError } from '../errors.js';
+import { MAX_DELAY_MS } from '../http/platform.js';
 
 /** What the store keeps for one customer. */
 export interface StoredSession {
