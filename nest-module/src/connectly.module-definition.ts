@@ -3,7 +3,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ConnectlyClientOptions } from 'connectly-agent-graph';
 import type { SessionStoreOption } from './connectly.session-store.js';
-import type { ResumableOptions } from './resumable.js';
+import type { ResumableOptions } from './resumable-options.js';
 
 /**
  * The options of `ConnectlyModule.forRoot()`: the core client's options, where `sessionStore` may also

@@ -26,9 +26,9 @@ export {
   RESUMABLE_MAX_PENDING_DATA_LENGTH,
   lastEventId,
   type ResolvedTurnLog,
-  type ResumableOptions,
   type ResumableSseOptions,
 } from './resumable.js';
+export type { ResumableOptions } from './resumable-options.js';
 export { ConnectlyMessagingModule } from './messaging/messaging.module.js';
 export { ConnectlyMessagingService } from './messaging/messaging.service.js';
 export { ConnectlyWebhookGuard, ConnectlyWebhook } from './messaging/webhook.guard.js';

@@ -16,24 +16,11 @@ import {
   type TelemetrySpan,
   TurnLog,
   type TurnLogItem,
-  type TurnLogStore,
 } from 'connectly-agent-graph';
 import { Observable, Subject, type Subscription, catchError, map, of, takeUntil } from 'rxjs';
 import { CONNECTLY_MODULE_OPTIONS } from './connectly.module-definition.js';
+import type { ResumableOptions } from './resumable-options.js';
 import { toSseError, withHeartbeat } from './sse.js';
-
-/** The `resumable` option of `ConnectlyModule.forRoot()`. */
-export interface ResumableOptions {
-  /**
-   * Where turns keep their events: `new RedisTurnLogStore({ url })` for several replicas (a factory
-   * `() => store` makes the module build it and close it on shutdown), `new MemoryTurnLogStore()` for one process.
-   */
-  store: TurnLogStore | (() => TurnLogStore | Promise<TurnLogStore>);
-  /** How long a turn's events stay resumable after its end. Default 10 minutes. */
-  retentionMs?: number;
-  /** How long a turn stays owned after its replica's last heartbeat: readers learn of a dead replica within it. Default 10 s. */
-  leaseMs?: number;
-}
 
 /** What the module resolved from the `resumable` option. */
 export interface ResolvedTurnLog {

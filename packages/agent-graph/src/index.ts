@@ -80,7 +80,12 @@ export {
   type ProtocolErrorReason,
   type Sanitize,
 } from './errors.js';
-export { LineDecoder, DEFAULT_MAX_LINE_LENGTH, type LineDecoderOptions, type LineHandler } from './wire/line-decoder.js';
+export {
+  LineDecoder,
+  DEFAULT_MAX_LINE_LENGTH,
+  type LineDecoderOptions,
+  type LineHandler,
+} from './wire/line-decoder.js';
 export {
   AgentEventDecoder,
   type AgentEventDecoderHandlers,

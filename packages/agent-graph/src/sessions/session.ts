@@ -2,7 +2,6 @@
 // object (no session store): init once (lazily), send turns, close at the end.
 
 import { Observable, defer, firstValueFrom, lastValueFrom, switchMap, throwError } from 'rxjs';
-import type { ConnectlyClient } from '../client.js';
 import { ConnectlyValidationError } from '../errors.js';
 import type { CallOptions } from '../options.js';
 import type { AgentEvent } from '../wire/events.js';
@@ -10,10 +9,16 @@ import { toReply } from '../agent/operators.js';
 import type { AgentReply } from '../agent/reply.js';
 import { asValidationError, checkTurnEvents, requireString, userText } from '../wire/validate.js';
 import type { InputEvent } from '../wire/api.js';
+import type { CloseRequest, CloseResult, InitRequest, InitResult, InvokeRequest } from '../agent/requests.js';
 import { toAsyncIterable, toReadableStream } from '../agent/iterate.js';
 
 /** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
-export type SessionClient = Pick<ConnectlyClient, 'init' | 'invoke' | 'invokeSync' | 'close'>;
+export interface SessionClient {
+  init(request: InitRequest, options?: CallOptions): Observable<InitResult>;
+  invoke(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent>;
+  invokeSync(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent>;
+  close(request: CloseRequest, options?: CallOptions): Observable<CloseResult>;
+}
 
 export interface SessionOptions {
   clientKey: string;
