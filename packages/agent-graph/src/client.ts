@@ -1,55 +1,28 @@
-// The client: the request pipeline (timeouts, retries, cancellation) and the five endpoints.
-// Every call returns a cold Observable: nothing is sent until it is subscribed, each subscription sends
-// one request, and unsubscribing aborts it. Every failure, bad input included, arrives through it.
+// The client: the request pipeline (http/) with the Agent Graph API on it (agent/), and the sessions that
+// carry a conversation over it (sessions/). Every call returns a cold Observable: nothing is sent until it
+// is subscribed, each subscription sends one request, and unsubscribing aborts it.
 
-import { Observable, lastValueFrom, throwError } from 'rxjs';
-import { sendWithRetries } from './http/attempts.js';
-import { Call, type CallContext } from './http/call.js';
-import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from './wire/envelope.js';
-import { ConnectlyAbortError, ConnectlyApiError, ConnectlyProtocolError, redact } from './errors.js';
-import type { AgentEvent } from './wire/events.js';
-import { toReply } from './agent/operators.js';
-import {
-  type CallDefaults,
-  type CallOptions,
-  type CallSettings,
-  type ConnectlyClientOptions,
-  resolveCallSettings,
-  resolveOptions,
-} from './options.js';
-import { type Scheduler, inspectCustom } from './http/platform.js';
-import type { AgentReply } from './agent/reply.js';
-import {
-  type CloseRequest,
-  type CloseResult,
-  type HealthRequest,
-  type HealthResult,
-  type InitRequest,
-  type InitResult,
-  type InvokeRequest,
-  closeBody,
-  healthBody,
-  initBody,
-  invokeBody,
+import type { Observable } from 'rxjs';
+import { AgentGraph } from './agent/agent-graph.js';
+import type {
+  CloseRequest,
+  CloseResult,
+  HealthRequest,
+  HealthResult,
+  InitRequest,
+  InitResult,
+  InvokeRequest,
 } from './agent/requests.js';
+import { TurnViews } from './agent/turn-views.js';
+import type { CallOptions } from './http/options.js';
+import { Pipeline } from './http/pipeline.js';
+import { inspectCustom } from './http/platform.js';
+import { type ConnectlyClientOptions, resolveOptions } from './options.js';
 import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './sessions/session.js';
 import { SharedConversations } from './sessions/shared-session.js';
-import { asValidationError } from './wire/validate.js';
-import type { FetchLike, TransportResponse } from './http/transport.js';
-import { API_PATH, type Endpoint, type RpcStatus } from './wire/api.js';
-import { toAsyncIterable, toReadableStream } from './agent/iterate.js';
-import { CallLog, type ConnectlyLogger, type OpenTelemetryApi } from './http/call-log.js';
-import { VERSION } from './version.js';
+import type { AgentEvent } from './wire/events.js';
 
-interface Subscriber<T> {
-  next(value: T): void;
-  readonly closed: boolean;
-}
-
-// Marks an abort caused by the subscriber leaving: nothing is reported after it.
-const UNSUBSCRIBED = Symbol('unsubscribed');
-
-export class ConnectlyClient {
+export class ConnectlyClient extends TurnViews<InvokeRequest, CallOptions> implements SessionClient {
   readonly baseUrl: string;
   readonly businessId: string;
   readonly timeoutMs: number;
@@ -59,43 +32,27 @@ export class ConnectlyClient {
   readonly maxRetryDelayMs: number;
   readonly maxLineLength: number;
   readonly userAgent: string;
-  readonly #apiKey: string;
-  readonly #fetch: FetchLike;
-  readonly #scheduler: Scheduler;
-  readonly #callDefaults: CallDefaults;
-  readonly #context: CallContext;
-  readonly #logger: ConnectlyLogger | undefined;
-  readonly #openTelemetry: OpenTelemetryApi | undefined;
-  // Where errors say they were trying to reach: never the key, never userinfo of the URL.
-  readonly #host: string;
+  readonly #agent: AgentGraph;
   readonly #conversations: SharedConversations | undefined;
 
   constructor(options: ConnectlyClientOptions) {
+    super();
     const resolved = resolveOptions(options);
-    this.#apiKey = resolved.apiKey;
+    const pipeline = new Pipeline(resolved);
     this.businessId = resolved.businessId;
     this.baseUrl = resolved.baseUrl;
-    this.#host = new URL(this.baseUrl).host;
     this.timeoutMs = resolved.timeoutMs;
     this.idleTimeoutMs = resolved.idleTimeoutMs;
     this.maxRetries = resolved.maxRetries;
     this.retryBaseDelayMs = resolved.retryBaseDelayMs;
     this.maxRetryDelayMs = resolved.maxRetryDelayMs;
     this.maxLineLength = resolved.maxLineLength;
-    this.#fetch = resolved.fetch;
     this.userAgent = resolved.userAgent;
-    this.#scheduler = resolved.scheduler;
-    this.#context = { scheduler: this.#scheduler, host: this.#host, sanitize: this.sanitize };
-    this.#callDefaults = {
-      timeoutMs: this.timeoutMs,
-      idleTimeoutMs: this.idleTimeoutMs,
-      fetchLimitMs: resolved.fetchLimitMs,
-    };
+    const callDefaults = pipeline.callDefaults(this.timeoutMs, this.idleTimeoutMs);
+    this.#agent = new AgentGraph(pipeline, callDefaults, this.maxLineLength);
     this.#conversations =
       resolved.sessions &&
-      new SharedConversations(resolved.sessions, this.businessId, this.#scheduler, this.#callDefaults);
-    this.#logger = resolved.logger;
-    this.#openTelemetry = resolved.openTelemetry;
+      new SharedConversations(resolved.sessions, this.businessId, pipeline.scheduler, callDefaults);
   }
 
   /**
@@ -103,94 +60,27 @@ export class ConnectlyClient {
    * `responseEvents`, emitted as soon as its line arrives. Cold: one request per subscription.
    */
   invoke(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
-    return this.observe(
-      'invoke',
-      invokeBody,
-      request,
-      options,
-      async (response, call, subscriber: Subscriber<AgentEvent>, body) => {
-        let apiError: RpcStatus | undefined;
-        const decoder = new AgentEventDecoder(
-          {
-            event: (event) => subscriber.next(event),
-            error: (status) => (apiError = status),
-          },
-          { maxLineLength: this.maxLineLength, sanitize: this.sanitize, sessionId: body.sessionId },
-        );
-        await call.consume(response, (chunk) => {
-          decoder.write(chunk);
-          return apiError === undefined && !subscriber.closed;
-        });
-        if (apiError === undefined) decoder.end();
-        if (apiError !== undefined) throw ConnectlyApiError.from('invoke', 200, apiError, this.sanitize);
-      },
-    );
+    return this.#agent.invoke(request, options);
   }
 
   /** The same turn as `invoke`, answered in one piece: the events are emitted together once the whole reply is ready. */
   invokeSync(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
-    return this.observe(
-      'invoke_sync',
-      invokeBody,
-      request,
-      options,
-      async (response, call, subscriber: Subscriber<AgentEvent>, body) => {
-        const { response: reply } = await this.readUnary(response, call);
-        const events = eventsOfResponse({ ...reply, sessionId: reply.sessionId ?? body.sessionId }, this.sanitize);
-        for (const event of events) {
-          if (subscriber.closed) return;
-          subscriber.next(event);
-        }
-      },
-    );
+    return this.#agent.invokeSync(request, options);
   }
 
   /** Starts a conversation for one customer; emits `{ sessionId }`. */
   init(request: InitRequest, options?: CallOptions): Observable<InitResult> {
-    return this.observe(
-      'init',
-      initBody,
-      request,
-      options,
-      async (response, call, subscriber: Subscriber<InitResult>) => {
-        const { value, response: answer } = await this.readUnary(response, call);
-        const sessionId = answer.sessionId as unknown;
-        if (typeof sessionId !== 'string' || sessionId.length === 0) {
-          const why = 'the answer has no "response.sessionId"';
-          throw ConnectlyProtocolError.unexpectedShape('init', why, value, this.sanitize);
-        }
-        subscriber.next({ sessionId });
-      },
-    );
+    return this.#agent.init(request, options);
   }
 
   /** Ends a session; its sessionId cannot be used afterwards. */
   close(request: CloseRequest, options?: CallOptions): Observable<CloseResult> {
-    return this.observe(
-      'close',
-      closeBody,
-      request,
-      options,
-      async (response, call, subscriber: Subscriber<CloseResult>, body) => {
-        // close answers like a stream: one `{"result":{"response":{}}}` line, sometimes with `"error": null`.
-        await this.readUnary(response, call, true);
-        subscriber.next({ sessionId: body.sessionId, closed: true });
-      },
-    );
+    return this.#agent.close(request, options);
   }
 
   /** Asks whether the API is up. A missing or false `healthy` means unhealthy. */
   health(request: HealthRequest = {}, options?: CallOptions): Observable<HealthResult> {
-    return this.observe(
-      'health',
-      healthBody,
-      request,
-      options,
-      async (response, call, subscriber: Subscriber<HealthResult>) => {
-        const { response: answer } = await this.readUnary(response, call);
-        subscriber.next({ healthy: answer['healthy'] === true });
-      },
-    );
+    return this.#agent.health(request, options);
   }
 
   /**
@@ -210,24 +100,6 @@ export class ConnectlyClient {
     return this.#conversations?.idle() ?? Promise.resolve();
   }
 
-  /**
-   * The turn of `invoke` as an AsyncIterable: `for await (const event of client.stream(request))`. Each
-   * iteration sends one request; `break` aborts it; errors are thrown after the events that preceded them.
-   */
-  stream(request: InvokeRequest, options?: CallOptions): AsyncIterable<AgentEvent> {
-    return toAsyncIterable(this.invoke(request, options));
-  }
-
-  /** The turn of `invoke` as a web `ReadableStream`: the first read sends the request, `cancel()` aborts it. */
-  readableStream(request: InvokeRequest, options?: CallOptions): ReadableStream<AgentEvent> {
-    return toReadableStream(this.invoke(request, options));
-  }
-
-  /** Promise convenience: one streamed turn gathered into an `AgentReply`. */
-  reply(request: InvokeRequest, options?: CallOptions): Promise<AgentReply> {
-    return lastValueFrom(this.invoke(request, options).pipe(toReply()));
-  }
-
   toJSON(): Record<string, unknown> {
     return {
       baseUrl: this.baseUrl,
@@ -245,120 +117,12 @@ export class ConnectlyClient {
     return `ConnectlyClient ${shown}`;
   }
 
-  toString(): string {
+  override toString(): string {
     return `ConnectlyClient(${this.baseUrl}, business ${this.businessId})`;
   }
 
-  // ---- the request pipeline ----
-
-  private readonly sanitize = (text: string): string => redact(text, this.#apiKey);
-
-  /**
-   * One cold Observable per call. The body and the call options are checked now, once; a failure is
-   * reported through the Observable, before any request is sent.
-   */
-  private observe<T, R, B extends object>(
-    endpoint: Endpoint,
-    build: (request: R, defaultBusinessId: string) => B,
-    request: R,
-    options: CallOptions | undefined,
-    handle: (response: TransportResponse, call: Call, subscriber: Subscriber<T>, body: B) => Promise<void>,
-  ): Observable<T> {
-    let body: B;
-    let settings: CallSettings;
-    let payload: string;
-    try {
-      body = build(request, this.businessId);
-      settings = resolveCallSettings(options, this.#callDefaults);
-      payload = JSON.stringify(body);
-    } catch (error) {
-      const failure = asValidationError(error);
-      return throwError(() => failure);
-    }
-    const signal = options?.signal;
-    return new Observable<T>((subscriber) => {
-      const call = new Call(endpoint, settings, this.#context);
-      const controller = call.controller;
-      const sessionId = (body as { sessionId?: unknown }).sessionId;
-      const log = new CallLog(
-        this.#logger,
-        endpoint,
-        this.#host,
-        this.#openTelemetry,
-        typeof sessionId === 'string' ? sessionId : undefined,
-        VERSION,
-      );
-      const counted: Subscriber<T> = {
-        next: (value) => {
-          log.event();
-          subscriber.next(value);
-        },
-        get closed() {
-          return subscriber.closed;
-        },
-      };
-      const onCallerAbort = (): void => controller.abort(new ConnectlyAbortError(endpoint));
-      if (signal?.aborted) onCallerAbort();
-      else signal?.addEventListener('abort', onCallerAbort, { once: true });
-      // Set once the answer has been read to its end: nothing is left open, so nothing is aborted.
-      let finished = false;
-      this.send(call, payload, log)
-        .then((response) => handle(response, call, counted, body))
-        .then(
-          () => {
-            finished = true;
-            log.completed();
-            subscriber.complete();
-          },
-          (error: unknown) => {
-            if (controller.signal.reason === UNSUBSCRIBED) return log.cancelled();
-            const failure = call.classify(error);
-            log.failed(failure);
-            subscriber.error(failure);
-          },
-        )
-        .finally(() => {
-          signal?.removeEventListener('abort', onCallerAbort);
-          if (!finished && !controller.signal.aborted) controller.abort(UNSUBSCRIBED); // releases anything still open
-          call.end();
-        });
-      return () => {
-        if (!finished && !controller.signal.aborted) controller.abort(UNSUBSCRIBED);
-      };
-    });
-  }
-
-  /** Sends the request under the retry rule; resolves with a 2xx response. */
-  private send(call: Call, payload: string, log: CallLog): Promise<TransportResponse> {
-    const { endpoint } = call;
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: 'application/json',
-      // A compressed answer cut short cannot be told from a complete one, so none is asked for.
-      'accept-encoding': 'identity',
-      'user-agent': this.userAgent,
-    };
-    log.propagate(headers);
-    headers['x-api-key'] = this.#apiKey; // after propagation, which only ever sees the trace headers
-    return sendWithRetries(call, `${this.baseUrl}${API_PATH}/${endpoint}`, {
-      fetch: this.#fetch,
-      policy: this,
-      log,
-      request: { method: 'POST', headers, body: payload },
-      refuse: (status, text, retryAfterMs) =>
-        ConnectlyApiError.from(
-          endpoint,
-          status,
-          readErrorBody(text, status, this.sanitize),
-          this.sanitize,
-          retryAfterMs,
-        ),
-    });
-  }
-
-  /** Reads a unary body (with `oneLine`, close's one NDJSON line) into the response its envelope holds. */
-  private async readUnary(response: TransportResponse, call: Call, oneLine = false): Promise<UnaryAnswer> {
-    const text = await call.readAnswer(response, this.maxLineLength);
-    return parseUnary(text, call.endpoint, response.status, oneLine, this.sanitize);
+  /** `stream`, `readableStream` and `reply` are the turn of `invoke`. */
+  protected override turnEvents(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
+    return this.invoke(request, options);
   }
 }

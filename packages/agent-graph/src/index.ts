@@ -1,7 +1,9 @@
 // The public API of connectly-agent-graph.
 
 export { ConnectlyClient } from './client.js';
-export { DEFAULT_BASE_URL, type ConnectlyClientOptions, type CallOptions } from './options.js';
+export type { ConnectlyClientOptions } from './options.js';
+export { DEFAULT_BASE_URL, type ConnectlyHttpOptions, type CallOptions } from './http/options.js';
+export { TurnViews } from './agent/turn-views.js';
 export type {
   InvokeRequest,
   InvokeRequestBase,
@@ -78,8 +80,8 @@ export {
   ConnectlySessionStoreError,
   ConnectlyTurnLogError,
   type ProtocolErrorReason,
-  type Sanitize,
 } from './errors.js';
+export type { Sanitize } from './http/redaction.js';
 export {
   LineDecoder,
   DEFAULT_MAX_LINE_LENGTH,

@@ -1,8 +1,8 @@
-// What the client tells a logger and OpenTelemetry about each call: the request, each retry, the answer's
+// What a client tells a logger and OpenTelemetry about each call: the request, each retry, the answer's
 // status and timings, the events, the outcome. Never the key: only endpoint names, the host, the session
 // and sanitized messages.
 
-import type { Endpoint } from '../wire/api.js';
+import type { Endpoint, MessagingEndpoint } from '../wire/api.js';
 
 /** The span of one call, as `@opentelemetry/api` makes it. */
 export interface TelemetrySpan {
@@ -54,7 +54,7 @@ export class CallLog {
 
   constructor(
     private readonly logger: ConnectlyLogger | undefined,
-    private readonly endpoint: Endpoint,
+    private readonly endpoint: Endpoint | MessagingEndpoint,
     private readonly host: string,
     private readonly otel: OpenTelemetryApi | undefined,
     sessionId: string | undefined,

@@ -2,60 +2,41 @@
 // agent's whole reply, and manage webhook registrations. Same discipline as the agent client: typed
 // errors, a send that may have gone out is never repeated, Retry-After honoured, the key never shown.
 
-import { sendWithRetries } from '../http/attempts.js';
-import { errorProvesNotProcessed } from '../http/retry.js';
-import { Call, type CallContext } from '../http/call.js';
-import {
-  ConnectlyAbortError,
-  ConnectlyError,
-  ConnectlyProtocolError,
-  ConnectlyValidationError,
-  notAnErrorBody,
-  printable,
-  redact,
-  safeExcerpt,
-  serverDetails,
-  serverText,
-} from '../errors.js';
-import type { AgentEvent } from '../wire/events.js';
-import { type CallDefaults, resolveCallSettings, resolveOptions } from '../options.js';
-import { type Scheduler, inspectCustom } from '../http/platform.js';
+import { lastValueFrom } from 'rxjs';
 import type { AgentReply } from '../agent/reply.js';
-import type { FetchLike, TransportRequest } from '../http/transport.js';
+import { ConnectlyError, ConnectlyProtocolError, ConnectlyValidationError } from '../errors.js';
+import {
+  type CallDefaults,
+  type ConnectlyHttpOptions,
+  HTTP_OPTION_NAMES,
+  resolveCallSettings,
+  resolveHttpOptions,
+} from '../http/options.js';
+import { Pipeline } from '../http/pipeline.js';
+import { inspectCustom } from '../http/platform.js';
+import { printable, safeExcerpt } from '../http/redaction.js';
+import { errorProvesNotProcessed } from '../http/retry.js';
+import type { TransportRequest } from '../http/transport.js';
+import type { MessagingEndpoint } from '../wire/api.js';
+import type { AgentEvent } from '../wire/events.js';
+import type { OutboundMessage } from '../wire/message-api.js';
 import { requireString } from '../wire/validate.js';
-import { MESSAGE_CONTENT_KINDS, type MessagingEndpoint } from '../wire/api.js';
-import { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './errors.js';
+import { type Recipient, checkCallbackData, checkMessage, recipientOf } from './checks.js';
+import { ConnectlyMessagingError, ConnectlyReplyIncompleteError, messagingErrorBody } from './errors.js';
 import { type WhatsAppMappingOptions, type WhatsAppReply, toWhatsAppMessages } from './outbound.js';
-import type { MessageApiErrorBody, OutboundMessage } from '../wire/message-api.js';
 
-export interface ConnectlyMessagingClientOptions {
-  /** The business's general Connectly API key, sent as `X-API-Key`. Never logged, never in an error. */
-  apiKey: string;
-  businessId: string;
-  /** Default `https://api.connectly.ai`. */
-  baseUrl?: string;
+export type { Recipient } from './checks.js';
+
+/** The pipeline's options (http/options.ts), with a shorter default time limit: Message API answers are small. */
+export interface ConnectlyMessagingClientOptions extends ConnectlyHttpOptions {
   /** Longest wait for a whole answer, in ms. Default 30 000; 0 disables. */
   timeoutMs?: number;
-  /** How many times a request that provably was not processed is tried again. Default 2. */
-  maxRetries?: number;
-  /** First backoff delay in ms, doubled on each retry (with jitter). Default 500. */
-  retryBaseDelayMs?: number;
-  /** A `Retry-After` longer than this (ms) is not waited for: the error is raised with `retryAfterMs`. Default 30 000. */
-  maxRetryDelayMs?: number;
-  /** Replaces the platform `fetch`. */
-  fetch?: FetchLike;
-  userAgent?: string;
-  /** The timers behind the time limit and retry back-off; default: the runtime's own. */
-  scheduler?: Scheduler;
 }
 
 export interface MessagingCallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
 }
-
-/** The customer: an E.164 number (or BSUID) string, or the documented recipient object. */
-export type Recipient = string | { id: string; channelType?: 'whatsapp'; name?: string };
 
 export interface SessionMessageRequest {
   to: Recipient;
@@ -115,95 +96,8 @@ export interface WebhookRegistration {
   configuration?: WebhookConfiguration;
 }
 
-const OPTION_NAMES: ReadonlySet<string> = new Set([
-  'apiKey',
-  'businessId',
-  'baseUrl',
-  'timeoutMs',
-  'maxRetries',
-  'retryBaseDelayMs',
-  'maxRetryDelayMs',
-  'fetch',
-  'userAgent',
-  'scheduler',
-]);
-// Marks the end of a call, so nothing still open (a body being read) outlives it.
-const DONE = Symbol('done');
 // Message API answers are a few bytes (`{"id": …}`, a webhook list): anything past this is not one.
 const MAX_ANSWER_CHARS = 1024 * 1024;
-
-function recipientOf(to: Recipient): { id: string; channelType: 'whatsapp'; name?: string } {
-  const value = typeof to === 'string' ? { id: to } : to;
-  if (typeof value !== 'object' || value === null) {
-    throw new ConnectlyValidationError('to', '`to` is required: the customer number in E.164 form, e.g. +15551234567');
-  }
-  const id = requireString(value.id, 'to', 'the customer number in E.164 form, e.g. +15551234567');
-  return { ...value, id, channelType: 'whatsapp' };
-}
-
-function checkCallbackData(value: unknown): void {
-  if (value === undefined) return;
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch {
-    json = undefined;
-  }
-  if (json === undefined) {
-    throw new ConnectlyValidationError(
-      'callbackData',
-      '`callbackData` must be a JSON value (no cycles, BigInt or functions)',
-    );
-  }
-  const size = new TextEncoder().encode(json).length;
-  if (size > 1024) {
-    throw new ConnectlyValidationError(
-      'callbackData',
-      `\`callbackData\` is ${size} bytes as JSON; Connectly takes at most 1024`,
-    );
-  }
-}
-
-/** The documented rules a message must meet, checked before anything is sent. */
-function checkMessage(message: OutboundMessage): void {
-  if (typeof message !== 'object' || message === null) {
-    throw new ConnectlyValidationError('message', '`message` is required, e.g. { text: "Hello!" }');
-  }
-  const kinds = MESSAGE_CONTENT_KINDS.filter((kind) => message[kind] !== undefined);
-  if (kinds.length > 1) {
-    throw new ConnectlyValidationError(
-      'message',
-      `A message holds exactly one content kind, got ${kinds.join(' and ')}: send them as separate messages`,
-    );
-  }
-  const kind = kinds[0];
-  const text = message.text;
-  if (kind === undefined && (typeof text !== 'string' || text.trim() === '')) {
-    throw new ConnectlyValidationError(
-      'message.text',
-      '`message.text` is empty: WhatsApp does not send empty messages',
-    );
-  }
-  if (kind === 'attachments' && message.attachments?.length !== 1) {
-    throw new ConnectlyValidationError(
-      'message.attachments',
-      'A message carries exactly one attachment: send several as separate messages',
-    );
-  }
-  if ((kind === 'attachments' || kind === 'location') && text !== undefined) {
-    throw new ConnectlyValidationError(
-      'message.text',
-      `\`text\` cannot go with ${kind}: use the attachment caption, or send the text separately`,
-    );
-  }
-  if ((kind === 'listMessage' || kind === 'replyButtonMessage' || kind === 'multiProductMessage') && !text) {
-    throw new ConnectlyValidationError('message.text', `A ${kind} needs a body: set \`message.text\``);
-  }
-  const buttons = message.replyButtonMessage?.buttons;
-  if (kind === 'replyButtonMessage' && (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > 3)) {
-    throw new ConnectlyValidationError('message.replyButtonMessage.buttons', 'WhatsApp takes 1 to 3 reply buttons');
-  }
-}
 
 export class ConnectlyMessagingClient {
   readonly baseUrl: string;
@@ -213,29 +107,13 @@ export class ConnectlyMessagingClient {
   readonly retryBaseDelayMs: number;
   readonly maxRetryDelayMs: number;
   readonly userAgent: string;
-  readonly #apiKey: string;
-  readonly #fetch: FetchLike;
-  readonly #context: CallContext;
+  readonly #pipeline: Pipeline;
   readonly #callDefaults: CallDefaults;
 
   constructor(options: ConnectlyMessagingClientOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new ConnectlyValidationError(
-        'options',
-        'ConnectlyMessagingClient needs an options object: { apiKey, businessId }',
-      );
-    }
-    for (const name of Object.keys(options)) {
-      if (!OPTION_NAMES.has(name)) {
-        throw new ConnectlyValidationError(
-          name,
-          `Unknown option \`${name}\`: ConnectlyMessagingClient takes ${[...OPTION_NAMES].join(', ')}`,
-        );
-      }
-    }
-    // The same rules as the agent client's options; only the default time limit differs.
-    const resolved = resolveOptions({ ...options, timeoutMs: options.timeoutMs ?? 30_000 });
-    this.#apiKey = resolved.apiKey;
+    // The agent client's pipeline and option rules; only the default time limit differs.
+    const resolved = resolveHttpOptions(options, 'ConnectlyMessagingClient', HTTP_OPTION_NAMES, 30_000);
+    this.#pipeline = new Pipeline(resolved);
     this.businessId = resolved.businessId;
     this.baseUrl = resolved.baseUrl;
     this.timeoutMs = resolved.timeoutMs;
@@ -243,9 +121,8 @@ export class ConnectlyMessagingClient {
     this.retryBaseDelayMs = resolved.retryBaseDelayMs;
     this.maxRetryDelayMs = resolved.maxRetryDelayMs;
     this.userAgent = resolved.userAgent;
-    this.#fetch = resolved.fetch;
-    this.#context = { scheduler: resolved.scheduler, host: new URL(resolved.baseUrl).host, sanitize: this.sanitize };
-    this.#callDefaults = { timeoutMs: this.timeoutMs, idleTimeoutMs: 0, fetchLimitMs: resolved.fetchLimitMs };
+    // Message API answers are unary: `timeoutMs` covers the whole answer, there is no idle limit.
+    this.#callDefaults = this.#pipeline.callDefaults(this.timeoutMs, 0);
   }
 
   /** Sends one session message (within 24 hours of the customer's last message). Never sent twice. */
@@ -402,14 +279,12 @@ export class ConnectlyMessagingClient {
     return `ConnectlyMessagingClient(${this.baseUrl}, business ${this.businessId})`;
   }
 
-  // ---- the request pipeline ----
-
-  private readonly sanitize = (text: string): string => redact(text, this.#apiKey);
+  // ---- the calls, on the pipeline ----
 
   private idOf(endpoint: MessagingEndpoint, value: unknown): { id: string } {
     const id = (value as { id?: unknown } | null)?.id;
     if (typeof id !== 'string' || id === '') {
-      const shown = safeExcerpt(printable(value), this.sanitize, 80);
+      const shown = safeExcerpt(printable(value), this.#pipeline.sanitize, 80);
       throw new ConnectlyProtocolError({
         reason: 'unexpected-shape',
         preview: shown,
@@ -426,35 +301,27 @@ export class ConnectlyMessagingClient {
     body: unknown,
     options: MessagingCallOptions | undefined,
   ): Promise<unknown> {
-    // Message API answers are unary: `timeoutMs` covers the whole answer, there is no idle limit.
-    const settings = resolveCallSettings(options, this.#callDefaults);
-    const call = new Call(endpoint, { ...settings, idleTimeoutMs: 0 }, this.#context);
-    const onCallerAbort = (): void => call.controller.abort(new ConnectlyAbortError(endpoint));
-    if (options?.signal?.aborted) onCallerAbort();
-    else options?.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'accept-encoding': 'identity',
-      'user-agent': this.userAgent,
-      'x-api-key': this.#apiKey,
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const url = `${this.baseUrl}/v1/businesses/${encodeURIComponent(this.businessId)}/${path}`;
-    try {
-      const response = await sendWithRetries(call, url, {
-        fetch: this.#fetch,
-        policy: this,
-        request: { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+    const settings = { ...resolveCallSettings(options, this.#callDefaults), idleTimeoutMs: 0 };
+    const sanitize = this.#pipeline.sanitize;
+    return lastValueFrom(
+      this.#pipeline.observe<unknown>({
+        endpoint,
+        method,
+        path: `/v1/businesses/${encodeURIComponent(this.businessId)}/${path}`,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        settings,
+        signal: options?.signal,
         refuse: (status, text, retryAfterMs) =>
-          new ConnectlyMessagingError({ endpoint, status, body: this.errorBody(text, status), retryAfterMs }),
-      });
-      return this.parse(endpoint, await call.readAnswer(response, MAX_ANSWER_CHARS));
-    } catch (error) {
-      throw call.classify(error);
-    } finally {
-      options?.signal?.removeEventListener('abort', onCallerAbort);
-      if (!call.signal.aborted) call.controller.abort(DONE); // releases anything still open
-    }
+          new ConnectlyMessagingError({
+            endpoint,
+            status,
+            body: messagingErrorBody(text, status, sanitize),
+            retryAfterMs,
+          }),
+        read: async (response, call, emit) =>
+          emit.next(this.parse(endpoint, await call.readAnswer(response, MAX_ANSWER_CHARS))),
+      }),
+    );
   }
 
   private parse(endpoint: MessagingEndpoint, text: string): unknown {
@@ -462,33 +329,12 @@ export class ConnectlyMessagingClient {
     try {
       return JSON.parse(text) as unknown;
     } catch {
+      const sanitize = this.#pipeline.sanitize;
       throw new ConnectlyProtocolError({
         reason: 'malformed-body',
-        preview: safeExcerpt(text, this.sanitize),
-        message: `The ${endpoint} response is not JSON: "${safeExcerpt(text, this.sanitize, 80)}"`,
+        preview: safeExcerpt(text, sanitize),
+        message: `The ${endpoint} response is not JSON: "${safeExcerpt(text, sanitize, 80)}"`,
       });
     }
-  }
-
-  // The same reading as the agent client's: server text without the key, the message cut short,
-  // details copied with the key removed from every decoded string and cut where they nest too deep.
-  private errorBody(text: string, status: number): MessageApiErrorBody {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    const body = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-    const str = (key: string): string | undefined =>
-      typeof body[key] === 'string' ? serverText(body[key] as string, this.sanitize) : undefined;
-    return {
-      message: str('message') ?? notAnErrorBody(text, status, this.sanitize),
-      type: str('type'),
-      code: str('code'),
-      userTitle: str('userTitle'),
-      cntTraceId: str('cntTraceId'),
-      details: body.details === undefined ? undefined : serverDetails(body.details, this.sanitize),
-    };
   }
 }

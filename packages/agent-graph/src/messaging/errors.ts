@@ -2,6 +2,7 @@
 // message that names the fix (a template for the closed 24-hour window, update for an existing webhook…).
 
 import { ConnectlyError } from '../errors.js';
+import { type Sanitize, notAnErrorBody, serverDetails, serverText } from '../http/redaction.js';
 import type { MessagingEndpoint } from '../wire/api.js';
 import type { MessageApiErrorBody, OutboundMessage } from '../wire/message-api.js';
 
@@ -108,4 +109,29 @@ export class ConnectlyReplyIncompleteError extends ConnectlyError {
 
 for (const type of [ConnectlyMessagingError, ConnectlyReplyIncompleteError]) {
   Object.defineProperty(type.prototype, 'name', { value: type.name, writable: true, configurable: true });
+}
+
+/**
+ * A refusal's body as the error carries it, read as the agent client reads its own: server text without
+ * the key, the message cut short, details copied with the key removed from every decoded string and cut
+ * where they nest too deep.
+ */
+export function messagingErrorBody(text: string, status: number, sanitize: Sanitize): MessageApiErrorBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const body = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const str = (key: string): string | undefined =>
+    typeof body[key] === 'string' ? serverText(body[key] as string, sanitize) : undefined;
+  return {
+    message: str('message') ?? notAnErrorBody(text, status, sanitize),
+    type: str('type'),
+    code: str('code'),
+    userTitle: str('userTitle'),
+    cntTraceId: str('cntTraceId'),
+    details: body.details === undefined ? undefined : serverDetails(body.details, sanitize),
+  };
 }

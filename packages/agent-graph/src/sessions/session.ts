@@ -1,16 +1,15 @@
 // A conversation with one customer: the shape every session has, and the session that lives in one
 // object (no session store): init once (lazily), send turns, close at the end.
 
-import { Observable, defer, firstValueFrom, lastValueFrom, switchMap, throwError } from 'rxjs';
+import { Observable, defer, firstValueFrom, switchMap, throwError } from 'rxjs';
 import { ConnectlyValidationError } from '../errors.js';
-import type { CallOptions } from '../options.js';
+import type { CallOptions } from '../http/options.js';
 import type { AgentEvent } from '../wire/events.js';
-import { toReply } from '../agent/operators.js';
 import type { AgentReply } from '../agent/reply.js';
+import { TurnViews } from '../agent/turn-views.js';
 import { asValidationError, checkTurnEvents, requireString, userText } from '../wire/validate.js';
 import type { InputEvent } from '../wire/api.js';
 import type { CloseRequest, CloseResult, InitRequest, InitResult, InvokeRequest } from '../agent/requests.js';
-import { toAsyncIterable, toReadableStream } from '../agent/iterate.js';
 
 /** What a session needs of a client: `ConnectlyClient` itself, or an adapter that wraps its calls. */
 export interface SessionClient {
@@ -57,7 +56,7 @@ export interface AgentSession {
  * A session that lives in this object only: each object starts its own session, and turns sent at
  * once are sent at once (nothing queues them). Give the client a `sessionStore` to share sessions.
  */
-export class ConnectlySession implements AgentSession {
+export class ConnectlySession extends TurnViews<TurnInput, CallOptions> implements AgentSession {
   readonly clientKey: string;
   #sessionId: string | undefined;
   #starting: Promise<string> | undefined;
@@ -67,6 +66,7 @@ export class ConnectlySession implements AgentSession {
     private readonly client: SessionClient,
     private readonly options: SessionOptions,
   ) {
+    super();
     this.clientKey = requireString(options?.clientKey, 'clientKey', "the customer's id in your system");
     if (options.sessionId !== undefined) this.#sessionId = requireString(options.sessionId, 'sessionId');
   }
@@ -105,21 +105,6 @@ export class ConnectlySession implements AgentSession {
     );
   }
 
-  /** Sends one turn and yields the reply's events: `for await (const event of session.stream('Hi'))`; `break` aborts it. */
-  stream(input: TurnInput, options?: CallOptions): AsyncIterable<AgentEvent> {
-    return toAsyncIterable(this.send(input, options));
-  }
-
-  /** Sends one turn, as a web `ReadableStream` of the reply's events: the first read sends it, `cancel()` aborts it. */
-  readableStream(input: TurnInput, options?: CallOptions): ReadableStream<AgentEvent> {
-    return toReadableStream(this.send(input, options));
-  }
-
-  /** Sends one turn and resolves with the whole reply. */
-  reply(input: TurnInput, options?: CallOptions): Promise<AgentReply> {
-    return lastValueFrom(this.send(input, options).pipe(toReply()));
-  }
-
   /** Sends one turn through invoke_sync (no streaming). */
   sendSync(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
     return this.turn(
@@ -138,6 +123,11 @@ export class ConnectlySession implements AgentSession {
     await firstValueFrom(
       this.client.close({ clientKey: this.clientKey, sessionId, ...this.businessIdOption() }, options),
     );
+  }
+
+  /** `stream`, `readableStream` and `reply` are the turn of `send`. */
+  protected override turnEvents(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    return this.send(input, options);
   }
 
   // Bad input and a closed session are reported through the Observable, before a session is started.

@@ -2,7 +2,7 @@
 // per customer. In one process a customer's turns queue up, and input that arrives while a turn runs
 // goes out together as the next turn; across processes a lock with a lease keeps turns from overlapping.
 
-import { Observable, type Subscriber, firstValueFrom, lastValueFrom, throwError } from 'rxjs';
+import { Observable, type Subscriber, firstValueFrom, throwError } from 'rxjs';
 import {
   ConnectlyAbortError,
   ConnectlyApiError,
@@ -10,10 +10,9 @@ import {
   ConnectlyValidationError,
 } from '../errors.js';
 import type { AgentEvent } from '../wire/events.js';
-import { toReply } from '../agent/operators.js';
-import { type CallDefaults, type CallOptions, resolveCallSettings } from '../options.js';
+import { TurnViews } from '../agent/turn-views.js';
+import { type CallDefaults, type CallOptions, resolveCallSettings } from '../http/options.js';
 import { type Scheduler, holdProcess, randomId, sleep } from '../http/platform.js';
-import type { AgentReply } from '../agent/reply.js';
 import { type SessionSettings, type StoredSession, sessionKey } from './session-store.js';
 import {
   type AgentSession,
@@ -25,7 +24,6 @@ import {
 } from './session.js';
 import { joinTurnEvents, requireString } from '../wire/validate.js';
 import { RpcCode, type InputEvent } from '../wire/api.js';
-import { toAsyncIterable, toReadableStream } from '../agent/iterate.js';
 
 /** The session settings with the client's timers and call limits. */
 type Settings = SessionSettings & { scheduler: Scheduler; callDefaults: CallDefaults };
@@ -494,7 +492,7 @@ export class SharedConversations {
  * A conversation kept in the client's session store. Any number of these objects, in any number of
  * processes sharing the store, continue the same Connectly session for one customer.
  */
-export class SharedSession implements AgentSession {
+export class SharedSession extends TurnViews<TurnInput, CallOptions> implements AgentSession {
   readonly clientKey: string;
   #sessionId: string | undefined;
   #closed = false;
@@ -505,6 +503,7 @@ export class SharedSession implements AgentSession {
     private readonly party: Party,
     private readonly key: string,
   ) {
+    super();
     this.clientKey = party.clientKey;
   }
 
@@ -544,20 +543,13 @@ export class SharedSession implements AgentSession {
     return { clientKey: this.clientKey, sessionId: this.#sessionId, closed: this.#closed };
   }
 
-  stream(input: TurnInput, options?: CallOptions): AsyncIterable<AgentEvent> {
-    return toAsyncIterable(this.send(input, options));
-  }
-
-  readableStream(input: TurnInput, options?: CallOptions): ReadableStream<AgentEvent> {
-    return toReadableStream(this.send(input, options));
-  }
-
-  reply(input: TurnInput, options?: CallOptions): Promise<AgentReply> {
-    return lastValueFrom(this.send(input, options).pipe(toReply()));
-  }
-
   sendSync(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
     return this.turn('invoke_sync', input, options);
+  }
+
+  /** `stream`, `readableStream` and `reply` are the turn of `send`. */
+  protected override turnEvents(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    return this.send(input, options);
   }
 
   /**

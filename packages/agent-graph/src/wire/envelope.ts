@@ -5,15 +5,8 @@
 // `{"messageEvent":{…}}`; and `{"error":{code,message,details}}`, which ends the stream.
 
 import { type AgentEvent, toAgentEvents } from './events.js';
-import {
-  ConnectlyApiError,
-  ConnectlyProtocolError,
-  type Sanitize,
-  jsonFailure,
-  notAnErrorBody,
-  printable,
-  safeExcerpt,
-} from '../errors.js';
+import { ConnectlyApiError, ConnectlyProtocolError } from '../errors.js';
+import { type Sanitize, jsonFailure, notAnErrorBody, printable, safeExcerpt } from '../http/redaction.js';
 import { LineDecoder, type LineDecoderOptions, firstLine, isKeepAlive } from './line-decoder.js';
 import type { Endpoint, InvokeResponse, ResponseEvent, RpcStatus } from './api.js';
 
