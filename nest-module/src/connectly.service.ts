@@ -12,7 +12,6 @@ import {
 } from '@nestjs/common';
 import {
   type AgentEvent,
-  type AgentReply,
   type CallOptions,
   type Endpoint,
   type CloseRequest,
@@ -28,9 +27,7 @@ import {
   type SessionClient,
   type SessionOptions,
   type TurnInput,
-  toReply,
-  toAsyncIterable,
-  toReadableStream,
+  TurnViews,
 } from 'connectly-agent-graph';
 import { Observable, Subject, lastValueFrom } from 'rxjs';
 import { CONNECTLY_CLIENT } from './connectly.constants.js';
@@ -41,7 +38,10 @@ import { CONNECTLY_SESSION_STORE, type ResolvedSessionStore } from './connectly.
 const FLUSH_MS = 50;
 
 @Injectable()
-export class ConnectlyService implements SessionClient, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ConnectlyService
+  extends TurnViews<InvokeRequest, CallOptions>
+  implements SessionClient, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('Connectly');
   private readonly shutdown$ = new Subject<void>();
   private open = 0;
@@ -49,7 +49,9 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
   constructor(
     @Inject(CONNECTLY_CLIENT) readonly client: ConnectlyClient,
     @Optional() @Inject(CONNECTLY_SESSION_STORE) private readonly sessionStore?: ResolvedSessionStore,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Streams the agent's reply to one turn (cold: one request per subscription; unsubscribing aborts it). */
   invoke(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
@@ -79,50 +81,13 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
     return healthy;
   }
 
-  /** The turn of `invoke` as an AsyncIterable (`for await`); `break` aborts it; it ends on shutdown too. */
-  stream(request: InvokeRequest, options?: CallOptions): AsyncIterable<AgentEvent> {
-    return toAsyncIterable(this.invoke(request, options));
-  }
-
-  /** The turn of `invoke` as a web `ReadableStream`: the first read sends it, `cancel()` aborts it. */
-  readableStream(request: InvokeRequest, options?: CallOptions): ReadableStream<AgentEvent> {
-    return toReadableStream(this.invoke(request, options));
-  }
-
-  /** One streamed turn gathered into an `AgentReply`. */
-  reply(request: InvokeRequest, options?: CallOptions): Promise<AgentReply> {
-    return lastValueFrom(this.invoke(request, options).pipe(toReply()));
-  }
-
   /**
    * A conversation with one customer. With a `sessionStore` in the module options it is found in (or
    * started into) the store, shared by every instance of the app; its calls end on shutdown like any other.
    */
   session(options: SessionOptions): AgentSession {
-    const session = this.client.session(options);
-    const send = (endpoint: Endpoint, events: Observable<AgentEvent>): Observable<AgentEvent> =>
-      this.track(endpoint, events);
     // Turns waiting in the session's queue end on shutdown too, so they let go of the store's lock.
-    return {
-      clientKey: session.clientKey,
-      get sessionId() {
-        return session.sessionId;
-      },
-      get closed() {
-        return session.closed;
-      },
-      start: (callOptions?: CallOptions) => session.start(callOptions),
-      send: (input: TurnInput, callOptions?: CallOptions) => send('invoke', session.send(input, callOptions)),
-      sendSync: (input: TurnInput, callOptions?: CallOptions) =>
-        send('invoke_sync', session.sendSync(input, callOptions)),
-      reply: (input: TurnInput, callOptions?: CallOptions) =>
-        lastValueFrom(send('invoke', session.send(input, callOptions)).pipe(toReply())),
-      stream: (input: TurnInput, callOptions?: CallOptions) =>
-        toAsyncIterable(send('invoke', session.send(input, callOptions))),
-      readableStream: (input: TurnInput, callOptions?: CallOptions) =>
-        toReadableStream(send('invoke', session.send(input, callOptions))),
-      close: (callOptions?: CallOptions) => session.close(callOptions),
-    };
+    return new TrackedSession(this.client.session(options), (endpoint, events) => this.track(endpoint, events));
   }
 
   /** Completes every open stream (aborting its request) so the HTTP server can close. */
@@ -142,6 +107,11 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
     await this.sessionStore.store?.close?.();
   }
 
+  /** `stream`, `readableStream` and `reply` are the turn of `invoke`: they end on shutdown too. */
+  protected override turnEvents(request: InvokeRequest, options?: CallOptions): Observable<AgentEvent> {
+    return this.invoke(request, options);
+  }
+
   // Counts the stream while it is open, and ends it with a ConnectlyAbortError when the app shuts down
   // (unsubscribing from the core aborts the upstream request).
   private track<T>(endpoint: Endpoint, source: Observable<T>): Observable<T> {
@@ -157,5 +127,57 @@ export class ConnectlyService implements SessionClient, BeforeApplicationShutdow
         subscription.unsubscribe();
       };
     });
+  }
+}
+
+/** A session of the core whose turns are tracked by the service: they end when the application shuts down. */
+class TrackedSession extends TurnViews<TurnInput, CallOptions> implements AgentSession {
+  readonly #session: AgentSession;
+  readonly #track: (endpoint: Endpoint, events: Observable<AgentEvent>) => Observable<AgentEvent>;
+
+  constructor(
+    session: AgentSession,
+    track: (endpoint: Endpoint, events: Observable<AgentEvent>) => Observable<AgentEvent>,
+  ) {
+    super();
+    this.#session = session;
+    this.#track = track;
+  }
+
+  get clientKey(): string {
+    return this.#session.clientKey;
+  }
+
+  get sessionId(): string | undefined {
+    return this.#session.sessionId;
+  }
+
+  get closed(): boolean {
+    return this.#session.closed;
+  }
+
+  // What a log shows: the conversation, never the client or the store behind it.
+  toJSON(): Record<string, unknown> {
+    return { clientKey: this.clientKey, sessionId: this.sessionId, closed: this.closed };
+  }
+
+  start(options?: CallOptions): Promise<string> {
+    return this.#session.start(options);
+  }
+
+  send(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    return this.#track('invoke', this.#session.send(input, options));
+  }
+
+  sendSync(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    return this.#track('invoke_sync', this.#session.sendSync(input, options));
+  }
+
+  close(options?: CallOptions): Promise<void> {
+    return this.#session.close(options);
+  }
+
+  protected override turnEvents(input: TurnInput, options?: CallOptions): Observable<AgentEvent> {
+    return this.send(input, options);
   }
 }

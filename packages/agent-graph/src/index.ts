@@ -15,6 +15,7 @@ export type {
   HealthResult,
 } from './agent/requests.js';
 export { type Scheduler, type TimerHandle, defaultScheduler } from './http/platform.js';
+export { MAX_TIMER_DELAY_MS } from './http/timer-limit.js';
 export type { ConnectlyLogger, OpenTelemetryApi, TelemetrySpan } from './http/call-log.js';
 export { toAsyncIterable, toReadableStream } from './agent/iterate.js';
 export {

@@ -6,7 +6,6 @@ import { ConnectlyValidationError } from '../errors.js';
 import { redact, safeExcerpt } from './redaction.js';
 import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
 import {
-  MAX_DELAY_MS,
   type Scheduler,
   defaultScheduler,
   defaultUserAgent,
@@ -14,6 +13,7 @@ import {
   TRANSPORT_LIMIT_MS,
   platformTransport,
 } from './platform.js';
+import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 import type { PoolSettings } from './node-transport.js';
 import type { FetchLike } from './transport.js';
 import { describe, requireString } from '../wire/validate.js';
@@ -133,7 +133,7 @@ export function checkLimit(value: unknown, field: string, fallback: number, fetc
       fetchLimit === TRANSPORT_LIMIT_MS
         ? `\`${field}\` must be at most ${TRANSPORT_LIMIT_MS} ms with the default transport, which gives up after that ` +
             `by itself, as Node's fetch does; for longer waits pass a \`fetch\` whose dispatcher allows them, got ${value}`
-        : `\`${field}\` must be at most ${MAX_DELAY_MS} ms (about 24.8 days), or 0 to disable it, got ${value}`,
+        : `\`${field}\` must be at most ${MAX_TIMER_DELAY_MS} ms (about 24.8 days), or 0 to disable it, got ${value}`,
     );
   }
   return value;
@@ -143,10 +143,10 @@ export function checkLimit(value: unknown, field: string, fallback: number, fetc
 function checkDelay(value: unknown, field: string, fallback: number, unbounded = false): number {
   if (value === undefined) return fallback;
   if (unbounded && value === Infinity) return Infinity;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_DELAY_MS) {
     throw new ConnectlyValidationError(
       field,
-      `\`${field}\` must be a number of milliseconds from 0 to ${MAX_DELAY_MS}` +
+      `\`${field}\` must be a number of milliseconds from 0 to ${MAX_TIMER_DELAY_MS}` +
         `${unbounded ? ' (or Infinity for no limit)' : ''}, got ${describe(value)}`,
     );
   }
@@ -253,7 +253,7 @@ export function resolveHttpOptions(
     throw new ConnectlyValidationError('fetch', '`fetch` must be a fetch-compatible function');
   }
   const pool = checkPool(options.pool, options.fetch !== undefined);
-  const fetchLimit = options.fetch === undefined ? TRANSPORT_LIMIT_MS : MAX_DELAY_MS;
+  const fetchLimit = options.fetch === undefined ? TRANSPORT_LIMIT_MS : MAX_TIMER_DELAY_MS;
   const timeoutMs = checkLimit(options.timeoutMs, 'timeoutMs', defaultTimeoutMs, fetchLimit);
   const retryBaseDelayMs = checkDelay(options.retryBaseDelayMs, 'retryBaseDelayMs', 500);
   const maxRetryDelayMs = checkDelay(options.maxRetryDelayMs, 'maxRetryDelayMs', 30_000, true);
@@ -286,7 +286,7 @@ export function resolveHttpOptions(
 
 const POOL_FIELDS: Readonly<Record<keyof PoolSettings, [min: number, max: number, what: string]>> = {
   connections: [1, 65_536, 'a whole number of connections per origin'],
-  keepAliveTimeoutMs: [1, MAX_DELAY_MS, 'a whole number of milliseconds'],
+  keepAliveTimeoutMs: [1, MAX_TIMER_DELAY_MS, 'a whole number of milliseconds'],
   pipelining: [1, 100, 'a whole number of requests per connection (1: no pipelining)'],
 };
 

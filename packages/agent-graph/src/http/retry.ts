@@ -10,7 +10,7 @@
 
 import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from '../errors.js';
 import { ConnectlyMessagingError } from '../messaging/errors.js';
-import { MAX_DELAY_MS } from './platform.js';
+import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 import type { Endpoint, MessagingEndpoint } from '../wire/api.js';
 
 /** No back-off wait is longer than this, however many attempts came before. */
@@ -113,7 +113,7 @@ export function retryDelay(
   }
   if (!(idempotent ? IDEMPOTENT_RETRY_STATUSES : RETRY_STATUSES).has(failure.status)) return undefined;
   if (failure.retryAfterMs === undefined) return backoff();
-  const longest = Math.min(policy.maxRetryDelayMs, MAX_DELAY_MS);
+  const longest = Math.min(policy.maxRetryDelayMs, MAX_TIMER_DELAY_MS);
   return failure.retryAfterMs <= longest ? failure.retryAfterMs : undefined;
 }
 

@@ -3,7 +3,7 @@
 // store (memory, Redis, a database table) makes atomic on its own.
 
 import { ConnectlyValidationError } from '../errors.js';
-import { MAX_DELAY_MS } from '../http/platform.js';
+import { MAX_TIMER_DELAY_MS } from '../http/timer-limit.js';
 
 /** What the store keeps for one customer. */
 export interface StoredSession {
@@ -117,10 +117,10 @@ export function sessionSettings(options: {
 export function positiveMs(value: unknown, field: string, fallback: number, timer = false): number {
   if (value === undefined) return fallback;
   const least = timer ? 10 : 100;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < least || (timer && value > MAX_DELAY_MS)) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < least || (timer && value > MAX_TIMER_DELAY_MS)) {
     throw new ConnectlyValidationError(
       field,
-      `\`${field}\` must be a finite number of milliseconds ≥ ${least}${timer ? ` and ≤ ${MAX_DELAY_MS}` : ''}, ` +
+      `\`${field}\` must be a finite number of milliseconds ≥ ${least}${timer ? ` and ≤ ${MAX_TIMER_DELAY_MS}` : ''}, ` +
         `got ${JSON.stringify(value)}`,
     );
   }
