@@ -6,10 +6,8 @@
 // resets and gateway errors; so do the webhook registry's list, update and delete. A message send or a
 // webhook create follows the invoke rule: a repeat could send the message twice. What proves a request
 // was not processed is decided here once (`provedNotProcessed`), for retries and for every caller that
-// must know whether sending again could repeat it (`turnNotProcessed`, `sendReply`'s outcomes).
+// must know whether sending again could repeat it (messaging/outcome.ts reads a call's error by it).
 
-import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from '../errors.js';
-import { ConnectlyMessagingError } from '../messaging/errors.js';
 import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 import type { Endpoint, MessagingEndpoint } from '../wire/api.js';
 
@@ -72,23 +70,6 @@ export type AttemptFailure =
 export function provedNotProcessed(failure: AttemptFailure): boolean {
   if (failure.kind === 'connection') return failurePhase(failure.errorCode) === 'connect';
   return RETRY_STATUSES.has(failure.status) || REFUSED_STATUSES.has(failure.status);
-}
-
-/**
- * The same rule for a call's error: true when it proves the request was not processed. Refused before
- * sending (bad input), a connection that never reached the server, or a status of
- * {@link provedNotProcessed}; an error line inside a 200 stream, a time limit, a cancellation or a
- * broken answer prove nothing.
- */
-export function errorProvesNotProcessed(error: unknown): boolean {
-  if (error instanceof ConnectlyValidationError) return true;
-  if (error instanceof ConnectlyConnectionError) return error.phase === 'connect';
-  if (error instanceof ConnectlyApiError || error instanceof ConnectlyMessagingError) {
-    return (
-      error.status !== 200 && provedNotProcessed({ kind: 'status', status: error.status, retryAfterMs: undefined })
-    );
-  }
-  return false;
 }
 
 /**

@@ -15,7 +15,6 @@ import {
 import { Pipeline } from '../http/pipeline.js';
 import { inspectCustom } from '../http/platform.js';
 import { printable, safeExcerpt } from '../http/redaction.js';
-import { errorProvesNotProcessed } from '../http/retry.js';
 import type { TransportRequest } from '../http/transport.js';
 import type { MessagingEndpoint } from '../wire/api.js';
 import type { AgentEvent } from '../wire/events.js';
@@ -23,6 +22,7 @@ import type { OutboundMessage } from '../wire/message-api.js';
 import { requireString } from '../wire/validate.js';
 import { type Recipient, checkCallbackData, checkMessage, recipientOf } from './checks.js';
 import { ConnectlyMessagingError, ConnectlyReplyIncompleteError, messagingErrorBody } from './errors.js';
+import { errorProvesNotProcessed } from './outcome.js';
 import { type WhatsAppMappingOptions, type WhatsAppReply, toWhatsAppMessages } from './outbound.js';
 
 export type { Recipient } from './checks.js';

@@ -5,7 +5,7 @@
 // forgotten to make room: past the bound, a new hold is refused with HandoverHoldsFullError.
 
 import { ConnectlyError, ConnectlySessionStoreError, ConnectlyValidationError } from '../errors.js';
-import { errorProvesNotProcessed } from '../http/retry.js';
+import { errorProvesNotProcessed } from './outcome.js';
 import { assistantText } from '../wire/validate.js';
 import type { InputEvent } from '../wire/api.js';
 
