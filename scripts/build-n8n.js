@@ -60,6 +60,7 @@ async function build(outdir) {
     // The core from its sources and RxJS from its ES modules, so only what the node uses is bundled.
     alias: {
       'connectly-agent-graph': './packages/agent-graph/src',
+      'connectly-agent-graph/wire': './packages/agent-graph/src/wire/api.ts',
       rxjs: path.join(path.dirname(require.resolve('rxjs/package.json')), 'dist/esm/index.js'),
     },
     plugins: [substitutes],

@@ -2,27 +2,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ConnectlyValidationError, type ConnectlyLogger } from '../src/index.js';
-import { API_KEY, collect, collectUntilError, useMockServer } from './helpers.js';
+import { ConnectlyValidationError } from '../src/index.js';
+import { API_KEY, collect, collectUntilError, recorder, useMockServer } from './helpers.js';
 
 const h = useMockServer();
-
-interface Line {
-  level: 'debug' | 'warn';
-  fields: Record<string, unknown>;
-  message: string;
-}
-
-function recorder(): { logger: ConnectlyLogger; lines: Line[] } {
-  const lines: Line[] = [];
-  return {
-    lines,
-    logger: {
-      debug: (fields, message) => lines.push({ level: 'debug', fields, message }),
-      warn: (fields, message) => lines.push({ level: 'warn', fields, message }),
-    },
-  };
-}
 
 describe('the logger option', () => {
   it('logs the request, the HTTP status and the outcome with its events and timings', async () => {

@@ -3,13 +3,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { MockConnectlyServer, demoReply } from 'connectly-agent-graph-mock';
+import { demoReply } from 'connectly-agent-graph-mock';
 import {
   type AgentEvent,
   ConnectlyAbortError,
   ConnectlyConnectionError,
   ConnectlyMessagingClient,
-  type ConnectlyMessagingClientOptions,
   ConnectlyMessagingError,
   ConnectlyReplyIncompleteError,
   ConnectlyTimeoutError,
@@ -18,44 +17,23 @@ import {
   type OutboundMessage,
   userText,
 } from '../src/index.js';
+import { useHookReceiver, useMessagingMock } from './helpers.js';
 
 const KEY = 'sk-messaging-DISTINCT-41c9';
 const BIZ = 'biz-1';
 const CUSTOMER = '+15550001111';
-let mock: MockConnectlyServer;
 const clock = Date.UTC(2026, 11, 1, 12);
-let hookServer: ReturnType<typeof createServer>;
-let hookUrl: string;
+const hook = useHookReceiver();
 
-beforeAll(async () => {
-  hookServer = createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end()));
-  await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
-  hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
-});
-afterAll(() => new Promise((resolve) => hookServer.close(resolve)));
-
-beforeEach(async () => {
-  mock = new MockConnectlyServer({ apiKey: KEY, businessId: BIZ, messaging: { timeScale: 0.001, now: () => clock } });
-  await mock.start();
-});
-afterEach(() => mock.stop());
-
-function client(more: Partial<ConnectlyMessagingClientOptions> = {}): ConnectlyMessagingClient {
-  return new ConnectlyMessagingClient({
-    apiKey: KEY,
-    businessId: BIZ,
-    baseUrl: mock.url,
-    retryBaseDelayMs: 5,
-    ...more,
-  });
-}
+const m = useMessagingMock({ apiKey: KEY, businessId: BIZ, messaging: { timeScale: 0.001, now: () => clock } });
+const client = m.client;
 
 async function customerWrote(): Promise<void> {
-  await client().createWebhook({ topic: 'messages', address: hookUrl });
-  await mock.customer(CUSTOMER).says('Hi');
+  await client().createWebhook({ topic: 'messages', address: hook.url });
+  await m.mock.customer(CUSTOMER).says('Hi');
 }
 
-const sends = (): number => mock.requests.filter((r) => r.path.endsWith('/send/messages')).length;
+const sends = (): number => m.mock.requests.filter((r) => r.path.endsWith('/send/messages')).length;
 const festive = (): AgentEvent[] =>
   demoReply([userText('I want a festive gift')]).map((element) => {
     const type = Object.keys(element)[0] as string;
@@ -79,10 +57,10 @@ describe('sending', () => {
   it('sends a session message and returns its id, which the mock recorded', async () => {
     await customerWrote();
     const { id } = await client().sendMessage({ to: CUSTOMER, message: { text: 'Hello!' }, callbackData: { turn: 1 } });
-    expect(mock.customer(CUSTOMER).received).toEqual([
+    expect(m.mock.customer(CUSTOMER).received).toEqual([
       expect.objectContaining({ id, message: { text: 'Hello!' }, callbackData: { turn: 1 } }),
     ]);
-    expect(mock.requests.at(-1)?.headers['x-api-key']).toBe('[redacted]');
+    expect(m.mock.requests.at(-1)?.headers['x-api-key']).toBe('[redacted]');
   });
 
   it.each([
@@ -115,7 +93,7 @@ describe('sending', () => {
 
   it('raises the 24-hour window error with its code and the fix', async () => {
     await customerWrote();
-    mock.customer(CUSTOMER).silentFor(25 * 3600 * 1000);
+    m.mock.customer(CUSTOMER).silentFor(25 * 3600 * 1000);
     const error = (await client()
       .sendMessage({ to: CUSTOMER, message: { text: 'late' } })
       .catch((e: unknown) => e)) as ConnectlyMessagingError;
@@ -131,9 +109,9 @@ describe('sending', () => {
 
   it('waits out a 429 Retry-After and then sends once', async () => {
     await customerWrote();
-    mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 429, retryAfter: 0 });
+    m.mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 429, retryAfter: 0 });
     await client().sendMessage({ to: CUSTOMER, message: { text: 'x' } });
-    expect([sends(), mock.messaging.sent.length]).toEqual([2, 1]);
+    expect([sends(), m.mock.messaging.sent.length]).toEqual([2, 1]);
   });
 
   it('runs its time limit and its retry wait on the given scheduler', async () => {
@@ -147,14 +125,14 @@ describe('sending', () => {
       },
       clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
     };
-    mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 429, retryAfter: 7 });
+    m.mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 429, retryAfter: 7 });
     await client({ scheduler }).sendMessage({ to: CUSTOMER, message: { text: 'x' } });
     expect(asked).toEqual([30_000, 7_000, 30_000]);
   });
 
   it('raises a 429 at once when Retry-After is longer than maxRetryDelayMs', async () => {
     await customerWrote();
-    mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 429, retryAfter: 1 });
+    m.mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 429, retryAfter: 1 });
     const error = await client({ maxRetryDelayMs: 500 })
       .sendMessage({ to: CUSTOMER, message: { text: 'x' } })
       .catch((e: unknown) => e);
@@ -164,7 +142,7 @@ describe('sending', () => {
 
   it('never repeats a send the server may have processed: a 500, or a connection lost after the request went out', async () => {
     await customerWrote();
-    mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 500 });
+    m.mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 500 });
     await expect(client().sendMessage({ to: CUSTOMER, message: { text: 'a' } })).rejects.toMatchObject({ status: 500 });
     expect(sends()).toBe(1);
     // The request reaches the mock (which sends the message), then the connection "breaks".
@@ -178,7 +156,7 @@ describe('sending', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectlyConnectionError);
     expect(error).toMatchObject({ phase: 'response', errorCode: 'ECONNRESET' });
-    expect(mock.messaging.sent.map((m) => m.message.text)).toEqual(['b']);
+    expect(m.mock.messaging.sent.map((m) => m.message.text)).toEqual(['b']);
     expect(sends()).toBe(2);
   });
 
@@ -221,7 +199,7 @@ describe('sending', () => {
       templateName: 'order_update',
       parameters: { body_1: 'A-17' },
     });
-    expect(mock.messaging.sent[0]).toMatchObject({ id, kind: 'template', to: '+16045852331' });
+    expect(m.mock.messaging.sent[0]).toMatchObject({ id, kind: 'template', to: '+16045852331' });
     await expect(client().sendTemplate({ to: CUSTOMER, templateName: 'nope' })).rejects.toMatchObject({
       status: 404,
       code: 'ERROR_CODE_MESSAGE_TEMPLATE_NOT_FOUND',
@@ -234,7 +212,7 @@ describe('sendReply', () => {
   it("sends the agent's whole reply in order, in the documented shape", async () => {
     await customerWrote();
     const result = await client().sendReply(CUSTOMER, festive());
-    const received = mock.customer(CUSTOMER).received.map((m) => m.message);
+    const received = m.mock.customer(CUSTOMER).received.map((m) => m.message);
     expect(received).toEqual(result.sent.map((s) => s.message));
     expect(received[0]).toEqual({ text: 'Here are a few festive ideas she might love:' });
     expect(received[1]?.text).toMatch(/^• Aurora Silk Scarf — 49.90 USD\nhttps:\/\/shop.example.com/);
@@ -253,7 +231,7 @@ describe('sendReply', () => {
     let calls = 0;
     const failSecond: FetchLike = async (url, init) => {
       calls += 1;
-      if (calls === 2) mock.messaging.failNextSend({ code: 'ERROR_CODE_BUSINESS_REACHED_LIMITS' });
+      if (calls === 2) m.mock.messaging.failNextSend({ code: 'ERROR_CODE_BUSINESS_REACHED_LIMITS' });
       return fetch(url, init);
     };
     const error = (await client({ fetch: failSecond })
@@ -301,7 +279,7 @@ describe('sendReply', () => {
       expect(error.unsent).toEqual([{ text: 'three' }]);
       expect(error.message).toMatch(/1 of 3 messages sent, 1 that may have been sent .*, 1 not sent/);
       await client().sendReply(CUSTOMER, { ...reply, messages: [...error.unsent] });
-      expect(mock.customer(CUSTOMER).received.map((m) => m.message.text)).toEqual(['one', 'two', 'three']);
+      expect(m.mock.customer(CUSTOMER).received.map((m) => m.message.text)).toEqual(['one', 'two', 'three']);
     },
   );
 
@@ -332,12 +310,12 @@ describe('sendReply', () => {
 describe('webhook registry', () => {
   it('creates, lists, updates and deletes', async () => {
     const c = client();
-    const { id } = await c.createWebhook({ topic: 'messages', address: hookUrl, configuration: { echo: true } });
+    const { id } = await c.createWebhook({ topic: 'messages', address: hook.url, configuration: { echo: true } });
     expect(await c.listWebhooks()).toEqual([
       {
         id,
         topic: 'messages',
-        address: hookUrl,
+        address: hook.url,
         configuration: { echo: true, channelTypes: ['whatsapp'], filters: [] },
       },
     ]);
@@ -350,19 +328,19 @@ describe('webhook registry', () => {
 
   it('answers a second create with 409 and the fix; ensureWebhook creates once and then updates', async () => {
     const c = client();
-    const first = await c.ensureWebhook({ topic: 'messages', address: hookUrl });
+    const first = await c.ensureWebhook({ topic: 'messages', address: hook.url });
     expect(first.created).toBe(true);
-    await expect(c.createWebhook({ topic: 'messages', address: hookUrl })).rejects.toThrow(/ensureWebhook\(\)/);
+    await expect(c.createWebhook({ topic: 'messages', address: hook.url })).rejects.toThrow(/ensureWebhook\(\)/);
     const second = await c.ensureWebhook({
       topic: 'messages',
-      address: `${hookUrl}/v2`,
+      address: `${hook.url}/v2`,
       configuration: { echo: true },
     });
     expect(second).toEqual({ id: first.id, created: false });
     expect(await c.listWebhooks()).toEqual([
       expect.objectContaining({
         id: first.id,
-        address: `${hookUrl}/v2`,
+        address: `${hook.url}/v2`,
         configuration: expect.objectContaining({ echo: true }),
       }),
     ]);
@@ -377,7 +355,7 @@ describe('the API key stays secret', () => {
   it('is in no error, and not in the client when printed', async () => {
     const c = client();
     expect([JSON.stringify(c), inspect(c), String(c)].join()).not.toContain(KEY);
-    mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 500, message: `bad key ${KEY} here` });
+    m.mock.messaging.failNextSend({ code: 'ERROR_CODE_UNSPECIFIED', status: 500, message: `bad key ${KEY} here` });
     await customerWrote();
     const error = (await c.sendMessage({ to: CUSTOMER, message: { text: 'x' } }).catch((e: unknown) => e)) as Error;
     expect([error.message, error.stack, JSON.stringify(error), inspect(error)].join()).not.toContain(KEY);

@@ -1,38 +1,12 @@
 // OpenTelemetry through the real SDK and an in-memory exporter: one client span per call, in the caller's
 // trace, with its attributes, and the `traceparent` the server receives names that span.
 import * as opentelemetry from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
 import { ConnectlyValidationError } from '../src/index.js';
 import { API_KEY, collectUntilError, useMockServer } from './helpers.js';
+import { useTracing } from './tracing.js';
 
 const h = useMockServer({}, { openTelemetry: opentelemetry });
-const exporter = new InMemorySpanExporter();
-const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-const contextManager = new AsyncLocalStorageContextManager();
-
-beforeAll(() => {
-  opentelemetry.context.setGlobalContextManager(contextManager.enable());
-  opentelemetry.trace.setGlobalTracerProvider(provider);
-  opentelemetry.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-});
-afterAll(async () => {
-  await provider.shutdown();
-  opentelemetry.trace.disable();
-  opentelemetry.context.disable();
-  opentelemetry.propagation.disable();
-});
-beforeEach(() => exporter.reset());
-
-function spansNamed(name: string): ReadableSpan[] {
-  return exporter.getFinishedSpans().filter((span) => span.name === name);
-}
+const { exporter, spansNamed } = useTracing();
 
 it('one client span per call, child of the active span, and the traceparent the server gets names it', async () => {
   const sessionId = await h.newSession();
