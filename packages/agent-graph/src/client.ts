@@ -17,6 +17,7 @@ import { TurnViews } from './agent/turn-views.js';
 import type { CallOptions } from './http/options.js';
 import { Pipeline } from './http/pipeline.js';
 import { inspectCustom } from './http/platform.js';
+import { REDACTED } from './http/redaction.js';
 import { type ConnectlyClientOptions, resolveOptions } from './options.js';
 import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './sessions/session.js';
 import { SharedConversations } from './sessions/shared-session.js';
@@ -104,7 +105,7 @@ export class ConnectlyClient extends TurnViews<InvokeRequest, CallOptions> imple
     return {
       baseUrl: this.baseUrl,
       businessId: this.businessId,
-      apiKey: '[redacted]',
+      apiKey: REDACTED,
       timeoutMs: this.timeoutMs,
       idleTimeoutMs: this.idleTimeoutMs,
       maxRetries: this.maxRetries,

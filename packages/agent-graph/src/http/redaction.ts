@@ -1,6 +1,9 @@
 // Server text as errors and logs may show it: the API key removed (whole, or any run of its characters),
 // then cut to a short excerpt; a server's error message and details, bounded and printable.
 
+/** What stands where the key was, in text and in a client printed for a log. */
+export const REDACTED = '[redacted]';
+
 /** Applied to any server text before it reaches an error: removes the API key. */
 export type Sanitize = (text: string) => string;
 
@@ -20,7 +23,7 @@ export function redact(text: string, secret: string): string {
 
 function redactAs(text: string, secret: string): string {
   if (secret.length === 0) return text;
-  const whole = text.includes(secret) ? text.split(secret).join('[redacted]') : text;
+  const whole = text.includes(secret) ? text.split(secret).join(REDACTED) : text;
   if (secret.length < FRAGMENT || whole.length < FRAGMENT) return whole;
   const grams = new Set<string>();
   for (let i = 0; i + FRAGMENT <= secret.length; i += 1) grams.add(secret.slice(i, i + FRAGMENT));
@@ -30,14 +33,14 @@ function redactAs(text: string, secret: string): string {
   for (let i = 0; i + FRAGMENT <= whole.length; i += 1) {
     if (!grams.has(whole.slice(i, i + FRAGMENT))) continue;
     if (i > runEnd) {
-      if (runEnd >= 0) out += '[redacted]';
+      if (runEnd >= 0) out += REDACTED;
       out += whole.slice(kept, i);
     }
     runEnd = i + FRAGMENT;
     kept = runEnd;
   }
   if (runEnd < 0) return whole;
-  return `${out}[redacted]${whole.slice(kept)}`;
+  return `${out}${REDACTED}${whole.slice(kept)}`;
 }
 
 /** A short, printable excerpt of a body or line for an error message. */

@@ -14,9 +14,9 @@ import {
 } from '../http/options.js';
 import { Pipeline } from '../http/pipeline.js';
 import { inspectCustom } from '../http/platform.js';
-import { printable, safeExcerpt } from '../http/redaction.js';
+import { REDACTED, printable, safeExcerpt } from '../http/redaction.js';
 import type { TransportRequest } from '../http/transport.js';
-import type { MessagingEndpoint } from '../wire/api.js';
+import { MESSAGE_API_PATH, type MessagingEndpoint } from '../wire/api.js';
 import type { AgentEvent } from '../wire/events.js';
 import type { OutboundMessage } from '../wire/message-api.js';
 import { requireString } from '../wire/validate.js';
@@ -265,7 +265,7 @@ export class ConnectlyMessagingClient {
     return {
       baseUrl: this.baseUrl,
       businessId: this.businessId,
-      apiKey: '[redacted]',
+      apiKey: REDACTED,
       timeoutMs: this.timeoutMs,
       maxRetries: this.maxRetries,
     };
@@ -307,7 +307,7 @@ export class ConnectlyMessagingClient {
       this.#pipeline.observe<unknown>({
         endpoint,
         method,
-        path: `/v1/businesses/${encodeURIComponent(this.businessId)}/${path}`,
+        path: `${MESSAGE_API_PATH}/${encodeURIComponent(this.businessId)}/${path}`,
         body: body === undefined ? undefined : JSON.stringify(body),
         settings,
         signal: options?.signal,

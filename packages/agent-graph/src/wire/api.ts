@@ -9,6 +9,9 @@ export const API_PATH = '/external/v1/ai/agent_graph';
 export const ENDPOINTS = Object.freeze(['init', 'invoke', 'invoke_sync', 'close', 'health'] as const);
 export type Endpoint = (typeof ENDPOINTS)[number];
 
+/** Where the Message and Webhook APIs live below the base URL: then `/{businessId}/{endpoint}`. */
+export const MESSAGE_API_PATH = '/v1/businesses';
+
 /** The Message and Webhook API calls, named by their path below `/v1/businesses/{businessId}/`. */
 export type MessagingEndpoint =
   | 'send/messages'
