@@ -17,7 +17,7 @@ import { TurnViews } from './agent/turn-views.js';
 import type { CallOptions } from './http/options.js';
 import { Pipeline } from './http/pipeline.js';
 import { inspectCustom } from './http/platform.js';
-import { REDACTED } from './http/redaction.js';
+import { REDACTED } from './errors/redaction.js';
 import { type ConnectlyClientOptions, resolveOptions } from './options.js';
 import { type AgentSession, ConnectlySession, type SessionClient, type SessionOptions } from './sessions/session.js';
 import { SharedConversations } from './sessions/shared-session.js';

@@ -69,7 +69,7 @@ export {
 } from './wire/events.js';
 export { ofType, handovers, replyText, toReply } from './agent/operators.js';
 export { type AgentReply, summarizeReply, messageText } from './agent/reply.js';
-export { userText, assistantText, checkInputEvents, normalizeKeys } from './wire/validate.js';
+export { userText, assistantText, checkInputEvents, normalizeKeys } from './decoding/validate.js';
 export {
   ConnectlyError,
   ConnectlyApiError,
@@ -81,14 +81,14 @@ export {
   ConnectlySessionStoreError,
   ConnectlyTurnLogError,
   type ProtocolErrorReason,
-} from './errors.js';
-export type { Sanitize } from './http/redaction.js';
+} from './errors/errors.js';
+export type { Sanitize } from './errors/redaction.js';
 export {
   LineDecoder,
   DEFAULT_MAX_LINE_LENGTH,
   type LineDecoderOptions,
   type LineHandler,
-} from './wire/line-decoder.js';
+} from './decoding/line-decoder.js';
 export {
   AgentEventDecoder,
   type AgentEventDecoderHandlers,
@@ -96,7 +96,7 @@ export {
   readEnvelope,
   readErrorBody,
   type Envelope,
-} from './wire/envelope.js';
+} from './decoding/envelope.js';
 export type { ChunkSource, FetchLike, TransportRequest, TransportResponse } from './http/transport.js';
 export type { PoolSettings } from './http/node-transport.js';
 export { VERSION } from './version.js';

@@ -1,7 +1,7 @@
 // The options of `new ConnectlyClient(…)`: the pipeline's (http/options.ts), the agent stream's own
 // limits, and where sessions are kept. Checked once, before any request is made.
 
-import { ConnectlyValidationError } from './errors.js';
+import { ConnectlyValidationError } from './errors/errors.js';
 import {
   type ConnectlyHttpOptions,
   HTTP_OPTION_NAMES,
@@ -10,8 +10,8 @@ import {
   resolveHttpOptions,
 } from './http/options.js';
 import { type SessionSettings, type SessionStore, sessionSettings } from './sessions/session-store.js';
-import { DEFAULT_MAX_LINE_LENGTH } from './wire/line-decoder.js';
-import { describe } from './wire/validate.js';
+import { DEFAULT_MAX_LINE_LENGTH } from './decoding/line-decoder.js';
+import { describe } from './decoding/validate.js';
 
 export interface ConnectlyClientOptions extends ConnectlyHttpOptions {
   /** Longest silence allowed while a response streams in, in ms; keep-alive lines count as activity. Default 60 000; 0 disables. */

@@ -1,6 +1,6 @@
 // The envelope rules on their own: what a line or a body wraps around the events or an error.
-import { ConnectlyApiError, ConnectlyProtocolError } from '../src/errors.js';
-import { parseUnary, readEnvelope, readErrorBody, toRpcStatus } from '../src/wire/envelope.js';
+import { ConnectlyApiError, ConnectlyProtocolError } from '../src/errors/errors.js';
+import { parseUnary, readEnvelope, readErrorBody, toRpcStatus } from '../src/decoding/envelope.js';
 
 const keep = (text: string) => text;
 const hide = (text: string) => text.split('secret-key').join('[redacted]');

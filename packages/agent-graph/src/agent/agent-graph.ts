@@ -4,15 +4,21 @@
 // through the Observable.
 
 import { Observable, throwError } from 'rxjs';
-import { ConnectlyApiError, ConnectlyProtocolError } from '../errors.js';
+import { ConnectlyApiError, ConnectlyProtocolError } from '../errors/errors.js';
 import type { Call } from '../http/call.js';
 import { type CallDefaults, type CallOptions, type CallSettings, resolveCallSettings } from '../http/options.js';
 import type { Emitter, Pipeline } from '../http/pipeline.js';
 import type { TransportResponse } from '../http/transport.js';
 import { API_PATH, type Endpoint, type MessagingEndpoint, type RpcStatus } from '../wire/api.js';
-import { AgentEventDecoder, type UnaryAnswer, eventsOfResponse, parseUnary, readErrorBody } from '../wire/envelope.js';
+import {
+  AgentEventDecoder,
+  type UnaryAnswer,
+  eventsOfResponse,
+  parseUnary,
+  readErrorBody,
+} from '../decoding/envelope.js';
 import type { AgentEvent } from '../wire/events.js';
-import { asValidationError } from '../wire/validate.js';
+import { asValidationError } from '../decoding/validate.js';
 import {
   type CloseRequest,
   type CloseResult,

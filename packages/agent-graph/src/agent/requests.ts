@@ -1,8 +1,8 @@
 // What a caller asks of each endpoint, and how it becomes the wire body: every field checked and
 // normalised once (snake_case keys accepted, the client's businessId filled in), before any request.
 
-import { ConnectlyValidationError } from '../errors.js';
-import { asValidationError, inputEventsOf, requireString, toCamelCase, userText } from '../wire/validate.js';
+import { ConnectlyValidationError } from '../errors/errors.js';
+import { asValidationError, inputEventsOf, requireString, toCamelCase, userText } from '../decoding/validate.js';
 import type {
   CloseRequestBody,
   Endpoint,

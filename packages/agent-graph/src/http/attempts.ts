@@ -3,8 +3,8 @@
 // compressed answers refused, waits on the scheduler.
 
 import type { Call } from './call.js';
-import { ConnectlyConnectionError, type ConnectlyError, ConnectlyProtocolError } from '../errors.js';
-import { errorCode } from './causes.js';
+import { ConnectlyConnectionError, type ConnectlyError, ConnectlyProtocolError } from '../errors/errors.js';
+import { errorCode } from '../errors/causes.js';
 import { sleep } from './platform.js';
 import { type RetryPolicy, failurePhase, parseRetryAfter, retryDelay } from './retry.js';
 import type { FetchLike, TransportRequest, TransportResponse } from './transport.js';

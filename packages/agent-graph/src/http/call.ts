@@ -1,9 +1,14 @@
 // One request in flight: its endpoint, its AbortController and time limits, and the reading of an
 // answer's body under them. What the client's pipeline hands from one attempt to the next.
 
-import { ConnectlyConnectionError, ConnectlyError, ConnectlyProtocolError, ConnectlyTimeoutError } from '../errors.js';
+import {
+  ConnectlyConnectionError,
+  ConnectlyError,
+  ConnectlyProtocolError,
+  ConnectlyTimeoutError,
+} from '../errors/errors.js';
 import type { CallSettings } from './options.js';
-import type { Sanitize } from './redaction.js';
+import type { Sanitize } from '../errors/redaction.js';
 import { type Scheduler, holdProcess } from './platform.js';
 import { IdleLimit, type Limit, deadline } from './timers.js';
 import { TextCollector, type TransportResponse, readBody } from './transport.js';

@@ -2,8 +2,8 @@
 // per-call options: what each means, its default, and the checks that turn a bad value into a
 // ConnectlyValidationError naming the fix, before any request is made.
 
-import { ConnectlyValidationError } from '../errors.js';
-import { redact, safeExcerpt } from './redaction.js';
+import { ConnectlyValidationError } from '../errors/errors.js';
+import { redact, safeExcerpt } from '../errors/redaction.js';
 import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
 import {
   type Scheduler,
@@ -16,7 +16,7 @@ import {
 import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 import type { PoolSettings } from './node-transport.js';
 import type { FetchLike } from './transport.js';
-import { describe, requireString } from '../wire/validate.js';
+import { describe, requireString } from '../decoding/validate.js';
 
 export const DEFAULT_BASE_URL = 'https://api.connectly.ai';
 

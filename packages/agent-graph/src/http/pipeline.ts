@@ -5,7 +5,7 @@
 // sent until it is subscribed, and unsubscribing aborts the request.
 
 import { Observable } from 'rxjs';
-import { ConnectlyAbortError, type ConnectlyError } from '../errors.js';
+import { ConnectlyAbortError, type ConnectlyError } from '../errors/errors.js';
 import { VERSION } from '../version.js';
 import type { Endpoint, MessagingEndpoint } from '../wire/api.js';
 import { sendWithRetries } from './attempts.js';
@@ -13,7 +13,7 @@ import { Call, type CallContext } from './call.js';
 import { CallLog, type ConnectlyLogger, type OpenTelemetryApi } from './call-log.js';
 import type { CallDefaults, ResolvedHttpOptions, CallSettings } from './options.js';
 import type { Scheduler } from './platform.js';
-import { redact } from './redaction.js';
+import { redact } from '../errors/redaction.js';
 import type { RetryPolicy } from './retry.js';
 import type { FetchLike, TransportRequest, TransportResponse } from './transport.js';
 

@@ -1,10 +1,10 @@
 // The documented rules a Message API request must meet, checked before anything is sent: the recipient,
 // the callback data's size, and the one content kind of a message.
 
-import { ConnectlyValidationError } from '../errors.js';
+import { ConnectlyValidationError } from '../errors/errors.js';
 import { MESSAGE_CONTENT_KINDS } from '../wire/api.js';
 import type { OutboundMessage } from '../wire/message-api.js';
-import { requireString } from '../wire/validate.js';
+import { requireString } from '../decoding/validate.js';
 
 /** The customer: an E.164 number (or BSUID) string, or the documented recipient object. */
 export type Recipient = string | { id: string; channelType?: 'whatsapp'; name?: string };

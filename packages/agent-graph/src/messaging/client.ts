@@ -4,7 +4,7 @@
 
 import { lastValueFrom } from 'rxjs';
 import type { AgentReply } from '../agent/reply.js';
-import { ConnectlyError, ConnectlyProtocolError, ConnectlyValidationError } from '../errors.js';
+import { ConnectlyError, ConnectlyProtocolError, ConnectlyValidationError } from '../errors/errors.js';
 import {
   type CallDefaults,
   type ConnectlyHttpOptions,
@@ -14,12 +14,12 @@ import {
 } from '../http/options.js';
 import { Pipeline } from '../http/pipeline.js';
 import { inspectCustom } from '../http/platform.js';
-import { REDACTED, printable, safeExcerpt } from '../http/redaction.js';
+import { REDACTED, printable, safeExcerpt } from '../errors/redaction.js';
 import type { TransportRequest } from '../http/transport.js';
 import { MESSAGE_API_PATH, type MessagingEndpoint } from '../wire/api.js';
 import type { AgentEvent } from '../wire/events.js';
 import type { OutboundMessage } from '../wire/message-api.js';
-import { requireString } from '../wire/validate.js';
+import { requireString } from '../decoding/validate.js';
 import { type Recipient, checkCallbackData, checkMessage, recipientOf } from './checks.js';
 import { ConnectlyMessagingError, ConnectlyReplyIncompleteError, messagingErrorBody } from './errors.js';
 import { errorProvesNotProcessed } from './outcome.js';

@@ -3,7 +3,7 @@
 // marked done only once it was; a claim given back (the handling failed) lets the redelivery through.
 // Bounded, and expiring by the clock on use.
 
-import { ConnectlyValidationError } from '../errors.js';
+import { ConnectlyValidationError } from '../errors/errors.js';
 
 export interface DeliveryDeduperOptions {
   /**

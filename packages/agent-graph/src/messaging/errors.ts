@@ -1,8 +1,8 @@
 // The Message API's error, in the package's one hierarchy: the documented body kept whole, and a
 // message that names the fix (a template for the closed 24-hour window, update for an existing webhook…).
 
-import { ConnectlyError } from '../errors.js';
-import { type Sanitize, notAnErrorBody, serverDetails, serverText } from '../http/redaction.js';
+import { ConnectlyError } from '../errors/errors.js';
+import { type Sanitize, notAnErrorBody, serverDetails, serverText } from '../errors/redaction.js';
 import type { MessagingEndpoint } from '../wire/api.js';
 import type { MessageApiErrorBody, OutboundMessage } from '../wire/message-api.js';
 

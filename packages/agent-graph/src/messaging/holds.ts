@@ -4,9 +4,9 @@
 // by the clock on use, so the registry needs no timer of any runtime. A held conversation is never
 // forgotten to make room: past the bound, a new hold is refused with HandoverHoldsFullError.
 
-import { ConnectlyError, ConnectlySessionStoreError, ConnectlyValidationError } from '../errors.js';
+import { ConnectlyError, ConnectlySessionStoreError, ConnectlyValidationError } from '../errors/errors.js';
 import { errorProvesNotProcessed } from './outcome.js';
-import { assistantText } from '../wire/validate.js';
+import { assistantText } from '../decoding/validate.js';
 import type { InputEvent } from '../wire/api.js';
 
 export interface HandoverHoldsOptions {

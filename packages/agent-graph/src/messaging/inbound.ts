@@ -1,6 +1,6 @@
 // Typed inbound webhook events, and what the agent should hear of them (connectly-messaging.md §4, §7.3).
 
-import { userText } from '../wire/validate.js';
+import { userText } from '../decoding/validate.js';
 import type { InputEvent, MessageContent } from '../wire/api.js';
 import type {
   MessageApiErrorBody,

@@ -2,7 +2,7 @@
 // (http/retry.ts `provedNotProcessed`): what `turnNotProcessed()` and each message `sendReply()` reports
 // rest on. Here, above both error kinds it reads: the agent API's and the Message API's.
 
-import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from '../errors.js';
+import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from '../errors/errors.js';
 import { provedNotProcessed } from '../http/retry.js';
 import { ConnectlyMessagingError } from './errors.js';
 

@@ -3,7 +3,7 @@
 // the signed `timestamp`, so that a captured delivery cannot be replayed later.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ConnectlyError, ConnectlyProtocolError, ConnectlyValidationError } from '../errors.js';
+import { ConnectlyError, ConnectlyProtocolError, ConnectlyValidationError } from '../errors/errors.js';
 import { type InboundEvent, readWebhook } from './inbound.js';
 
 export const SIGNATURE_HEADER = 'x-connectly-hmac-sha256';

@@ -2,7 +2,7 @@
 // what was left out and what was changed), WhatsApp's limits, reading a payload whose shape may be wrong,
 // and sending within the reply's message budget. outbound.ts maps each kind of event onto it.
 
-import { ConnectlyValidationError } from '../errors.js';
+import { ConnectlyValidationError } from '../errors/errors.js';
 import type { AgentEvent, HandoverAgentEvent } from '../wire/events.js';
 import type { AttachmentType, OutboundMessage } from '../wire/message-api.js';
 import type { ReplyChoices } from './inbound.js';

@@ -3,11 +3,11 @@
 // leaves takes its input out before it is sent. Also the other steps (start, close) that need the lock.
 
 import type { Subscriber } from 'rxjs';
-import { ConnectlyAbortError } from '../errors.js';
+import { ConnectlyAbortError } from '../errors/errors.js';
 import type { CallOptions } from '../http/options.js';
 import type { InputEvent } from '../wire/api.js';
 import type { AgentEvent } from '../wire/events.js';
-import { joinTurnEvents } from '../wire/validate.js';
+import { joinTurnEvents } from '../decoding/validate.js';
 import type { SessionClient } from './session.js';
 import type { Lease } from './store-lease.js';
 

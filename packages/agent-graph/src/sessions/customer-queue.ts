@@ -3,7 +3,7 @@
 // no longer knows it, before anything of the turn was processed.
 
 import { firstValueFrom } from 'rxjs';
-import { ConnectlyAbortError, ConnectlyApiError } from '../errors.js';
+import { ConnectlyAbortError, ConnectlyApiError } from '../errors/errors.js';
 import type { CallOptions } from '../http/options.js';
 import { randomId } from '../http/platform.js';
 import { type InputEvent, RpcCode } from '../wire/api.js';

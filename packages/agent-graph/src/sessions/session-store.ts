@@ -2,7 +2,7 @@
 // the lock that keeps one customer's turns from overlapping. Built from small primitives that each
 // store (memory, Redis, a database table) makes atomic on its own.
 
-import { ConnectlyValidationError } from '../errors.js';
+import { ConnectlyValidationError } from '../errors/errors.js';
 import { MAX_TIMER_DELAY_MS } from '../http/timer-limit.js';
 
 /** What the store keeps for one customer. */

@@ -2,12 +2,12 @@
 // object (no session store): init once (lazily), send turns, close at the end.
 
 import { Observable, defer, firstValueFrom, switchMap, throwError } from 'rxjs';
-import { ConnectlyValidationError } from '../errors.js';
+import { ConnectlyValidationError } from '../errors/errors.js';
 import type { CallOptions } from '../http/options.js';
 import type { AgentEvent } from '../wire/events.js';
 import type { AgentReply } from '../agent/reply.js';
 import { TurnViews } from '../agent/turn-views.js';
-import { asValidationError, checkTurnEvents, requireString, userText } from '../wire/validate.js';
+import { asValidationError, checkTurnEvents, requireString, userText } from '../decoding/validate.js';
 import type { InputEvent } from '../wire/api.js';
 import type { CloseRequest, CloseResult, InitRequest, InitResult, InvokeRequest } from '../agent/requests.js';
 

@@ -4,7 +4,7 @@
 // (store-lease.ts) beside it.
 
 import { Observable, firstValueFrom, throwError } from 'rxjs';
-import { ConnectlyAbortError, ConnectlyValidationError } from '../errors.js';
+import { ConnectlyAbortError, ConnectlyValidationError } from '../errors/errors.js';
 import type { AgentEvent } from '../wire/events.js';
 import { TurnViews } from '../agent/turn-views.js';
 import { type CallDefaults, type CallOptions, resolveCallSettings } from '../http/options.js';
@@ -18,7 +18,7 @@ import {
   closedError,
   toInputEvents,
 } from './session.js';
-import { requireString } from '../wire/validate.js';
+import { requireString } from '../decoding/validate.js';
 import type { InputEvent } from '../wire/api.js';
 import type { Caller, Party, Turn } from './coalesced-turn.js';
 import { Conversation, isSessionGone } from './customer-queue.js';

@@ -2,7 +2,7 @@
 // renewed by a heartbeat while held, confirmed before each request; and every store call under the store
 // time limit, its failure wrapped in a ConnectlySessionStoreError that says what it cost.
 
-import { ConnectlySessionStoreError } from '../errors.js';
+import { ConnectlySessionStoreError } from '../errors/errors.js';
 import type { CallDefaults } from '../http/options.js';
 import { type Scheduler, sleep } from '../http/platform.js';
 import type { SessionSettings } from './session-store.js';

@@ -3,7 +3,12 @@
 // turn lost its owner (the process running it died) ends it as `interrupted` instead of waiting forever.
 
 import { Observable, Subscription, defer } from 'rxjs';
-import { ConnectlyAbortError, ConnectlyError, ConnectlyTurnLogError, ConnectlyValidationError } from '../errors.js';
+import {
+  ConnectlyAbortError,
+  ConnectlyError,
+  ConnectlyTurnLogError,
+  ConnectlyValidationError,
+} from '../errors/errors.js';
 import type { AgentEvent } from '../wire/events.js';
 import { type Scheduler, defaultScheduler, randomId } from '../http/platform.js';
 import { positiveMs } from './session-store.js';

@@ -4,11 +4,11 @@
 // a bare response object `{"sessionId":…,"responseEvents":[…]}`, or a bare response event
 // `{"messageEvent":{…}}`; and `{"error":{code,message,details}}`, which ends the stream.
 
-import { type AgentEvent, toAgentEvents } from './events.js';
-import { ConnectlyApiError, ConnectlyProtocolError } from '../errors.js';
-import { type Sanitize, jsonFailure, notAnErrorBody, printable, safeExcerpt } from '../http/redaction.js';
+import { type AgentEvent, toAgentEvents } from '../wire/events.js';
+import { ConnectlyApiError, ConnectlyProtocolError } from '../errors/errors.js';
+import { type Sanitize, jsonFailure, notAnErrorBody, printable, safeExcerpt } from '../errors/redaction.js';
 import { LineDecoder, type LineDecoderOptions, firstLine, isKeepAlive } from './line-decoder.js';
-import type { Endpoint, InvokeResponse, ResponseEvent, RpcStatus } from './api.js';
+import type { Endpoint, InvokeResponse, ResponseEvent, RpcStatus } from '../wire/api.js';
 
 export type Envelope =
   | { kind: 'response'; response: InvokeResponse }

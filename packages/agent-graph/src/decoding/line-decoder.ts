@@ -6,8 +6,8 @@
 // arrives. Re-scanning or re-concatenating the carried text on every chunk is what makes the popular
 // splitters quadratic on long lines.
 
-import { ConnectlyProtocolError } from '../errors.js';
-import { type Sanitize, safeExcerpt } from '../http/redaction.js';
+import { ConnectlyProtocolError } from '../errors/errors.js';
+import { type Sanitize, safeExcerpt } from '../errors/redaction.js';
 
 /** 32 Mi characters: far above any real event, low enough to stop a runaway line. */
 export const DEFAULT_MAX_LINE_LENGTH = 32 * 1024 * 1024;

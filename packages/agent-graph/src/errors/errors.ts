@@ -1,17 +1,17 @@
 // The one error hierarchy of the package: its classes only. Every message names the cause and, where there
-// is one, the fix. No error ever carries the API key: messages built from server text pass through the
-// pipeline's redaction (http/redaction.ts) first; the hints and cause classification live beside it too.
+// is one, the fix. No error ever carries the API key: messages built from server text pass through
+// redaction.ts first; the hints (hints.ts) and the reading of a failure's cause (causes.ts) sit beside it.
 
-import { cleanCause, errorCode, innermostMessage, isBadPort } from './http/causes.js';
-import { apiErrorHint } from './http/hints.js';
-import { type Sanitize, printable, safeExcerpt, serverDetails, serverText } from './http/redaction.js';
+import { cleanCause, errorCode, innermostMessage, isBadPort } from './causes.js';
+import { apiErrorHint } from './hints.js';
+import { type Sanitize, printable, safeExcerpt, serverDetails, serverText } from './redaction.js';
 import {
   type Endpoint,
   type MessagingEndpoint,
   RPC_CODE_NAMES,
   type RpcStatus,
   rpcCodeForHttpStatus,
-} from './wire/api.js';
+} from '../wire/api.js';
 
 /** The base class: `catch (e) { if (e instanceof ConnectlyError) … }` catches everything this package throws. */
 export class ConnectlyError extends Error {

@@ -1,8 +1,8 @@
 // Input rules, checked before any request: what the caller sends is normalised to the wire format
 // (camelCase keys, enum strings, numbers) or rejected with a ConnectlyValidationError naming the fix.
 
-import { ConnectlyError, ConnectlyValidationError } from '../errors.js';
-import { INPUT_EVENT_TYPES, type InputEvent, type MessageEvent, type MessageRole } from './api.js';
+import { ConnectlyError, ConnectlyValidationError } from '../errors/errors.js';
+import { INPUT_EVENT_TYPES, type InputEvent, type MessageEvent, type MessageRole } from '../wire/api.js';
 
 // Maps whose keys are the caller's own data, never field names: their keys are kept as given.
 const FREE_FORM_FIELDS = new Set(['formData', 'metadata', 'facets']);
