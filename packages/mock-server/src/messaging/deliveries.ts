@@ -2,7 +2,7 @@
 // in x-connectly-hmac-sha256, and redelivery with backoff until the receiver answers 200.
 
 import { createHmac } from 'node:crypto';
-import { keepNewest } from '../records.js';
+import { keepNewest } from '../plumbing/records.js';
 
 /** Connectly's sender is a Go service using go-resty; receivers see this user agent. */
 export const DELIVERY_USER_AGENT = 'go-resty/2.6.0 (https://github.com/go-resty/resty)';

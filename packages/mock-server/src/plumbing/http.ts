@@ -3,7 +3,6 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RpcCode } from 'connectly-agent-graph/wire';
-import { seededSizes } from './faults.js';
 
 /** An error the mock answers with: an HTTP status and the gRPC code and message of its body. */
 export class RpcFailure extends Error {
@@ -130,4 +129,15 @@ export function splitKeepingNewlines(bytes: Buffer): Buffer[] {
   }
   if (start < bytes.length) pieces.push(bytes.subarray(start));
   return pieces;
+}
+
+/** A small seeded generator of sizes from `min` to `max`, so ragged chunking is the same on every run. */
+export function seededSizes(seed: number, min: number, max: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return min + ((state >>> 0) % (max - min + 1));
+  };
 }
