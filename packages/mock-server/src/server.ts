@@ -29,7 +29,6 @@ export class MockConnectlyServer extends EventEmitter {
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private readonly options: MockServerOptions;
-  private stopping = false;
   #url: string | undefined;
 
   constructor(options: MockServerOptions = {}) {
@@ -93,7 +92,6 @@ export class MockConnectlyServer extends EventEmitter {
 
   /** Stops listening and cuts every open connection (stalled streams included). */
   async stop(): Promise<void> {
-    this.stopping = true;
     this.messaging.stop();
     for (const socket of this.sockets) socket.destroy();
     if (!this.server.listening) return;

@@ -55,7 +55,12 @@ export class AgentGraphApi {
     this.faults.clear();
   }
 
-  /** Answers one request to `endpoint`; `body` is the parsed JSON, undefined when it was not JSON. */
+  /**
+   * Answers one request to `endpoint`; `body` is the parsed JSON, undefined when it was not JSON. What a
+   * fault does, in this order: wait `delayMs`; stall before the headers; answer an error `status` (unless
+   * the fault sends a raw body or an error line mid-stream); send a raw `body`. Otherwise the request is
+   * authorised and answered normally, its events and stream shaped by the fault.
+   */
   async handle(
     endpoint: Endpoint,
     req: IncomingMessage,
@@ -67,34 +72,6 @@ export class AgentGraphApi {
     if (req.method !== 'POST') {
       throw new RpcFailure(405, RpcCode.UNIMPLEMENTED, `Method Not Allowed: use POST for ${API_PATH}/${endpoint}`);
     }
-    await this.respond(endpoint, req, res, body, record);
-  }
-
-  // A turn of a customer that arrives while another of theirs is still in flight is an overlap.
-  private countTurn(body: unknown, res: ServerResponse): void {
-    const key = JSON.stringify([field(body, 'businessId'), field(body, 'clientKey')]);
-    const open = this.#openTurns.get(key) ?? 0;
-    if (open > 0) this.#overlaps += 1;
-    this.#openTurns.set(key, open + 1);
-    res.once('close', () => {
-      const left = (this.#openTurns.get(key) ?? 1) - 1;
-      if (left > 0) this.#openTurns.set(key, left);
-      else this.#openTurns.delete(key);
-    });
-  }
-
-  /**
-   * What a fault does, in this order: wait `delayMs`; stall before the headers; answer an error
-   * `status` (unless the fault sends a raw body or an error line mid-stream); send a raw `body`.
-   * Otherwise the request is authorised and answered normally, its events and stream shaped by the fault.
-   */
-  private async respond(
-    endpoint: Endpoint,
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: unknown,
-    record: StreamRecord,
-  ): Promise<void> {
     const fault = this.faultFor(endpoint, req, body);
     if (fault?.delayMs && !(await delay(fault.delayMs, res))) return;
     if (fault?.stall === 'headers' && !(await delay(fault.stallMs ?? Infinity, res))) return;
@@ -110,6 +87,19 @@ export class AgentGraphApi {
     this.endpoints.authorize(req);
     if (body === undefined) throw new RpcFailure(400, RpcCode.INVALID_ARGUMENT, 'invalid JSON in the request body');
     await this.endpoints.answer(endpoint, body as Record<string, unknown>, res, fault ?? {}, record);
+  }
+
+  // A turn of a customer that arrives while another of theirs is still in flight is an overlap.
+  private countTurn(body: unknown, res: ServerResponse): void {
+    const key = JSON.stringify([field(body, 'businessId'), field(body, 'clientKey')]);
+    const open = this.#openTurns.get(key) ?? 0;
+    if (open > 0) this.#overlaps += 1;
+    this.#openTurns.set(key, open + 1);
+    res.once('close', () => {
+      const left = (this.#openTurns.get(key) ?? 1) - 1;
+      if (left > 0) this.#openTurns.set(key, left);
+      else this.#openTurns.delete(key);
+    });
   }
 
   // The `x-mock-fault` header wins over the queue; a header that is not a fault is a 400.

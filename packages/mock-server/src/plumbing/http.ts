@@ -1,5 +1,6 @@
-// HTTP plumbing of the mock: reading a request body, writing in chunks with backpressure, waiting on a
-// client that may leave, cutting a connection with a reset. No Connectly meaning here.
+// HTTP plumbing of the mock: reading a request body, writing in chunks (fixed or seeded ragged sizes)
+// with backpressure, waiting on a client that may leave, cutting a connection with a reset. No Connectly
+// meaning here beyond the gRPC status that a failure answers with.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RpcCode } from 'connectly-agent-graph/wire';
