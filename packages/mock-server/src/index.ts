@@ -2,7 +2,7 @@
 
 export { API_PATH } from 'connectly-agent-graph/wire';
 export { MockConnectlyServer, start } from './server.js';
-export type { MockServerOptions, MockSession, RecordedRequest, StreamRecord } from './server-options.js';
+export type { MockServerOptions, MockSession, RecordedRequest, StreamRecord } from './server-types.js';
 export { type Fault, type MockEndpoint, codeForStatus, parseFaultHeader } from './agent/faults.js';
 export { demoReply, echoReply, CATALOG } from './agent/demo-agent.js';
 export { MockMessaging } from './messaging/messaging.js';

@@ -13,7 +13,7 @@ import type { MockCustomer } from './messaging/customer.js';
 import { MockMessaging } from './messaging/messaging.js';
 import { RpcFailure, readRequestBody, sendJson } from './plumbing/http.js';
 import { keepNewest, waitUntil } from './plumbing/records.js';
-import type { MockServerOptions, MockSession, RecordedRequest, StreamRecord } from './server-options.js';
+import type { MockServerOptions, MockSession, RecordedRequest, StreamRecord } from './server-types.js';
 
 /**
  * The mock Connectly server. Events: `'request'` (RecordedRequest), `'stream-end'` (StreamRecord),

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PATH, ENDPOINTS, type Endpoint, RpcCode } from 'connectly-agent-graph/wire';
 import { RpcFailure, delay } from '../plumbing/http.js';
-import type { MockServerOptions, MockSession, StreamRecord } from '../server-options.js';
+import type { MockServerOptions, MockSession, StreamRecord } from '../server-types.js';
 import { sendError, sendRaw } from './answers.js';
 import { AgentEndpoints } from './endpoints.js';
 import { type Fault, FaultQueue, checkFault, parseFaultHeader } from './faults.js';

@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import { RpcCode } from 'connectly-agent-graph/wire';
 import { ChunkWriter, delay, resetConnection, splitKeepingNewlines } from '../plumbing/http.js';
-import type { StreamRecord } from '../server-options.js';
+import type { StreamRecord } from '../server-types.js';
 import { type Fault, codeForStatus } from './faults.js';
 
 /** What the server records about one response while writing it. */

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Endpoint, INPUT_EVENT_TYPES, RpcCode } from 'connectly-agent-graph/wire';
 import { RpcFailure, sendJson } from '../plumbing/http.js';
-import type { MockServerOptions, MockSession } from '../server-options.js';
+import type { MockServerOptions, MockSession } from '../server-types.js';
 import { type ResponseRecord, streamEvents } from './answers.js';
 import { demoReply } from './demo-agent.js';
 import type { Fault } from './faults.js';
