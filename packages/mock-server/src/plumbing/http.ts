@@ -4,6 +4,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RpcCode } from 'connectly-agent-graph/wire';
+import { seededRandom } from './seeded.js';
 
 /** An error the mock answers with: an HTTP status and the gRPC code and message of its body. */
 export class RpcFailure extends Error {
@@ -58,8 +59,10 @@ export class ChunkWriter {
     private readonly res: ServerResponse,
     chunkSize: number | 'ragged' | undefined,
   ) {
-    if (chunkSize === 'ragged') this.nextSize = seededSizes(7, 1, 17);
-    else if (typeof chunkSize === 'number' && chunkSize > 0) this.nextSize = () => chunkSize;
+    if (chunkSize === 'ragged') {
+      const random = seededRandom(7);
+      this.nextSize = () => 1 + Math.floor(random() * 17);
+    } else if (typeof chunkSize === 'number' && chunkSize > 0) this.nextSize = () => chunkSize;
   }
 
   async write(data: string | Uint8Array): Promise<boolean> {
@@ -130,15 +133,4 @@ export function splitKeepingNewlines(bytes: Buffer): Buffer[] {
   }
   if (start < bytes.length) pieces.push(bytes.subarray(start));
   return pieces;
-}
-
-/** A small seeded generator of sizes from `min` to `max`, so ragged chunking is the same on every run. */
-export function seededSizes(seed: number, min: number, max: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return min + ((state >>> 0) % (max - min + 1));
-  };
 }
