@@ -109,6 +109,25 @@ describe('the action list', () => {
     }
   });
 
+  it("the canvas subtitle is the picked operation's action, as the action list names it", () => {
+    const body = /^=\{\{(.*)\}\}$/s.exec(description.subtitle ?? '')?.[1] ?? '';
+    const subtitleFor = new Function('$parameter', `return ${body}`) as (parameter: IDataObject) => string;
+    const actions = description.properties
+      .filter((p) => p.name === 'operation')
+      .flatMap((p) =>
+        (p.options as Array<{ value: string; action: string }>).map((o) => ({
+          resource: (p.displayOptions?.show?.['resource'] as string[])[0],
+          operation: o.value,
+          action: o.action,
+        })),
+      );
+    expect(actions).toHaveLength(8);
+    for (const { resource, operation, action } of actions) {
+      expect(subtitleFor({ resource, operation })).toBe(action);
+    }
+    expect(subtitleFor({ resource: 'agent', operation: 'start' })).toBe('');
+  });
+
   it("is not one n8n 2.41 adds its Custom API Call to: the default version is not the node's only one", () => {
     // n8n 2.41 (load-nodes-and-credentials.js, injectCustomApiCallOptions) adds the entry only when
     // `defaultVersion === undefined || defaultVersion === version`, for credentials with authenticate.
