@@ -28,12 +28,27 @@ const list = agentEvent('connectlyInteractiveEvent', {
     listMessage: {
       body: { text: 'Pick a size' },
       button: 'Sizes',
-      sections: [{ title: 'Sizes', rows: [{ id: 's', title: 'Small' }, { id: 'm', title: 'Medium' }] }],
+      sections: [
+        {
+          title: 'Sizes',
+          rows: [
+            { id: 's', title: 'Small' },
+            { id: 'm', title: 'Medium' },
+          ],
+        },
+      ],
     },
   },
 });
 const buttons = agentEvent('connectlyInteractiveEvent', {
-  interactive: { replyButtonMessage: { buttons: [{ id: 'yes', text: 'Yes' }, { id: 'no', text: 'No' }] } },
+  interactive: {
+    replyButtonMessage: {
+      buttons: [
+        { id: 'yes', text: 'Yes' },
+        { id: 'no', text: 'No' },
+      ],
+    },
+  },
 });
 const productMessage = agentEvent('connectlyInteractiveEvent', {
   interactive: { singleProductMessage: { actionButton: { id: 'buy', text: 'Buy' } } },
