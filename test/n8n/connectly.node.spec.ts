@@ -6,6 +6,7 @@ import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { type IDataObject, type INodeParameters, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
+import { CUSTOM_API_CALLS } from '../../nodes/Connectly/shared/descriptions';
 import { NODE, runNode } from './harness';
 import { nodeOutputs, workflowOf } from './workflow-engine';
 
@@ -455,8 +456,8 @@ describe('Agent → Send Message', () => {
     expect(mock.requests).toHaveLength(0);
   });
 
-  it('explains that there is no custom API call when one is picked', async () => {
-    const run = runNode({ resource: 'agent', operation: 'customApiCall' }, { credentials });
+  it.each([...CUSTOM_API_CALLS])('explains that there is no custom API call when one is picked (%s)', async (value) => {
+    const run = runNode({ resource: 'agent', operation: value }, { credentials });
     await expect(run).rejects.toThrow('Connectly offers no custom API call');
     await expect(run).rejects.toMatchObject({ description: expect.stringContaining('HTTP Request node') });
   });
