@@ -102,12 +102,11 @@ describe('a transport that adds the key itself (fetchAddsApiKey)', () => {
   /** A fetch that adds the key to every request, as n8n's credential helpers do, and records what it was handed. */
   function authenticatingFetch(): FetchLike & { handed: Array<{ url: string; headers: Record<string, string> }> } {
     const handed: Array<{ url: string; headers: Record<string, string> }> = [];
-    const fetch = (async (url, init) => {
+    const fetch: FetchLike = async (url, init) => {
       handed.push({ url, headers: { ...init.headers } });
       return globalThis.fetch(url, { ...init, headers: { ...init.headers, 'x-api-key': KEY } });
-    }) as FetchLike & { handed: typeof handed };
-    fetch.handed = handed;
-    return fetch;
+    };
+    return Object.assign(fetch, { handed });
   }
 
   it('gets no key header from either client, only addresses under baseUrl, and the calls succeed', async () => {
