@@ -8,6 +8,7 @@ import {
   ConnectlyConnectionError,
   ConnectlyError,
   ConnectlyValidationError,
+  MAX_TIMER_MS,
 } from 'connectly-agent-graph';
 import { EMPTY, Observable, catchError, concat, defer, map, of } from 'rxjs';
 
@@ -55,7 +56,7 @@ export function toSseError(error: unknown): SseErrorData {
 
 // Shorter than a second is a flood of comments, not a keep-alive; longer than a timer can wait fires at once.
 const HEARTBEAT_MIN_MS = 1000;
-const HEARTBEAT_MAX_MS = 2 ** 31 - 1;
+const HEARTBEAT_MAX_MS = MAX_TIMER_MS;
 
 function checkHeartbeat(value: unknown): number | undefined {
   if (value === undefined || value === 0) return undefined;

@@ -308,6 +308,25 @@ const { ConnectlyModule, ConnectlyService, ConnectlyApiError } = require('nestjs
     expect(JSON.parse(await project.node('app.cjs', env()))).toEqual({ products: 3, apiError: true });
   });
 
+  it('re-exports the whole core as the very same objects, so instanceof holds across both imports', async () => {
+    project.write(
+      'same.cjs',
+      `const nest = require('nestjs-connectly');
+const core = require('connectly-agent-graph');
+const names = Object.keys(core);
+console.log(JSON.stringify({
+  missing: names.filter((name) => !(name in nest)),
+  different: names.filter((name) => nest[name] !== core[name]),
+  tokens: [nest.CONNECTLY_CLIENT === core.ConnectlyClient, typeof nest.CONNECTLY_MODULE_OPTIONS],
+}));`,
+    );
+    expect(JSON.parse(await project.node('same.cjs', env()))).toEqual({
+      missing: [],
+      different: [],
+      tokens: [true, 'symbol'],
+    });
+  });
+
   it('an ESM app does the same with import', async () => {
     project.write(
       'app.mjs',

@@ -1,7 +1,7 @@
 // What every operation is and reads the same way: its signature, the call options and the optional agent.
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import type { CallOptions } from 'connectly-agent-graph';
+import { type CallOptions, MAX_TIMER_MS } from 'connectly-agent-graph';
 import type { Outputs } from './items';
 import type { ClientTimeouts } from './transport';
 
@@ -17,7 +17,7 @@ export type Operation = (
 ) => Promise<void>;
 
 /** The longest time field the core accepts (2^31 - 1 ms, what a timer can wait), in whole seconds. */
-export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+export const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 const TIME_FIELDS = { timeout: 'Timeout (Seconds)', idleTimeout: 'Idle Timeout (Seconds)' } as const;
 

@@ -8,9 +8,6 @@ import * as n8nWorkflow from 'n8n-workflow';
 
 export type { Scheduler, TimerHandle } from 'connectly-agent-graph';
 
-/** The longest delay a timer can take: n8n's timers are Node's, which fire a longer one after 1 ms. */
-export const MAX_DELAY_MS = 2 ** 31 - 1;
-
 // n8n-workflow's timer helpers differ by version: older ones export sleep(ms) and sleepWithAbort(ms,
 // signal); newer ones (n8n 2.41's) fold the abort into sleep(ms, signal) and drop sleepWithAbort.
 // Read at call time, so the node runs on whichever n8n loads it.

@@ -60,6 +60,7 @@ export class ConnectlyClient {
   readonly maxLineLength: number;
   readonly userAgent: string;
   readonly #apiKey: string;
+  readonly #sendApiKey: boolean;
   readonly #fetch: FetchLike;
   readonly #scheduler: Scheduler;
   readonly #callDefaults: CallDefaults;
@@ -73,6 +74,7 @@ export class ConnectlyClient {
   constructor(options: ConnectlyClientOptions) {
     const resolved = resolveOptions(options);
     this.#apiKey = resolved.apiKey;
+    this.#sendApiKey = resolved.sendApiKey;
     this.businessId = resolved.businessId;
     this.baseUrl = resolved.baseUrl;
     this.#host = new URL(this.baseUrl).host;
@@ -339,7 +341,8 @@ export class ConnectlyClient {
       'user-agent': this.userAgent,
     };
     log.propagate(headers);
-    headers['x-api-key'] = this.#apiKey; // after propagation, which only ever sees the trace headers
+    // After propagation, which only ever sees the trace headers; left off when the transport adds it.
+    if (this.#sendApiKey) headers['x-api-key'] = this.#apiKey;
     return sendWithRetries(call, `${this.baseUrl}${API_PATH}/${endpoint}`, {
       fetch: this.#fetch,
       policy: this,

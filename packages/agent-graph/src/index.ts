@@ -1,7 +1,7 @@
 // The public API of connectly-agent-graph.
 
 export { ConnectlyClient } from './client.js';
-export { DEFAULT_BASE_URL, type ConnectlyClientOptions, type CallOptions } from './options.js';
+export { DEFAULT_BASE_URL, normalizeBaseUrl, type ConnectlyClientOptions, type CallOptions } from './options.js';
 export type {
   InvokeRequest,
   InvokeRequestBase,
@@ -13,6 +13,7 @@ export type {
   HealthResult,
 } from './requests.js';
 export { type Scheduler, type TimerHandle, defaultScheduler } from './platform.js';
+export { MAX_TIMER_MS } from './timer-limit.js';
 export type { ConnectlyLogger, OpenTelemetryApi, TelemetrySpan } from './call-log.js';
 export { toAsyncIterable, toReadableStream } from './iterate.js';
 export {
@@ -66,6 +67,7 @@ export {
 } from './events.js';
 export { ofType, handovers, replyText, toReply } from './operators.js';
 export { type AgentReply, summarizeReply, messageText } from './reply.js';
+export { type ReplyItem, type ReplyItemOptions, toReplyItem, fromReplyItem } from './reply-item.js';
 export { userText, assistantText, checkInputEvents, normalizeKeys } from './validate.js';
 export {
   ConnectlyError,

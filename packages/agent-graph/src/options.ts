@@ -5,7 +5,6 @@ import { ConnectlyValidationError, redact, safeExcerpt } from './errors.js';
 import { DEFAULT_MAX_LINE_LENGTH } from './line-decoder.js';
 import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
 import {
-  MAX_DELAY_MS,
   type Scheduler,
   defaultScheduler,
   defaultUserAgent,
@@ -14,6 +13,7 @@ import {
   platformTransport,
 } from './platform.js';
 import type { PoolSettings } from './node-transport.js';
+import { MAX_TIMER_MS as MAX_DELAY_MS } from './timer-limit.js';
 import type { FetchLike } from './transport.js';
 import { type SessionSettings, type SessionStore, sessionSettings } from './session-store.js';
 import { describe, requireString } from './validate.js';
@@ -44,6 +44,13 @@ export interface ConnectlyClientOptions {
    * function: `globalThis.fetch`, a proxy-aware fetch, n8n's request helpers, a test double.
    */
   fetch?: FetchLike;
+  /**
+   * True when the `fetch` you pass adds the API key to each request itself (n8n's credential helpers do):
+   * the client then sends no `x-api-key` header, so there is nothing for the transport to take off. The
+   * client still calls `fetch` only with addresses under `baseUrl` and never follows a redirect, and
+   * `apiKey` is still required, so that the key is kept out of every error and log. Only with `fetch`.
+   */
+  fetchAddsApiKey?: boolean;
   /**
    * The default transport's connection pool: `connections` per origin (default: no limit), `keepAliveTimeoutMs`
    * (default 4 000), `pipelining` (default 1, off). Not with `fetch`, which brings its own.
@@ -101,6 +108,8 @@ export interface ResolvedOptions {
   maxRetryDelayMs: number;
   maxLineLength: number;
   fetch: FetchLike;
+  /** False when the `fetch` adds the key itself (`fetchAddsApiKey`). */
+  sendApiKey: boolean;
   userAgent: string;
   scheduler: Scheduler;
   /** The longest time limit the fetch in use can honour. */
@@ -133,6 +142,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof ConnectlyClientOptions>(
   'maxRetryDelayMs',
   'maxLineLength',
   'fetch',
+  'fetchAddsApiKey',
   'pool',
   'userAgent',
   'scheduler',
@@ -196,6 +206,15 @@ function checkHeaderSafe(value: string, field: string): string {
 // What a refused base URL looks like in the message: never the key, never a password.
 function shown(text: string, apiKey: string): string {
   return safeExcerpt(text.replace(/\/\/[^/@]*@/, '//…@'), (part) => redact(part, apiKey), 60);
+}
+
+/**
+ * The API address as the clients use it: checked (http or https, no user name or password, no query or
+ * fragment) and without a trailing slash; `DEFAULT_BASE_URL` when none is given. A bad one throws
+ * ConnectlyValidationError; `apiKey`, when given, is kept out of that error's message.
+ */
+export function normalizeBaseUrl(baseUrl?: string, apiKey = ''): string {
+  return checkBaseUrl(baseUrl, apiKey);
 }
 
 function checkBaseUrl(value: unknown, apiKey: string): string {
@@ -275,6 +294,19 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     throw new ConnectlyValidationError('fetch', '`fetch` must be a fetch-compatible function');
   }
   const pool = checkPool(options.pool, options.fetch !== undefined);
+  const fetchAddsApiKey = options.fetchAddsApiKey ?? false;
+  if (typeof fetchAddsApiKey !== 'boolean') {
+    throw new ConnectlyValidationError(
+      'fetchAddsApiKey',
+      `\`fetchAddsApiKey\` must be true or false, got ${describe(fetchAddsApiKey)}`,
+    );
+  }
+  if (fetchAddsApiKey && options.fetch === undefined) {
+    throw new ConnectlyValidationError(
+      'fetchAddsApiKey',
+      '`fetchAddsApiKey` needs the `fetch` that adds the key: pass it as `fetch`, or leave the option out to have the client send the key',
+    );
+  }
   const fetchLimit = options.fetch === undefined ? TRANSPORT_LIMIT_MS : MAX_DELAY_MS;
   const timeoutMs = checkLimit(options.timeoutMs, 'timeoutMs', 60_000, fetchLimit);
   const idleTimeoutMs = checkLimit(options.idleTimeoutMs, 'idleTimeoutMs', 60_000, fetchLimit);
@@ -305,6 +337,7 @@ export function resolveOptions(options: ConnectlyClientOptions): ResolvedOptions
     maxRetryDelayMs,
     maxLineLength,
     fetch: options.fetch ?? platformTransport(pool),
+    sendApiKey: !fetchAddsApiKey,
     userAgent:
       options.userAgent === undefined
         ? defaultUserAgent()

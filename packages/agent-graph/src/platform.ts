@@ -5,10 +5,8 @@
 import type { ConnectlyLogger } from './call-log.js';
 import { type PoolSettings, TRANSPORT_LIMIT_MS, undiciTransport } from './node-transport.js';
 import type { FetchLike } from './transport.js';
+import { MAX_TIMER_MS } from './timer-limit.js';
 import { VERSION } from './version.js';
-
-/** The longest delay a timer can take: Node fires a longer one after 1 ms instead. */
-export const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /** Whatever a scheduler returns for a timer; only ever handed back to its own `clearTimeout`. */
 export type TimerHandle = unknown;
@@ -43,7 +41,7 @@ let keeper: ReturnType<typeof globalThis.setInterval> | undefined;
  */
 export function holdProcess(): () => void {
   callsInFlight += 1;
-  keeper ??= globalThis.setInterval(() => undefined, MAX_DELAY_MS);
+  keeper ??= globalThis.setInterval(() => undefined, MAX_TIMER_MS);
   let held = true;
   return () => {
     if (!held) return;

@@ -10,7 +10,7 @@
 
 import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from './errors.js';
 import { ConnectlyMessagingError } from './messaging/errors.js';
-import { MAX_DELAY_MS } from './platform.js';
+import { MAX_TIMER_MS as MAX_DELAY_MS } from './timer-limit.js';
 import type { Endpoint, MessagingEndpoint } from './wire.js';
 
 /** No back-off wait is longer than this, however many attempts came before. */

@@ -3,7 +3,7 @@
 // store (memory, Redis, a database table) makes atomic on its own.
 
 import { ConnectlyValidationError } from './errors.js';
-import { MAX_DELAY_MS } from './platform.js';
+import { MAX_TIMER_MS as MAX_DELAY_MS } from './timer-limit.js';
 
 /** What the store keeps for one customer. */
 export interface StoredSession {

@@ -44,6 +44,8 @@ export interface ConnectlyMessagingClientOptions {
   maxRetryDelayMs?: number;
   /** Replaces the platform `fetch`. */
   fetch?: FetchLike;
+  /** True when that `fetch` adds the API key itself: no `x-api-key` header is sent (see `ConnectlyClientOptions`). */
+  fetchAddsApiKey?: boolean;
   userAgent?: string;
   /** The timers behind the time limit and retry back-off; default: the runtime's own. */
   scheduler?: Scheduler;
@@ -124,6 +126,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'retryBaseDelayMs',
   'maxRetryDelayMs',
   'fetch',
+  'fetchAddsApiKey',
   'userAgent',
   'scheduler',
 ]);
@@ -214,6 +217,7 @@ export class ConnectlyMessagingClient {
   readonly maxRetryDelayMs: number;
   readonly userAgent: string;
   readonly #apiKey: string;
+  readonly #sendApiKey: boolean;
   readonly #fetch: FetchLike;
   readonly #context: CallContext;
   readonly #callDefaults: CallDefaults;
@@ -236,6 +240,7 @@ export class ConnectlyMessagingClient {
     // The same rules as the agent client's options; only the default time limit differs.
     const resolved = resolveOptions({ ...options, timeoutMs: options.timeoutMs ?? 30_000 });
     this.#apiKey = resolved.apiKey;
+    this.#sendApiKey = resolved.sendApiKey;
     this.businessId = resolved.businessId;
     this.baseUrl = resolved.baseUrl;
     this.timeoutMs = resolved.timeoutMs;
@@ -436,8 +441,8 @@ export class ConnectlyMessagingClient {
       accept: 'application/json',
       'accept-encoding': 'identity',
       'user-agent': this.userAgent,
-      'x-api-key': this.#apiKey,
     };
+    if (this.#sendApiKey) headers['x-api-key'] = this.#apiKey;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const url = `${this.baseUrl}/v1/businesses/${encodeURIComponent(this.businessId)}/${path}`;
     try {
