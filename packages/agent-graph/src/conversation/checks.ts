@@ -57,7 +57,12 @@ export function checkStoreArgument(name: string, value: unknown): void {
   }
 }
 
-/** Checks each named argument of a call (see {@link checkStoreArgument}). */
-export function checkStoreArguments(values: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(values)) checkStoreArgument(name, value);
+/**
+ * Checks each named argument of a call (see {@link checkStoreArgument}); those named in `optional` may
+ * be undefined.
+ */
+export function checkStoreArguments(values: Record<string, unknown>, optional: readonly string[] = []): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined || !optional.includes(name)) checkStoreArgument(name, value);
+  }
 }

@@ -166,7 +166,7 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
   }
 
   async findChoices(key: string, messageId?: string): Promise<OfferedChoices | undefined> {
-    checkStoreArguments(messageId === undefined ? { key } : { key, messageId });
+    checkStoreArguments({ key, messageId }, ['messageId']);
     const offers = this.liveItems(this.#choices.get(key));
     const found = messageId === undefined ? offers[0] : offers.find((item) => item.messageId === messageId);
     if (found === undefined) return undefined;
@@ -187,15 +187,21 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
   }
 
   async recordSend(key: string, send: AutomatedSend, options: { keep: number; ttlMs: number }): Promise<void> {
-    checkStoreArguments({ key, ...sendArguments(send), keep: options.keep, ttlMs: options.ttlMs });
+    checkStoreArguments(
+      { key, messageId: send.messageId, fingerprint: send.fingerprint, keep: options.keep, ttlMs: options.ttlMs },
+      ['messageId'],
+    );
     const expiresAt = this.#now() + options.ttlMs;
-    const sends = [...this.liveItems(this.#sends.get(key)), { ...sendArguments(send), expiresAt }];
+    const sends = [
+      ...this.liveItems(this.#sends.get(key)),
+      { messageId: send.messageId, fingerprint: send.fingerprint, expiresAt },
+    ];
     const kept = sends.slice(Math.max(0, sends.length - options.keep));
     this.#sends.set(key, kept, Math.max(...kept.map((item) => item.expiresAt)));
   }
 
   async matchEcho(key: string, echo: AutomatedSend): Promise<boolean> {
-    checkStoreArguments({ key, ...sendArguments(echo) });
+    checkStoreArguments({ key, messageId: echo.messageId, fingerprint: echo.fingerprint }, ['messageId']);
     const sends = this.liveItems(this.#sends.get(key));
     const index = matchingSend(sends, echo);
     if (index < 0) return false;
@@ -219,13 +225,6 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
 /** A copy of an offer, as a shared store hands one back (its JSON). */
 function copy(offer: OfferedChoices): OfferedChoices {
   return JSON.parse(JSON.stringify(offer)) as OfferedChoices;
-}
-
-/** The send's fields, without an undefined `messageId`. */
-function sendArguments(send: AutomatedSend): AutomatedSend {
-  return send.messageId === undefined
-    ? { fingerprint: send.fingerprint }
-    : { messageId: send.messageId, fingerprint: send.fingerprint };
 }
 
 /** The index of the send an echo matches (see `ConversationStore.matchEcho`), or -1. */
