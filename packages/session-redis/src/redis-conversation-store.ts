@@ -23,7 +23,9 @@ export type RedisConversationStoreOptions = RedisConnectionOptions;
  * The conversation loop's state in Redis, shared by every process with the same `prefix`. Keys, after
  * the prefix: `session:` and `lock:` (the session store's), `delivery:<id>`, `hold:<key>`,
  * `choices:<key>`, `inbound:<key>`, `sends:<key>`; each expires by the TTL its call gives (a list by its
- * newest entry), so nothing outlives what it was kept for. Expiry is by the Redis server's clock.
+ * newest entry), so nothing outlives what it was kept for. Expiry is by the Redis server's clock (the
+ * scripts read TIME, which needs Redis 5 or newer). Give Redis `maxmemory-policy noeviction`: under a
+ * `volatile-*` policy a full Redis could evict a hold or a claim.
  *
  * ```ts
  * const store = new RedisConversationStore({ url: process.env.REDIS_URL, prefix: 'shop:' });
@@ -32,6 +34,7 @@ export type RedisConversationStoreOptions = RedisConnectionOptions;
 export class RedisConversationStore implements ConversationStore {
   /** The ioredis client in use (yours, or the one the store opened). */
   readonly client: Redis;
+  /** Put before every key (`connectly:` by default): stores with one prefix share their records. */
   readonly prefix: string;
   readonly #owned: boolean;
   // The session primitives, on the same connection and prefix.

@@ -78,6 +78,7 @@ type Timed<T> = T & { expiresAt: number };
 
 /** The conversation store of one process: sessions, locks and the loop's records in memory. */
 export class MemoryConversationStore extends MemorySessionStore implements ConversationStore {
+  /** The most records of each kind kept at once (see {@link MemoryConversationStoreOptions.maxEntries}). */
   readonly maxEntries: number;
   readonly #now: () => number;
   readonly #claims: Records<Claim>;

@@ -48,7 +48,8 @@ export interface AutomatedSend {
  * The state of the WhatsApp loop, shared by every process: a `SessionStore` (sessions and the turn lock)
  * and the steps below. Keys: `key` is the conversation's key, made the way the session store's are
  * (`sessionKey(businessId, clientKey)`); a delivery `id` is what is the same on every redelivery of one
- * delivery (its `x-connectly-hmac-sha256` signature). Implementations may prefix keys; every record
+ * delivery (its `x-connectly-hmac-sha256` signature: [INFERRED] Connectly redelivers the same body, so the
+ * same signature; its docs promise no delivery id). Implementations may prefix keys; every record
  * expires by a TTL given here, so nothing grows forever.
  *
  * Every method is atomic: two processes calling at once see one outcome (one claim wins, one echo match
@@ -123,7 +124,8 @@ export interface ConversationStore extends SessionStore {
    * True when the echo is of a recorded automated send, which is then forgotten (each record matches
    * one echo). An echo with a `messageId` matches the send recorded with that id, else the oldest send
    * recorded without an id that has its fingerprint; an echo without one, the oldest send with its
-   * fingerprint. False when nothing matches: a person sent it.
+   * fingerprint. False when nothing matches: a person sent it. [INFERRED] The echo's shape is not
+   * documented: whether it carries the sent message's id is not promised, hence the fingerprint.
    */
   matchEcho(key: string, echo: AutomatedSend): Promise<boolean>;
 }
