@@ -32,6 +32,15 @@ export {
   sessionKey,
 } from './session-store.js';
 export { MemorySessionStore } from './memory-session-store.js';
+export type {
+  ConversationStore,
+  DeliveryClaimState,
+  ConversationHold,
+  OfferedChoices,
+  AutomatedSend,
+} from './conversation/store.js';
+export { MemoryConversationStore, type MemoryConversationStoreOptions } from './conversation/memory-store.js';
+export { ConversationStoreFullError, checkStoreArgument, checkStoreArguments } from './conversation/checks.js';
 export {
   type TurnLogStore,
   type TurnLogSnapshot,
