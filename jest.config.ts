@@ -4,6 +4,7 @@ import type { Config } from 'jest';
 const sources = {
   '^connectly-agent-graph$': '<rootDir>/packages/agent-graph/src/index.ts',
   '^connectly-agent-graph/wire$': '<rootDir>/packages/agent-graph/src/wire/api.ts',
+  '^connectly-agent-graph/testing$': '<rootDir>/packages/agent-graph/src/testing.ts',
   '^connectly-agent-graph-mock$': '<rootDir>/packages/mock-server/src/index.ts',
   '^connectly-session-redis$': '<rootDir>/packages/session-redis/src/index.ts',
   '^nestjs-connectly$': '<rootDir>/nest-module/src/index.ts',

@@ -1,6 +1,5 @@
 // `npm run lint` runs this: fails when TypeScript files of the workspace import each other in a loop
 // (type-only imports included), so the layers of each package stay one-way. Prints each loop, file by file.
-// `--skip DIR` (repeatable) leaves a folder out, for a package whose layers are still being untangled.
 'use strict';
 
 const { existsSync, readdirSync, readFileSync } = require('node:fs');
@@ -29,16 +28,13 @@ function resolve(from, specifier) {
   return candidates.find((file) => /\.m?ts$/.test(file) && existsSync(file));
 }
 
-const skipped = process.argv
-  .flatMap((arg, i, all) => (all[i - 1] === '--skip' ? [path.resolve(root, arg) + path.sep] : []))
-  .filter(Boolean);
-const files = sources(root).filter((file) => !skipped.some((dir) => file.startsWith(dir)));
+const files = sources(root);
 const edges = new Map();
 for (const file of files) {
   const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
   const targets = info.importedFiles
     .map(({ fileName }) => resolve(file, fileName))
-    .filter((target) => target !== undefined && !skipped.some((dir) => target.startsWith(dir)));
+    .filter((target) => target !== undefined);
   edges.set(file, [...new Set(targets)]);
 }
 

@@ -3,6 +3,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ConnectlyClientOptions } from 'connectly-agent-graph';
 import type { SessionStoreOption } from './connectly.session-store.js';
+import type { ConnectlyMessagingOptions } from './messaging/messaging.options.js';
 import type { ResumableOptions } from './resumable-options.js';
 
 /**
@@ -15,14 +16,24 @@ export type ConnectlyModuleOptions = Omit<ConnectlyClientOptions, 'sessionStore'
   sessionStore?: SessionStoreOption;
   /** Resumable replies (see `ConnectlyTurns`): where turns log their events, and for how long. */
   resumable?: ResumableOptions;
+  /**
+   * The Message API and its webhooks (`ConnectlyMessagingService`, `ConnectlyWebhookGuard`), on the same
+   * business, address and request settings as the agent.
+   */
+  messaging?: ConnectlyMessagingOptions;
 };
+
+/** The module options, as given to `forRoot` or returned by the `forRootAsync` factory. */
+export const CONNECTLY_MODULE_OPTIONS: unique symbol = Symbol('CONNECTLY_MODULE_OPTIONS');
 
 export const {
   ConfigurableModuleClass: ConnectlyConfigurableModule,
-  MODULE_OPTIONS_TOKEN: CONNECTLY_MODULE_OPTIONS,
   OPTIONS_TYPE: CONNECTLY_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: CONNECTLY_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<ConnectlyModuleOptions>({ moduleName: 'Connectly' })
+} = new ConfigurableModuleBuilder<ConnectlyModuleOptions>({
+  moduleName: 'Connectly',
+  optionsInjectionToken: CONNECTLY_MODULE_OPTIONS,
+})
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createConnectlyOptions')
   .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))

@@ -1,5 +1,6 @@
 // ConnectlyModule: forRoot(options) / forRootAsync({ imports, inject, useFactory | useClass | useExisting }),
-// with `isGlobal`. Options are validated when the module is created, so bad config fails the bootstrap.
+// with `isGlobal`: one configuration for the agent and, with `messaging`, the Message API and its webhooks.
+// Options are validated when the module is created, so bad config fails the bootstrap.
 
 import { Logger, Module } from '@nestjs/common';
 import {
@@ -8,7 +9,7 @@ import {
   ConnectlyValidationError,
   type SessionStore,
 } from 'connectly-agent-graph';
-import { CONNECTLY_CLIENT } from './connectly.constants.js';
+import { CONNECTLY_CLIENT, CONNECTLY_MESSAGING_CLIENT } from './connectly.constants.js';
 import {
   CONNECTLY_MODULE_OPTIONS,
   ConnectlyConfigurableModule,
@@ -17,6 +18,14 @@ import {
 import { ConnectlyService } from './connectly.service.js';
 import { CONNECTLY_SESSION_STORE, type ResolvedSessionStore, resolveSessionStore } from './connectly.session-store.js';
 import { CONNECTLY_TURN_LOG, ConnectlyTurns, resolveTurnLog } from './resumable.js';
+import {
+  CONNECTLY_MESSAGING_OPTIONS,
+  type ConnectlyMessagingModuleOptions,
+  createMessagingClient,
+  messagingOptionsOf,
+} from './messaging/messaging.options.js';
+import { ConnectlyMessagingService } from './messaging/messaging.service.js';
+import { ConnectlyWebhookGuard } from './messaging/webhook.guard.js';
 
 /** The client's log through Nest's Logger (context `Connectly`): Nest's log levels decide what shows. */
 function nestLogger(): ConnectlyLogger {
@@ -30,7 +39,7 @@ function nestLogger(): ConnectlyLogger {
 /** Builds the client; a bad option stops the application with a message that names it. */
 export function createConnectlyClient(options: ConnectlyModuleOptions, sessionStore?: SessionStore): ConnectlyClient {
   try {
-    const { sessionStore: _option, resumable: _resumable, ...rest } = options;
+    const { sessionStore: _option, resumable: _resumable, messaging: _messaging, ...rest } = options;
     const withLogger = { logger: nestLogger(), ...rest };
     return new ConnectlyClient(sessionStore === undefined ? withLogger : { ...withLogger, sessionStore });
   } catch (error) {
@@ -59,14 +68,32 @@ export function createConnectlyClient(options: ConnectlyModuleOptions, sessionSt
       useFactory: (options: ConnectlyModuleOptions) => resolveTurnLog(options.resumable),
       inject: [CONNECTLY_MODULE_OPTIONS],
     },
+    {
+      provide: CONNECTLY_MESSAGING_OPTIONS,
+      useFactory: messagingOptionsOf,
+      inject: [CONNECTLY_MODULE_OPTIONS],
+    },
+    {
+      provide: CONNECTLY_MESSAGING_CLIENT,
+      // Without `messaging`, none: the service and the guard then say how to configure it when used.
+      useFactory: (messaging: ConnectlyMessagingModuleOptions | undefined) =>
+        messaging === undefined ? undefined : createMessagingClient(messaging, 'ConnectlyModule'),
+      inject: [CONNECTLY_MESSAGING_OPTIONS],
+    },
     ConnectlyService,
     ConnectlyTurns,
+    ConnectlyMessagingService,
+    ConnectlyWebhookGuard,
   ],
   exports: [
     ConnectlyService,
     ConnectlyTurns,
+    ConnectlyMessagingService,
+    ConnectlyWebhookGuard,
     CONNECTLY_CLIENT,
+    CONNECTLY_MESSAGING_CLIENT,
     CONNECTLY_MODULE_OPTIONS,
+    CONNECTLY_MESSAGING_OPTIONS,
     CONNECTLY_SESSION_STORE,
     CONNECTLY_TURN_LOG,
   ],

@@ -14,7 +14,7 @@ export interface ResolvedSessionStore {
 }
 
 /** The resolved store. Override it in tests like any provider. */
-export const CONNECTLY_SESSION_STORE = 'CONNECTLY_SESSION_STORE';
+export const CONNECTLY_SESSION_STORE: unique symbol = Symbol('CONNECTLY_SESSION_STORE');
 
 export async function resolveSessionStore(option: SessionStoreOption | undefined): Promise<ResolvedSessionStore> {
   if (typeof option === 'function') return { store: await option(), owned: true };

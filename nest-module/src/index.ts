@@ -4,8 +4,10 @@ export { ConnectlyModule, createConnectlyClient } from './connectly.module.js';
 export { ConnectlyService } from './connectly.service.js';
 export {
   CONNECTLY_CLIENT,
+  CONNECTLY_MESSAGING_CLIENT,
   CONNECTLY_MODULE_OPTIONS,
   InjectConnectlyClient,
+  InjectConnectlyMessagingClient,
   InjectConnectlyOptions,
 } from './connectly.constants.js';
 export {
@@ -32,11 +34,13 @@ export type { ResumableOptions } from './resumable-options.js';
 export { ConnectlyMessagingModule } from './messaging/messaging.module.js';
 export { ConnectlyMessagingService } from './messaging/messaging.service.js';
 export { ConnectlyWebhookGuard, ConnectlyWebhook } from './messaging/webhook.guard.js';
-export { CONNECTLY_MESSAGING_CLIENT, InjectConnectlyMessagingClient } from './messaging/messaging.constants.js';
 export {
   CONNECTLY_MESSAGING_OPTIONS,
+  type ConnectlyMessagingOptions,
   type ConnectlyMessagingModuleOptions,
-} from './messaging/messaging.module-definition.js';
+} from './messaging/messaging.options.js';
 
-// Everything of the client, so apps import one package (strict package managers hide undeclared ones).
+// The whole core, on purpose: one copy of its classes for the app and this module (`instanceof
+// ConnectlyError` holds), one package to import under strict package managers. The core is pinned to the
+// exact version this package is released with, so its exports are this package's API (see README).
 export * from 'connectly-agent-graph';

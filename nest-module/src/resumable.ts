@@ -30,7 +30,7 @@ export interface ResolvedTurnLog {
 }
 
 /** The resolved turn log. Override it in tests like any provider. */
-export const CONNECTLY_TURN_LOG = 'CONNECTLY_TURN_LOG';
+export const CONNECTLY_TURN_LOG: unique symbol = Symbol('CONNECTLY_TURN_LOG');
 
 /**
  * A suggested `maxPendingDataLength` for the `@Sse()` route of resumable turns (256 KiB): a client that

@@ -2,10 +2,15 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ConnectlyClient } from 'connectly-agent-graph';
+import { ConnectlyClient, ConnectlyMessagingClient, type FetchLike } from 'connectly-agent-graph';
 import {
   CONNECTLY_CLIENT,
+  CONNECTLY_MESSAGING_CLIENT,
+  CONNECTLY_MESSAGING_OPTIONS,
   CONNECTLY_MODULE_OPTIONS,
+  CONNECTLY_SESSION_STORE,
+  CONNECTLY_TURN_LOG,
+  ConnectlyMessagingService,
   ConnectlyModule,
   type ConnectlyModuleOptions,
   type ConnectlyOptionsFactory,
@@ -139,6 +144,83 @@ describe('ConnectlyModule', () => {
       .useValue(fake)
       .compile();
     expect(app.get(ConnectlyService)).toBe(fake);
+    await app.close();
+  });
+});
+
+describe('injection tokens', () => {
+  it('are the client classes and Symbols: inject a client by its type; a string of the same name finds nothing', async () => {
+    const app = await Test.createTestingModule({
+      imports: [ConnectlyModule.forRoot({ ...options, messaging: { webhookSecret: 'secret' } })],
+    }).compile();
+    expect(app.get(ConnectlyClient)).toBe(app.get(ConnectlyService).client);
+    expect(app.get(ConnectlyMessagingClient)).toBe(app.get(ConnectlyMessagingService).client);
+    expect(CONNECTLY_CLIENT).toBe(ConnectlyClient);
+    expect(CONNECTLY_MESSAGING_CLIENT).toBe(ConnectlyMessagingClient);
+    for (const token of [
+      CONNECTLY_MODULE_OPTIONS,
+      CONNECTLY_MESSAGING_OPTIONS,
+      CONNECTLY_SESSION_STORE,
+      CONNECTLY_TURN_LOG,
+    ]) {
+      expect(typeof token).toBe('symbol');
+      expect(() => app.get(token.description as string)).toThrow();
+      expect(app.get(token)).toBeDefined();
+    }
+    await app.close();
+  });
+});
+
+describe('one configuration for the agent and the Message API', () => {
+  it('gives the Message API client the business, address and request settings, and its own key when given', async () => {
+    const sent: Array<{ url: string; key: string | undefined }> = [];
+    const fetch: FetchLike = async (url, init) => {
+      sent.push({ url, key: init.headers['x-api-key'] });
+      throw new Error('offline');
+    };
+    const app = await Test.createTestingModule({
+      imports: [
+        ConnectlyModule.forRoot({
+          ...options,
+          fetch,
+          maxRetries: 0,
+          userAgent: 'shop/1.0',
+          messaging: { apiKey: 'general-key', webhookSecret: 'secret', timeoutMs: 5000 },
+        }),
+      ],
+    }).compile();
+    const messaging = app.get(ConnectlyMessagingService).client;
+    expect(messaging).toMatchObject({
+      businessId: 'biz',
+      baseUrl: 'http://127.0.0.1:1',
+      maxRetries: 0,
+      userAgent: 'shop/1.0',
+      timeoutMs: 5000,
+    });
+    await expect(messaging.listWebhooks()).rejects.toThrow();
+    await expect(app.get(ConnectlyService).ping()).rejects.toThrow();
+    expect(sent.map(({ key }) => key)).toEqual(['general-key', 'nest-key']);
+    expect(sent.every(({ url }) => url.startsWith('http://127.0.0.1:1/'))).toBe(true);
+    await app.close();
+  });
+
+  it("uses the agent's key for the Message API by default, and the Message API's own time limit", async () => {
+    const app = await Test.createTestingModule({
+      imports: [ConnectlyModule.forRoot({ ...options, timeoutMs: 90_000, messaging: { webhookSecret: 'secret' } })],
+    }).compile();
+    expect(app.get(ConnectlyMessagingService).client.timeoutMs).toBe(30_000);
+    expect(app.get<{ apiKey: string }>(CONNECTLY_MESSAGING_OPTIONS).apiKey).toBe('nest-key');
+    await app.close();
+  });
+
+  it('without messaging, the Message API service names the option to add', async () => {
+    const app = await Test.createTestingModule({ imports: [ConnectlyModule.forRoot(options)] }).compile();
+    expect(() => app.get(ConnectlyMessagingService).client).toThrow(
+      expect.objectContaining({ name: 'ConnectlyValidationError', field: 'messaging' }),
+    );
+    await expect(async () =>
+      app.get(ConnectlyMessagingService).sendMessage({ to: '+1555', message: { text: 'hi' } }),
+    ).rejects.toThrow(/add `messaging: \{ webhookSecret \}` to the ConnectlyModule options/);
     await app.close();
   });
 });

@@ -8,6 +8,7 @@ import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import {
   ConnectlyMessagingModule,
   ConnectlyMessagingService,
+  ConnectlyModule,
   ConnectlyWebhook,
   ConnectlyWebhookGuard,
 } from '../src/index.js';
@@ -31,7 +32,12 @@ class WebhookController {
 async function appWith(mock: MockConnectlyServer, rawBody: boolean): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [
-      ConnectlyMessagingModule.forRoot({ apiKey: KEY, businessId: 'biz', baseUrl: mock.url, webhookSecret: SECRET }),
+      ConnectlyModule.forRoot({
+        apiKey: KEY,
+        businessId: 'biz',
+        baseUrl: mock.url,
+        messaging: { webhookSecret: SECRET },
+      }),
     ],
     controllers: [WebhookController],
   }).compile();
@@ -140,12 +146,11 @@ describe('ConnectlyWebhookGuard', () => {
     const headers = { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(old, SECRET) };
     const moduleRef = await Test.createTestingModule({
       imports: [
-        ConnectlyMessagingModule.forRoot({
+        ConnectlyModule.forRoot({
           apiKey: KEY,
           businessId: 'biz',
           baseUrl: mock.url,
-          webhookSecret: SECRET,
-          webhookMaxAgeMs: 60_000,
+          messaging: { webhookSecret: SECRET, webhookMaxAgeMs: 60_000 },
         }),
       ],
       controllers: [WebhookController],
@@ -167,10 +172,56 @@ describe('ConnectlyWebhookGuard', () => {
 
   it('fails the bootstrap without a webhook secret', async () => {
     const compiling = Test.createTestingModule({
-      imports: [ConnectlyMessagingModule.forRoot({ apiKey: KEY, businessId: 'biz', webhookSecret: '' })],
+      imports: [ConnectlyModule.forRoot({ apiKey: KEY, businessId: 'biz', messaging: { webhookSecret: '' } })],
     }).compile();
     await expect(compiling).rejects.toThrow(
-      /ConnectlyMessagingModule options are invalid: `webhookSecret` is required/,
+      /ConnectlyModule options are invalid: `messaging.webhookSecret` is required/,
     );
+  });
+
+  it('without the messaging option, a guarded route fails with the fix and never runs the handler', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConnectlyModule.forRoot({ apiKey: KEY, businessId: 'biz', baseUrl: mock.url })],
+      controllers: [WebhookController],
+    }).compile();
+    const errors: string[] = [];
+    const app = moduleRef.createNestApplication({
+      logger: { log() {}, warn() {}, error: (message: unknown) => errors.push(String(message)) } as never,
+    });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const headers = { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(BODY, SECRET) };
+      expect((await post(app, BODY, headers)).status).toBe(500);
+      expect(handled).toEqual([]);
+      expect(errors.join('\n')).toContain('add `messaging: { webhookSecret }` to the ConnectlyModule options');
+      expect(() => app.get(ConnectlyMessagingService).client).toThrow(/The Message API is not configured/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('the deprecated ConnectlyMessagingModule still verifies deliveries and fails without a secret', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConnectlyMessagingModule.forRoot({ apiKey: KEY, businessId: 'biz', baseUrl: mock.url, webhookSecret: SECRET }),
+      ],
+      controllers: [WebhookController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const headers = { 'content-type': 'text/plain', 'x-connectly-hmac-sha256': signWebhook(BODY, SECRET) };
+      expect((await post(app, BODY, headers)).status).toBe(200);
+      expect((await post(app, BODY, { ...headers, 'x-connectly-hmac-sha256': 'sha256=00' })).status).toBe(401);
+      expect(handled).toHaveLength(1);
+      expect(app.get(ConnectlyMessagingService).client.baseUrl).toBe(mock.url);
+    } finally {
+      await app.close();
+    }
+    await expect(
+      Test.createTestingModule({
+        imports: [ConnectlyMessagingModule.forRoot({ apiKey: KEY, businessId: 'biz', webhookSecret: '' })],
+      }).compile(),
+    ).rejects.toThrow(/ConnectlyMessagingModule options are invalid: `webhookSecret` is required/);
   });
 });

@@ -1,5 +1,12 @@
 // The Connectly node: describes its resources and operations, and hands execution to the router.
-import type { IExecuteFunctions, INodeExecutionData, INodeType, INodeTypeDescription } from 'n8n-workflow';
+import type {
+  IExecuteFunctions,
+  INodeExecutionData,
+  INodeProperties,
+  INodePropertyOptions,
+  INodeType,
+  INodeTypeDescription,
+} from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import * as agent from './actions/agent';
 import * as health from './actions/health';
@@ -9,6 +16,26 @@ import { router } from './actions/router';
 import * as session from './actions/session';
 import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
+const operations: INodeProperties[] = [
+  ...agent.description,
+  ...session.description,
+  ...message.description,
+  ...health.description,
+];
+
+/** The canvas subtitle: the picked operation's action, as the action list names it (read from the operations' own descriptions). */
+function subtitle(properties: INodeProperties[]): string {
+  const actions: Record<string, string> = {};
+  for (const property of properties) {
+    const resource = property.displayOptions?.show?.['resource']?.[0];
+    if (property.name !== 'operation' || typeof resource !== 'string') continue;
+    for (const option of (property.options ?? []) as INodePropertyOptions[]) {
+      if (option.action) actions[`${resource}:${String(option.value)}`] = option.action;
+    }
+  }
+  return `={{ (${JSON.stringify(actions)})[$parameter["resource"] + ":" + $parameter["operation"]] || "" }}`;
+}
+
 export class Connectly implements INodeType {
   description: INodeTypeDescription = {
     displayName: 'Connectly',
@@ -17,8 +44,7 @@ export class Connectly implements INodeType {
     group: ['transform'],
     version: NODE_VERSIONS,
     defaultVersion: LATEST_VERSION,
-    subtitle:
-      '={{ ({ sendMessage: "Send message, stream the reply", sendMessageAndWait: "Send message, wait for the reply", start: "Start a session", close: "Close a session", check: "Check the API health", send: "Send a WhatsApp message", release: "Release a held conversation", recordHumanReply: "Record a human reply" })[$parameter["operation"]] || "" }}',
+    subtitle: subtitle(operations),
     description:
       "Talk to a Connectly AI agent: send a customer's messages and get the agent's reply, products and handovers",
     defaults: { name: 'Connectly' },
@@ -53,10 +79,7 @@ export class Connectly implements INodeType {
         ],
         default: 'agent',
       },
-      ...agent.description,
-      ...session.description,
-      ...message.description,
-      ...health.description,
+      ...operations,
     ],
   };
 

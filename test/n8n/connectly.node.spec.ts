@@ -6,6 +6,7 @@ import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { type IDataObject, type INodeParameters, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
+import { CUSTOM_API_CALLS } from '../../nodes/Connectly/shared/descriptions';
 import { NODE, runNode } from './harness';
 import { nodeOutputs, workflowOf } from './workflow-engine';
 
@@ -107,6 +108,25 @@ describe('the action list', () => {
     for (const list of lists) {
       expect((list.options as Array<{ name: string }>).map((o) => o.name)).not.toContain('Custom API Call');
     }
+  });
+
+  it("the canvas subtitle is the picked operation's action, as the action list names it", () => {
+    const body = /^=\{\{(.*)\}\}$/s.exec(description.subtitle ?? '')?.[1] ?? '';
+    const subtitleFor = new Function('$parameter', `return ${body}`) as (parameter: IDataObject) => string;
+    const actions = description.properties
+      .filter((p) => p.name === 'operation')
+      .flatMap((p) =>
+        (p.options as Array<{ value: string; action: string }>).map((o) => ({
+          resource: (p.displayOptions?.show?.['resource'] as string[])[0],
+          operation: o.value,
+          action: o.action,
+        })),
+      );
+    expect(actions).toHaveLength(8);
+    for (const { resource, operation, action } of actions) {
+      expect(subtitleFor({ resource, operation })).toBe(action);
+    }
+    expect(subtitleFor({ resource: 'agent', operation: 'start' })).toBe('');
   });
 
   it("is not one n8n 2.41 adds its Custom API Call to: the default version is not the node's only one", () => {
@@ -436,8 +456,8 @@ describe('Agent → Send Message', () => {
     expect(mock.requests).toHaveLength(0);
   });
 
-  it('explains that there is no custom API call when one is picked', async () => {
-    const run = runNode({ resource: 'agent', operation: 'customApiCall' }, { credentials });
+  it.each([...CUSTOM_API_CALLS])('explains that there is no custom API call when one is picked (%s)', async (value) => {
+    const run = runNode({ resource: 'agent', operation: value }, { credentials });
     await expect(run).rejects.toThrow('Connectly offers no custom API call');
     await expect(run).rejects.toMatchObject({ description: expect.stringContaining('HTTP Request node') });
   });

@@ -10,6 +10,8 @@ import { LATEST_VERSION } from '../../nodes/Connectly/shared/versions';
 export interface Run {
   outputs: INodeExecutionData[][];
   chunks: Array<{ type: string; itemIndex: number; content?: unknown }>;
+  /** Every request the node handed n8n's helper, as the node built it (before the credential adds its header). */
+  helperRequests: Array<{ credential: string; url: string; headers: Record<string, string> }>;
 }
 
 export interface RunOptions {
@@ -148,6 +150,7 @@ export async function runNode(
   options: RunOptions,
 ): Promise<Run> {
   const chunks: Run['chunks'] = [];
+  const helperRequests: Run['helperRequests'] = [];
   const items =
     options.input?.map((json) => ({ json })) ??
     Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } as IDataObject }));
@@ -173,6 +176,11 @@ export async function runNode(
     getExecutionCancelSignal: () => options.signal,
     helpers: {
       async httpRequestWithAuthentication(this: IExecuteFunctions, type: string, request: IHttpRequestOptions) {
+        helperRequests.push({
+          credential: type,
+          url: request.url,
+          headers: { ...(request.headers as Record<string, string>) },
+        });
         const credentials =
           (type === 'connectlyMessagingApi' ? options.messagingCredentials : options.credentials) ?? {};
         if (request.encoding === 'arraybuffer') return await bufferedRequest(credentials, request);
@@ -183,5 +191,5 @@ export async function runNode(
     },
   } as unknown as IExecuteFunctions;
   const outputs = await (options.nodeType ?? new Connectly()).execute.call(context);
-  return { outputs, chunks };
+  return { outputs, chunks, helperRequests };
 }

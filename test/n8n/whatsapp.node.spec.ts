@@ -99,6 +99,26 @@ describe('Message → Send', () => {
     });
   });
 
+  it("hands n8n's helper no API key header, only addresses under the credential's base URL: the credential adds the key", async () => {
+    const ana = customer('+15550001012');
+    const agent = await runNode(sendMessage(ana.phone, 'I want a festive gift', { holdOnHandover: false }), {
+      credentials,
+    });
+    const send = await runNode(messageSend(ana.phone), {
+      credentials,
+      messagingCredentials,
+      input: [agent.outputs[0]?.[0]?.json as IDataObject],
+    });
+    expect(ana.received).toHaveLength(3);
+    const requests = [...agent.helperRequests, ...send.helperRequests];
+    expect(new Set(requests.map((r) => r.credential))).toEqual(new Set(['connectlyApi', 'connectlyMessagingApi']));
+    for (const { url, headers } of requests) {
+      expect(url.startsWith(`${credentials.baseUrl}/`)).toBe(true);
+      expect(Object.keys(headers).map((name) => name.toLowerCase())).not.toContain('x-api-key');
+      expect(JSON.stringify(headers)).not.toContain(KEY);
+    }
+  });
+
   /** The Connectly Trigger's item for a tap on `id` (titled `title`) of the message `replyToId`. */
   const tapItem = (clientKey: string, id: string, title: string, replyToId: string | undefined): IDataObject => ({
     kind: 'button',

@@ -9,6 +9,7 @@ module.exports = {
     '^connectly-agent-graph-mock$': '<rootDir>/../../packages/mock-server/src/index.ts',
     '^connectly-agent-graph$': '<rootDir>/../../packages/agent-graph/src/index.ts',
     '^connectly-agent-graph/wire$': '<rootDir>/../../packages/agent-graph/src/wire/api.ts',
+    '^connectly-agent-graph/testing$': '<rootDir>/../../packages/agent-graph/src/testing.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },

@@ -159,6 +159,64 @@ describe('connectly-agent-graph', () => {
   });
 });
 
+// The conformance suite from connectly-agent-graph/testing, run on the core's memory store: one case each
+// from CommonJS and ESM, and the suite's types from both.
+const TESTING = (load: string): string => `${load}
+const stores = new Map();
+const open = (ns) => stores.get(ns) ?? stores.set(ns, new MemoryConversationStore()).get(ns);
+const cases = conversationStoreConformance(open);
+const concurrent = cases.find((c) => c.name.includes('exactly one is claimed'));
+concurrent.run().then(() => console.log(JSON.stringify({ cases: cases.length > 20, ran: concurrent.name })));
+`;
+const TESTING_TS = `
+import { MemoryConversationStore } from 'connectly-agent-graph';
+import { type ConformanceCase, conversationStoreConformance } from 'connectly-agent-graph/testing';
+export const cases: ConformanceCase[] = conversationStoreConformance(() => new MemoryConversationStore());
+`;
+
+describe('connectly-agent-graph/testing', () => {
+  let project: Project;
+  beforeAll(() => {
+    project = new Project(['connectly-agent-graph']);
+  }, 300_000);
+  afterAll(() => project?.remove());
+
+  it('runs the conformance suite from require() and import, on the classes of the main entry', async () => {
+    project.write(
+      'suite.cjs',
+      TESTING(
+        "const { MemoryConversationStore } = require('connectly-agent-graph'); const { conversationStoreConformance } = require('connectly-agent-graph/testing');",
+      ),
+    );
+    project.write(
+      'suite.mjs',
+      TESTING(
+        "import { MemoryConversationStore } from 'connectly-agent-graph'; import { conversationStoreConformance } from 'connectly-agent-graph/testing';",
+      ),
+    );
+    const expected = {
+      cases: true,
+      ran: 'claimDelivery: of many concurrent claims on two stores, exactly one is claimed',
+    };
+    expect(JSON.parse(await project.node('suite.cjs'))).toEqual(expected);
+    expect(JSON.parse(await project.node('suite.mjs'))).toEqual(expected);
+  });
+
+  it('type-checks from ESM and CommonJS TypeScript, and with node10 resolution', () => {
+    project.write('suite.mts', TESTING_TS);
+    project.write('suite.cts', TESTING_TS);
+    project.typecheck(
+      { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [] },
+      ['suite.mts', 'suite.cts'],
+    );
+    project.write('legacy.ts', TESTING_TS);
+    project.typecheck(
+      { module: 'commonjs', moduleResolution: 'node10', target: 'es2022', lib: ['es2022', 'dom'], types: [] },
+      ['legacy.ts'],
+    );
+  });
+});
+
 describe('the lowest rxjs of the peer range', () => {
   let project: Project;
   let lowest: string;
@@ -255,19 +313,18 @@ describe('connectly-session-redis', () => {
 
   it('loads from require() and import, and uses the same client package (its errors are the client ones)', async () => {
     const script = (load: string): string => `${load}
-      let error;
-      try { new RedisSessionStore({}); } catch (e) { error = e; }
-      console.log(error instanceof ConnectlyValidationError);`;
+      const refused = (Store) => { try { new Store({}); } catch (e) { return e instanceof ConnectlyValidationError; } };
+      console.log(refused(RedisSessionStore) && refused(RedisConversationStore));`;
     project.write(
       'store.cjs',
       script(
-        "const { RedisSessionStore } = require('connectly-session-redis'); const { ConnectlyValidationError } = require('connectly-agent-graph');",
+        "const { RedisSessionStore, RedisConversationStore } = require('connectly-session-redis'); const { ConnectlyValidationError } = require('connectly-agent-graph');",
       ),
     );
     project.write(
       'store.mjs',
       script(
-        "import { RedisSessionStore } from 'connectly-session-redis'; import { ConnectlyValidationError } from 'connectly-agent-graph';",
+        "import { RedisSessionStore, RedisConversationStore } from 'connectly-session-redis'; import { ConnectlyValidationError } from 'connectly-agent-graph';",
       ),
     );
     expect((await project.node('store.cjs')).trim()).toBe('true');
@@ -306,6 +363,25 @@ const { NestFactory } = require('@nestjs/core');
 const { ConnectlyModule, ConnectlyService, ConnectlyApiError } = require('nestjs-connectly');`)}})();`,
     );
     expect(JSON.parse(await project.node('app.cjs', env()))).toEqual({ products: 3, apiError: true });
+  });
+
+  it('re-exports the whole core as the very same objects, so instanceof holds across both imports', async () => {
+    project.write(
+      'same.cjs',
+      `const nest = require('nestjs-connectly');
+const core = require('connectly-agent-graph');
+const names = Object.keys(core);
+console.log(JSON.stringify({
+  missing: names.filter((name) => !(name in nest)),
+  different: names.filter((name) => nest[name] !== core[name]),
+  tokens: [nest.CONNECTLY_CLIENT === core.ConnectlyClient, typeof nest.CONNECTLY_MODULE_OPTIONS],
+}));`,
+    );
+    expect(JSON.parse(await project.node('same.cjs', env()))).toEqual({
+      missing: [],
+      different: [],
+      tokens: [true, 'symbol'],
+    });
   });
 
   it('an ESM app does the same with import', async () => {

@@ -1,23 +1,15 @@
-// The messaging module's options: the Message API client's options plus the webhook secret.
+// The deprecated ConnectlyMessagingModule's definition: its options are the Message API's whole
+// configuration, under the token the webhook guard and the client read.
 
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { ConnectlyMessagingClientOptions } from 'connectly-agent-graph';
+import { CONNECTLY_MESSAGING_OPTIONS, type ConnectlyMessagingModuleOptions } from './messaging.options.js';
 
-export interface ConnectlyMessagingModuleOptions extends ConnectlyMessagingClientOptions {
-  /** The per-business secret Connectly signs webhook deliveries with. */
-  webhookSecret: string;
-  /**
-   * How far a delivery's signed `timestamp` may be from this server's clock, in ms, before the guard
-   * refuses it as a replay (401). Default 5 minutes (`DEFAULT_WEBHOOK_MAX_AGE_MS`).
-   */
-  webhookMaxAgeMs?: number;
-}
-
-export const {
-  ConfigurableModuleClass: ConnectlyMessagingConfigurableModule,
-  MODULE_OPTIONS_TOKEN: CONNECTLY_MESSAGING_OPTIONS,
-} = new ConfigurableModuleBuilder<ConnectlyMessagingModuleOptions>({ moduleName: 'ConnectlyMessaging' })
-  .setClassMethodName('forRoot')
-  .setFactoryMethodName('createConnectlyMessagingOptions')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-  .build();
+export const { ConfigurableModuleClass: ConnectlyMessagingConfigurableModule } =
+  new ConfigurableModuleBuilder<ConnectlyMessagingModuleOptions>({
+    moduleName: 'ConnectlyMessaging',
+    optionsInjectionToken: CONNECTLY_MESSAGING_OPTIONS,
+  })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createConnectlyMessagingOptions')
+    .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();

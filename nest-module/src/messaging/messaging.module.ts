@@ -1,38 +1,29 @@
-// ConnectlyMessagingModule: the Message API client, its service and the webhook guard, configured with
-// forRoot / forRootAsync. Bad options (a missing key or secret) fail the bootstrap with their name.
+// ConnectlyMessagingModule (deprecated: give ConnectlyModule a `messaging` option instead): the Message
+// API client, its service and the webhook guard, configured apart from the agent with forRoot / forRootAsync.
 
 import { Module } from '@nestjs/common';
-import { ConnectlyMessagingClient, ConnectlyValidationError } from 'connectly-agent-graph';
-import { CONNECTLY_MESSAGING_CLIENT } from './messaging.constants.js';
+import { CONNECTLY_MESSAGING_CLIENT } from '../connectly.constants.js';
+import { ConnectlyMessagingConfigurableModule } from './messaging.module-definition.js';
 import {
   CONNECTLY_MESSAGING_OPTIONS,
-  ConnectlyMessagingConfigurableModule,
   type ConnectlyMessagingModuleOptions,
-} from './messaging.module-definition.js';
+  createMessagingClient,
+} from './messaging.options.js';
 import { ConnectlyMessagingService } from './messaging.service.js';
 import { ConnectlyWebhookGuard } from './webhook.guard.js';
 
-function createMessagingClient(options: ConnectlyMessagingModuleOptions): ConnectlyMessagingClient {
-  const { webhookSecret, webhookMaxAgeMs: _, ...clientOptions } = options;
-  try {
-    if (typeof webhookSecret !== 'string' || webhookSecret === '') {
-      throw new ConnectlyValidationError(
-        'webhookSecret',
-        '`webhookSecret` is required: the per-business secret Connectly signs webhooks with',
-      );
-    }
-    return new ConnectlyMessagingClient(clientOptions);
-  } catch (error) {
-    if (error instanceof ConnectlyValidationError) {
-      throw new ConnectlyValidationError(error.field, `ConnectlyMessagingModule options are invalid: ${error.message}`);
-    }
-    throw error;
-  }
-}
-
+/**
+ * @deprecated Configure the Message API in `ConnectlyModule.forRoot({ …, messaging: { webhookSecret } })`,
+ * which shares the agent's business, address and request settings. This module keeps working meanwhile.
+ */
 @Module({
   providers: [
-    { provide: CONNECTLY_MESSAGING_CLIENT, useFactory: createMessagingClient, inject: [CONNECTLY_MESSAGING_OPTIONS] },
+    {
+      provide: CONNECTLY_MESSAGING_CLIENT,
+      useFactory: (options: ConnectlyMessagingModuleOptions) =>
+        createMessagingClient(options, 'ConnectlyMessagingModule'),
+      inject: [CONNECTLY_MESSAGING_OPTIONS],
+    },
     ConnectlyMessagingService,
     ConnectlyWebhookGuard,
   ],

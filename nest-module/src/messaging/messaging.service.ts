@@ -1,7 +1,7 @@
 // The injectable face of the Message API client: send messages, templates and the agent's whole reply,
 // and keep the webhook registration in place.
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type {
   AgentEvent,
   AgentReply,
@@ -17,11 +17,22 @@ import type {
   WebhookTopic,
   WhatsAppReply,
 } from 'connectly-agent-graph';
-import { CONNECTLY_MESSAGING_CLIENT } from './messaging.constants.js';
+import { CONNECTLY_MESSAGING_CLIENT } from '../connectly.constants.js';
+import { messagingNotConfigured } from './messaging.options.js';
 
 @Injectable()
 export class ConnectlyMessagingService {
-  constructor(@Inject(CONNECTLY_MESSAGING_CLIENT) readonly client: ConnectlyMessagingClient) {}
+  readonly #client: ConnectlyMessagingClient | undefined;
+
+  constructor(@Optional() @Inject(CONNECTLY_MESSAGING_CLIENT) client?: ConnectlyMessagingClient) {
+    this.#client = client ?? undefined;
+  }
+
+  /** The core client; without the module's `messaging` option, a ConnectlyValidationError naming the fix. */
+  get client(): ConnectlyMessagingClient {
+    if (this.#client === undefined) throw messagingNotConfigured();
+    return this.#client;
+  }
 
   /** Sends the agent's reply to the customer as WhatsApp messages, in order; see `ConnectlyMessagingClient.sendReply`. */
   sendReply(

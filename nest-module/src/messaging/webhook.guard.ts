@@ -7,6 +7,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   UnauthorizedException,
   createParamDecorator,
 } from '@nestjs/common';
@@ -16,7 +17,11 @@ import {
   type InboundEvent,
   parseWebhook,
 } from 'connectly-agent-graph';
-import { CONNECTLY_MESSAGING_OPTIONS, type ConnectlyMessagingModuleOptions } from './messaging.module-definition.js';
+import {
+  CONNECTLY_MESSAGING_OPTIONS,
+  type ConnectlyMessagingModuleOptions,
+  messagingNotConfigured,
+} from './messaging.options.js';
 
 // Connectly's deliveries are small; anything far larger is not one of them.
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -52,14 +57,18 @@ async function rawBodyOf(req: WebhookRequest): Promise<unknown> {
 export class ConnectlyWebhookGuard implements CanActivate {
   private readonly logger = new Logger('ConnectlyWebhook');
 
-  constructor(@Inject(CONNECTLY_MESSAGING_OPTIONS) private readonly options: ConnectlyMessagingModuleOptions) {}
+  constructor(
+    @Optional() @Inject(CONNECTLY_MESSAGING_OPTIONS) private readonly options?: ConnectlyMessagingModuleOptions,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    const { options } = this;
+    if (options === undefined) throw messagingNotConfigured();
     const req = context.switchToHttp().getRequest<WebhookRequest>();
     const raw = await rawBodyOf(req);
     try {
-      req.connectlyWebhook = parseWebhook(raw as Buffer, req.headers, this.options.webhookSecret, {
-        ...(this.options.webhookMaxAgeMs === undefined ? {} : { maxAgeMs: this.options.webhookMaxAgeMs }),
+      req.connectlyWebhook = parseWebhook(raw as Buffer, req.headers, options.webhookSecret, {
+        ...(options.webhookMaxAgeMs === undefined ? {} : { maxAgeMs: options.webhookMaxAgeMs }),
       });
       return true;
     } catch (error) {

@@ -17,6 +17,7 @@ import {
   eventPayload,
   isHandoverTriggered,
   messageText,
+  toReplyItem,
 } from 'connectly-agent-graph';
 
 /** Output 0 carries the agent's reply; output 1 carries handovers, so a workflow can route them directly. */
@@ -78,9 +79,8 @@ export function pushEvent(outputs: Outputs, event: AgentEvent, clientKey: string
 }
 
 /**
- * One whole reply as an item (output 0); each handover it asks for also goes to output 1. The item keeps
- * what a workflow reads (text, products, suggestions, menus, handover) in view; the raw events, messages
- * and handover events come only when asked for, since they repeat it.
+ * One whole reply as an item (output 0), the core's `ReplyItem`, which Message → Send reads back with
+ * `fromReplyItem`; each handover it asks for also goes to output 1.
  */
 export function pushReply(
   outputs: Outputs,
@@ -89,12 +89,7 @@ export function pushReply(
   pairedItem: IPairedItemData,
   rawEvents = false,
 ): void {
-  const { events, messages, handovers, ...summary } = reply;
-  const json = { ...summary, clientKey, eventCount: events.length };
-  outputs[0].push({
-    json: (rawEvents ? { ...json, messages, handovers, events } : json) as unknown as IDataObject,
-    pairedItem,
-  });
+  outputs[0].push({ json: toReplyItem(reply, { clientKey, rawEvents }) as unknown as IDataObject, pairedItem });
   for (const event of reply.handovers) {
     if (isHandoverTriggered(event)) outputs[1].push(eventItem(event, clientKey, pairedItem));
   }

@@ -1,6 +1,6 @@
 // The Messaging API client of the n8n nodes: the core's client, its requests made by n8n's own request
 // helper with the connectlyMessagingApi credential, so n8n's proxy and SSRF settings apply and the key
-// is added by the credential, not by us.
+// is added by the credential alone (the client sends none: `fetchAddsApiKey`).
 import type { IExecuteFunctions, IHookFunctions, IHttpRequestOptions, IWebhookFunctions } from 'n8n-workflow';
 import { ConnectlyMessagingClient, type FetchLike } from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
@@ -38,12 +38,11 @@ export async function messagingClient(
 ): Promise<ConnectlyMessagingClient> {
   const credentials = await this.getCredentials<ConnectlyMessagingCredentials>(MESSAGING_CREDENTIAL);
   const fetch: FetchLike = async (url, init) => {
-    const headers = { ...init.headers };
-    delete headers['x-api-key'];
     const request: IHttpRequestOptions = {
       method: init.method,
       url,
-      headers,
+      // A copy: the credential adds its header to the object it is given.
+      headers: { ...init.headers },
       ...(init.body === undefined ? {} : { body: init.body }),
       json: false,
       encoding: 'arraybuffer',
@@ -71,6 +70,7 @@ export async function messagingClient(
     ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
     ...options,
     fetch,
+    fetchAddsApiKey: true,
     scheduler: defaultScheduler,
     userAgent: defaultUserAgent(),
   });

@@ -1,7 +1,8 @@
 // The node's one HTTP path: the core client, streaming through n8n's own request helper, so n8n's
-// credentials, proxy and SSRF settings apply and the key is added by the credential, not by us.
+// credentials, proxy and SSRF settings apply and the key is added by the credential alone (the client
+// sends none: `fetchAddsApiKey`).
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
-import { ConnectlyClient, type ConnectlyClientOptions, type FetchLike } from 'connectly-agent-graph';
+import { ConnectlyClient, type FetchLike, normalizeBaseUrl } from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
 import { sessionMemory } from './session-memory';
 
@@ -105,12 +106,11 @@ export async function connectlyClient(
 ): Promise<ConnectlyClient> {
   const credentials = await this.getCredentials<ConnectlyCredentials>('connectlyApi');
   const fetch: FetchLike = async (url, init) => {
-    const headers = { ...init.headers };
-    delete headers['x-api-key'];
     const request = (abortSignal: AbortSignal | undefined): IHttpRequestOptions => ({
       method: 'POST',
       url,
-      headers,
+      // A copy: the credential adds its header to the object it is given.
+      headers: { ...init.headers },
       body: init.body,
       json: false,
       encoding: 'stream',
@@ -137,16 +137,17 @@ export async function connectlyClient(
       body: response.body,
     };
   };
-  const options: ConnectlyClientOptions = {
+  // The memory is picked by the address as the client normalises it, as Session → Close finds it.
+  const baseUrl = normalizeBaseUrl(credentials.baseUrl || undefined, credentials.apiKey);
+  return new ConnectlyClient({
     apiKey: credentials.apiKey,
     businessId: credentials.businessId,
-    ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
+    baseUrl,
     ...timeouts,
     fetch,
+    fetchAddsApiKey: true,
     scheduler: defaultScheduler,
     userAgent: defaultUserAgent(),
-  };
-  const client = new ConnectlyClient(options);
-  // The memory is picked by the address the client checked and normalised, as Session → Close finds it.
-  return remember ? new ConnectlyClient({ ...options, sessionStore: sessionMemory(client.baseUrl) }) : client;
+    ...(remember ? { sessionStore: sessionMemory(baseUrl) } : {}),
+  });
 }

@@ -2,7 +2,7 @@
 
 export { ConnectlyClient } from './client.js';
 export type { ConnectlyClientOptions } from './options.js';
-export { DEFAULT_BASE_URL, type ConnectlyHttpOptions, type CallOptions } from './http/options.js';
+export { DEFAULT_BASE_URL, normalizeBaseUrl, type ConnectlyHttpOptions, type CallOptions } from './http/options.js';
 export { TurnViews } from './agent/turn-views.js';
 export type {
   InvokeRequest,
@@ -34,6 +34,15 @@ export {
   sessionKey,
 } from './sessions/session-store.js';
 export { MemorySessionStore } from './sessions/memory-session-store.js';
+export type {
+  ConversationStore,
+  DeliveryClaimState,
+  ConversationHold,
+  OfferedChoices,
+  AutomatedSend,
+} from './conversation/store.js';
+export { MemoryConversationStore, type MemoryConversationStoreOptions } from './conversation/memory-store.js';
+export { ConversationStoreFullError, checkStoreArgument, checkStoreArguments } from './conversation/checks.js';
 export {
   type TurnLogStore,
   type TurnLogSnapshot,
@@ -69,6 +78,7 @@ export {
 } from './wire/events.js';
 export { ofType, handovers, replyText, toReply } from './agent/operators.js';
 export { type AgentReply, summarizeReply, messageText } from './agent/reply.js';
+export { type ReplyItem, type ReplyItemOptions, toReplyItem, fromReplyItem } from './agent/reply-item.js';
 export { userText, assistantText, checkInputEvents, normalizeKeys } from './decoding/validate.js';
 export {
   ConnectlyError,

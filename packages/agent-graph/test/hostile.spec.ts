@@ -10,6 +10,7 @@ import {
   ConnectlyMessagingClient,
   ConnectlyProtocolError,
   ConnectlyValidationError,
+  type FetchLike,
   type Scheduler,
   eventPayload,
   handovers,
@@ -94,6 +95,71 @@ describe('the API key never follows a redirect', () => {
     expect(values).toEqual([]);
     expect(error).toBeInstanceOf(ConnectlyProtocolError);
     expect(error).toMatchObject({ reason: 'unexpected-encoding' });
+  });
+});
+
+describe('a transport that adds the key itself (fetchAddsApiKey)', () => {
+  /** A fetch that adds the key to every request, as n8n's credential helpers do, and records what it was handed. */
+  function authenticatingFetch(): FetchLike & { handed: Array<{ url: string; headers: Record<string, string> }> } {
+    const handed: Array<{ url: string; headers: Record<string, string> }> = [];
+    const fetch: FetchLike = async (url, init) => {
+      handed.push({ url, headers: { ...init.headers } });
+      return globalThis.fetch(url, { ...init, headers: { ...init.headers, 'x-api-key': KEY } });
+    };
+    return Object.assign(fetch, { handed });
+  }
+
+  it('gets no key header from either client, only addresses under baseUrl, and the calls succeed', async () => {
+    const fetch = authenticatingFetch();
+    const agent = clientFor(h.mock.url, { fetch, fetchAddsApiKey: true });
+    const messaging = new ConnectlyMessagingClient({
+      apiKey: KEY,
+      businessId: 'biz-1',
+      baseUrl: h.mock.url,
+      fetch,
+      fetchAddsApiKey: true,
+    });
+    await expect(firstValueFrom(agent.health())).resolves.toEqual({ healthy: true });
+    await expect(messaging.listWebhooks()).resolves.toEqual([]);
+    expect(fetch.handed).toHaveLength(2);
+    for (const { url, headers } of fetch.handed) {
+      expect(url.startsWith(`${h.mock.url}/`)).toBe(true);
+      expect(Object.keys(headers)).not.toContain('x-api-key');
+      expect(leaksKey(JSON.stringify(headers))).toBe(false);
+    }
+  });
+
+  it('still never follows a redirect to another origin', async () => {
+    const elsewhere = await hostile((_, res) => res.end('{"response":{"healthy":true}}'));
+    const redirector = await hostile((_, res) => {
+      res.writeHead(302, { location: `${elsewhere.url}/steal` });
+      res.end();
+    });
+    const fetch = authenticatingFetch();
+    const { error } = await collectUntilError(clientFor(redirector.url, { fetch, fetchAddsApiKey: true }).invoke(turn));
+    expect(error).toMatchObject({ name: 'ConnectlyConnectionError', errorCode: 'ERR_REDIRECT' });
+    expect(fetch.handed).toHaveLength(1);
+    expect(fetch.handed[0]?.url.startsWith(`${redirector.url}/`)).toBe(true);
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('is refused without the fetch that adds the key, naming the fix', () => {
+    expect(() => clientFor(h.mock.url, { fetchAddsApiKey: true })).toThrow(
+      expect.objectContaining({ field: 'fetchAddsApiKey', message: expect.stringContaining('pass it as `fetch`') }),
+    );
+    expect(() =>
+      clientFor(h.mock.url, { fetch: globalThis.fetch as FetchLike, fetchAddsApiKey: 'yes' as never }),
+    ).toThrow(ConnectlyValidationError);
+  });
+
+  it('without the option, the client sends the key itself', async () => {
+    const handed: Array<Record<string, string>> = [];
+    const fetch: FetchLike = (url, init) => {
+      handed.push(init.headers);
+      return globalThis.fetch(url, init);
+    };
+    await expect(firstValueFrom(clientFor(h.mock.url, { fetch }).health())).resolves.toEqual({ healthy: true });
+    expect(handed[0]?.['x-api-key']).toBe(KEY);
   });
 });
 

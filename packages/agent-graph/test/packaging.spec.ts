@@ -25,6 +25,20 @@ describe('packaging', () => {
     expect(out.trim()).toBe('/external/v1/ai/agent_graph 16 14 false');
   });
 
+  it('the conformance suite loads from connectly-agent-graph/testing, by require() and import', () => {
+    const load = 'const { conversationStoreConformance: c } = X; console.log(c(() => undefined).length > 20)';
+    const cjs = node(['-e', load.replace('X', "require('connectly-agent-graph/testing')")]);
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      load.replace(
+        'const { conversationStoreConformance: c } = X;',
+        "import { conversationStoreConformance as c } from 'connectly-agent-graph/testing';",
+      ),
+    ]);
+    expect([cjs.trim(), esm.trim()]).toEqual(['true', 'true']);
+  });
+
   it('import() works from ESM, with named exports', () => {
     const out = node([
       '--input-type=module',

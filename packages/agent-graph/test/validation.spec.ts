@@ -1,6 +1,13 @@
 // Bad options and bad input fail before the network, with a typed error that names the fix.
 import type { Observable } from 'rxjs';
-import { ConnectlyClient, ConnectlyValidationError, type InvokeRequest } from '../src/index.js';
+import {
+  ConnectlyClient,
+  ConnectlyMessagingClient,
+  ConnectlyValidationError,
+  DEFAULT_BASE_URL,
+  type InvokeRequest,
+  normalizeBaseUrl,
+} from '../src/index.js';
 import { API_KEY, collect, collectUntilError, useMockServer } from './helpers.js';
 
 const h = useMockServer();
@@ -71,6 +78,29 @@ describe('client options', () => {
 
   it('defaults to the real API', () => {
     expect(new ConnectlyClient({ apiKey: 'k', businessId: 'b' }).baseUrl).toBe('https://api.connectly.ai');
+  });
+});
+
+describe('normalizeBaseUrl', () => {
+  it('gives the address both clients use, so an adapter can key things by it before building one', () => {
+    for (const given of [
+      undefined,
+      'http://127.0.0.1:4010/',
+      'HTTPS://API.example.test//',
+      'http://127.0.0.1:4010/proxy/',
+    ]) {
+      const options = { apiKey: API_KEY, businessId: 'b', ...(given === undefined ? {} : { baseUrl: given }) };
+      expect(normalizeBaseUrl(given)).toBe(new ConnectlyClient(options).baseUrl);
+      expect(normalizeBaseUrl(given)).toBe(new ConnectlyMessagingClient(options).baseUrl);
+    }
+    expect(normalizeBaseUrl(undefined)).toBe(DEFAULT_BASE_URL);
+    expect(normalizeBaseUrl('http://127.0.0.1:4010/proxy/')).toBe('http://127.0.0.1:4010/proxy');
+  });
+
+  it("refuses a bad address with the client's error, and keeps the key out of it", () => {
+    const error = validationError(() => normalizeBaseUrl(`not a url ${API_KEY}`, API_KEY));
+    expect(error.field).toBe('baseUrl');
+    expect(error.message).not.toContain(API_KEY);
   });
 });
 

@@ -1,76 +1,19 @@
-// A real HTTP server that speaks the Connectly Agent Graph wire format, for tests and demos: its
-// lifecycle, what it records, what a test can wait for, and the order in which a fault takes effect.
+// A real HTTP server that speaks the Connectly Agent Graph wire format and the Message API, for tests
+// and demos: its lifecycle, what it records, what a test can wait for, and which room answers a request
+// (the Agent Graph API in agent/, the Message and Webhook APIs in messaging/).
 
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type InspectOptions, inspect } from 'node:util';
-import { API_PATH, ENDPOINTS, type Endpoint, RpcCode } from 'connectly-agent-graph/wire';
-import { field } from './agent.js';
-import { type Fault, FaultQueue, checkFault, parseFaultHeader } from './faults.js';
-import { RpcFailure, delay, readRequestBody, sendJson } from './http.js';
-import { sendError, sendRaw } from './render.js';
-import { keepNewest } from './records.js';
-import { MockApi } from './routes.js';
+import { RpcCode } from 'connectly-agent-graph/wire';
+import { AgentGraphApi, endpointOf, isEndpoint } from './agent/agent-graph-api.js';
+import type { Fault } from './agent/faults.js';
 import type { MockCustomer } from './messaging/customer.js';
-import { MockMessaging, type MockMessagingOptions } from './messaging/messaging.js';
-
-export { API_PATH };
-const KNOWN_ENDPOINTS: ReadonlySet<string> = new Set(ENDPOINTS);
-
-export interface MockServerOptions {
-  /** Port to listen on; 0 (default) picks a free one. */
-  port?: number;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** When set, only this x-api-key is accepted; otherwise any non-empty key is. */
-  apiKey?: string;
-  /** When set, only this businessId is accepted (others get 403 PERMISSION_DENIED). */
-  businessId?: string;
-  /** Pause between streamed lines, in ms, so streaming is visible. Default 0. */
-  pacingMs?: number;
-  /** Replace the demo agent: turns the input events of one turn into response events. */
-  agent?: (inputEvents: unknown[], session: MockSession) => unknown[];
-  /** Accept the `x-mock-fault` request header. Default true. */
-  faultHeader?: boolean;
-  /**
-   * Keep only this many of the newest records in `requests` and `streams`, and in the messaging side's
-   * `sent` and `deliveries` (unless `messaging.maxRecords` says otherwise). Default: all.
-   */
-  maxRecords?: number;
-  /** The messaging side: webhook secret, redelivery time scale, rate limit, clock, templates. */
-  messaging?: MockMessagingOptions;
-}
-
-export interface MockSession {
-  sessionId: string;
-  businessId: string;
-  clientKey: string;
-  closed: boolean;
-  turns: number;
-}
-
-export interface RecordedRequest {
-  endpoint: string;
-  method: string;
-  path: string;
-  /** Request headers; the x-api-key value is replaced by '[redacted]'. */
-  headers: Record<string, string | string[] | undefined>;
-  /** The parsed JSON body (undefined when it was not JSON). */
-  body: unknown;
-  receivedAt: number;
-}
-
-export interface StreamRecord {
-  endpoint: string;
-  sessionId: string | undefined;
-  /** True when the client went away before the response was complete. */
-  abandoned: boolean;
-  /** True when the server cut the connection on purpose (an injected reset). */
-  reset: boolean;
-  /** Events written before the response ended or was abandoned. */
-  eventsWritten: number;
-}
+import { MockMessaging } from './messaging/messaging.js';
+import { RpcFailure, readRequestBody, sendJson } from './plumbing/http.js';
+import { keepNewest, waitUntil } from './plumbing/records.js';
+import type { MockServerOptions, MockSession, RecordedRequest, StreamRecord } from './server-types.js';
 
 /**
  * The mock Connectly server. Events: `'request'` (RecordedRequest), `'stream-end'` (StreamRecord),
@@ -82,18 +25,16 @@ export class MockConnectlyServer extends EventEmitter {
   readonly sessions = new Map<string, MockSession>();
   /** The Message and Webhook APIs: registrations, deliveries, what the business sent. */
   readonly messaging: MockMessaging;
-  private readonly faults = new FaultQueue();
-  private readonly api: MockApi;
+  private readonly agentGraph: AgentGraphApi;
   private readonly sockets = new Set<Socket>();
   private readonly server: Server;
   private readonly options: MockServerOptions;
-  private stopping = false;
   #url: string | undefined;
 
   constructor(options: MockServerOptions = {}) {
     super();
     this.options = options;
-    this.api = new MockApi(options, this.sessions);
+    this.agentGraph = new AgentGraphApi(options, this.sessions);
     this.messaging = new MockMessaging(
       { maxRecords: options.maxRecords, ...options.messaging },
       options.apiKey,
@@ -125,11 +66,8 @@ export class MockConnectlyServer extends EventEmitter {
 
   /** Turns (invoke, invoke_sync) that started while another turn of the same customer was still open. */
   get overlaps(): number {
-    return this.#overlaps;
+    return this.agentGraph.overlaps;
   }
-  #overlaps = 0;
-  // Turns in flight per business and client key, from the request's arrival to its response's close.
-  readonly #openTurns = new Map<string, number>();
 
   /** Responses still being written. */
   get openResponses(): number {
@@ -154,7 +92,6 @@ export class MockConnectlyServer extends EventEmitter {
 
   /** Stops listening and cuts every open connection (stalled streams included). */
   async stop(): Promise<void> {
-    this.stopping = true;
     this.messaging.stop();
     for (const socket of this.sockets) socket.destroy();
     if (!this.server.listening) return;
@@ -168,7 +105,7 @@ export class MockConnectlyServer extends EventEmitter {
 
   /** Queues a fault for the next matching request(s); throws when a value of it is out of range. */
   inject(fault: Fault): this {
-    this.faults.push(checkFault(fault));
+    this.agentGraph.inject(fault);
     return this;
   }
 
@@ -190,7 +127,7 @@ export class MockConnectlyServer extends EventEmitter {
 
   /** Forgets queued faults, recorded requests and streams (sessions are kept). */
   reset(): void {
-    this.faults.clear();
+    this.agentGraph.clearFaults();
     this.clearRecords();
   }
 
@@ -198,7 +135,7 @@ export class MockConnectlyServer extends EventEmitter {
   clearRecords(): void {
     this.requests.length = 0;
     this.streams.length = 0;
-    this.#overlaps = 0;
+    this.agentGraph.clearOverlaps();
   }
 
   /** Forgets a session (all sessions when no id is given), as Connectly does when one expires: it then answers 404 NOT_FOUND. */
@@ -218,20 +155,13 @@ export class MockConnectlyServer extends EventEmitter {
   }
 
   private waitFor(done: () => boolean, event: string, timeoutMs: number, what: string): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!done()) return;
-        clearTimeout(timer);
-        this.off(event, check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.off(event, check);
-        reject(new Error(`mock server: timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      this.on(event, check);
-    });
+    return waitUntil(
+      this,
+      event,
+      done,
+      timeoutMs,
+      () => new Error(`mock server: timed out after ${timeoutMs} ms waiting for ${what}`),
+    );
   }
 
   // ---- request handling ----
@@ -245,11 +175,11 @@ export class MockConnectlyServer extends EventEmitter {
     } catch {
       url = new URL('http://mock/');
     }
-    const endpoint = url.pathname.startsWith(`${API_PATH}/`) ? url.pathname.slice(API_PATH.length + 1) : '';
+    const endpoint = endpointOf(url.pathname);
     const record: StreamRecord = { endpoint, sessionId: undefined, abandoned: false, reset: false, eventsWritten: 0 };
     res.on('close', () => {
       this.open -= 1;
-      if (KNOWN_ENDPOINTS.has(endpoint)) {
+      if (isEndpoint(endpoint)) {
         record.abandoned = !res.writableFinished && !record.reset;
         this.streams.push(record);
         keepNewest(this.streams, this.options.maxRecords);
@@ -266,12 +196,8 @@ export class MockConnectlyServer extends EventEmitter {
         res.end(JSON.stringify(answer.body));
         return;
       }
-      if (endpoint === 'invoke' || endpoint === 'invoke_sync') this.countTurn(body, res);
-      if (!KNOWN_ENDPOINTS.has(endpoint)) throw new RpcFailure(404, RpcCode.NOT_FOUND, `Not Found: ${url.pathname}`);
-      if (req.method !== 'POST') {
-        throw new RpcFailure(405, RpcCode.UNIMPLEMENTED, `Method Not Allowed: use POST for ${url.pathname}`);
-      }
-      await this.respond(endpoint as Endpoint, req, res, body, record);
+      if (!isEndpoint(endpoint)) throw new RpcFailure(404, RpcCode.NOT_FOUND, `Not Found: ${url.pathname}`);
+      await this.agentGraph.handle(endpoint, req, res, body, record);
     } catch (error) {
       if (res.headersSent) {
         res.destroy();
@@ -286,19 +212,6 @@ export class MockConnectlyServer extends EventEmitter {
   }
 
   /** Records the request (its key redacted) and returns its parsed body, undefined when it is not JSON. */
-  // A turn of a customer that arrives while another of theirs is still in flight is an overlap.
-  private countTurn(body: unknown, res: ServerResponse): void {
-    const key = JSON.stringify([field(body, 'businessId'), field(body, 'clientKey')]);
-    const open = this.#openTurns.get(key) ?? 0;
-    if (open > 0) this.#overlaps += 1;
-    this.#openTurns.set(key, open + 1);
-    res.once('close', () => {
-      const left = (this.#openTurns.get(key) ?? 1) - 1;
-      if (left > 0) this.#openTurns.set(key, left);
-      else this.#openTurns.delete(key);
-    });
-  }
-
   private record(req: IncomingMessage, url: URL, endpoint: string, raw: string): unknown {
     let body: unknown;
     try {
@@ -320,48 +233,6 @@ export class MockConnectlyServer extends EventEmitter {
     keepNewest(this.requests, this.options.maxRecords);
     this.emit('request', recorded);
     return body;
-  }
-
-  /**
-   * What a fault does, in this order: wait `delayMs`; stall before the headers; answer an error
-   * `status` (unless the fault sends a raw body or an error line mid-stream); send a raw `body`.
-   * Otherwise the request is authorised and answered normally, its events and stream shaped by the fault.
-   */
-  private async respond(
-    endpoint: Endpoint,
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: unknown,
-    record: StreamRecord,
-  ): Promise<void> {
-    const fault = this.faultFor(endpoint, req, body);
-    if (fault?.delayMs && !(await delay(fault.delayMs, res))) return;
-    if (fault?.stall === 'headers' && !(await delay(fault.stallMs ?? Infinity, res))) return;
-    const rawBody = fault?.body !== undefined || fault?.bodyBase64 !== undefined;
-    if (fault?.status !== undefined && !rawBody && fault.errorAfterEvents === undefined) {
-      sendError(res, endpoint, fault);
-      return;
-    }
-    if (fault && rawBody) {
-      await sendRaw(res, fault, record);
-      return;
-    }
-    this.api.authorize(req);
-    if (body === undefined) throw new RpcFailure(400, RpcCode.INVALID_ARGUMENT, 'invalid JSON in the request body');
-    await this.api.answer(endpoint, body as Record<string, unknown>, res, fault ?? {}, record);
-  }
-
-  // The `x-mock-fault` header wins over the queue; a header that is not a fault is a 400.
-  private faultFor(endpoint: Endpoint, req: IncomingMessage, body: unknown): Fault | undefined {
-    const header = req.headers['x-mock-fault'];
-    if (typeof header === 'string' && this.options.faultHeader !== false) {
-      try {
-        return parseFaultHeader(header);
-      } catch (error) {
-        throw new RpcFailure(400, RpcCode.INVALID_ARGUMENT, (error as Error).message);
-      }
-    }
-    return this.faults.take(endpoint, field(body, 'sessionId'));
   }
 }
 

@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MockConnectlyServer, type WebhookDelivery } from '../src/index.js';
+import { MockConnectlyServer, SIGNATURE_HEADER, type WebhookDelivery } from '../src/index.js';
 
 const KEY = 'messaging-key';
 const BIZ = 'biz-1';
@@ -60,8 +60,8 @@ afterEach(async () => {
   await receiver.stop();
 });
 
-function api(method: string, path: string, body?: unknown, key = KEY): Promise<Response> {
-  return fetch(`${mock.url}/v1/businesses/${BIZ}/${path}`, {
+function api(method: string, path: string, body?: unknown, key = KEY, server = mock): Promise<Response> {
+  return fetch(`${server.url}/v1/businesses/${BIZ}/${path}`, {
     method,
     headers: { 'content-type': 'application/json', 'x-api-key': key },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -162,7 +162,7 @@ describe('signed deliveries', () => {
     expect(delivery.outcome).toBe('delivered');
     const got = receiver.received[0] as Received;
     expect(got.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(got.headers['x-connectly-hmac-sha256']).toBe(createHmac('sha256', SECRET).update(got.body).digest('base64'));
+    expect(got.headers[SIGNATURE_HEADER]).toBe(createHmac('sha256', SECRET).update(got.body).digest('base64'));
     expect(got.headers['user-agent']).toMatch(/^go-resty\//);
     expect(JSON.parse(got.body)).toEqual({
       timestamp: String(Math.floor(clock / 1000)),
@@ -181,9 +181,7 @@ describe('signed deliveries', () => {
     expect(set.status).toBe(200);
     await mock.customer(CUSTOMER).says('Hi');
     const got = receiver.received[0] as Received;
-    expect(got.headers['x-connectly-hmac-sha256']).toBe(
-      createHmac('sha256', 'rotated').update(got.body).digest('base64'),
-    );
+    expect(got.headers[SIGNATURE_HEADER]).toBe(createHmac('sha256', 'rotated').update(got.body).digest('base64'));
   });
 
   it('redelivers the identical body and signature until the receiver answers 200', async () => {
@@ -192,7 +190,7 @@ describe('signed deliveries', () => {
     const delivery = await mock.customer(CUSTOMER).says('Hi');
     expect(delivery.attempts.map((a) => a.status)).toEqual([500, 204, 503, 200]);
     expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
-    expect(new Set(receiver.received.map((r) => r.headers['x-connectly-hmac-sha256'])).size).toBe(1);
+    expect(new Set(receiver.received.map((r) => r.headers[SIGNATURE_HEADER])).size).toBe(1);
   });
 
   it('gives up after five attempts', async () => {
@@ -208,7 +206,7 @@ describe('signed deliveries', () => {
     const again = await mock.messaging.redeliver(first).settled;
     expect(again.outcome).toBe('delivered');
     expect(receiver.received[1]).toEqual({ ...receiver.received[0], headers: expect.anything() });
-    expect(receiver.received[1]?.headers['x-connectly-hmac-sha256']).toBe(first.signature);
+    expect(receiver.received[1]?.headers[SIGNATURE_HEADER]).toBe(first.signature);
   });
 
   it('refuses to script a customer when no messages webhook is registered', () => {
@@ -582,7 +580,7 @@ describe('chaos mode', () => {
     await waitFor(() => receiver.received.length === 2);
     const [one, two] = receiver.received as [Received, Received];
     expect(two.body).toBe(one.body);
-    expect(two.headers['x-connectly-hmac-sha256']).toBe(one.headers['x-connectly-hmac-sha256']);
+    expect(two.headers[SIGNATURE_HEADER]).toBe(one.headers[SIGNATURE_HEADER]);
     expect(mock.messaging.deliveries.map((d) => d.duplicateOf)).toEqual([undefined, delivery]);
   });
 
@@ -648,12 +646,7 @@ describe('bounded under hostile use', () => {
     });
     await bounded.start();
     try {
-      const call = (path: string, body: unknown): Promise<Response> =>
-        fetch(`${bounded.url}/v1/businesses/${BIZ}/${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-api-key': KEY },
-          body: JSON.stringify(body),
-        });
+      const call = (path: string, body: unknown): Promise<Response> => api('POST', path, body, KEY, bounded);
       for (const topic of ['messages', 'delivery_status']) {
         expect((await call('create/webhooks', { topic, address: receiver.url })).status).toBe(200);
       }

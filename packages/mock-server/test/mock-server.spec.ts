@@ -1,7 +1,7 @@
 // The mock server on its own, spoken to with plain fetch: the wire format a real client will meet.
 import { connect } from 'node:net';
 import { inspect } from 'node:util';
-import { type Fault, MockConnectlyServer, demoReply, echoReply } from '../src/index.js';
+import { API_PATH, type Fault, MockConnectlyServer, demoReply, echoReply } from '../src/index.js';
 
 const KEY = 'mock-test-key';
 let mock: MockConnectlyServer;
@@ -13,8 +13,8 @@ beforeAll(async () => {
 beforeEach(() => mock.reset());
 afterAll(() => mock.stop());
 
-function post(endpoint: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${mock.url}/external/v1/ai/agent_graph/${endpoint}`, {
+function post(endpoint: string, body: unknown, headers: Record<string, string> = {}, server = mock): Promise<Response> {
+  return fetch(`${server.url}${API_PATH}/${endpoint}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': KEY, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -30,7 +30,7 @@ const hello = [{ messageEvent: { role: 'USER', content: { textContent: { text: '
 
 describe('authentication and routing', () => {
   it('answers 401 UNAUTHENTICATED without an x-api-key', async () => {
-    const response = await fetch(`${mock.url}/external/v1/ai/agent_graph/health`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${mock.url}${API_PATH}/health`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({
       code: 16,
@@ -52,7 +52,7 @@ describe('authentication and routing', () => {
 
   it('answers 404 for an unknown path and 405 for GET', async () => {
     expect((await post('nope', {})).status).toBe(404);
-    expect((await fetch(`${mock.url}/external/v1/ai/agent_graph/health`)).status).toBe(405);
+    expect((await fetch(`${mock.url}${API_PATH}/health`)).status).toBe(405);
   });
 
   it('answers 400 INVALID_ARGUMENT for a body that is not JSON or misses fields', async () => {
@@ -241,7 +241,7 @@ describe('fault injection', () => {
       const raw: Buffer[] = [];
       const socket = connect(Number(port), '127.0.0.1', () => {
         socket.write(
-          `POST /external/v1/ai/agent_graph/invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${KEY}\r\n` +
+          `POST ${API_PATH}/invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${KEY}\r\n` +
             `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
         );
       });
@@ -300,7 +300,7 @@ describe('fault injection', () => {
     const sessionId = await init();
     mock.inject({ stall: 'body', afterEvents: 1 });
     const controller = new AbortController();
-    const response = await fetch(`${mock.url}/external/v1/ai/agent_graph/invoke`, {
+    const response = await fetch(`${mock.url}${API_PATH}/invoke`, {
       method: 'POST',
       headers: { 'x-api-key': KEY },
       body: JSON.stringify({ businessId: 'biz', clientKey: 'c', sessionId, inputEvents: hello }),
@@ -329,7 +329,7 @@ describe('lifecycle', () => {
     const server = new MockConnectlyServer();
     const url = await server.start();
     server.inject({ endpoint: 'health', stall: 'headers' });
-    const pending = fetch(`${url}/external/v1/ai/agent_graph/health`, {
+    const pending = fetch(`${url}${API_PATH}/health`, {
       method: 'POST',
       headers: { 'x-api-key': 'k' },
       body: '{}',
@@ -337,7 +337,7 @@ describe('lifecycle', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await server.stop();
     await expect(pending).rejects.toThrow();
-    await expect(fetch(`${url}/external/v1/ai/agent_graph/health`, { method: 'POST' })).rejects.toThrow();
+    await expect(fetch(`${url}${API_PATH}/health`, { method: 'POST' })).rejects.toThrow();
   });
 
   // Node's default server closes a connection idle for 5 s; a busy client that reuses it just then loses
@@ -366,7 +366,7 @@ describe('lifecycle', () => {
       new Promise((resolve) => {
         socket.once('answer', resolve);
         socket.write(
-          `POST /external/v1/ai/agent_graph/health HTTP/1.1\r\nhost: mock\r\nx-api-key: ${KEY}\r\n` +
+          `POST ${API_PATH}/health HTTP/1.1\r\nhost: mock\r\nx-api-key: ${KEY}\r\n` +
             `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
         );
       });
@@ -437,11 +437,7 @@ describe('no request, header or fault can crash or freeze the mock', () => {
     await bounded.start();
     try {
       for (let i = 0; i < 5; i += 1) {
-        await fetch(`${bounded.url}/external/v1/ai/agent_graph/health`, {
-          method: 'POST',
-          headers: { 'x-api-key': 'k' },
-          body: JSON.stringify({ businessId: 'b', clientKey: `c${i}` }),
-        });
+        await post('health', { businessId: 'b', clientKey: `c${i}` }, {}, bounded);
       }
       await bounded.waitForIdle();
       expect(bounded.requests.map((r) => (r.body as { clientKey: string }).clientKey)).toEqual(['c2', 'c3', 'c4']);

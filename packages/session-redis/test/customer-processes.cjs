@@ -8,13 +8,13 @@ const { createInterface } = require('node:readline');
 
 const PACKAGES = resolve(__dirname, '..', '..');
 
-/** Bundles the customer process; resolves with { file, dispose() }. */
-async function buildCustomerProcess() {
+/** Bundles the customer process (or another fixture); resolves with { file, dispose() }. */
+async function buildCustomerProcess(fixture = 'customer-process.ts') {
   const esbuild = require('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'connectly-customer-'));
-  const file = join(dir, 'customer-process.cjs');
+  const file = join(dir, fixture.replace(/\.ts$/, '.cjs'));
   await esbuild.build({
-    entryPoints: [join(__dirname, 'fixtures', 'customer-process.ts')],
+    entryPoints: [join(__dirname, 'fixtures', fixture)],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -82,4 +82,4 @@ function startCustomer(file, settings) {
   };
 }
 
-module.exports = { buildCustomerProcess, startCustomer };
+module.exports = { buildCustomerProcess, startCustomer, startProcess: startCustomer };

@@ -11,13 +11,27 @@ export type CustomerLine =
   | { type: 'ready'; pid: number }
   | { type: 'reply'; message: string; text: string; sessionId: string; ms: number }
   | { type: 'error'; message: string; error: string; detail: string };
-export interface CustomerProcess {
+/** The settings of fixtures/claim-process.ts. */
+export interface ClaimSettings {
+  redisUrl: string;
+  prefix: string;
+  ids: string[];
+  leaseMs: number;
+  /** Keep the claims unfinished and the process running until it is killed. */
+  stay?: boolean;
+}
+export type ClaimLine =
+  { type: 'ready'; pid: number } | { type: 'claims'; claimed: string[] } | { type: 'error'; error: string };
+export interface CustomerProcess<Line = CustomerLine> {
   pid: number | undefined;
-  lines: CustomerLine[];
+  lines: Line[];
   exited: Promise<number | string>;
   go(): void;
   kill(): void;
-  until(predicate: (lines: CustomerLine[]) => boolean, timeoutMs?: number): Promise<CustomerLine[]>;
+  until(predicate: (lines: Line[]) => boolean, timeoutMs?: number): Promise<Line[]>;
 }
-export function buildCustomerProcess(): Promise<{ file: string; dispose(): void }>;
+/** Bundles `fixture` (a file of fixtures/, default the customer process) into one file. */
+export function buildCustomerProcess(fixture?: string): Promise<{ file: string; dispose(): void }>;
 export function startCustomer(file: string, settings: CustomerSettings): CustomerProcess;
+/** Starts another bundled fixture with its own settings and lines. */
+export function startProcess<Line>(file: string, settings: object): CustomerProcess<Line>;

@@ -3,7 +3,6 @@
 // ConnectlyValidationError naming the fix, before any request is made.
 
 import { ConnectlyValidationError } from '../errors/errors.js';
-import { redact, safeExcerpt } from '../errors/redaction.js';
 import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
 import {
   type Scheduler,
@@ -17,8 +16,9 @@ import { MAX_TIMER_DELAY_MS } from './timer-limit.js';
 import type { PoolSettings } from './node-transport.js';
 import type { FetchLike } from './transport.js';
 import { describe, requireString } from '../decoding/validate.js';
+import { checkBaseUrl } from './base-url.js';
 
-export const DEFAULT_BASE_URL = 'https://api.connectly.ai';
+export { DEFAULT_BASE_URL, normalizeBaseUrl } from './base-url.js';
 
 /** The options every Connectly client takes: the credentials, the address, and how requests are sent. */
 export interface ConnectlyHttpOptions {
@@ -41,6 +41,13 @@ export interface ConnectlyHttpOptions {
    * function: `globalThis.fetch`, a proxy-aware fetch, n8n's request helpers, a test double.
    */
   fetch?: FetchLike;
+  /**
+   * True when the `fetch` you pass adds the API key to each request itself (n8n's credential helpers do):
+   * the client then sends no `x-api-key` header, so there is nothing for the transport to take off. The
+   * client still calls `fetch` only with addresses under `baseUrl` and never follows a redirect, and
+   * `apiKey` is still required, so that the key is kept out of every error and log. Only with `fetch`.
+   */
+  fetchAddsApiKey?: boolean;
   /**
    * The default transport's connection pool: `connections` per origin (default: no limit), `keepAliveTimeoutMs`
    * (default 4 000), `pipelining` (default 1, off). Not with `fetch`, which brings its own.
@@ -81,6 +88,8 @@ export interface ResolvedHttpOptions {
   retryBaseDelayMs: number;
   maxRetryDelayMs: number;
   fetch: FetchLike;
+  /** False when the `fetch` adds the key itself (`fetchAddsApiKey`). */
+  sendApiKey: boolean;
   userAgent: string;
   scheduler: Scheduler;
   /** The longest time limit the fetch in use can honour. */
@@ -110,6 +119,7 @@ export const HTTP_OPTION_NAMES: ReadonlyArray<keyof ConnectlyHttpOptions> = [
   'retryBaseDelayMs',
   'maxRetryDelayMs',
   'fetch',
+  'fetchAddsApiKey',
   'pool',
   'userAgent',
   'scheduler',
@@ -166,44 +176,6 @@ function checkHeaderSafe(value: string, field: string): string {
   return value;
 }
 
-// What a refused base URL looks like in the message: never the key, never a password.
-function shown(text: string, apiKey: string): string {
-  return safeExcerpt(text.replace(/\/\/[^/@]*@/, '//…@'), (part) => redact(part, apiKey), 60);
-}
-
-function checkBaseUrl(value: unknown, apiKey: string): string {
-  if (value === undefined) return DEFAULT_BASE_URL;
-  const text = requireString(value, 'baseUrl', `the API address, e.g. ${DEFAULT_BASE_URL}`);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    const port = /^[a-z]+:\/\/[^/:?#]+:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
-    if (port !== undefined && Number(port) > 65535)
-      throw new ConnectlyValidationError('baseUrl', `The port in \`baseUrl\` must be 1–65535, got ${port}`);
-    throw new ConnectlyValidationError(
-      'baseUrl',
-      `\`baseUrl\` must be an http(s) URL such as ${DEFAULT_BASE_URL}, got "${shown(text, apiKey)}"`,
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConnectlyValidationError(
-      'baseUrl',
-      `\`baseUrl\` must start with http:// or https://, such as ${DEFAULT_BASE_URL}, got "${shown(text, apiKey)}"`,
-    );
-  }
-  if (url.username || url.password) {
-    throw new ConnectlyValidationError(
-      'baseUrl',
-      '`baseUrl` must not hold a user name or password (http://user:pass@host): the API key, sent as x-api-key, is the only credential',
-    );
-  }
-  if (url.href.includes('?') || url.href.includes('#')) {
-    throw new ConnectlyValidationError('baseUrl', '`baseUrl` must not have a query string or a fragment');
-  }
-  return url.href.replace(/\/+$/, '');
-}
-
 function checkScheduler(value: unknown): Scheduler {
   if (value === undefined) return defaultScheduler;
   const scheduler = value as Partial<Scheduler> | null;
@@ -253,6 +225,19 @@ export function resolveHttpOptions(
     throw new ConnectlyValidationError('fetch', '`fetch` must be a fetch-compatible function');
   }
   const pool = checkPool(options.pool, options.fetch !== undefined);
+  const fetchAddsApiKey = options.fetchAddsApiKey ?? false;
+  if (typeof fetchAddsApiKey !== 'boolean') {
+    throw new ConnectlyValidationError(
+      'fetchAddsApiKey',
+      `\`fetchAddsApiKey\` must be true or false, got ${describe(fetchAddsApiKey)}`,
+    );
+  }
+  if (fetchAddsApiKey && options.fetch === undefined) {
+    throw new ConnectlyValidationError(
+      'fetchAddsApiKey',
+      '`fetchAddsApiKey` needs the `fetch` that adds the key: pass it as `fetch`, or leave the option out to have the client send the key',
+    );
+  }
   const fetchLimit = options.fetch === undefined ? TRANSPORT_LIMIT_MS : MAX_TIMER_DELAY_MS;
   const timeoutMs = checkLimit(options.timeoutMs, 'timeoutMs', defaultTimeoutMs, fetchLimit);
   const retryBaseDelayMs = checkDelay(options.retryBaseDelayMs, 'retryBaseDelayMs', 500);
@@ -273,6 +258,7 @@ export function resolveHttpOptions(
     retryBaseDelayMs,
     maxRetryDelayMs,
     fetch: options.fetch ?? platformTransport(pool),
+    sendApiKey: !fetchAddsApiKey,
     userAgent:
       options.userAgent === undefined
         ? defaultUserAgent()

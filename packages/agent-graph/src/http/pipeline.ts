@@ -60,12 +60,14 @@ export class Pipeline implements RetryPolicy {
   readonly host: string;
   readonly context: CallContext;
   readonly #apiKey: string;
+  readonly #sendApiKey: boolean;
   readonly #fetch: FetchLike;
   readonly #logger: ConnectlyLogger | undefined;
   readonly #openTelemetry: OpenTelemetryApi | undefined;
 
   constructor(resolved: ResolvedHttpOptions) {
     this.#apiKey = resolved.apiKey;
+    this.#sendApiKey = resolved.sendApiKey;
     this.#fetch = resolved.fetch;
     this.#logger = resolved.logger;
     this.#openTelemetry = resolved.openTelemetry;
@@ -146,7 +148,8 @@ export class Pipeline implements RetryPolicy {
       'user-agent': this.userAgent,
     };
     log.propagate(headers);
-    headers['x-api-key'] = this.#apiKey; // after propagation, which only ever sees the trace headers
+    // After propagation, which only ever sees the trace headers; left off when the transport adds it.
+    if (this.#sendApiKey) headers['x-api-key'] = this.#apiKey;
     const body = request.body === undefined ? {} : { body: request.body };
     return sendWithRetries(call, `${this.baseUrl}${request.path}`, {
       fetch: this.#fetch,

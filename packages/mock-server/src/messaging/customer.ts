@@ -1,14 +1,26 @@
 // A scripted WhatsApp customer for tests and demos: what it says reaches the business as a signed
 // `messages` webhook, and what the business sends it is kept in order.
 
+import type { EventEmitter } from 'node:events';
+import { waitUntil } from '../plumbing/records.js';
 import type { WebhookDelivery } from './deliveries.js';
-import type { MockMessaging, SentMessage } from './messaging.js';
+import type { SentMessage } from './types.js';
+import { BSUID } from './validate.js';
 
 /** Which of Connectly's three documented button-reply payloads to send (connectly-messaging.md §4.3). */
 export type ButtonReplyShape = 'payload' | 'create-example' | 'legacy';
 
-// A business-scoped user id: a country code, a dot, letters and digits (connectly-messaging.md §4.5).
-const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
+/** What a customer reaches of the mock's messaging side (a `MockMessaging`); its `'sent'` event tells of each send. */
+export interface BusinessSide extends Pick<EventEmitter, 'on' | 'off'> {
+  readonly bsuid: boolean;
+  readonly businessPhone: string;
+  readonly sent: readonly SentMessage[];
+  now(): number;
+  deliver(businessId: string, topic: string, payload: unknown): WebhookDelivery | undefined;
+  noteInbound(businessId: string, phone: string, at?: number): void;
+  lastInboundAt(businessId: string, phone: string): number | undefined;
+  optOut(businessId: string, phone: string): void;
+}
 
 export class MockCustomer {
   /**
@@ -16,7 +28,7 @@ export class MockCustomer {
    * BSUID of a customer whose number is known too. Either needs the mock's `bsuid` option.
    */
   constructor(
-    private readonly messaging: MockMessaging,
+    private readonly messaging: BusinessSide,
     readonly businessId: string,
     readonly phone: string,
     readonly name: string,
@@ -75,23 +87,16 @@ export class MockCustomer {
   }
 
   /** Resolves once this customer has received `count` messages in total (bounded by `timeoutMs`). */
-  waitForMessages(count: number, timeoutMs = 5000): Promise<SentMessage[]> {
-    if (this.received.length >= count) return Promise.resolve(this.received);
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (this.received.length < count) return;
-        clearTimeout(timer);
-        this.messaging.off('sent', check);
-        resolve(this.received);
-      };
-      const timer = setTimeout(() => {
-        this.messaging.off('sent', check);
-        reject(
-          new Error(`mock customer ${this.phone}: ${this.received.length} of ${count} messages after ${timeoutMs} ms`),
-        );
-      }, timeoutMs);
-      this.messaging.on('sent', check);
-    });
+  async waitForMessages(count: number, timeoutMs = 5000): Promise<SentMessage[]> {
+    await waitUntil(
+      this.messaging,
+      'sent',
+      () => this.received.length >= count,
+      timeoutMs,
+      () =>
+        new Error(`mock customer ${this.phone}: ${this.received.length} of ${count} messages after ${timeoutMs} ms`),
+    );
+    return this.received;
   }
 
   /** Moves this customer's last message `ms` into the past (e.g. 25 h to close the 24-hour window). */

@@ -2,7 +2,8 @@
 // in x-connectly-hmac-sha256, and redelivery with backoff until the receiver answers 200.
 
 import { createHmac } from 'node:crypto';
-import { keepNewest } from '../records.js';
+import { keepNewest } from '../plumbing/records.js';
+import { seededRandom } from '../plumbing/seeded.js';
 
 /** Connectly's sender is a Go service using go-resty; receivers see this user agent. */
 export const DELIVERY_USER_AGENT = 'go-resty/2.6.0 (https://github.com/go-resty/resty)';
@@ -61,18 +62,6 @@ export interface ChaosOptions {
   seed?: number;
 }
 
-// A small seeded generator (mulberry32): chaos runs replay exactly with the same seed.
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Sends deliveries and keeps their history; `stop()` cancels pending retries and in-flight requests. */
 export class Deliverer {
   readonly deliveries: WebhookDelivery[] = [];
@@ -92,7 +81,7 @@ export class Deliverer {
       if (!(maxDelayMs >= 0 && Number.isFinite(maxDelayMs))) {
         throw new RangeError(`chaos.maxDelayMs must be a number of milliseconds ≥ 0, got ${maxDelayMs}`);
       }
-      this.random = seeded(seed);
+      this.random = seededRandom(seed);
     }
   }
 

@@ -77,3 +77,7 @@ function traceId(): string {
 export function invalid(message: string, code = 'ERROR_CODE_UNSPECIFIED'): MessagingFailure {
   return new MessagingFailure({ code, message, status: 400, type: 'ERROR_TYPE_INVALID_REQUEST' });
 }
+
+export function notFound(message: string): MessagingFailure {
+  return new MessagingFailure({ code: 'ERROR_CODE_UNSPECIFIED', status: 404, type: 'ERROR_TYPE_NOT_FOUND', message });
+}

@@ -8,7 +8,8 @@ type Json = Record<string, unknown>;
 
 const ATTACHMENT_TYPES = new Set(['image', 'video', 'audio', 'document']);
 const E164 = /^\+[1-9]\d{6,14}$/;
-const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
+/** A business-scoped user id: a country code, a dot, letters and digits (connectly-messaging.md §4.5). */
+export const BSUID = /^[A-Z]{2}\.[A-Za-z0-9]+$/;
 
 export interface SessionSend {
   recipient: { id: string; channelType: string; name?: string };

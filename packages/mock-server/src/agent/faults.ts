@@ -136,14 +136,3 @@ export function checkFault(fault: Fault): Fault {
   if (fault.details !== undefined && !Array.isArray(fault.details)) throw new Error('fault `details` must be an array');
   return fault;
 }
-
-/** A small seeded generator, so ragged chunking is the same on every run. */
-export function seededSizes(seed: number, min: number, max: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return min + ((state >>> 0) % (max - min + 1));
-  };
-}

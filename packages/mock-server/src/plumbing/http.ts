@@ -1,9 +1,10 @@
-// HTTP plumbing of the mock: reading a request body, writing in chunks with backpressure, waiting on a
-// client that may leave, cutting a connection with a reset. No Connectly meaning here.
+// HTTP plumbing of the mock: reading a request body, writing in chunks (fixed or seeded ragged sizes)
+// with backpressure, waiting on a client that may leave, cutting a connection with a reset. No Connectly
+// meaning here beyond the gRPC status that a failure answers with.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RpcCode } from 'connectly-agent-graph/wire';
-import { seededSizes } from './faults.js';
+import { seededRandom } from './seeded.js';
 
 /** An error the mock answers with: an HTTP status and the gRPC code and message of its body. */
 export class RpcFailure extends Error {
@@ -58,8 +59,10 @@ export class ChunkWriter {
     private readonly res: ServerResponse,
     chunkSize: number | 'ragged' | undefined,
   ) {
-    if (chunkSize === 'ragged') this.nextSize = seededSizes(7, 1, 17);
-    else if (typeof chunkSize === 'number' && chunkSize > 0) this.nextSize = () => chunkSize;
+    if (chunkSize === 'ragged') {
+      const random = seededRandom(7);
+      this.nextSize = () => 1 + Math.floor(random() * 17);
+    } else if (typeof chunkSize === 'number' && chunkSize > 0) this.nextSize = () => chunkSize;
   }
 
   async write(data: string | Uint8Array): Promise<boolean> {

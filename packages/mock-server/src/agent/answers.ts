@@ -3,15 +3,12 @@
 
 import type { ServerResponse } from 'node:http';
 import { RpcCode } from 'connectly-agent-graph/wire';
+import { ChunkWriter, delay, resetConnection, splitKeepingNewlines } from '../plumbing/http.js';
+import type { StreamRecord } from '../server-types.js';
 import { type Fault, codeForStatus } from './faults.js';
-import { ChunkWriter, delay, resetConnection, splitKeepingNewlines } from './http.js';
 
 /** What the server records about one response while writing it. */
-export interface ResponseRecord {
-  sessionId: string | undefined;
-  reset: boolean;
-  eventsWritten: number;
-}
+export type ResponseRecord = Pick<StreamRecord, 'sessionId' | 'reset' | 'eventsWritten'>;
 
 /** Answers `fault.status` with an error body of the shape the fault names (default: the endpoint's own). */
 export function sendError(res: ServerResponse, endpoint: string, fault: Fault): void {

@@ -1,18 +1,8 @@
 // The scripted demo agent: answers what the customer says with the event kinds a real agent sends.
 
+import { field } from './proto-json.js';
+
 type Json = Record<string, unknown>;
-
-/** A field's original proto name: `messageEvent` → `message_event`. */
-export function snakeCase(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
-/** Reads a field by its camelCase or snake_case name, as protobuf JSON parsers do. */
-export function field(source: unknown, camel: string): unknown {
-  if (typeof source !== 'object' || source === null) return undefined;
-  const record = source as Json;
-  return camel in record ? record[camel] : record[snakeCase(camel)];
-}
 
 function text(value: string): Json {
   return {

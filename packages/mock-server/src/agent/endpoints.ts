@@ -4,18 +4,19 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Endpoint, INPUT_EVENT_TYPES, RpcCode } from 'connectly-agent-graph/wire';
-import { demoReply, field, snakeCase } from './agent.js';
+import { RpcFailure, sendJson } from '../plumbing/http.js';
+import type { MockServerOptions, MockSession } from '../server-types.js';
+import { type ResponseRecord, streamEvents } from './answers.js';
+import { demoReply } from './demo-agent.js';
 import type { Fault } from './faults.js';
-import { RpcFailure, sendJson } from './http.js';
-import { type ResponseRecord, streamEvents } from './render.js';
-import type { MockServerOptions, MockSession } from './server.js';
+import { field, snakeCase } from './proto-json.js';
 
 type Json = Record<string, unknown>;
 
 // protobuf JSON parsers accept each field's original snake_case name as well.
 const INPUT_EVENT_KEYS: ReadonlySet<string> = new Set(INPUT_EVENT_TYPES.flatMap((key) => [key, snakeCase(key)]));
 
-export class MockApi {
+export class AgentEndpoints {
   constructor(
     private readonly options: MockServerOptions,
     private readonly sessions: Map<string, MockSession>,

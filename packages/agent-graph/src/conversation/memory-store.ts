@@ -1,0 +1,239 @@
+// A ConversationStore for one process: the memory session store plus one bounded Map per kind of record,
+// each expiring by the clock on use. A full Map refuses a new record (ConversationStoreFullError) rather
+// than forget a live one.
+
+import { MemorySessionStore } from '../sessions/memory-session-store.js';
+import { ConversationStoreFullError, checkStoreArguments } from './checks.js';
+import type {
+  AutomatedSend,
+  ConversationHold,
+  ConversationStore,
+  DeliveryClaimState,
+  OfferedChoices,
+} from './store.js';
+
+export interface MemoryConversationStoreOptions {
+  /**
+   * The most records of each kind (delivery claims, holds, and conversations with choices, an inbound
+   * time or automated sends) kept at once. Expired records make room first; past it, a new record is
+   * refused with ConversationStoreFullError, never made by forgetting a live one. Default 100 000.
+   */
+  maxEntries?: number;
+  /** Replaces the clock (ms since the epoch), e.g. to test expiry without waiting. */
+  now?: () => number;
+}
+
+interface Expiring<T> {
+  value: T;
+  expiresAt: number;
+}
+
+/** Records of one kind, bounded, expired on use. */
+class Records<T> {
+  readonly #map = new Map<string, Expiring<T>>();
+
+  constructor(
+    readonly kind: string,
+    readonly max: number,
+    readonly now: () => number,
+  ) {}
+
+  get(key: string): T | undefined {
+    const entry = this.#map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.#map.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  expiresAt(key: string): number {
+    return this.#map.get(key)?.expiresAt ?? 0;
+  }
+
+  set(key: string, value: T, expiresAt: number): void {
+    if (!this.#map.has(key) && this.#map.size >= this.max) {
+      const now = this.now();
+      for (const [k, entry] of this.#map) if (entry.expiresAt <= now) this.#map.delete(k);
+      if (this.#map.size >= this.max) throw new ConversationStoreFullError(this.kind, this.max);
+    }
+    this.#map.set(key, { value, expiresAt });
+  }
+
+  delete(key: string): void {
+    this.#map.delete(key);
+  }
+
+  clear(): void {
+    this.#map.clear();
+  }
+}
+
+interface Claim {
+  state: 'processing' | 'done';
+  token: string;
+}
+type Timed<T> = T & { expiresAt: number };
+
+/** The conversation store of one process: sessions, locks and the loop's records in memory. */
+export class MemoryConversationStore extends MemorySessionStore implements ConversationStore {
+  /** The most records of each kind kept at once (see {@link MemoryConversationStoreOptions.maxEntries}). */
+  readonly maxEntries: number;
+  readonly #now: () => number;
+  readonly #claims: Records<Claim>;
+  readonly #holds: Records<Omit<ConversationHold, 'expiresAt'>>;
+  readonly #choices: Records<Array<Timed<OfferedChoices>>>;
+  readonly #inbound: Records<number>;
+  readonly #sends: Records<Array<Timed<AutomatedSend>>>;
+
+  constructor(options: MemoryConversationStoreOptions = {}) {
+    super(options.now === undefined ? {} : { now: options.now });
+    if (options.maxEntries !== undefined) checkStoreArguments({ keep: options.maxEntries });
+    this.maxEntries = options.maxEntries ?? 100_000;
+    const now = options.now ?? Date.now;
+    this.#now = now;
+    this.#claims = new Records('deliveries', this.maxEntries, now);
+    this.#holds = new Records('holds', this.maxEntries, now);
+    this.#choices = new Records('choices', this.maxEntries, now);
+    this.#inbound = new Records('inbound', this.maxEntries, now);
+    this.#sends = new Records('sends', this.maxEntries, now);
+  }
+
+  async claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState> {
+    checkStoreArguments({ id, token: options.token, leaseMs: options.leaseMs });
+    const claim = this.#claims.get(id);
+    if (claim !== undefined) return claim.state;
+    this.#claims.set(id, { state: 'processing', token: options.token }, this.#now() + options.leaseMs);
+    return 'claimed';
+  }
+
+  async renewDelivery(id: string, options: { token: string; leaseMs: number }): Promise<boolean> {
+    checkStoreArguments({ id, token: options.token, leaseMs: options.leaseMs });
+    const claim = this.#claims.get(id);
+    if (claim?.state !== 'processing' || claim.token !== options.token) return false;
+    this.#claims.set(id, claim, this.#now() + options.leaseMs);
+    return true;
+  }
+
+  async completeDelivery(id: string, options: { token: string; keepMs: number }): Promise<boolean> {
+    checkStoreArguments({ id, token: options.token, keepMs: options.keepMs });
+    const claim = this.#claims.get(id);
+    if (claim !== undefined && claim.token !== options.token) return false;
+    this.#claims.set(id, { state: 'done', token: options.token }, this.#now() + options.keepMs);
+    return true;
+  }
+
+  async releaseDelivery(id: string, options: { token: string }): Promise<boolean> {
+    checkStoreArguments({ id, token: options.token });
+    const claim = this.#claims.get(id);
+    if (claim?.state !== 'processing' || claim.token !== options.token) return false;
+    this.#claims.delete(id);
+    return true;
+  }
+
+  async setHold(
+    key: string,
+    hold: { by: string; reason: string },
+    options: { ttlMs: number },
+  ): Promise<ConversationHold> {
+    checkStoreArguments({ key, by: hold.by, reason: hold.reason, ttlMs: options.ttlMs });
+    const now = this.#now();
+    const held = this.#holds.get(key) ?? { by: hold.by, reason: hold.reason, since: now };
+    const expiresAt = now + options.ttlMs;
+    this.#holds.set(key, held, expiresAt);
+    return { ...held, expiresAt };
+  }
+
+  async getHold(key: string): Promise<ConversationHold | undefined> {
+    checkStoreArguments({ key });
+    const held = this.#holds.get(key);
+    return held === undefined ? undefined : { ...held, expiresAt: this.#holds.expiresAt(key) };
+  }
+
+  async clearHold(key: string): Promise<boolean> {
+    checkStoreArguments({ key });
+    const held = this.#holds.get(key) !== undefined;
+    this.#holds.delete(key);
+    return held;
+  }
+
+  async recordChoices(key: string, offer: OfferedChoices, options: { keep: number; ttlMs: number }): Promise<void> {
+    checkStoreArguments({ key, messageId: offer.messageId, at: offer.at, keep: options.keep, ttlMs: options.ttlMs });
+    const expiresAt = this.#now() + options.ttlMs;
+    const kept = this.liveItems(this.#choices.get(key)).filter((item) => item.messageId !== offer.messageId);
+    const offers = [{ ...copy(offer), expiresAt }, ...kept].slice(0, options.keep);
+    this.#choices.set(key, offers, Math.max(...offers.map((item) => item.expiresAt)));
+  }
+
+  async findChoices(key: string, messageId?: string): Promise<OfferedChoices | undefined> {
+    checkStoreArguments({ key, messageId }, ['messageId']);
+    const offers = this.liveItems(this.#choices.get(key));
+    const found = messageId === undefined ? offers[0] : offers.find((item) => item.messageId === messageId);
+    if (found === undefined) return undefined;
+    const { expiresAt: _, ...offer } = found;
+    return copy(offer);
+  }
+
+  async noteInbound(key: string, at: number, options: { ttlMs: number }): Promise<number> {
+    checkStoreArguments({ key, at, ttlMs: options.ttlMs });
+    const last = Math.max(at, this.#inbound.get(key) ?? 0);
+    this.#inbound.set(key, last, this.#now() + options.ttlMs);
+    return last;
+  }
+
+  async lastInbound(key: string): Promise<number | undefined> {
+    checkStoreArguments({ key });
+    return this.#inbound.get(key);
+  }
+
+  async recordSend(key: string, send: AutomatedSend, options: { keep: number; ttlMs: number }): Promise<void> {
+    checkStoreArguments(
+      { key, messageId: send.messageId, fingerprint: send.fingerprint, keep: options.keep, ttlMs: options.ttlMs },
+      ['messageId'],
+    );
+    const expiresAt = this.#now() + options.ttlMs;
+    const sends = [
+      ...this.liveItems(this.#sends.get(key)),
+      { messageId: send.messageId, fingerprint: send.fingerprint, expiresAt },
+    ];
+    const kept = sends.slice(Math.max(0, sends.length - options.keep));
+    this.#sends.set(key, kept, Math.max(...kept.map((item) => item.expiresAt)));
+  }
+
+  async matchEcho(key: string, echo: AutomatedSend): Promise<boolean> {
+    checkStoreArguments({ key, messageId: echo.messageId, fingerprint: echo.fingerprint }, ['messageId']);
+    const sends = this.liveItems(this.#sends.get(key));
+    const index = matchingSend(sends, echo);
+    if (index < 0) return false;
+    sends.splice(index, 1);
+    if (sends.length === 0) this.#sends.delete(key);
+    else this.#sends.set(key, sends, this.#sends.expiresAt(key));
+    return true;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    for (const records of [this.#claims, this.#holds, this.#choices, this.#inbound, this.#sends]) records.clear();
+  }
+
+  private liveItems<T extends { expiresAt: number }>(items: T[] | undefined): T[] {
+    const now = this.#now();
+    return (items ?? []).filter((item) => item.expiresAt > now);
+  }
+}
+
+/** A copy of an offer, as a shared store hands one back (its JSON). */
+function copy(offer: OfferedChoices): OfferedChoices {
+  return JSON.parse(JSON.stringify(offer)) as OfferedChoices;
+}
+
+/** The index of the send an echo matches (see `ConversationStore.matchEcho`), or -1. */
+function matchingSend(sends: readonly AutomatedSend[], echo: AutomatedSend): number {
+  if (echo.messageId !== undefined) {
+    const byId = sends.findIndex((send) => send.messageId === echo.messageId);
+    if (byId >= 0) return byId;
+    return sends.findIndex((send) => send.messageId === undefined && send.fingerprint === echo.fingerprint);
+  }
+  return sends.findIndex((send) => send.fingerprint === echo.fingerprint);
+}

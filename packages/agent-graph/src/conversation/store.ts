@@ -1,0 +1,131 @@
+// The contract of a conversation store: everything the WhatsApp loop keeps between deliveries, shared by
+// every process that answers one business. The session store's primitives (session ids, the turn lock)
+// plus delivery claims, handover holds, offered choices, the customer's last inbound time and the
+// automated sends an echo is matched against. Each method is one atomic step on the store.
+
+import type { ReplyChoices } from '../messaging/inbound.js';
+import type { SessionStore } from '../sessions/session-store.js';
+
+/**
+ * What `claimDelivery` found:
+ * - `'claimed'`: the delivery is new (or its last claim's lease ran out): it is yours, handle it;
+ * - `'processing'`: another claim holds it now: answer the repeat without handling it;
+ * - `'done'`: it was handled inside the replay window: answer the repeat without handling it.
+ */
+export type DeliveryClaimState = 'claimed' | 'processing' | 'done';
+
+/** A conversation handed to a person: who took it, why, and until when it holds without renewal. */
+export interface ConversationHold {
+  /** Who holds it: e.g. a teammate's id, `agent` for the agent's own handover, `human-reply` for an echo. */
+  by: string;
+  /** Why it is held: the agent's handover reason, or what the person's action was. */
+  reason: string;
+  /** When it was held, in ms since the epoch. */
+  since: number;
+  /** When it stops holding unless held again, in ms since the epoch (the TTL it was set with). */
+  expiresAt: number;
+}
+
+/** The choices one outbound message offered, keyed by that message's id. */
+export interface OfferedChoices {
+  /** The id Connectly gave the outbound message that carried the choices. */
+  messageId: string;
+  /** The choices it offered, by choice id (as `sentChoices`/`toWhatsAppMessages` key them). */
+  choices: ReplyChoices;
+  /** When they were offered, in ms since the epoch. */
+  at: number;
+}
+
+/** One automated send, recorded so that its echo is known for the business's own. */
+export interface AutomatedSend {
+  /** The id Connectly gave the message, once known; omit it when recording before the send answers. */
+  messageId?: string | undefined;
+  /** A fingerprint of the content as an echo carries it (e.g. a hash of the text). */
+  fingerprint: string;
+}
+
+/**
+ * The state of the WhatsApp loop, shared by every process: a `SessionStore` (sessions and the turn lock)
+ * and the steps below. Keys: `key` is the conversation's key, made the way the session store's are
+ * (`sessionKey(businessId, clientKey)`); a delivery `id` is what is the same on every redelivery of one
+ * delivery (its `x-connectly-hmac-sha256` signature: [INFERRED] Connectly redelivers the same body, so the
+ * same signature; its docs promise no delivery id). Implementations may prefix keys; every record
+ * expires by a TTL given here, so nothing grows forever.
+ *
+ * Every method is atomic: two processes calling at once see one outcome (one claim wins, one echo match
+ * wins). Durations are milliseconds; times are ms since the epoch. A store that cannot keep a record
+ * rejects (e.g. `ConversationStoreFullError` from a bounded memory store) rather than forgetting another
+ * one: losing a claim answers a customer twice, losing a hold lets the bot talk over a person.
+ *
+ * The public conformance suite (`connectly-agent-graph/testing`) checks an implementation against this.
+ */
+export interface ConversationStore extends SessionStore {
+  /**
+   * Claims a delivery for `token` (unique per attempt, e.g. a random UUID) for `leaseMs`. `'claimed'`
+   * when it was neither being handled nor done, or its last claim's lease ran out (a handler that
+   * crashed); otherwise what holds it. Of any number of concurrent claims, exactly one gets `'claimed'`.
+   */
+  claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState>;
+  /**
+   * Extends the claim's lease to `leaseMs` from now, while `token` still holds it in processing. False
+   * when it does not (the lease ran out, or another claim took it since): stop, someone else handles it.
+   */
+  renewDelivery(id: string, options: { token: string; leaseMs: number }): Promise<boolean>;
+  /**
+   * The delivery was handled: repeats find it `'done'` for `keepMs` (the replay window). True when
+   * `token`'s claim was still there, or nothing was (its lease ran out and nobody claimed it since: the
+   * work is done, so it is marked done); false, changing nothing, when another claim holds or finished it.
+   */
+  completeDelivery(id: string, options: { token: string; keepMs: number }): Promise<boolean>;
+  /**
+   * The handling failed: `token`'s claim is dropped so that the redelivery is handled again. False,
+   * changing nothing, when `token` no longer holds it (another claim since, or it is done).
+   */
+  releaseDelivery(id: string, options: { token: string }): Promise<boolean>;
+
+  /**
+   * Holds the conversation for a person for `ttlMs` (never longer, never shorter: it is not evicted to
+   * make room). When it is held already, that hold stays (its `by`, `reason`, `since`) and only its
+   * expiry moves to `ttlMs` from now. Returns the hold in force.
+   */
+  setHold(key: string, hold: { by: string; reason: string }, options: { ttlMs: number }): Promise<ConversationHold>;
+  /** The hold in force, or undefined when the conversation is with the agent. */
+  getHold(key: string): Promise<ConversationHold | undefined>;
+  /** Hands the conversation back to the agent. True when it was held. */
+  clearHold(key: string): Promise<boolean>;
+
+  /**
+   * Remembers the choices a sent message offered, as the newest: an offer of the same `messageId` is
+   * replaced and moves first. At most `keep` offers are kept per conversation (the oldest go first),
+   * each for `ttlMs` after it was offered.
+   */
+  recordChoices(key: string, offer: OfferedChoices, options: { keep: number; ttlMs: number }): Promise<void>;
+  /**
+   * The offer of the message `messageId` names (an inbound `context.replyToId`), or, without one, the
+   * newest offer; undefined when none is kept.
+   */
+  findChoices(key: string, messageId?: string): Promise<OfferedChoices | undefined>;
+
+  /**
+   * Notes an inbound message's time: the customer's last inbound time becomes `at` unless it is later
+   * already (a delivery that arrives late never moves it back). Kept `ttlMs` from now. Returns the
+   * last inbound time in force.
+   */
+  noteInbound(key: string, at: number, options: { ttlMs: number }): Promise<number>;
+  /** The customer's last inbound time, or undefined when none is kept. */
+  lastInbound(key: string): Promise<number | undefined>;
+
+  /**
+   * Records a message the automation sent, for `ttlMs`, so that its echo is told from a person's. At
+   * most `keep` are kept per conversation (the oldest go first).
+   */
+  recordSend(key: string, send: AutomatedSend, options: { keep: number; ttlMs: number }): Promise<void>;
+  /**
+   * True when the echo is of a recorded automated send, which is then forgotten (each record matches
+   * one echo). An echo with a `messageId` matches the send recorded with that id, else the oldest send
+   * recorded without an id that has its fingerprint; an echo without one, the oldest send with its
+   * fingerprint. False when nothing matches: a person sent it. [INFERRED] The echo's shape is not
+   * documented: whether it carries the sent message's id is not promised, hence the fingerprint.
+   */
+  matchEcho(key: string, echo: AutomatedSend): Promise<boolean>;
+}
