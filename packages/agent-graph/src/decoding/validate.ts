@@ -1,5 +1,7 @@
 // Input rules, checked before any request: what the caller sends is normalised to the wire format
 // (camelCase keys, enum strings, numbers) or rejected with a ConnectlyValidationError naming the fix.
+// One file past 350 lines on purpose: every input event kind's rule sits beside the others it shares
+// checks with, so a rule is read, and changed, in one place.
 
 import { ConnectlyError, ConnectlyValidationError } from '../errors/errors.js';
 import { INPUT_EVENT_TYPES, type InputEvent, type MessageEvent, type MessageRole } from '../wire/api.js';

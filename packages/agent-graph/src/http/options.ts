@@ -1,6 +1,7 @@
 // The options of the request pipeline, shared by the agent client and the messaging client, and the
 // per-call options: what each means, its default, and the checks that turn a bad value into a
-// ConnectlyValidationError naming the fix, before any request is made.
+// ConnectlyValidationError naming the fix, before any request is made. A little past 350 lines: each
+// option's documentation, default and check are kept together.
 
 import { ConnectlyValidationError } from '../errors/errors.js';
 import type { ConnectlyLogger, OpenTelemetryApi } from './call-log.js';
