@@ -1,31 +1,28 @@
-// The Connectly Messaging API credential (webhooks and WhatsApp sends): the key travels in the x-api-key
-// header, added by n8n itself; the webhook secret only checks the signatures of Connectly's deliveries.
-import type {
-  IAuthenticateGeneric,
-  ICredentialTestRequest,
-  ICredentialType,
-  Icon,
-  INodeProperties,
-} from 'n8n-workflow';
+// The credential of WhatsApp messages (Connectly's Message and Webhook APIs): its Messaging Key travels in
+// the x-api-key header, added by n8n itself; the Webhook Secret only checks the signatures of Connectly's
+// deliveries. Its test is the nodes' (testedBy): it fails without a Webhook Secret and says in words what failed.
+import type { IAuthenticateGeneric, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
+import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES } from '../nodes/Connectly/shared/credentials';
 
 export class ConnectlyMessagingApi implements ICredentialType {
-  name = 'connectlyMessagingApi';
+  // Kept as saved workflows name it.
+  name = MESSAGING_CREDENTIAL_NAMES.type;
 
-  displayName = 'Connectly Messaging API';
+  displayName = MESSAGING_CREDENTIAL_NAMES.displayName;
 
   icon: Icon = { light: 'file:../nodes/Connectly/connectly.svg', dark: 'file:../nodes/Connectly/connectly.dark.svg' };
 
-  documentationUrl = 'https://docs.connectly.ai/messaging/webhooks';
+  documentationUrl = 'https://github.com/n8n-nodes-connectly/n8n-nodes-connectly/blob/main/docs/n8n.md#credentials';
 
   properties: INodeProperties[] = [
     {
-      displayName: 'API Key',
+      displayName: MESSAGING_CREDENTIAL_NAMES.key,
       name: 'apiKey',
       type: 'string',
       typeOptions: { password: true },
       default: '',
       required: true,
-      hint: "Your business's general Connectly API key (the AI-only key of the Agent Graph cannot send WhatsApp messages). It travels only to the Base URL below, in the x-api-key header.",
+      hint: `Your business's key for WhatsApp messages and webhooks at Connectly (ask your Connectly contact). The ${AGENT_CREDENTIAL.key} cannot send WhatsApp messages.`,
     },
     {
       displayName: 'Business ID',
@@ -33,7 +30,7 @@ export class ConnectlyMessagingApi implements ICredentialType {
       type: 'string',
       default: '',
       required: true,
-      hint: 'The business the API key belongs to, issued by Connectly together with the key',
+      hint: 'Your business at Connectly, issued together with the key',
     },
     {
       displayName: 'Webhook Secret',
@@ -41,54 +38,20 @@ export class ConnectlyMessagingApi implements ICredentialType {
       type: 'string',
       typeOptions: { password: true },
       default: '',
-      hint: 'The secret Connectly signs webhook deliveries with (ask your Connectly contact). The Connectly Trigger refuses every delivery whose signature does not match it.',
+      required: true,
+      hint: 'Proves that a message really comes from Connectly: the Connectly Trigger turns away any delivery not signed with it. Ask your Connectly contact for it.',
     },
     {
       displayName: 'Base URL',
       name: 'baseUrl',
       type: 'string',
       default: 'https://api.connectly.ai',
-      hint: 'Change only for a proxy or a test server. If the test says ECONNREFUSED, ENOTFOUND or ETIMEDOUT, n8n cannot reach this address: check it and your network or proxy settings.',
+      hint: 'Leave as it is, unless Connectly gave you another address (a test server or a proxy). The key is sent only to this address.',
     },
   ];
 
   authenticate: IAuthenticateGeneric = {
     type: 'generic',
     properties: { headers: { 'x-api-key': '={{$credentials.apiKey}}' } },
-  };
-
-  // Listing the webhooks reads nothing private and proves both the key and the Business ID.
-  test: ICredentialTestRequest = {
-    request: {
-      baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
-      url: '=/v1/businesses/{{encodeURIComponent($credentials.businessId)}}/webhooks',
-      method: 'GET',
-      disableFollowRedirect: true,
-      sendCredentialsOnCrossOriginRedirect: false,
-    },
-    rules: [
-      {
-        type: 'responseCode',
-        properties: {
-          value: 401,
-          message:
-            'Connectly does not accept this API key: paste the general API key Connectly issued to your business again, without spaces',
-        },
-      },
-      {
-        type: 'responseCode',
-        properties: {
-          value: 403,
-          message: 'The API key is valid but may not use the Messaging API: ask Connectly for a general API key',
-        },
-      },
-      {
-        type: 'responseCode',
-        properties: {
-          value: 404,
-          message: 'Connectly knows no business with this Business ID: use the one issued together with the key',
-        },
-      },
-    ],
   };
 }

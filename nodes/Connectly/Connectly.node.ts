@@ -7,6 +7,7 @@ import * as message from './actions/message';
 import { CONFIGURED_OUTPUTS } from './actions/node.type';
 import { router } from './actions/router';
 import * as session from './actions/session';
+import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES, testAgentCredential, testMessagingCredential } from './shared/credentials';
 import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
 export class Connectly implements INodeType {
@@ -26,8 +27,18 @@ export class Connectly implements INodeType {
     inputs: [NodeConnectionTypes.Main],
     outputs: CONFIGURED_OUTPUTS,
     credentials: [
-      { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
-      { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
+      {
+        name: AGENT_CREDENTIAL.type,
+        required: true,
+        testedBy: 'testAgentCredential',
+        displayOptions: { hide: { resource: ['message'] } },
+      },
+      {
+        name: MESSAGING_CREDENTIAL_NAMES.type,
+        required: true,
+        testedBy: 'testMessagingCredential',
+        displayOptions: { show: { resource: ['message'] } },
+      },
     ],
     builderHint: {
       message:
@@ -59,6 +70,8 @@ export class Connectly implements INodeType {
       ...health.description,
     ],
   };
+
+  methods = { credentialTest: { testAgentCredential, testMessagingCredential } };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return await router.call(this);

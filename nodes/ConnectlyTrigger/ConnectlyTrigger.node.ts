@@ -21,6 +21,7 @@ import {
   webhookSignature,
 } from 'connectly-agent-graph';
 import { type ConnectlyMessagingCredentials, MESSAGING_CREDENTIAL } from '../Connectly/shared/messaging-transport';
+import { credentialLabel, MESSAGING_CREDENTIAL_NAMES, testMessagingCredential } from '../Connectly/shared/credentials';
 import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
 import { checkExists, create, remove } from './registration';
 
@@ -60,15 +61,23 @@ export class ConnectlyTrigger implements INodeType {
     inputs: [],
     outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
     outputNames: OUTPUT_NAMES,
-    credentials: [{ name: MESSAGING_CREDENTIAL, required: true }],
+    credentials: [{ name: MESSAGING_CREDENTIAL, required: true, testedBy: 'testMessagingCredential' }],
     webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
     properties: [
       {
         displayName:
-          "Connectly sends each topic of a business to one address only: activating this workflow points the business's messages webhook here, away from any other workflow or system that received them; deactivating gives it back (or removes it)",
+          "Publishing this workflow has your business's WhatsApp messages sent here. Connectly sends them to one address only: if another system or workflow receives them now, publishing stops and names it, unless Take Over From Another Address is on.",
         name: 'takeOverNotice',
         type: 'notice',
         default: '',
+      },
+      {
+        displayName: 'Take Over From Another Address',
+        name: 'takeOver',
+        type: 'boolean',
+        default: false,
+        description:
+          'Whether publishing may take the messages away from another address that receives them now. Unpublishing gives them back to it, set up exactly as before.',
       },
       {
         displayName: 'Delivery Statuses',
@@ -76,8 +85,8 @@ export class ConnectlyTrigger implements INodeType {
         type: 'boolean',
         default: false,
         description:
-          'Whether to also receive the sent, delivered, read and delivery_failed reports of the messages your business sends, on the Delivery Status output',
-        hint: "Off: the business's delivery_status webhook is left alone and statuses start no execution",
+          'Whether to also run when a message your business sent is delivered, read or fails, on the Delivery Status output',
+        hint: 'Off: those reports start nothing, and where Connectly sends them is left as it is',
       },
       {
         displayName: 'Options',
@@ -106,13 +115,15 @@ export class ConnectlyTrigger implements INodeType {
       },
       {
         displayName:
-          "Customer: messages and button replies, with <code>text</code>, <code>clientKey</code> (the customer) and <code>inputEvents</code> (what the agent should hear). Human Agent: what a person sent from Connectly's inbox. The echoes of the workflow's own sends, repeated deliveries and unsigned requests start no execution.",
+          "Customer runs for each message or button tap a customer sends. Human Agent runs for each message a teammate sends from Connectly's inbox. Nothing runs for the messages this workflow sends itself, for a delivery Connectly repeats, or for a request Connectly did not sign.",
         name: 'outputsNotice',
         type: 'notice',
         default: '',
       },
     ],
   };
+
+  methods = { credentialTest: { testMessagingCredential } };
 
   webhookMethods = {
     default: {
@@ -138,7 +149,7 @@ export class ConnectlyTrigger implements INodeType {
     const secret = credentials.webhookSecret;
     if (typeof secret !== 'string' || secret === '') {
       const message =
-        'The Connectly Messaging API credential has no Webhook Secret, so no delivery can be verified: enter the secret Connectly holds for your business';
+        `The Webhook Secret of ${credentialLabel(this.getNode(), MESSAGING_CREDENTIAL_NAMES)} is empty, so no delivery can be verified: enter the secret Connectly holds for your business`;
       this.logger.error(`Connectly Trigger: ${message}`);
       return refuse(500, message);
     }

@@ -51,8 +51,18 @@ describe('the node description', () => {
     const { description } = new Connectly();
     expect(description.usableAsTool).toBe(true);
     expect(description.credentials).toEqual([
-      { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
-      { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
+      {
+        name: 'connectlyApi',
+        required: true,
+        testedBy: 'testAgentCredential',
+        displayOptions: { hide: { resource: ['message'] } },
+      },
+      {
+        name: 'connectlyMessagingApi',
+        required: true,
+        testedBy: 'testMessagingCredential',
+        displayOptions: { show: { resource: ['message'] } },
+      },
     ]);
   });
 });
@@ -211,14 +221,13 @@ describe('what a new user meets in the editor', () => {
 });
 
 describe('the credential', () => {
-  it('tests against the API without following redirects, and names the fix for a wrong key or business', () => {
-    const { test } = new ConnectlyApi();
-    expect(test.request).toMatchObject({ disableFollowRedirect: true, sendCredentialsOnCrossOriginRedirect: false });
-    const messages = Object.fromEntries(
-      (test.rules ?? []).map((rule) => [rule.properties['value'], rule.properties['message']]),
-    );
-    expect(messages[401]).toMatch(/does not accept this API key/);
-    expect(messages[403]).toMatch(/valid but not for this Business ID/);
+  it('is named for the AI agent, its key the AI Agent Key, and tested by the node', () => {
+    const credential = new ConnectlyApi();
+    expect(credential.name).toBe('connectlyApi');
+    expect(credential.displayName).toBe('Connectly AI Agent API');
+    expect(credential.properties.find((p) => p.name === 'apiKey')?.displayName).toBe('AI Agent Key');
+    const { description } = new Connectly();
+    expect(description.credentials?.find((c) => c.name === 'connectlyApi')?.testedBy).toBe('testAgentCredential');
   });
 });
 
@@ -573,16 +582,24 @@ describe('Health → Check', () => {
 });
 
 describe('errors', () => {
-  it('a wrong API key is a NodeApiError that says to check the key, and never shows it', async () => {
+  it('a wrong key is a NodeApiError that names the n8n credential and what to do, and never shows the key', async () => {
     const wrong = { ...credentials, apiKey: `${KEY}-wrong` };
     let error: unknown;
     try {
-      await runNode(send('hello'), { credentials: wrong });
+      await runNode(send('hello'), {
+        credentials: wrong,
+        nodeCredentials: { connectlyApi: { id: 'cred-1', name: 'Connectly account' } },
+      });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(NodeApiError);
-    expect((error as NodeApiError).message).toMatch(/UNAUTHENTICATED.*Check the API key/);
+    expect((error as NodeApiError).message).toBe(
+      'Connectly does not accept the AI Agent Key of the "Connectly account" credential (Connectly AI Agent API)',
+    );
+    expect((error as NodeApiError).description).toMatch(
+      /open the "Connectly account" credential.*paste the AI Agent Key again/,
+    );
     expect((error as NodeApiError).httpCode).toBe('401');
     expectNoKey(error);
   });

@@ -30,6 +30,8 @@ export interface RunOptions {
   typeVersion?: number;
   /** How n8n's request helper treats the abort signal and a streamed body (see the helpers below). */
   requestHelper?: 'headers-only' | 'n8n-2.41';
+  /** The credentials the node is saved with, as n8n names them on the node. */
+  nodeCredentials?: INode['credentials'];
 }
 
 export const NODE: INode = {
@@ -158,6 +160,7 @@ export async function runNode(
       ...NODE,
       ...(options.onError ? { onError: options.onError } : {}),
       ...(options.typeVersion ? { typeVersion: options.typeVersion } : {}),
+      ...(options.nodeCredentials ? { credentials: options.nodeCredentials } : {}),
     }),
     getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
       const value = paramsOf(itemIndex)[name];
