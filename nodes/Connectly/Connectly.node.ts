@@ -7,7 +7,12 @@ import * as message from './actions/message';
 import { CONFIGURED_OUTPUTS } from './actions/node.type';
 import { router } from './actions/router';
 import * as session from './actions/session';
-import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES, testAgentCredential, testMessagingCredential } from './shared/credentials';
+import {
+  AGENT_CREDENTIAL,
+  MESSAGING_CREDENTIAL_NAMES,
+  testAgentCredential,
+  testMessagingCredential,
+} from './shared/credentials';
 import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
 export class Connectly implements INodeType {

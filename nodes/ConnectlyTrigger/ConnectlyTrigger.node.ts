@@ -148,8 +148,7 @@ export class ConnectlyTrigger implements INodeType {
     const credentials = await this.getCredentials<ConnectlyMessagingCredentials>(MESSAGING_CREDENTIAL);
     const secret = credentials.webhookSecret;
     if (typeof secret !== 'string' || secret === '') {
-      const message =
-        `The Webhook Secret of ${credentialLabel(this.getNode(), MESSAGING_CREDENTIAL_NAMES)} is empty, so no delivery can be verified: enter the secret Connectly holds for your business`;
+      const message = `The Webhook Secret of ${credentialLabel(this.getNode(), MESSAGING_CREDENTIAL_NAMES)} is empty, so no delivery can be verified: enter the secret Connectly holds for your business`;
       this.logger.error(`Connectly Trigger: ${message}`);
       return refuse(500, message);
     }

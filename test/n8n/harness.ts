@@ -10,6 +10,10 @@ import { LATEST_VERSION } from '../../nodes/Connectly/shared/versions';
 export interface Run {
   outputs: INodeExecutionData[][];
   chunks: Array<{ type: string; itemIndex: number; content?: unknown }>;
+  /** The run's custom data, as n8n keeps it for the Executions list. */
+  customData: Record<string, string>;
+  /** The hints the node gave n8n for its output. */
+  hints: Array<{ message: string; location?: string }>;
 }
 
 export interface RunOptions {
@@ -150,6 +154,8 @@ export async function runNode(
   options: RunOptions,
 ): Promise<Run> {
   const chunks: Run['chunks'] = [];
+  const customData: Run['customData'] = {};
+  const hints: Run['hints'] = [];
   const items =
     options.input?.map((json) => ({ json })) ??
     Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } as IDataObject }));
@@ -173,6 +179,8 @@ export async function runNode(
     continueOnFail: () => options.continueOnFail ?? false,
     isStreaming: () => options.streaming ?? false,
     sendChunk: (type: string, itemIndex: number, content?: unknown) => chunks.push({ type, itemIndex, content }),
+    customData: { set: (key: string, value: string) => (customData[key] = value) },
+    addExecutionHints: (...given: Run['hints']) => hints.push(...given),
     getExecutionCancelSignal: () => options.signal,
     helpers: {
       async httpRequestWithAuthentication(this: IExecuteFunctions, type: string, request: IHttpRequestOptions) {
@@ -186,5 +194,5 @@ export async function runNode(
     },
   } as unknown as IExecuteFunctions;
   const outputs = await (options.nodeType ?? new Connectly()).execute.call(context);
-  return { outputs, chunks };
+  return { outputs, chunks, customData, hints };
 }

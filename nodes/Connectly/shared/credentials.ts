@@ -74,7 +74,11 @@ interface TestCall {
 type Data = ICredentialDataDecryptedObject & { apiKey?: string; businessId?: string; baseUrl?: string };
 
 /** Runs one call with the credential's key, and says in words what went wrong. */
-async function testCall(this: ICredentialTestFunctions, data: Data, call: TestCall): Promise<INodeCredentialTestResult> {
+async function testCall(
+  this: ICredentialTestFunctions,
+  data: Data,
+  call: TestCall,
+): Promise<INodeCredentialTestResult> {
   const baseUrl = (typeof data.baseUrl === 'string' && data.baseUrl.trim() ? data.baseUrl : 'https://api.connectly.ai')
     .trim()
     .replace(/\/+$/, '');
