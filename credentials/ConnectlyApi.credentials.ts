@@ -1,7 +1,14 @@
 // The credential of the AI agent (Connectly's AI Agent Graph): its AI Agent Key travels in the x-api-key
-// header, added by n8n itself. Its test is the Connectly node's (testedBy), which says in words what failed.
-import type { IAuthenticateGeneric, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
-import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES } from '../nodes/Connectly/shared/credentials';
+// header, added by n8n itself.
+import type {
+  IAuthenticateGeneric,
+  ICredentialTestRequest,
+  ICredentialType,
+  Icon,
+  INodeProperties,
+} from 'n8n-workflow';
+import { API_PATH } from 'connectly-agent-graph/wire';
+import { AGENT_CREDENTIAL, BASE_URL_HINT, MESSAGING_CREDENTIAL_NAMES } from '../nodes/Connectly/shared/credentials';
 
 export class ConnectlyApi implements ICredentialType {
   // Kept as saved workflows name it.
@@ -36,12 +43,42 @@ export class ConnectlyApi implements ICredentialType {
       name: 'baseUrl',
       type: 'string',
       default: 'https://api.connectly.ai',
-      hint: 'Leave as it is, unless Connectly gave you another address (a test server or a proxy). The key is sent only to this address.',
+      hint: BASE_URL_HINT,
     },
   ];
 
   authenticate: IAuthenticateGeneric = {
     type: 'generic',
     properties: { headers: { 'x-api-key': '={{$credentials.apiKey}}' } },
+  };
+
+  // n8n reports a refused or unknown host by its code (see the Base URL's hint) and a 401/403 with these words.
+  test: ICredentialTestRequest = {
+    request: {
+      baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+      url: `${API_PATH}/health`,
+      method: 'POST',
+      body: { businessId: '={{$credentials.businessId}}', clientKey: 'credential-check' },
+      json: true,
+      // As in the node: a redirect is refused, never followed with the key to wherever it points.
+      disableFollowRedirect: true,
+      sendCredentialsOnCrossOriginRedirect: false,
+    },
+    rules: [
+      {
+        type: 'responseCode',
+        properties: {
+          value: 401,
+          message: `Connectly does not accept this ${AGENT_CREDENTIAL.key}: paste the key Connectly issued for your AI agent again, without spaces`,
+        },
+      },
+      {
+        type: 'responseCode',
+        properties: {
+          value: 403,
+          message: `The ${AGENT_CREDENTIAL.key} is valid but not for this Business ID: use the Business ID Connectly issued together with this key`,
+        },
+      },
+    ],
   };
 }

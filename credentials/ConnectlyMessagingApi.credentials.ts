@@ -1,8 +1,14 @@
 // The credential of WhatsApp messages (Connectly's Message and Webhook APIs): its Messaging Key travels in
 // the x-api-key header, added by n8n itself; the Webhook Secret only checks the signatures of Connectly's
-// deliveries. Its test is the nodes' (testedBy): it fails without a Webhook Secret and says in words what failed.
-import type { IAuthenticateGeneric, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
-import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES } from '../nodes/Connectly/shared/credentials';
+// deliveries. Its test fails without a Webhook Secret, naming it.
+import type { ICredentialTestRequest, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
+import {
+  AGENT_CREDENTIAL,
+  authenticateMessaging,
+  BASE_URL_HINT,
+  CREDENTIAL_TEST_HEADER,
+  MESSAGING_CREDENTIAL_NAMES,
+} from '../nodes/Connectly/shared/credentials';
 
 export class ConnectlyMessagingApi implements ICredentialType {
   // Kept as saved workflows name it.
@@ -46,12 +52,45 @@ export class ConnectlyMessagingApi implements ICredentialType {
       name: 'baseUrl',
       type: 'string',
       default: 'https://api.connectly.ai',
-      hint: 'Leave as it is, unless Connectly gave you another address (a test server or a proxy). The key is sent only to this address.',
+      hint: BASE_URL_HINT,
     },
   ];
 
-  authenticate: IAuthenticateGeneric = {
-    type: 'generic',
-    properties: { headers: { 'x-api-key': '={{$credentials.apiKey}}' } },
+  authenticate = authenticateMessaging;
+
+  // Listing the webhooks reads nothing private and proves both the key and the Business ID; the marker
+  // header makes the test fail first when the Webhook Secret is empty (see authenticateMessaging).
+  test: ICredentialTestRequest = {
+    request: {
+      baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
+      url: '=/v1/businesses/{{encodeURIComponent($credentials.businessId)}}/webhooks',
+      method: 'GET',
+      headers: { [CREDENTIAL_TEST_HEADER]: '1' },
+      disableFollowRedirect: true,
+      sendCredentialsOnCrossOriginRedirect: false,
+    },
+    rules: [
+      {
+        type: 'responseCode',
+        properties: {
+          value: 401,
+          message: `Connectly does not accept this ${MESSAGING_CREDENTIAL_NAMES.key}: paste your business's ${MESSAGING_CREDENTIAL_NAMES.key} again, without spaces (the ${AGENT_CREDENTIAL.key} cannot send WhatsApp messages)`,
+        },
+      },
+      {
+        type: 'responseCode',
+        properties: {
+          value: 403,
+          message: `The key is valid but may not send WhatsApp messages: ask Connectly for your business's ${MESSAGING_CREDENTIAL_NAMES.key} (the ${AGENT_CREDENTIAL.key} cannot)`,
+        },
+      },
+      {
+        type: 'responseCode',
+        properties: {
+          value: 404,
+          message: 'Connectly knows no business with this Business ID: use the one issued together with the key',
+        },
+      },
+    ],
   };
 }

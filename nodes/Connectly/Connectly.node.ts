@@ -7,12 +7,7 @@ import * as message from './actions/message';
 import { CONFIGURED_OUTPUTS } from './actions/node.type';
 import { router } from './actions/router';
 import * as session from './actions/session';
-import {
-  AGENT_CREDENTIAL,
-  MESSAGING_CREDENTIAL_NAMES,
-  testAgentCredential,
-  testMessagingCredential,
-} from './shared/credentials';
+import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES } from './shared/credentials';
 import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
 export class Connectly implements INodeType {
@@ -35,13 +30,11 @@ export class Connectly implements INodeType {
       {
         name: AGENT_CREDENTIAL.type,
         required: true,
-        testedBy: 'testAgentCredential',
         displayOptions: { hide: { resource: ['message'] } },
       },
       {
         name: MESSAGING_CREDENTIAL_NAMES.type,
         required: true,
-        testedBy: 'testMessagingCredential',
         displayOptions: { show: { resource: ['message'] } },
       },
     ],
@@ -75,8 +68,6 @@ export class Connectly implements INodeType {
       ...health.description,
     ],
   };
-
-  methods = { credentialTest: { testAgentCredential, testMessagingCredential } };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return await router.call(this);

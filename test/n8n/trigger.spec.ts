@@ -5,6 +5,7 @@ import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { ConnectlyMessagingClient, markAutomated, signWebhook } from 'connectly-agent-graph';
 import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyTrigger } from '../../nodes/ConnectlyTrigger/ConnectlyTrigger.node';
+import { ConnectlyWhatsAppTrigger } from '../../nodes/ConnectlyWhatsAppTrigger/ConnectlyWhatsAppTrigger.node';
 import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
 
 const KEY = 'n8n-trigger-key-DISTINCTIVE-8841';
@@ -74,6 +75,18 @@ describe('the node description', () => {
       type: 'boolean',
       default: false,
     });
+  });
+});
+
+describe('the two type names of the trigger', () => {
+  it("the panel lists connectlyWhatsAppTrigger, which n8n does not fold into the Connectly node's entry; connectlyTrigger, of saved workflows, is hidden", () => {
+    const listed = new ConnectlyWhatsAppTrigger().description;
+    const saved = new ConnectlyTrigger().description;
+    expect(listed.name).toBe('connectlyWhatsAppTrigger');
+    // n8n merges a trigger into the node whose name is the trigger's without "Trigger".
+    expect(listed.name.replace('Trigger', '')).not.toBe('connectly');
+    expect(listed.hidden).toBeUndefined();
+    expect(saved).toEqual({ ...listed, name: 'connectlyTrigger', hidden: true });
   });
 });
 
