@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { type IDataObject, type INodeParameters, NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { NODE, runNode } from './harness';
 import { nodeOutputs, workflowOf } from './workflow-engine';
@@ -51,18 +50,8 @@ describe('the node description', () => {
     const { description } = new Connectly();
     expect(description.usableAsTool).toBe(true);
     expect(description.credentials).toEqual([
-      {
-        name: 'connectlyApi',
-        required: true,
-        testedBy: 'testAgentCredential',
-        displayOptions: { hide: { resource: ['message'] } },
-      },
-      {
-        name: 'connectlyMessagingApi',
-        required: true,
-        testedBy: 'testMessagingCredential',
-        displayOptions: { show: { resource: ['message'] } },
-      },
+      { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
+      { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
     ]);
   });
 });
@@ -217,17 +206,6 @@ describe('what a new user meets in the editor', () => {
       expect.arrayContaining(['agent', 'chat', 'chatbot', 'whatsapp', 'handover']),
     );
     expect(description.builderHint?.relatedNodes?.[0]?.nodeType).toBe('@n8n/n8n-nodes-langchain.chatTrigger');
-  });
-});
-
-describe('the credential', () => {
-  it('is named for the AI agent, its key the AI Agent Key, and tested by the node', () => {
-    const credential = new ConnectlyApi();
-    expect(credential.name).toBe('connectlyApi');
-    expect(credential.displayName).toBe('Connectly AI Agent API');
-    expect(credential.properties.find((p) => p.name === 'apiKey')?.displayName).toBe('AI Agent Key');
-    const { description } = new Connectly();
-    expect(description.credentials?.find((c) => c.name === 'connectlyApi')?.testedBy).toBe('testAgentCredential');
   });
 });
 

@@ -56,9 +56,7 @@ describe('the node description', () => {
     expect(description.inputs).toEqual([]);
     expect(description.outputNames).toEqual(['Customer', 'Human Agent', 'Delivery Status']);
     expect(description.outputs).toEqual(['main', 'main', 'main']);
-    expect(description.credentials).toEqual([
-      { name: 'connectlyMessagingApi', required: true, testedBy: 'testMessagingCredential' },
-    ]);
+    expect(description.credentials).toEqual([{ name: 'connectlyMessagingApi', required: true }]);
     expect(description.webhooks).toEqual([
       { name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' },
     ]);
