@@ -151,7 +151,7 @@ export async function create(this: IHookFunctions): Promise<boolean> {
   if (first && !takeOver) {
     throw new NodeOperationError(
       this.getNode(),
-      `Your business's Connectly ${first.topic === 'messages' ? 'messages' : `"${first.topic}" reports`} already go to ${first.address}`,
+      `Your business's Connectly ${first.topic === 'messages' ? 'messages' : `"${first.topic}" reports`} already go to ${first.address}: to move them here, turn on "Take Over From Another Address" in the Connectly Trigger`,
       {
         description: `Connectly sends them to one address only, and publishing this workflow would take them away from ${first.address}. To let this workflow have them until it is unpublished (they then go back to ${first.address}, set up as they were), turn on "Take Over From Another Address" in the Connectly Trigger. Otherwise leave that address as it is, or remove it at Connectly first.`,
       },

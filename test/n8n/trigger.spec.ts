@@ -131,7 +131,9 @@ describe('the webhook lifecycle', () => {
     const node = trigger(URL_A);
     const error = await node.activate().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeOperationError);
-    expect((error as Error).message).toBe(`Your business's Connectly messages already go to ${URL_B}`);
+    expect((error as Error).message).toBe(
+      `Your business's Connectly messages already go to ${URL_B}: to move them here, turn on "Take Over From Another Address" in the Connectly Trigger`,
+    );
     expect((error as NodeOperationError).description).toContain('"Take Over From Another Address"');
     expect([...mock.messaging.webhooks.values()]).toEqual(before);
     expect(node.staticData).toEqual({});
