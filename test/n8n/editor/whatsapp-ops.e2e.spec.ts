@@ -28,6 +28,8 @@ let browser: Browser;
 let page: Page;
 let workflowId: string;
 let otherId: string;
+/** A WhatsApp Messaging credential imported without its Webhook Secret. */
+let imported: CredentialRef;
 
 const connectly = () => new ConnectlyMessagingClient({ apiKey: KEY, businessId: 'biz', baseUrl });
 const registrations = () =>
@@ -76,6 +78,11 @@ beforeAll(async () => {
     name: 'Connectly Messaging account',
     type: 'connectlyMessagingApi',
     data: { ...data, webhookSecret: SECRET },
+  });
+  imported = await n8n.createCredential({
+    name: 'Imported without secret',
+    type: 'connectlyMessagingApi',
+    data: { ...data, webhookSecret: '' },
   });
   const release = await n8n.createCredential({
     name: 'Release key',
@@ -147,7 +154,10 @@ describe("the node panel's Connectly entries", () => {
 });
 
 /** The editor's own credential test call (what its Test and Save run), from the signed-in page. */
-async function credentialTest(data: Record<string, string>): Promise<{ status: string; message: string }> {
+async function credentialTest(
+  credential: CredentialRef,
+  data: Record<string, string>,
+): Promise<{ status: string; message: string }> {
   return await page.evaluate(
     async ([base, body]) => {
       const response = await fetch(`${base}/rest/credentials/test`, {
@@ -155,13 +165,21 @@ async function credentialTest(data: Record<string, string>): Promise<{ status: s
         headers: { 'content-type': 'application/json', 'browser-id': localStorage.getItem('n8n-browserId') ?? '' },
         body,
       });
-      return ((await response.json()) as { data: { status: string; message: string } }).data;
+      const answer = (await response.json()) as { data?: { status: string; message: string } };
+      return answer.data ?? { status: `HTTP ${response.status}`, message: JSON.stringify(answer) };
     },
-    [
-      n8n.base,
-      JSON.stringify({ credentials: { name: 'Without secret', type: 'connectlyMessagingApi', data } }),
-    ] as const,
+    [n8n.base, JSON.stringify({ credentials: { ...credential, type: 'connectlyMessagingApi', data } })] as const,
   );
+}
+
+/** The names of the credentials n8n has saved, as the editor lists them. */
+async function savedCredentials(): Promise<string[]> {
+  return await page.evaluate(async (base) => {
+    const response = await fetch(`${base}/rest/credentials`, {
+      headers: { 'browser-id': localStorage.getItem('n8n-browserId') ?? '' },
+    });
+    return ((await response.json()) as { data: Array<{ name: string }> }).data.map((credential) => credential.name);
+  }, n8n.base);
 }
 
 describe('a WhatsApp Messaging credential without its Webhook Secret', () => {
@@ -177,21 +195,26 @@ describe('a WhatsApp Messaging credential without its Webhook Secret', () => {
     await modal.getByTestId('parameter-input-businessId').locator('input').first().fill('biz');
     await modal.getByTestId('parameter-input-baseUrl').locator('input').first().fill(baseUrl);
     expect(await modal.innerText()).toMatch(/Webhook Secret\s*\*/);
-    await expect(modal.getByTestId('credential-save-button').isDisabled()).resolves.toBe(true);
+    await modal.getByTestId('credential-save-button').click();
+    await page.waitForTimeout(2000);
     await photograph('n8n-credential-without-secret.png', false);
+    await expect(savedCredentials()).resolves.not.toContain('Connectly WhatsApp Messaging account');
 
     // A credential that reaches the test without one (imported, or saved by an earlier version) fails it.
     const data = { apiKey: KEY, businessId: 'biz', baseUrl };
-    await expect(credentialTest({ ...data, webhookSecret: '' })).resolves.toEqual({
+    await expect(credentialTest(imported, { ...data, webhookSecret: '' })).resolves.toEqual({
       status: 'Error',
       message: expect.stringMatching(/^Webhook Secret is empty: enter the secret Connectly signs/),
     });
-    await expect(credentialTest({ ...data, webhookSecret: SECRET })).resolves.toMatchObject({ status: 'OK' });
+    await expect(credentialTest(imported, { ...data, webhookSecret: SECRET })).resolves.toMatchObject({
+      status: 'OK',
+    });
 
     // With the secret, the editor saves it and its test passes.
     await modal.getByTestId('parameter-input-webhookSecret').locator('input').first().fill(SECRET);
     await modal.getByTestId('credential-save-button').click();
     await modal.getByText(/Connection tested successfully/).waitFor();
+    await expect(savedCredentials()).resolves.toContain('Connectly WhatsApp Messaging account');
     await page.keyboard.press('Escape');
   }, 180_000);
 });
