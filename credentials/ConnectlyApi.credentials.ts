@@ -1,4 +1,5 @@
-// The Connectly API credential: the key travels in the x-api-key header, added by n8n itself.
+// The credential of the AI agent (Connectly's AI Agent Graph): its AI Agent Key travels in the x-api-key
+// header, added by n8n itself.
 import type {
   IAuthenticateGeneric,
   ICredentialTestRequest,
@@ -7,25 +8,27 @@ import type {
   INodeProperties,
 } from 'n8n-workflow';
 import { API_PATH } from 'connectly-agent-graph/wire';
+import { AGENT_CREDENTIAL, BASE_URL_HINT, MESSAGING_CREDENTIAL_NAMES } from '../nodes/Connectly/shared/credentials';
 
 export class ConnectlyApi implements ICredentialType {
-  name = 'connectlyApi';
+  // Kept as saved workflows name it.
+  name = AGENT_CREDENTIAL.type;
 
-  displayName = 'Connectly API';
+  displayName = AGENT_CREDENTIAL.displayName;
 
   icon: Icon = { light: 'file:../nodes/Connectly/connectly.svg', dark: 'file:../nodes/Connectly/connectly.dark.svg' };
 
-  documentationUrl = 'https://docs.connectly.ai/ai/agent-graph-overview';
+  documentationUrl = 'https://github.com/n8n-nodes-connectly/n8n-nodes-connectly/blob/main/docs/n8n.md#credentials';
 
   properties: INodeProperties[] = [
     {
-      displayName: 'API Key',
+      displayName: AGENT_CREDENTIAL.key,
       name: 'apiKey',
       type: 'string',
       typeOptions: { password: true },
       default: '',
       required: true,
-      hint: 'Connectly issues the API key with your Business ID (ask your Connectly contact if you have neither). It travels only to the Base URL below, in the x-api-key header.',
+      hint: `The key that lets n8n talk to your Connectly AI agent. Connectly issues it with your Business ID. It cannot send WhatsApp messages: that is the ${MESSAGING_CREDENTIAL_NAMES.key}, in the ${MESSAGING_CREDENTIAL_NAMES.displayName} credential.`,
     },
     {
       displayName: 'Business ID',
@@ -33,14 +36,14 @@ export class ConnectlyApi implements ICredentialType {
       type: 'string',
       default: '',
       required: true,
-      hint: 'The business the API key belongs to, issued by Connectly together with the key',
+      hint: 'Your business at Connectly, issued together with the key',
     },
     {
       displayName: 'Base URL',
       name: 'baseUrl',
       type: 'string',
       default: 'https://api.connectly.ai',
-      hint: 'Change only for a proxy or a test server. If the test says ECONNREFUSED, ENOTFOUND or ETIMEDOUT, n8n cannot reach this address: check it and your network or proxy settings.',
+      hint: BASE_URL_HINT,
     },
   ];
 
@@ -49,7 +52,7 @@ export class ConnectlyApi implements ICredentialType {
     properties: { headers: { 'x-api-key': '={{$credentials.apiKey}}' } },
   };
 
-  // n8n reports a refused or unknown host as a connection problem and a 401/403 as an authorization failure.
+  // n8n reports a refused or unknown host by its code (see the Base URL's hint) and a 401/403 with these words.
   test: ICredentialTestRequest = {
     request: {
       baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
@@ -66,16 +69,14 @@ export class ConnectlyApi implements ICredentialType {
         type: 'responseCode',
         properties: {
           value: 401,
-          message:
-            'Connectly does not accept this API key: paste the key Connectly issued to your business again, without spaces',
+          message: `Connectly does not accept this ${AGENT_CREDENTIAL.key}: paste the key Connectly issued for your AI agent again, without spaces`,
         },
       },
       {
         type: 'responseCode',
         properties: {
           value: 403,
-          message:
-            'The API key is valid but not for this Business ID: use the Business ID Connectly issued together with this key',
+          message: `The ${AGENT_CREDENTIAL.key} is valid but not for this Business ID: use the Business ID Connectly issued together with this key`,
         },
       },
     ],

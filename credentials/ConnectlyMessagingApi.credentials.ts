@@ -1,31 +1,34 @@
-// The Connectly Messaging API credential (webhooks and WhatsApp sends): the key travels in the x-api-key
-// header, added by n8n itself; the webhook secret only checks the signatures of Connectly's deliveries.
-import type {
-  IAuthenticateGeneric,
-  ICredentialTestRequest,
-  ICredentialType,
-  Icon,
-  INodeProperties,
-} from 'n8n-workflow';
+// The credential of WhatsApp messages (Connectly's Message and Webhook APIs): its Messaging Key travels in
+// the x-api-key header, added by n8n itself; the Webhook Secret only checks the signatures of Connectly's
+// deliveries. Its test fails without a Webhook Secret, naming it.
+import type { ICredentialTestRequest, ICredentialType, Icon, INodeProperties } from 'n8n-workflow';
+import {
+  AGENT_CREDENTIAL,
+  authenticateMessaging,
+  BASE_URL_HINT,
+  CREDENTIAL_TEST_HEADER,
+  MESSAGING_CREDENTIAL_NAMES,
+} from '../nodes/Connectly/shared/credentials';
 
 export class ConnectlyMessagingApi implements ICredentialType {
-  name = 'connectlyMessagingApi';
+  // Kept as saved workflows name it.
+  name = MESSAGING_CREDENTIAL_NAMES.type;
 
-  displayName = 'Connectly Messaging API';
+  displayName = MESSAGING_CREDENTIAL_NAMES.displayName;
 
   icon: Icon = { light: 'file:../nodes/Connectly/connectly.svg', dark: 'file:../nodes/Connectly/connectly.dark.svg' };
 
-  documentationUrl = 'https://docs.connectly.ai/messaging/webhooks';
+  documentationUrl = 'https://github.com/n8n-nodes-connectly/n8n-nodes-connectly/blob/main/docs/n8n.md#credentials';
 
   properties: INodeProperties[] = [
     {
-      displayName: 'API Key',
+      displayName: MESSAGING_CREDENTIAL_NAMES.key,
       name: 'apiKey',
       type: 'string',
       typeOptions: { password: true },
       default: '',
       required: true,
-      hint: "Your business's general Connectly API key (the AI-only key of the Agent Graph cannot send WhatsApp messages). It travels only to the Base URL below, in the x-api-key header.",
+      hint: `Your business's key for WhatsApp messages and webhooks at Connectly (ask your Connectly contact). The ${AGENT_CREDENTIAL.key} cannot send WhatsApp messages.`,
     },
     {
       displayName: 'Business ID',
@@ -33,7 +36,7 @@ export class ConnectlyMessagingApi implements ICredentialType {
       type: 'string',
       default: '',
       required: true,
-      hint: 'The business the API key belongs to, issued by Connectly together with the key',
+      hint: 'Your business at Connectly, issued together with the key',
     },
     {
       displayName: 'Webhook Secret',
@@ -41,28 +44,28 @@ export class ConnectlyMessagingApi implements ICredentialType {
       type: 'string',
       typeOptions: { password: true },
       default: '',
-      hint: 'The secret Connectly signs webhook deliveries with (ask your Connectly contact). The Connectly Trigger refuses every delivery whose signature does not match it.',
+      required: true,
+      hint: 'Proves that a message really comes from Connectly: the Connectly Trigger turns away any delivery not signed with it. Ask your Connectly contact for it.',
     },
     {
       displayName: 'Base URL',
       name: 'baseUrl',
       type: 'string',
       default: 'https://api.connectly.ai',
-      hint: 'Change only for a proxy or a test server. If the test says ECONNREFUSED, ENOTFOUND or ETIMEDOUT, n8n cannot reach this address: check it and your network or proxy settings.',
+      hint: BASE_URL_HINT,
     },
   ];
 
-  authenticate: IAuthenticateGeneric = {
-    type: 'generic',
-    properties: { headers: { 'x-api-key': '={{$credentials.apiKey}}' } },
-  };
+  authenticate = authenticateMessaging;
 
-  // Listing the webhooks reads nothing private and proves both the key and the Business ID.
+  // Listing the webhooks reads nothing private and proves both the key and the Business ID; the marker
+  // header makes the test fail first when the Webhook Secret is empty (see authenticateMessaging).
   test: ICredentialTestRequest = {
     request: {
       baseURL: '={{$credentials.baseUrl.replace(/\\/+$/, "")}}',
       url: '=/v1/businesses/{{encodeURIComponent($credentials.businessId)}}/webhooks',
       method: 'GET',
+      headers: { [CREDENTIAL_TEST_HEADER]: '1' },
       disableFollowRedirect: true,
       sendCredentialsOnCrossOriginRedirect: false,
     },
@@ -71,15 +74,14 @@ export class ConnectlyMessagingApi implements ICredentialType {
         type: 'responseCode',
         properties: {
           value: 401,
-          message:
-            'Connectly does not accept this API key: paste the general API key Connectly issued to your business again, without spaces',
+          message: `Connectly does not accept this ${MESSAGING_CREDENTIAL_NAMES.key}: paste your business's ${MESSAGING_CREDENTIAL_NAMES.key} again, without spaces (the ${AGENT_CREDENTIAL.key} cannot send WhatsApp messages)`,
         },
       },
       {
         type: 'responseCode',
         properties: {
           value: 403,
-          message: 'The API key is valid but may not use the Messaging API: ask Connectly for a general API key',
+          message: `The key is valid but may not send WhatsApp messages: ask Connectly for your business's ${MESSAGING_CREDENTIAL_NAMES.key} (the ${AGENT_CREDENTIAL.key} cannot)`,
         },
       },
       {

@@ -45,6 +45,7 @@ async function build(outdir) {
     entryPoints: [
       'nodes/Connectly/Connectly.node.ts',
       'nodes/ConnectlyTrigger/ConnectlyTrigger.node.ts',
+      'nodes/ConnectlyWhatsAppTrigger/ConnectlyWhatsAppTrigger.node.ts',
       'credentials/ConnectlyApi.credentials.ts',
       'credentials/ConnectlyMessagingApi.credentials.ts',
     ],
@@ -77,11 +78,13 @@ async function build(outdir) {
   for (const file of ['connectly.svg', 'connectly.dark.svg', 'Connectly.node.json']) {
     copyFileSync(path.join(root, 'nodes', 'Connectly', file), path.join(nodeDir, file));
   }
-  // The trigger's icons are the Connectly node's (file:../Connectly/…); only its codex file is its own.
-  copyFileSync(
-    path.join(root, 'nodes', 'ConnectlyTrigger', 'ConnectlyTrigger.node.json'),
-    path.join(outdir, 'nodes', 'ConnectlyTrigger', 'ConnectlyTrigger.node.json'),
-  );
+  // The triggers' icons are the Connectly node's (file:../Connectly/…); only their codex files are their own.
+  for (const name of ['ConnectlyTrigger', 'ConnectlyWhatsAppTrigger']) {
+    copyFileSync(
+      path.join(root, 'nodes', name, `${name}.node.json`),
+      path.join(outdir, 'nodes', name, `${name}.node.json`),
+    );
+  }
 }
 
 build(path.resolve(process.argv[2] ?? path.join(root, 'dist'))).catch((error) => {

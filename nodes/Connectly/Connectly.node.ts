@@ -14,6 +14,7 @@ import * as message from './actions/message';
 import { CONFIGURED_OUTPUTS } from './actions/node.type';
 import { router } from './actions/router';
 import * as session from './actions/session';
+import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES } from './shared/credentials';
 import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
 const operations: INodeProperties[] = [
@@ -52,8 +53,16 @@ export class Connectly implements INodeType {
     inputs: [NodeConnectionTypes.Main],
     outputs: CONFIGURED_OUTPUTS,
     credentials: [
-      { name: 'connectlyApi', required: true, displayOptions: { hide: { resource: ['message'] } } },
-      { name: 'connectlyMessagingApi', required: true, displayOptions: { show: { resource: ['message'] } } },
+      {
+        name: AGENT_CREDENTIAL.type,
+        required: true,
+        displayOptions: { hide: { resource: ['message'] } },
+      },
+      {
+        name: MESSAGING_CREDENTIAL_NAMES.type,
+        required: true,
+        displayOptions: { show: { resource: ['message'] } },
+      },
     ],
     builderHint: {
       message:

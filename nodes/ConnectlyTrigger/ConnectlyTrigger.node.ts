@@ -21,6 +21,7 @@ import {
   webhookSignature,
 } from 'connectly-agent-graph';
 import { type ConnectlyMessagingCredentials, MESSAGING_CREDENTIAL } from '../Connectly/shared/messaging-transport';
+import { credentialLabel, MESSAGING_CREDENTIAL_NAMES } from '../Connectly/shared/credentials';
 import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
 import { checkExists, create, remove } from './registration';
 
@@ -46,72 +47,92 @@ function outputOf(event: InboundEvent, deliveryStatuses: boolean): number | unde
   }
 }
 
+/** The trigger's description; each of the two trigger types (below) names itself. */
+export const triggerDescription: Omit<INodeTypeDescription, 'name' | 'icon' | 'subtitle'> = {
+  displayName: 'Connectly Trigger',
+  group: ['trigger'],
+  version: 1,
+  description:
+    "Starts the workflow when a customer writes to your business on WhatsApp through Connectly, or when a person answers from Connectly's inbox",
+  defaults: { name: 'Connectly Trigger' },
+  inputs: [],
+  outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+  outputNames: OUTPUT_NAMES,
+  credentials: [{ name: MESSAGING_CREDENTIAL, required: true }],
+  webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
+  properties: [
+    {
+      displayName:
+        "Publishing this workflow has your business's WhatsApp messages sent here. Connectly sends them to one address only: if another system or workflow receives them now, publishing stops and names it, unless Take Over From Another Address is on.",
+      name: 'takeOverNotice',
+      type: 'notice',
+      default: '',
+    },
+    {
+      displayName: 'Take Over From Another Address',
+      name: 'takeOver',
+      type: 'boolean',
+      default: false,
+      description:
+        'Whether publishing may take the messages away from another address that receives them now. Unpublishing gives them back to it, set up exactly as before.',
+    },
+    {
+      displayName: 'Delivery Statuses',
+      name: 'deliveryStatuses',
+      type: 'boolean',
+      default: false,
+      description:
+        'Whether to also run when a message your business sent is delivered, read or fails, on the Delivery Status output',
+      hint: 'Off: those reports start nothing, and where Connectly sends them is left as it is',
+    },
+    {
+      displayName: 'Options',
+      name: 'options',
+      type: 'collection',
+      placeholder: 'Add option',
+      default: {},
+      options: [
+        {
+          displayName: 'Include Raw Payload',
+          name: 'includePayload',
+          type: 'boolean',
+          default: false,
+          description: 'Whether to add the delivery exactly as Connectly sent it, as "payload"',
+        },
+        {
+          displayName: 'Max Delivery Age (Minutes)',
+          name: 'maxAgeMinutes',
+          type: 'number',
+          typeOptions: { minValue: 1, maxValue: MAX_AGE_LIMIT_MINUTES },
+          default: 5,
+          description:
+            "How far a delivery's signed timestamp may be from this server's clock: older deliveries are refused with 401 as replays of a captured delivery",
+        },
+      ],
+    },
+    {
+      displayName:
+        "Customer runs for each message or button tap a customer sends. Human Agent runs for each message a teammate sends from Connectly's inbox. Nothing runs for the messages this workflow sends itself, for a delivery Connectly repeats, or for a request Connectly did not sign.",
+      name: 'outputsNotice',
+      type: 'notice',
+      default: '',
+    },
+  ],
+};
+
+/**
+ * The Connectly Trigger as workflows saved before `connectlyWhatsAppTrigger` name it: they keep working,
+ * but the node panel no longer lists it. n8n's panel folds a trigger named like a node plus "Trigger"
+ * into that node's entry (and gives the entry the trigger's description), which made the Connectly node's
+ * entry read as the trigger's and left the trigger without an entry of its own.
+ */
 export class ConnectlyTrigger implements INodeType {
   description: INodeTypeDescription = {
-    displayName: 'Connectly Trigger',
+    ...triggerDescription,
     name: 'connectlyTrigger',
     icon: { light: 'file:../Connectly/connectly.svg', dark: 'file:../Connectly/connectly.dark.svg' },
-    group: ['trigger'],
-    version: 1,
     subtitle: '={{ $parameter["deliveryStatuses"] ? "Messages and delivery statuses" : "WhatsApp messages" }}',
-    description:
-      "Starts the workflow when a customer writes to your business on WhatsApp through Connectly, or when a person answers from Connectly's inbox",
-    defaults: { name: 'Connectly Trigger' },
-    inputs: [],
-    outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-    outputNames: OUTPUT_NAMES,
-    credentials: [{ name: MESSAGING_CREDENTIAL, required: true }],
-    webhooks: [{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', path: 'webhook' }],
-    properties: [
-      {
-        displayName:
-          "Connectly sends each topic of a business to one address only: activating this workflow points the business's messages webhook here, away from any other workflow or system that received them; deactivating gives it back (or removes it)",
-        name: 'takeOverNotice',
-        type: 'notice',
-        default: '',
-      },
-      {
-        displayName: 'Delivery Statuses',
-        name: 'deliveryStatuses',
-        type: 'boolean',
-        default: false,
-        description:
-          'Whether to also receive the sent, delivered, read and delivery_failed reports of the messages your business sends, on the Delivery Status output',
-        hint: "Off: the business's delivery_status webhook is left alone and statuses start no execution",
-      },
-      {
-        displayName: 'Options',
-        name: 'options',
-        type: 'collection',
-        placeholder: 'Add option',
-        default: {},
-        options: [
-          {
-            displayName: 'Include Raw Payload',
-            name: 'includePayload',
-            type: 'boolean',
-            default: false,
-            description: 'Whether to add the delivery exactly as Connectly sent it, as "payload"',
-          },
-          {
-            displayName: 'Max Delivery Age (Minutes)',
-            name: 'maxAgeMinutes',
-            type: 'number',
-            typeOptions: { minValue: 1, maxValue: MAX_AGE_LIMIT_MINUTES },
-            default: 5,
-            description:
-              "How far a delivery's signed timestamp may be from this server's clock: older deliveries are refused with 401 as replays of a captured delivery",
-          },
-        ],
-      },
-      {
-        displayName:
-          "Customer: messages and button replies, with <code>text</code>, <code>clientKey</code> (the customer) and <code>inputEvents</code> (what the agent should hear). Human Agent: what a person sent from Connectly's inbox. The echoes of the workflow's own sends, repeated deliveries and unsigned requests start no execution.",
-        name: 'outputsNotice',
-        type: 'notice',
-        default: '',
-      },
-    ],
+    hidden: true,
   };
 
   webhookMethods = {
@@ -137,8 +158,7 @@ export class ConnectlyTrigger implements INodeType {
     const credentials = await this.getCredentials<ConnectlyMessagingCredentials>(MESSAGING_CREDENTIAL);
     const secret = credentials.webhookSecret;
     if (typeof secret !== 'string' || secret === '') {
-      const message =
-        'The Connectly Messaging API credential has no Webhook Secret, so no delivery can be verified: enter the secret Connectly holds for your business';
+      const message = `The Webhook Secret of ${credentialLabel(this.getNode(), MESSAGING_CREDENTIAL_NAMES)} is empty, so no delivery can be verified: enter the secret Connectly holds for your business`;
       this.logger.error(`Connectly Trigger: ${message}`);
       return refuse(500, message);
     }

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { type IDataObject, type INodeParameters, NodeApiError, NodeOperationError } from 'n8n-workflow';
-import { ConnectlyApi } from '../../credentials/ConnectlyApi.credentials';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { CUSTOM_API_CALLS } from '../../nodes/Connectly/shared/descriptions';
 import { NODE, runNode } from './harness';
@@ -227,18 +226,6 @@ describe('what a new user meets in the editor', () => {
       expect.arrayContaining(['agent', 'chat', 'chatbot', 'whatsapp', 'handover']),
     );
     expect(description.builderHint?.relatedNodes?.[0]?.nodeType).toBe('@n8n/n8n-nodes-langchain.chatTrigger');
-  });
-});
-
-describe('the credential', () => {
-  it('tests against the API without following redirects, and names the fix for a wrong key or business', () => {
-    const { test } = new ConnectlyApi();
-    expect(test.request).toMatchObject({ disableFollowRedirect: true, sendCredentialsOnCrossOriginRedirect: false });
-    const messages = Object.fromEntries(
-      (test.rules ?? []).map((rule) => [rule.properties['value'], rule.properties['message']]),
-    );
-    expect(messages[401]).toMatch(/does not accept this API key/);
-    expect(messages[403]).toMatch(/valid but not for this Business ID/);
   });
 });
 
@@ -593,16 +580,24 @@ describe('Health → Check', () => {
 });
 
 describe('errors', () => {
-  it('a wrong API key is a NodeApiError that says to check the key, and never shows it', async () => {
+  it('a wrong key is a NodeApiError that names the n8n credential and what to do, and never shows the key', async () => {
     const wrong = { ...credentials, apiKey: `${KEY}-wrong` };
     let error: unknown;
     try {
-      await runNode(send('hello'), { credentials: wrong });
+      await runNode(send('hello'), {
+        credentials: wrong,
+        nodeCredentials: { connectlyApi: { id: 'cred-1', name: 'Connectly account' } },
+      });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(NodeApiError);
-    expect((error as NodeApiError).message).toMatch(/UNAUTHENTICATED.*Check the API key/);
+    expect((error as NodeApiError).message).toBe(
+      'Connectly does not accept the AI Agent Key of the "Connectly account" credential (Connectly AI Agent API)',
+    );
+    expect((error as NodeApiError).description).toMatch(
+      /open the "Connectly account" credential.*paste the AI Agent Key again/,
+    );
     expect((error as NodeApiError).httpCode).toBe('401');
     expectNoKey(error);
   });

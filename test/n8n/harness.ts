@@ -12,6 +12,10 @@ export interface Run {
   chunks: Array<{ type: string; itemIndex: number; content?: unknown }>;
   /** Every request the node handed n8n's helper, as the node built it (before the credential adds its header). */
   helperRequests: Array<{ credential: string; url: string; headers: Record<string, string> }>;
+  /** The run's custom data, as n8n keeps it for the Executions list. */
+  customData: Record<string, string>;
+  /** The hints the node gave n8n for its output. */
+  hints: Array<{ message: string; location?: string }>;
 }
 
 export interface RunOptions {
@@ -32,6 +36,8 @@ export interface RunOptions {
   typeVersion?: number;
   /** How n8n's request helper treats the abort signal and a streamed body (see the helpers below). */
   requestHelper?: 'headers-only' | 'n8n-2.41';
+  /** The credentials the node is saved with, as n8n names them on the node. */
+  nodeCredentials?: INode['credentials'];
 }
 
 export const NODE: INode = {
@@ -151,6 +157,8 @@ export async function runNode(
 ): Promise<Run> {
   const chunks: Run['chunks'] = [];
   const helperRequests: Run['helperRequests'] = [];
+  const customData: Run['customData'] = {};
+  const hints: Run['hints'] = [];
   const items =
     options.input?.map((json) => ({ json })) ??
     Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } as IDataObject }));
@@ -161,6 +169,7 @@ export async function runNode(
       ...NODE,
       ...(options.onError ? { onError: options.onError } : {}),
       ...(options.typeVersion ? { typeVersion: options.typeVersion } : {}),
+      ...(options.nodeCredentials ? { credentials: options.nodeCredentials } : {}),
     }),
     getNodeParameter: (name: string, itemIndex: number, fallback?: unknown) => {
       const value = paramsOf(itemIndex)[name];
@@ -173,6 +182,8 @@ export async function runNode(
     continueOnFail: () => options.continueOnFail ?? false,
     isStreaming: () => options.streaming ?? false,
     sendChunk: (type: string, itemIndex: number, content?: unknown) => chunks.push({ type, itemIndex, content }),
+    customData: { set: (key: string, value: string) => (customData[key] = value) },
+    addExecutionHints: (...given: Run['hints']) => hints.push(...given),
     getExecutionCancelSignal: () => options.signal,
     helpers: {
       async httpRequestWithAuthentication(this: IExecuteFunctions, type: string, request: IHttpRequestOptions) {
@@ -191,5 +202,5 @@ export async function runNode(
     },
   } as unknown as IExecuteFunctions;
   const outputs = await (options.nodeType ?? new Connectly()).execute.call(context);
-  return { outputs, chunks, helperRequests };
+  return { outputs, chunks, helperRequests, customData, hints };
 }

@@ -5,6 +5,7 @@ import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { ConnectlyMessagingClient, markAutomated, signWebhook } from 'connectly-agent-graph';
 import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow';
 import { ConnectlyTrigger } from '../../nodes/ConnectlyTrigger/ConnectlyTrigger.node';
+import { ConnectlyWhatsAppTrigger } from '../../nodes/ConnectlyWhatsAppTrigger/ConnectlyWhatsAppTrigger.node';
 import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
 
 const KEY = 'n8n-trigger-key-DISTINCTIVE-8841';
@@ -61,10 +62,29 @@ describe('the node description', () => {
     ]);
   });
 
-  it("tells the user that activation moves the business's messages webhook to this workflow", () => {
+  it('tells the user that publishing brings the messages here, and that another address is taken over only when asked', () => {
     const notice = description.properties.find((p) => p.name === 'takeOverNotice');
     expect(notice?.type).toBe('notice');
-    expect(notice?.displayName).toMatch(/one address only.*points the business's messages webhook here/);
+    expect(notice?.displayName).toMatch(
+      /one address only.*publishing stops and names it.*Take Over From Another Address/,
+    );
+    expect(description.properties.find((p) => p.name === 'takeOver')).toMatchObject({
+      displayName: 'Take Over From Another Address',
+      type: 'boolean',
+      default: false,
+    });
+  });
+});
+
+describe('the two type names of the trigger', () => {
+  it("the panel lists connectlyWhatsAppTrigger, which n8n does not fold into the Connectly node's entry; connectlyTrigger, of saved workflows, is hidden", () => {
+    const listed = new ConnectlyWhatsAppTrigger().description;
+    const saved = new ConnectlyTrigger().description;
+    expect(listed.name).toBe('connectlyWhatsAppTrigger');
+    // n8n merges a trigger into the node whose name is the trigger's without "Trigger".
+    expect(listed.name.replace('Trigger', '')).not.toBe('connectly');
+    expect(listed.hidden).toBeUndefined();
+    expect(saved).toEqual({ ...listed, name: 'connectlyTrigger', hidden: true });
   });
 });
 
@@ -105,9 +125,28 @@ describe('the webhook lifecycle', () => {
     expect(node.staticData).toEqual({});
   });
 
-  it('takes the topic over from another address, says so, and gives it back on deactivation', async () => {
-    const { id } = await connectly.createWebhook({ topic: 'messages', address: URL_B });
+  it("refuses to take another address's registration over, naming the address and the option, and changes nothing", async () => {
+    await connectly.createWebhook({ topic: 'messages', address: URL_B, configuration: { echo: false } });
+    const before = [...mock.messaging.webhooks.values()].map((hook) => ({ ...hook }));
     const node = trigger(URL_A);
+    const error = await node.activate().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeOperationError);
+    expect((error as Error).message).toBe(
+      `Your business's Connectly messages already go to ${URL_B}: to move them here, turn on "Take Over From Another Address" in the Connectly Trigger`,
+    );
+    expect((error as NodeOperationError).description).toContain('"Take Over From Another Address"');
+    expect([...mock.messaging.webhooks.values()]).toEqual(before);
+    expect(node.staticData).toEqual({});
+  });
+
+  it('with Take Over on, takes the topic over, says so, and gives it back exactly as it was (address and echo)', async () => {
+    const { id } = await connectly.createWebhook({
+      topic: 'messages',
+      address: URL_B,
+      configuration: { echo: false, channelTypes: ['whatsapp'] },
+    });
+    const original = { ...mock.messaging.webhooks.get(id) };
+    const node = trigger(URL_A, { takeOver: true });
     await node.activate();
     expect(registrations()).toEqual([{ topic: 'messages', address: URL_A, echo: true }]);
     expect([...mock.messaging.webhooks.keys()]).toEqual([id]); // updated, not replaced
@@ -116,13 +155,30 @@ describe('the webhook lifecycle', () => {
       message: expect.stringContaining(`"messages" webhook pointed at ${URL_B}; it now points at this workflow`),
     });
     await node.deactivate();
-    expect(registrations()).toEqual([{ topic: 'messages', address: URL_B, echo: true }]);
+    expect(mock.messaging.webhooks.get(id)).toEqual(original);
+  });
+
+  it('a registration without echo is given back with echo off', async () => {
+    const { id } = await connectly.createWebhook({ topic: 'messages', address: URL_B, configuration: {} });
+    mock.messaging.webhooks.get(id)!.configuration = {};
+    const node = trigger(URL_A, { takeOver: true });
+    await node.activate();
+    await node.deactivate();
+    expect(mock.messaging.webhooks.get(id)).toMatchObject({ address: URL_B, configuration: { echo: false } });
+  });
+
+  it('gives back the address an earlier version remembered (address only)', async () => {
+    const { id } = await connectly.createWebhook({ topic: 'messages', address: URL_A, configuration: { echo: true } });
+    const node = trigger(URL_A);
+    Object.assign(node.staticData, { webhookIds: { messages: id }, previousAddresses: { messages: URL_B } });
+    await node.deactivate();
+    expect(registrations()).toEqual([{ topic: 'messages', address: URL_B, echo: false }]);
   });
 
   it('never removes a registration that no longer points at this workflow', async () => {
     const a = trigger(URL_A);
     await a.activate();
-    const b = trigger(URL_B);
+    const b = trigger(URL_B, { takeOver: true });
     await b.activate(); // another workflow took the topic over
     await a.deactivate();
     expect(registrations()).toEqual([{ topic: 'messages', address: URL_B, echo: true }]);
@@ -147,7 +203,9 @@ describe('the webhook lifecycle', () => {
     const node = trigger(URL_A, {}, { ...credentials, webhookSecret: '' });
     const error = await node.activate().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeOperationError);
-    expect((error as Error).message).toBe('The Connectly Messaging API credential has no Webhook Secret');
+    expect((error as Error).message).toBe(
+      'The Webhook Secret of the Connectly WhatsApp Messaging API credential is empty',
+    );
     expect((error as NodeOperationError).description).toMatch(/ask your Connectly contact/);
     expect(registrations()).toEqual([]);
   });
@@ -164,7 +222,9 @@ describe('the webhook lifecycle', () => {
     const node = trigger(URL_A, {}, { ...credentials, apiKey: `${KEY}-wrong` });
     const error = await node.activate().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeApiError);
-    expect((error as NodeApiError).description).toMatch(/API key/);
+    expect((error as NodeApiError).description).toMatch(
+      /does not accept the Messaging Key: open the Connectly WhatsApp Messaging API credential/,
+    );
     expect(`${JSON.stringify(error)} ${inspect(error, { depth: 10 })}`).not.toContain(KEY);
   });
 });
@@ -457,8 +517,8 @@ describe('deliveries', () => {
     const started = await unsigned.receive(Buffer.from(body), headers, res as never);
     expect(started).toBeUndefined();
     expect(res.statusCode).toBe(500);
-    expect(JSON.parse(res.body).error).toMatch(/no Webhook Secret.*enter the secret/);
-    expect(unsigned.logged).toContainEqual({ level: 'error', message: expect.stringContaining('no Webhook Secret') });
+    expect(JSON.parse(res.body).error).toMatch(/Webhook Secret.*is empty.*enter the secret/);
+    expect(unsigned.logged).toContainEqual({ level: 'error', message: expect.stringContaining('Webhook Secret') });
   });
 });
 

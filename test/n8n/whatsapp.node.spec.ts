@@ -361,6 +361,8 @@ describe('a handover that holds', () => {
         }),
       }),
     ]);
+    // Each run says what it did, as custom data the Executions list shows and filters by.
+    expect(handover.customData).toEqual({ Connectly: 'handed over to a person' });
     const sessionId = handover.outputs[0]?.[0]?.json['sessionId'];
     const invokesBefore = invokes().length;
 
@@ -381,6 +383,14 @@ describe('a handover that holds', () => {
       },
     ]);
     expect(invokes()).toHaveLength(invokesBefore);
+    // Not shown as having asked the agent: the run says it held the message, and the node's output says why.
+    expect(held.customData).toEqual({ Connectly: 'held for a person' });
+    expect(held.hints).toEqual([
+      {
+        message: expect.stringMatching(/^The agent was not asked: a person has this conversation/),
+        location: 'outputPane',
+      },
+    ]);
 
     // A teammate's message from Connectly's inbox, as the Connectly Trigger's Human Agent output gives it.
     const record = await runNode(
@@ -398,6 +408,7 @@ describe('a handover that holds', () => {
       held: true,
       pendingEvents: 2,
     });
+    expect(record.customData).toEqual({ Connectly: 'teammate replied' });
     expect(invokes()).toHaveLength(invokesBefore);
 
     const release = await runNode(
@@ -410,6 +421,7 @@ describe('a handover that holds', () => {
       pendingEvents: 2,
       sentEvents: 0,
     });
+    expect(release.customData).toEqual({ Connectly: 'handed back to the agent' });
     expect(invokes()).toHaveLength(invokesBefore);
 
     const resumed = await runNode(sendMessage(phone, 'Show me gift ideas'), { credentials });
@@ -423,6 +435,7 @@ describe('a handover that holds', () => {
     });
     expect(resumed.outputs[0]?.[0]?.json).toMatchObject({ text: 'Here are a few festive ideas she might love:' });
     expect(resumed.outputs[1]).toEqual([]);
+    expect(resumed.customData).toEqual({ Connectly: 'agent replied' });
   });
 
   it("a person's reply alone holds the conversation, and Release → Now sends what they said at once", async () => {

@@ -47,6 +47,8 @@ export async function startEditorN8n(): Promise<EditorN8n> {
     ...n8nEnvironment(install, home, 'connectly-editor-encryption-key-0123456789'),
     N8N_PORT: String(port),
     N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+    // The address n8n gives for its webhooks and forms: Connectly (the mock) and the browser reach it on 127.0.0.1.
+    WEBHOOK_URL: `http://127.0.0.1:${port}/`,
     DB_TYPE: 'sqlite',
   };
   installCommunityPackage(home, work, env);

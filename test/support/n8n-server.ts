@@ -29,6 +29,8 @@ export interface Execution {
   mode: string;
   /** Per node that ran: its first run's outputs, each a list of items. */
   nodes: Record<string, ExecutionItem[][]>;
+  /** The run's custom data, as nodes set it for the Executions list. */
+  customData: Record<string, string>;
 }
 
 export interface ServedN8n {
@@ -127,13 +129,20 @@ export async function serveN8n(bin: string, env: NodeJS.ProcessEnv, cwd: string)
         id: string;
         status: string;
         mode: string;
-        data?: { resultData?: { runData?: Record<string, Array<{ data?: { main: ExecutionItem[][] } }>> } };
+        customData?: Record<string, string>;
+        data?: {
+          resultData?: {
+            runData?: Record<string, Array<{ data?: { main: ExecutionItem[][] } }>>;
+            metadata?: Record<string, string>;
+          };
+        };
       }>;
       return list
-        .map(({ id, status, mode, data }) => ({
+        .map(({ id, status, mode, data, customData }) => ({
           id,
           status,
           mode,
+          customData: customData ?? data?.resultData?.metadata ?? {},
           nodes: Object.fromEntries(
             Object.entries(data?.resultData?.runData ?? {}).map(([node, runs]) => [node, runs[0]?.data?.main ?? []]),
           ),

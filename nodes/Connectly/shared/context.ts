@@ -59,3 +59,21 @@ export function agentId(this: IExecuteFunctions, itemIndex: number): { agentId?:
   const options = this.getNodeParameter('options', itemIndex, {}) as { agentId?: string };
   return options.agentId ? { agentId: options.agentId } : {};
 }
+
+/** What a run did, as the Executions list of n8n can show it (the run's custom data, key "Connectly"). */
+export type RunOutcome =
+  'agent replied' | 'handed over to a person' | 'held for a person' | 'teammate replied' | 'handed back to the agent';
+
+/**
+ * Marks the run with what this node did. n8n shows a run's custom data in its execution details and filters
+ * the Executions list by it; a run of several items keeps what its last item did. Versions of n8n without
+ * custom data for nodes, and runs without it, go unmarked.
+ */
+export function markRun(this: IExecuteFunctions, outcome: RunOutcome): void {
+  try {
+    const custom = (this as IExecuteFunctions & { customData?: { set(key: string, value: string): void } }).customData;
+    custom?.set('Connectly', outcome);
+  } catch {
+    // Not available in this context: the run is simply not marked.
+  }
+}

@@ -19,6 +19,12 @@ import {
   messageText,
   toReplyItem,
 } from 'connectly-agent-graph';
+import {
+  AGENT_CREDENTIAL,
+  credentialLabel,
+  keyRefusedDescription,
+  type MESSAGING_CREDENTIAL_NAMES,
+} from './credentials';
 
 /** Output 0 carries the agent's reply; output 1 carries handovers, so a workflow can route them directly. */
 export type Outputs = [INodeExecutionData[], INodeExecutionData[]];
@@ -95,11 +101,31 @@ export function pushReply(
   }
 }
 
+/** Connectly refused the key of one of the credentials: the headline names the credential, the description the fix. */
+export function keyRefused(
+  node: INode,
+  names: typeof AGENT_CREDENTIAL | typeof MESSAGING_CREDENTIAL_NAMES,
+  status: number,
+  cause: JsonObject,
+  itemIndex?: number,
+): NodeApiError {
+  const verdict = status === 403 ? 'accepts the key but not for this Business ID' : `does not accept the ${names.key}`;
+  return new NodeApiError(node, cause, {
+    ...(itemIndex === undefined ? {} : { itemIndex }),
+    message: `Connectly ${verdict} of ${credentialLabel(node, names)}`,
+    httpCode: String(status),
+    description: keyRefusedDescription(node, names, status),
+  });
+}
+
 /** Turns anything thrown into the n8n error a user can act on; the key never appears in it. */
 export function toNodeError(node: INode, error: unknown, itemIndex: number): NodeApiError | NodeOperationError {
   if (error instanceof NodeApiError || error instanceof NodeOperationError) return error;
   if (error instanceof ConnectlyValidationError) {
     return new NodeOperationError(node, error.message, { itemIndex, description: `Check the "${error.field}" value` });
+  }
+  if (error instanceof ConnectlyApiError && (error.status === 401 || error.status === 403)) {
+    return keyRefused(node, AGENT_CREDENTIAL, error.status, error.toJSON() as JsonObject, itemIndex);
   }
   if (error instanceof ConnectlyApiError) {
     return new NodeApiError(node, error.toJSON() as JsonObject, {

@@ -232,11 +232,13 @@ describe('the Connectly node in n8n 2.41', () => {
     expect(handovers).toEqual([]);
   }, 180_000);
 
-  it('a wrong API key fails the run with a message about the key, without the key', async () => {
+  it('a wrong key fails the run with a message naming the n8n credential and what to do, without the key', async () => {
     const run = await execute('connectlyBadKeyW1');
     expect(run.code).not.toBe(0);
     const message = `${run.error?.message ?? ''} ${run.error?.description ?? ''} ${run.runData['Connectly']?.[0]?.error?.message ?? ''}`;
-    expect(message).toMatch(/UNAUTHENTICATED.*Check the API key/);
+    expect(message).toMatch(
+      /Connectly does not accept the AI Agent Key of the "Connectly \(wrong key\)" credential \(Connectly AI Agent API\).*open the "Connectly \(wrong key\)" credential \(Connectly AI Agent API\) and paste the AI Agent Key again/,
+    );
     expect(run.output).not.toContain(`${KEY}-wrong`);
   }, 180_000);
 
@@ -247,9 +249,9 @@ describe('the Connectly node in n8n 2.41', () => {
     expect([reply, handover]).toEqual([[], []]);
     expect(failed).toHaveLength(1);
     expect(failed?.[0]?.json).toMatchObject({
-      details: { clientKey: 'customer-1', errorDescription: expect.stringMatching(/API key/) },
+      details: { clientKey: 'customer-1', errorDescription: expect.stringMatching(/paste the AI Agent Key again/) },
     });
-    expect(String(failed?.[0]?.json.error)).toMatch(/UNAUTHENTICATED/);
+    expect(String(failed?.[0]?.json.error)).toMatch(/does not accept the AI Agent Key/);
     expect(JSON.stringify(failed)).not.toContain(`${KEY}-wrong`);
   }, 180_000);
 
@@ -261,7 +263,7 @@ describe('the Connectly node in n8n 2.41', () => {
     expect(reply).toHaveLength(1);
     expect(reply?.[0]?.json).toMatchObject({
       clientKey: 'customer-1',
-      error: expect.stringMatching(/UNAUTHENTICATED/),
+      error: expect.stringMatching(/does not accept the AI Agent Key/),
     });
   }, 180_000);
 

@@ -1,8 +1,8 @@
 // The WhatsApp loop in a real n8n: examples/n8n/whatsapp-agent.json imported and published in `n8n start`
 // against the mock (the package installed from its tarball), a scripted customer talking to it, the
 // agent's replies (to text and to a photo) sent back through the Message API, a handover that holds
-// until the release webhook, a teammate's reply reaching the agent; once more with Connectly's
-// deliveries duplicated and reordered.
+// until the release webhook (or a teammate's agreed phrase in Connectly's inbox), a teammate's reply reaching
+// the agent, each run saying what it did; once more with Connectly's deliveries duplicated and reordered.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +67,9 @@ function workflow(id: string, { messaging, agent }: Account, webhookId: string, 
     if (credentials['httpHeaderAuth']) credentials['httpHeaderAuth'] = release;
     if (node.name === 'Connectly Trigger') Object.assign(node, { webhookId });
     if (node.name === 'Release request') node.parameters['path'] = releasePath;
-    if (node.name === 'Notify a human on Slack') node.parameters['url'] = slack.url;
+    if (node.name === 'Notify a human on Slack' || node.name === 'Tell the team what the customer wrote') {
+      node.parameters['url'] = slack.url;
+    }
   });
 }
 
@@ -230,9 +232,15 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
     ).toEqual([{ text: "Of course: I'm connecting you with a teammate now. They'll see this conversation." }]);
     expect(slack.received).toEqual([
       {
-        text: `WhatsApp ${CUSTOMER} needs a person (The customer asked to talk to a human.). Answer from Connectly's inbox, then release the conversation.`,
+        text: expect.stringMatching(
+          new RegExp(
+            `^WhatsApp customer \\${CUSTOMER} needs a person: The customer asked to talk to a human\\.\nAnswer them from Connectly's inbox\\. When you are done: <${n8n.base}/form-waiting/${runs[2]?.id}\\?signature=[^|]+\\|Give the conversation back to the AI agent>$`,
+          ),
+        ),
       },
     ]);
+    // The run waits for the hand-back: the Executions list tells it apart from the replies.
+    expect(runs[2]?.status).toBe('waiting');
   }, 120_000);
 
   it("the customer's next message stays with the person: the Handover branch again, and no turn of the agent", async () => {
@@ -246,7 +254,7 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
       expect.objectContaining({ clientKey: CUSTOMER, text: 'It is for my sister', held: true, pendingEvents: 1 }),
     ]);
     expect(slack.received.at(-1)).toEqual({
-      text: `WhatsApp ${CUSTOMER} wrote while a person has the conversation: It is for my sister`,
+      text: `WhatsApp customer ${CUSTOMER} wrote while a person has the conversation: It is for my sister`,
     });
     expect(turnsOf(calm, CUSTOMER)).toHaveLength(turns);
     expect(ana().received).toHaveLength(sentBefore);
@@ -303,6 +311,42 @@ describe('the WhatsApp example workflow in n8n 2.41', () => {
       { text: 'Thanks for the picture! Let me find something similar.' },
     ]);
   }, 120_000);
+
+  it("a teammate ending with the agreed phrase in Connectly's inbox gives the conversation back", async () => {
+    const before = (await triggeredRuns(WORKFLOW, 7)).length;
+    await ana().says('Can I talk to a human?');
+    await triggeredRuns(WORKFLOW, before + 1);
+    const inbox = new ConnectlyMessagingClient({ apiKey: KEY, businessId: 'biz', baseUrl: calm.mock.url });
+    await inbox.sendMessage({ to: CUSTOMER, message: { text: 'Sorted! Our assistant will take it from here.' } });
+    const runs = await triggeredRuns(WORKFLOW, before + 2);
+    expect(runs.at(-1)?.nodes['Give it back from the inbox']?.[0]?.map((item) => item.json)).toEqual([
+      { clientKey: CUSTOMER, released: true, pendingEvents: 1, sentEvents: 0 },
+    ]);
+    const sentBefore = ana().received.length;
+    await ana().says('Thanks!');
+    await triggeredRuns(WORKFLOW, before + 3);
+    expect(turnsOf(calm, CUSTOMER).at(-1)).toEqual([
+      assistant('Sorted! Our assistant will take it from here.'),
+      user('Thanks!'),
+    ]);
+    await ana().waitForMessages(sentBefore + 1, 60_000);
+  }, 180_000);
+
+  it('each run says what it did: replies, handovers (waiting for the hand-back), held messages, teammates', async () => {
+    const runs = await triggeredRuns(WORKFLOW, 10);
+    expect(runs.map((run) => [run.status, run.customData['Connectly']])).toEqual([
+      ['success', 'agent replied'],
+      ['success', 'agent replied'],
+      ['waiting', 'handed over to a person'],
+      ['success', 'held for a person'],
+      ['success', 'teammate replied'],
+      ['success', 'agent replied'],
+      ['success', 'agent replied'],
+      ['waiting', 'handed over to a person'],
+      ['success', 'handed back to the agent'],
+      ['success', 'agent replied'],
+    ]);
+  }, 60_000);
 
   it('unpublishing it deletes the registration at Connectly', async () => {
     expect((await n8n.api('POST', `/workflows/${WORKFLOW}/deactivate`)).status).toBe(200);

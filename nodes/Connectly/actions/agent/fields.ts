@@ -125,8 +125,8 @@ export function messageFields(streaming: boolean): INodeProperties[] {
       type: 'boolean',
       default: false,
       description:
-        "Whether a handover hands the conversation to a person: the customer's next messages then go to the Handover output (with held: true) instead of the agent, until Session → Release",
-      hint: 'Held in the memory of this n8n instance, beside Session Memory: each queue-mode worker holds its own. Messages of a held conversation go to the Handover output whatever this says.',
+        "Whether a handover gives the conversation to a person until it is given back: meanwhile the customer's messages go to the Handover output instead of the agent. Kept in the memory of this n8n instance (each queue-mode worker keeps its own, and a restart forgets it).",
+      hint: "On: when the agent hands over, a person has the conversation. The customer's next messages go to the Handover output (for your team), not to the agent, until the conversation is given back (Session → Release, for example from a hand-back form). The agent then hears what was said meanwhile.",
     },
     optionsField([
       {

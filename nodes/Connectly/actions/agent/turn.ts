@@ -11,7 +11,7 @@ import {
   turnNotProcessed,
 } from 'connectly-agent-graph';
 import { type Observable, lastValueFrom, tap } from 'rxjs';
-import { agentId, callOptions, type PartialResult, timeouts } from '../../shared/context';
+import { agentId, callOptions, markRun, type PartialResult, timeouts } from '../../shared/context';
 import { holdOnHandover, pushHeld } from '../../shared/holds';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
@@ -44,6 +44,12 @@ export async function turn(
   const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
   if (holds.recordCustomerMessage(key, inputEvents)) {
     pushHeld(outputs, holds, key, clientKey, inputEvents, itemIndex);
+    markRun.call(this, 'held for a person');
+    this.addExecutionHints?.({
+      message:
+        'The agent was not asked: a person has this conversation. The message went to the Handover output and waits for the agent until the conversation is given back.',
+      location: 'outputPane',
+    });
     return;
   }
   // What was said while a person had the conversation goes first: the agent hears every event since its last call.
@@ -97,4 +103,5 @@ export async function turn(
   if (this.getNodeParameter('holdOnHandover', itemIndex, false) === true) {
     holdOnHandover(outputs[1].slice(handoversBefore), holds, key);
   }
+  markRun.call(this, outputs[1].length > handoversBefore ? 'handed over to a person' : 'agent replied');
 }

@@ -17,7 +17,8 @@ import {
   sentChoices,
 } from 'connectly-agent-graph';
 import { callOptions, type PartialResult, timeouts } from '../../shared/context';
-import type { Outputs } from '../../shared/items';
+import { keyRefused, type Outputs } from '../../shared/items';
+import { MESSAGING_CREDENTIAL_NAMES } from '../../shared/credentials';
 import { messagingClient } from '../../shared/messaging-transport';
 import { rememberChoices } from '../../shared/session-memory';
 import { replyEvents } from './reply-item';
@@ -140,6 +141,15 @@ function sendError(this: IExecuteFunctions, error: unknown, to: string, itemInde
   const cause = error instanceof ConnectlyReplyIncompleteError ? error.cause : error;
   if (!(cause instanceof ConnectlyMessagingError)) return error;
   const partly = error instanceof ConnectlyReplyIncompleteError ? `${error.message.split(':')[0]}. ` : '';
+  if (cause.status === 401 || cause.status === 403) {
+    return keyRefused(
+      this.getNode(),
+      MESSAGING_CREDENTIAL_NAMES,
+      cause.status,
+      { message: cause.message, httpCode: String(cause.status) },
+      itemIndex,
+    );
+  }
   if (cause.code && TEMPLATE_CODES.has(cause.code)) {
     const why =
       cause.code === 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW'

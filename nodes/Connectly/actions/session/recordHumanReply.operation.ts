@@ -1,7 +1,7 @@
 // Session → Record Human Reply: a person wrote to the customer (from Connectly's inbox), so the
 // conversation is held for them, and the agent will hear the text as its own message when it resumes.
 import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
-import type { PartialResult } from '../../shared/context';
+import { markRun, type PartialResult } from '../../shared/context';
 import { holdFields, readCustomer } from '../../shared/holds';
 import type { Outputs } from '../../shared/items';
 import { handoverHolds } from '../../shared/session-memory';
@@ -42,4 +42,5 @@ export async function execute(
   const recorded = typeof text === 'string' && text.trim() !== '';
   holds.recordHumanReply(key, recorded ? text : '');
   outputs[0].push({ json: { clientKey, recorded, ...holdFields(holds, key) }, pairedItem: { item: itemIndex } });
+  markRun.call(this, 'teammate replied');
 }

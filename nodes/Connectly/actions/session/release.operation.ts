@@ -3,7 +3,7 @@
 import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { type AgentEvent, summarizeReply, turnNotProcessed } from 'connectly-agent-graph';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { callOptions, type PartialResult, timeouts } from '../../shared/context';
+import { callOptions, markRun, type PartialResult, timeouts } from '../../shared/context';
 import { holdOnHandover, readCustomer } from '../../shared/holds';
 import { type Outputs, pushReply } from '../../shared/items';
 import { handoverHolds } from '../../shared/session-memory';
@@ -54,6 +54,7 @@ export async function execute(
   const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
   const { released, pendingEvents } = holds.resume(key);
   const pending = now ? holds.takePending(key) : [];
+  markRun.call(this, 'handed back to the agent');
   if (pending.length === 0) {
     outputs[0].push({ json: { clientKey, released, pendingEvents, sentEvents: 0 }, pairedItem: { item: itemIndex } });
     return;
