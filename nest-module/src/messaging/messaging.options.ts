@@ -11,8 +11,8 @@ import {
 /** The `messaging` option of `ConnectlyModule.forRoot()`: what the Message API needs beyond the agent's options. */
 export interface ConnectlyMessagingOptions {
   /**
-   * The business's general API key, when the agent's `apiKey` is the inference-only one (which cannot send
-   * messages). Default: the agent's `apiKey`.
+   * The Messaging Key (the business's general API key), when the agent's `apiKey` is the AI Agent Key, which
+   * cannot send messages. Default: the agent's `apiKey`.
    */
   apiKey?: string;
   /** The per-business secret Connectly signs webhook deliveries with. */
@@ -110,6 +110,6 @@ export function messagingNotConfigured(): ConnectlyValidationError {
   return new ConnectlyValidationError(
     'messaging',
     'The Message API is not configured: add `messaging: { webhookSecret }` to the ConnectlyModule options ' +
-      "(with `apiKey` when the agent's key is the inference-only one)",
+      "(with `apiKey`: the Messaging Key, when the agent's key is the AI Agent Key)",
   );
 }

@@ -23,7 +23,7 @@ const HINTS: Readonly<Record<string, string>> = {
 function hintFor(status: number, code: string | undefined, endpoint: MessagingEndpoint): string {
   if (code && HINTS[code]) return HINTS[code] as string;
   if (status === 401) {
-    return "Check the API key: send the business's general Connectly API key (an inference-only Sofia key cannot send messages)";
+    return "Check the API key: send the Messaging Key, the business's general Connectly API key (the AI Agent Key cannot send messages)";
   }
   if (status === 409 && endpoint === 'create/webhooks') {
     return 'A webhook for this topic exists: use ensureWebhook() or updateWebhook()';
