@@ -8,7 +8,7 @@ import type { CallOptions } from './options.js';
 import type { AgentEvent } from './events.js';
 import { toReply } from './operators.js';
 import type { AgentReply } from './reply.js';
-import { asValidationError, checkTurnEvents, requireString, userText } from './validate.js';
+import { asValidationError, checkTurnEvents, checkTurnText, requireString } from './validate.js';
 import type { InputEvent } from './wire.js';
 import { toAsyncIterable, toReadableStream } from './iterate.js';
 
@@ -172,7 +172,7 @@ export function closedError(): ConnectlyValidationError {
 
 /** Checked once, here: invoke sends the checked events as they are. */
 export function toInputEvents(input: TurnInput): InputEvent[] {
-  if (typeof input === 'string') return checkTurnEvents([userText(input)]);
+  if (typeof input === 'string') return checkTurnText(input);
   try {
     return checkTurnEvents(Array.isArray(input) ? input : [input]);
   } catch (error) {

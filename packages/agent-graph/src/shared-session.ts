@@ -10,6 +10,7 @@ import {
   ConnectlyValidationError,
 } from './errors.js';
 import type { AgentEvent } from './events.js';
+import { answersInProcess } from './memory-session-store.js';
 import { toReply } from './operators.js';
 import { type CallDefaults, type CallOptions, resolveCallSettings } from './options.js';
 import { type Scheduler, holdProcess, randomId, sleep } from './platform.js';
@@ -34,6 +35,12 @@ type Settings = SessionSettings & { scheduler: Scheduler; callDefaults: CallDefa
 const LOCK_POLL_FIRST_MS = 5;
 const LOCK_POLL_MAX_MS = 100;
 
+// A lock's owner: unique to this process (a random prefix) and to the turn (a counter), without
+// drawing a random id per turn.
+const OWNER_PREFIX = randomId();
+let owners = 0;
+const leaseOwner = (): string => `${OWNER_PREFIX}:${(owners += 1)}`;
+
 /** Who the session is for, as sent to Connectly. */
 interface Party {
   clientKey: string;
@@ -48,11 +55,21 @@ interface Caller {
   carriedBy(sessionId: string): void;
 }
 
+/** What a step's waits are aborted by: its `signal`, which a turn makes only when something asks for it. */
+interface Aborts {
+  readonly signal: AbortSignal;
+}
+
 /** One turn: the callers whose input it carries, and the reply they share. */
-class Turn {
+class Turn implements Aborts {
   readonly callers: Caller[] = [];
-  readonly controller = new AbortController();
   sealed = false;
+  // Why the turn stopped (every caller left), once it has.
+  stopped: ConnectlyAbortError | undefined;
+  // Made on first use: a turn that never waits for a lock or starts a session needs none.
+  #controller: AbortController | undefined;
+  // Stops the reply's call, while one runs.
+  #cancel: (() => void) | undefined;
 
   constructor(
     readonly endpoint: 'invoke' | 'invoke_sync',
@@ -65,7 +82,7 @@ class Turn {
   accepts(endpoint: string, via: SessionClient, party: Party, options: CallOptions | undefined): boolean {
     return (
       !this.sealed &&
-      !this.controller.signal.aborted &&
+      this.stopped === undefined &&
       this.endpoint === endpoint &&
       this.via === via &&
       this.party.agentId === party.agentId &&
@@ -79,7 +96,25 @@ class Turn {
     const index = this.callers.indexOf(caller);
     if (index === -1) return;
     this.callers.splice(index, 1);
-    if (this.callers.length === 0) this.controller.abort(new ConnectlyAbortError(this.endpoint));
+    if (this.callers.length > 0) return;
+    this.stopped = new ConnectlyAbortError(this.endpoint);
+    this.#controller?.abort(this.stopped);
+    this.#cancel?.();
+  }
+
+  /** Aborted once every caller has left. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stopped) this.#controller.abort(this.stopped);
+    }
+    return this.#controller.signal;
+  }
+
+  /** `cancel` stops the reply's call if every caller leaves while it runs; returns what forgets it. */
+  whileRunning(cancel: () => void): () => void {
+    this.#cancel = cancel;
+    return () => (this.#cancel = undefined);
   }
 
   /** Fixes the input: from now on new callers go to the next turn. Arrival order is kept. */
@@ -126,8 +161,8 @@ class Lease {
     private readonly owner: string,
   ) {}
 
-  /** Waits until the lock is ours; rejects if `signal` aborts first. */
-  async acquire(signal: AbortSignal): Promise<void> {
+  /** Waits until the lock is ours; rejects if `aborts.signal` aborts first. */
+  async acquire(aborts: Aborts): Promise<void> {
     const { store, leaseMs } = this.settings;
     for (let attempt = 0; ; attempt += 1) {
       const asked = Date.now();
@@ -148,7 +183,7 @@ class Lease {
         return;
       }
       const pause = Math.min(LOCK_POLL_MAX_MS, LOCK_POLL_FIRST_MS * 2 ** attempt);
-      await sleep(pause / 2 + Math.random() * (pause / 2), signal, this.settings.scheduler);
+      await sleep(pause / 2 + Math.random() * (pause / 2), aborts.signal, this.settings.scheduler);
     }
   }
 
@@ -219,9 +254,18 @@ class StoreStuck extends Error {}
 
 /**
  * Runs one store step under the store time limit; a failure, or no answer within
- * `sessionStoreTimeoutMs`, becomes a ConnectlySessionStoreError that says what it cost.
+ * `sessionStoreTimeoutMs`, becomes a ConnectlySessionStoreError that says what it cost. A
+ * MemorySessionStore answers in this process without waiting on anything, so its steps run without
+ * the time limit's timer and race.
  */
 async function storeStep<T>(settings: Settings, operation: string, sent: boolean, step: () => Promise<T>): Promise<T> {
+  if (answersInProcess(settings.store, operation)) {
+    try {
+      return await step();
+    } catch (error) {
+      throw storeFailure(settings, operation, sent, error);
+    }
+  }
   const { scheduler, storeTimeoutMs } = settings;
   let timer: unknown;
   const stuck = new Promise<never>((_, reject) => {
@@ -232,27 +276,37 @@ async function storeStep<T>(settings: Settings, operation: string, sent: boolean
   try {
     return await Promise.race([answer, stuck]);
   } catch (error) {
-    const why =
-      error instanceof StoreStuck
-        ? `no answer within ${storeTimeoutMs} ms`
-        : error instanceof Error
-          ? error.message || error.name
-          : String(error);
-    throw new ConnectlySessionStoreError({
-      operation,
-      sent,
-      ...(error instanceof StoreStuck ? {} : { cause: error }),
-      message:
-        `The session store failed (${operation}: ${why}): ` +
-        (sent
-          ? "Connectly received this turn and its reply was delivered, but the conversation's state may be stale"
-          : 'nothing was sent to Connectly') +
-        '. Check that the store is reachable' +
-        (error instanceof StoreStuck ? ' and answering (raise sessionStoreTimeoutMs if it is only slow)' : ''),
-    });
+    throw storeFailure(settings, operation, sent, error);
   } finally {
     scheduler.clearTimeout(timer);
   }
+}
+
+function storeFailure(
+  settings: Settings,
+  operation: string,
+  sent: boolean,
+  error: unknown,
+): ConnectlySessionStoreError {
+  const { storeTimeoutMs } = settings;
+  const why =
+    error instanceof StoreStuck
+      ? `no answer within ${storeTimeoutMs} ms`
+      : error instanceof Error
+        ? error.message || error.name
+        : String(error);
+  return new ConnectlySessionStoreError({
+    operation,
+    sent,
+    ...(error instanceof StoreStuck ? {} : { cause: error }),
+    message:
+      `The session store failed (${operation}: ${why}): ` +
+      (sent
+        ? "Connectly received this turn and its reply was delivered, but the conversation's state may be stale"
+        : 'nothing was sent to Connectly') +
+      '. Check that the store is reachable' +
+      (error instanceof StoreStuck ? ' and answering (raise sessionStoreTimeoutMs if it is only slow)' : ''),
+  });
 }
 
 function isSessionGone(error: unknown): boolean {
@@ -317,9 +371,9 @@ class Conversation {
     const onAbort = (): void => controller.abort(new ConnectlyAbortError(task.endpoint));
     if (task.signal?.aborted) onAbort();
     else task.signal?.addEventListener('abort', onAbort, { once: true });
-    const lease = new Lease(this.settings, this.key, randomId());
+    const lease = new Lease(this.settings, this.key, leaseOwner());
     try {
-      await lease.acquire(controller.signal);
+      await lease.acquire(controller);
     } catch (error) {
       task.signal?.removeEventListener('abort', onAbort);
       task.fail(error);
@@ -338,11 +392,10 @@ class Conversation {
 
   private async runTurn(turn: Turn): Promise<void> {
     if (turn.callers.length === 0) return;
-    const lease = new Lease(this.settings, this.key, randomId());
-    const signal = turn.controller.signal;
+    const lease = new Lease(this.settings, this.key, leaseOwner());
     let sent = false;
     try {
-      await lease.acquire(signal);
+      await lease.acquire(turn);
     } catch (error) {
       turn.end({ error });
       return;
@@ -351,7 +404,7 @@ class Conversation {
     let sessionId: string | undefined;
     try {
       if (turn.callers.length === 0) return;
-      let session = await this.find(turn.via, turn.party, lease, signal);
+      let session = await this.find(turn.via, turn.party, lease, turn);
       const inputEvents = turn.seal();
       let renewed = false;
       for (;;) {
@@ -369,7 +422,7 @@ class Conversation {
           sent = false;
           const gone = session.sessionId;
           await storeStep(this.settings, 'delete', false, () => this.settings.store.delete(this.key, gone));
-          session = await this.begin(turn.via, turn.party, lease, signal);
+          session = await this.begin(turn.via, turn.party, lease, turn);
         }
       }
       const kept = session;
@@ -388,19 +441,19 @@ class Conversation {
   }
 
   /** The customer's session from the store, or a new one. Runs under the lock. */
-  async find(via: SessionClient, party: Party, lease: Lease, signal: AbortSignal): Promise<StoredSession> {
+  async find(via: SessionClient, party: Party, lease: Lease, aborts: Aborts): Promise<StoredSession> {
     const stored = await storeStep(this.settings, 'get', false, () => this.settings.store.get(this.key));
-    return stored ?? this.begin(via, party, lease, signal);
+    return stored ?? this.begin(via, party, lease, aborts);
   }
 
   /** Starts a session on Connectly and stores it. Runs under the lock, so one process at a time. */
-  async begin(via: SessionClient, party: Party, lease: Lease, signal: AbortSignal): Promise<StoredSession> {
+  async begin(via: SessionClient, party: Party, lease: Lease, aborts: Aborts): Promise<StoredSession> {
     await lease.confirm();
     const request = {
       clientKey: party.clientKey,
       ...(party.businessId === undefined ? {} : { businessId: party.businessId }),
     };
-    const { sessionId } = await firstValueFrom(via.init(request, { signal }));
+    const { sessionId } = await firstValueFrom(via.init(request, { signal: aborts.signal }));
     const session = { sessionId, startedAt: Date.now() };
     await storeStep(this.settings, 'set', false, () =>
       this.settings.store.set(this.key, session, this.settings.idleMs),
@@ -416,17 +469,34 @@ class Conversation {
       ...(turn.party.agentId === undefined ? {} : { agentId: turn.party.agentId }),
       ...(turn.party.businessId === undefined ? {} : { businessId: turn.party.businessId }),
     };
-    const options = { ...turn.options, signal: turn.controller.signal };
+    // A turn whose callers all leave stops its call by unsubscribing, which aborts it: no signal needed.
+    const options = turn.options;
     const source =
       turn.endpoint === 'invoke' ? turn.via.invoke(request, options) : turn.via.invokeSync(request, options);
     return new Promise((resolve, reject) => {
-      source.subscribe({
+      if (turn.stopped) {
+        reject(turn.stopped);
+        return;
+      }
+      let forget: (() => void) | undefined;
+      const subscription = source.subscribe({
         next: (event) => {
           counted();
           turn.emit(event);
         },
-        error: reject,
-        complete: resolve,
+        error: (error: unknown) => {
+          forget?.();
+          reject(error);
+        },
+        complete: () => {
+          forget?.();
+          resolve();
+        },
+      });
+      if (subscription.closed) return;
+      forget = turn.whileRunning(() => {
+        subscription.unsubscribe();
+        reject(turn.stopped);
       });
     });
   }
@@ -527,7 +597,7 @@ export class SharedSession implements AgentSession {
         signal: options?.signal,
         fail: reject,
         run: async (lease, signal) => {
-          const session = await conversation.find(this.via, this.party, lease, signal);
+          const session = await conversation.find(this.via, this.party, lease, { signal });
           this.#sessionId = session.sessionId;
           resolve(session.sessionId);
         },
