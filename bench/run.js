@@ -696,7 +696,7 @@ async function nestMany() {
   // Inbound and outbound sockets share the Nest process's file descriptors (ulimit -n): the client's
   // pool is capped below what is left once every customer is connected.
   const limit = Number(process.env.CONNECTLY_BENCH_FD_LIMIT ?? 20_000);
-  const connections = Math.max(64, Math.min(cfg.manyStreams, limit - cfg.manyStreams - 1000));
+  const connections = Math.max(64, Math.min(cfg.manyStreams, limit - cfg.manyStreams - 6000));
   const mock = await serve([
     path.join(__dirname, '..', 'packages', 'mock-server', 'dist', 'bin.js'),
     '--port',
@@ -727,7 +727,7 @@ async function nestMany() {
     `| ${r.streams} | ${r.completed} | ${r.failed} | ${r.peakOpen} | ${fmt(r.firstEventP50)} | ${fmt(r.firstEventP99)} | ${fmt(r.peakRssPerStreamKB)} KB | ${r.heapPerOpenStreamKB === undefined ? 'n/a' : `${fmt(r.heapPerOpenStreamKB)} KB`} | ${fmt(r.nestCpuMsPerStream, 2)} ms |`,
   );
   say();
-  if (r.firstError) say(`First error: ${r.firstError}`);
+  if (r.firstError) say(`Errors: ${Object.entries(r.errors).map(([text, times]) => `${times} × ${text}`).join('; ')}.`);
   say('Target: every conversation receives every event and the done event (0 lost).');
   say();
   return r;

@@ -146,6 +146,17 @@ async function concurrency(mockUrl, nestUrl, n) {
   };
 }
 
+/** An error's message with its cause's code (fetch reports a socket's failure as its cause). */
+const describeError = (error) =>
+  [error?.message, error?.cause?.code ?? error?.cause?.message].filter(Boolean).join(': ') || String(error);
+
+/** How many times each description occurs. */
+const countErrors = (descriptions) => {
+  const counts = {};
+  for (const text of descriptions) counts[text] = (counts[text] ?? 0) + 1;
+  return counts;
+};
+
 async function many(nestUrl, n, perTick) {
   // A browser waits long for a busy server to accept; fetch's own 10 s connect limit would count a
   // conversation queued in the listen backlog as lost.
@@ -203,7 +214,8 @@ async function many(nestUrl, n, perTick) {
     streams: n,
     completed: ok.length,
     failed: failed.length,
-    firstError: failed[0] ? String(failed[0].reason.message) : undefined,
+    firstError: failed[0] ? describeError(failed[0].reason) : undefined,
+    errors: countErrors(failed.map((o) => describeError(o.reason))),
     eventsPerStream: ok[0]?.events,
     peakOpen,
     ms,
