@@ -666,7 +666,8 @@ async function longStreams(file, mb) {
   const total = mb * cfg.sideRepeat;
   const cpu = r.core.cpuMs.map((ms, i) => ms / r.loop.cpuMs[i]);
   const wall = r.core.ms.map((ms, i) => ms / r.loop.ms[i]);
-  const ratio = (values) => `${fmt(median(values), 2)}× (${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)})`;
+  const ratio = (values) =>
+    `${fmt(median(values), 2)}× (${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)})`;
   say('### Long streams in one client process');
   say();
   say(
@@ -727,7 +728,12 @@ async function nestMany() {
     `| ${r.streams} | ${r.completed} | ${r.failed} | ${r.peakOpen} | ${fmt(r.firstEventP50)} | ${fmt(r.firstEventP99)} | ${fmt(r.peakRssPerStreamKB)} KB | ${r.heapPerOpenStreamKB === undefined ? 'n/a' : `${fmt(r.heapPerOpenStreamKB)} KB`} | ${fmt(r.nestCpuMsPerStream, 2)} ms |`,
   );
   say();
-  if (r.firstError) say(`Errors: ${Object.entries(r.errors).map(([text, times]) => `${times} × ${text}`).join('; ')}.`);
+  if (r.firstError)
+    say(
+      `Errors: ${Object.entries(r.errors)
+        .map(([text, times]) => `${times} × ${text}`)
+        .join('; ')}.`,
+    );
   say('Target: every conversation receives every event and the done event (0 lost).');
   say();
   return r;

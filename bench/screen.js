@@ -186,7 +186,7 @@ async function many(nestUrl, n, perTick) {
       });
     } finally {
       open -= 1;
-      }
+    }
     if (!done || events === 0) throw new Error(`received ${events} events, done: ${done}`);
     return { firstMs, events };
   };
