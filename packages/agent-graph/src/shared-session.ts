@@ -111,10 +111,9 @@ class Turn implements Aborts {
     return this.#controller.signal;
   }
 
-  /** `cancel` stops the reply's call if every caller leaves while it runs; returns what forgets it. */
-  whileRunning(cancel: () => void): () => void {
+  /** `cancel` stops the reply's call if every caller leaves while it runs; undefined once it has ended. */
+  whileRunning(cancel: (() => void) | undefined): void {
     this.#cancel = cancel;
-    return () => (this.#cancel = undefined);
   }
 
   /** Fixes the input: from now on new callers go to the next turn. Arrival order is kept. */
@@ -478,23 +477,22 @@ class Conversation {
         reject(turn.stopped);
         return;
       }
-      let forget: (() => void) | undefined;
       const subscription = source.subscribe({
         next: (event) => {
           counted();
           turn.emit(event);
         },
         error: (error: unknown) => {
-          forget?.();
+          turn.whileRunning(undefined);
           reject(error);
         },
         complete: () => {
-          forget?.();
+          turn.whileRunning(undefined);
           resolve();
         },
       });
       if (subscription.closed) return;
-      forget = turn.whileRunning(() => {
+      turn.whileRunning(() => {
         subscription.unsubscribe();
         reject(turn.stopped);
       });
