@@ -48,6 +48,26 @@ async function readSse(url, onEvent) {
   }
 }
 
+/**
+ * One customer's turn read from a Nest SSE route: its events, whether the done event came, and the time
+ * from the request to the first event; an error event fails it.
+ */
+async function readTurn(url) {
+  const opened = performance.now();
+  let firstMs;
+  let events = 0;
+  let done = false;
+  await readSse(url, (type, data) => {
+    if (type === 'connectly.done') done = true;
+    else if (type === 'connectly.error') throw new Error(`the stream ended with an error event: ${data.message}`);
+    else {
+      firstMs ??= performance.now() - opened;
+      events += 1;
+    }
+  });
+  return { firstMs, events, done };
+}
+
 async function latency(streamUrl, nestUrl, lines, gap, rounds) {
   const client = new ConnectlyClient({
     apiKey: 'bench-key',
@@ -109,18 +129,7 @@ async function concurrency(mockUrl, nestUrl, n) {
   const started = performance.now();
   const outcomes = await Promise.allSettled(
     Array.from({ length: n }, async (_, i) => {
-      const opened = performance.now();
-      let firstMs;
-      let events = 0;
-      let done = false;
-      await readSse(`${nestUrl}/turn?clientKey=customer-${i}`, (type, data) => {
-        if (type === 'connectly.done') done = true;
-        else if (type === 'connectly.error') throw new Error(`the stream ended with an error event: ${data.message}`);
-        else {
-          firstMs ??= performance.now() - opened;
-          events += 1;
-        }
-      });
+      const { firstMs, events, done } = await readTurn(`${nestUrl}/turn?clientKey=customer-${i}`);
       if (!done || events !== expected) throw new Error(`received ${events} of ${expected} events, done: ${done}`);
       return firstMs;
     }),
@@ -169,26 +178,15 @@ async function many(nestUrl, n, perTick) {
   let peakOpen = 0;
   const started = performance.now();
   const turn = async (i) => {
-    const begun = performance.now();
-    let firstMs;
-    let events = 0;
-    let done = false;
     open += 1;
     peakOpen = Math.max(peakOpen, open);
     try {
-      await readSse(`${nestUrl}/turn?clientKey=many-${i}`, (type, data) => {
-        if (type === 'connectly.done') done = true;
-        else if (type === 'connectly.error') throw new Error(`the stream ended with an error event: ${data.message}`);
-        else {
-          firstMs ??= performance.now() - begun;
-          events += 1;
-        }
-      });
+      const { firstMs, events, done } = await readTurn(`${nestUrl}/turn?clientKey=many-${i}`);
+      if (!done || events === 0) throw new Error(`received ${events} events, done: ${done}`);
+      return { firstMs, events };
     } finally {
       open -= 1;
     }
-    if (!done || events === 0) throw new Error(`received ${events} events, done: ${done}`);
-    return { firstMs, events };
   };
   const turns = [];
   for (let i = 0; i < n; i += perTick) {
