@@ -694,6 +694,7 @@ async function longStreams(file, mb) {
  */
 async function nestMany() {
   const PACING_MS = 2000;
+  const PER_TICK = 20; // customers arriving every 10 ms: 2,000 a second
   // Inbound and outbound sockets share the Nest process's file descriptors (ulimit -n): the client's
   // pool is capped below what is left once every customer is connected.
   const limit = Number(process.env.CONNECTLY_BENCH_FD_LIMIT ?? 20_000);
@@ -709,7 +710,7 @@ async function nestMany() {
   let r;
   try {
     app = await serve(['--expose-gc', path.join(__dirname, 'nest-app.js'), mock.url, String(connections)]);
-    r = await child('screen.js', ['many', app.url, cfg.manyStreams, 50], 900_000);
+    r = await child('screen.js', ['many', app.url, cfg.manyStreams, PER_TICK], 900_000);
   } finally {
     await app?.stop();
     await mock.stop();
@@ -717,7 +718,7 @@ async function nestMany() {
   say(`### ${fmt(r.streams)} conversations at once through one Nest process`);
   say();
   say(
-    `${fmt(r.streams)} customers' first turns through the Nest SSE route of \`ConnectlyService.session().send()\` (in-memory session store; bench/nest-app.js, its own process), opened 50 every 10 ms by one client process reading them as a browser would; the mock server (its own process) paces each reply: ${r.eventsPerStream} events, ${PACING_MS} ms apart, so the conversations stay open together. The Nest client's pool is capped at ${fmt(connections)} connections, so inbound and outbound sockets fit the process's ${fmt(limit)} file descriptors. Memory per open stream: the Nest process's peak RSS growth ÷ the most streams open at once, and its heap growth after a full GC once every stream was opened ÷ the streams open then.`,
+    `${fmt(r.streams)} customers' first turns through the Nest SSE route of \`ConnectlyService.session().send()\` (in-memory session store; bench/nest-app.js, its own process), opened ${PER_TICK} every 10 ms by one client process reading them as a browser would; the mock server (its own process) paces each reply: ${r.eventsPerStream} events, ${PACING_MS} ms apart, so the conversations stay open together. The Nest client's pool is capped at ${fmt(connections)} connections, so inbound and outbound sockets fit the process's ${fmt(limit)} file descriptors. Memory per open stream: the Nest process's peak RSS growth ÷ the most streams open at once, and its heap growth after a full GC once every stream was opened ÷ the streams open then.`,
   );
   say();
   say(
