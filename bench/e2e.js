@@ -4,6 +4,8 @@
 //   latency <lines> <gapMs>  server write → subscriber, on a warm connection (p50, p99)
 //   memory <repeat>          RSS while client.invoke() streams <repeat> × the corpus
 //   concurrency <n>          <n> simultaneous invoke() streams against the mock server
+//   side <repeat> <rounds> [only]  client.invoke() and the minimal loop alternating in this one process,
+//                            the server in its own: wall and this process's CPU per round (only = core | loop)
 //   inproc <MB> <rounds> [only]  invoke() and the minimal loop alternating, the server in this process
 //                            (<url> is ignored; only = core | loop runs one of them, for a CPU profile)
 // Prints one JSON line.
@@ -310,6 +312,39 @@ async function n8n(repeat, rounds, output, only) {
 }
 
 /**
+ * Long streams in one client process, side by side: client.invoke() on its default transport and the
+ * plainest loop a user would write (fetch + TextDecoder + split + JSON.parse), alternating rounds
+ * against the server in its own process, so this process's CPU is the client's alone.
+ */
+async function side(repeat, rounds, only) {
+  const c = client(`${url}/corpus/${repeat}`);
+  const runs = {
+    core: async () => ({ events: await lastValueFrom(c.invoke(request).pipe(count())) }),
+    loop: () => loop(repeat),
+  };
+  const names = only ? [only] : Object.keys(runs);
+  const out = Object.fromEntries(names.map((name) => [name, { ms: [], cpuMs: [] }]));
+  let events;
+  for (let round = 0; round <= rounds; round += 1) {
+    for (const name of names) {
+      global.gc?.();
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      const result = await runs[name]();
+      const ms = performance.now() - started;
+      const used = cpuMs(process.cpuUsage(cpu));
+      if (events !== undefined && result.events !== events)
+        throw new Error(`${name} counted ${result.events} events, expected ${events}`);
+      events = result.events;
+      if (round === 0) continue; // warm-up: JIT and the connection
+      out[name].ms.push(ms);
+      out[name].cpuMs.push(used);
+    }
+  }
+  return { events, ...out };
+}
+
+/**
  * The usual shape of a test or a Nest app beside a local proxy: the stream server in the client's own
  * process, so the server's writes and the client's parsing share one thread. Alternating rounds.
  */
@@ -359,6 +394,7 @@ async function inproc(megabytes, rounds, only) {
 }
 
 const modes = {
+  side: () => side(Number(a), Number(b), process.argv[6]),
   inproc: () => inproc(Number(a), Number(b), process.argv[6]),
   n8n: () => n8n(Number(a), Number(b), process.argv[6] ?? 'events', process.argv[7]),
   nest: () => nest(Number(a), Number(b)),

@@ -1,8 +1,11 @@
-// The benchmark's NestJS app in its own process: node bench/nest-app.js <Connectly base URL>
+// The benchmark's NestJS app in its own process: node bench/nest-app.js <Connectly base URL> [connections]
+//   (connections caps the client's pool per origin, e.g. to keep inbound + outbound sockets under the
+//   process's file-descriptor limit)
 //   GET  /chat?clientKey=…&sessionId=…   one turn as server-sent events, through toSse(ConnectlyService.invoke())
 //   GET  /turn?clientKey=…               one turn of ConnectlyService.session() in the in-memory session store
 //                                         (the first turn of a customer starts the session), as SSE
-//   GET  /memory                          { rssMB, peakRssMB, heapUsedMB, cpuMs } of this process; the peak resets on read
+//   GET  /memory[?gc=1]                   { rssMB, peakRssMB, heapUsedMB, cpuMs } of this process; the peak resets on read;
+//                                         gc=1 collects garbage first (with node --expose-gc)
 // Prints {"url": …} once listening; stops on SIGTERM.
 'use strict';
 
@@ -14,6 +17,7 @@ const { ConnectlyModule, ConnectlyService, toSse } = require('../nest-module/dis
 const { decorator, param } = require('./lib/nest');
 
 const baseUrl = process.argv[2];
+const connections = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 
 class ChatController {
   constructor(connectly) {
@@ -28,7 +32,8 @@ class ChatController {
     return toSse(() => this.connectly.session({ clientKey }).send('I want a festive gift'));
   }
 
-  memory() {
+  memory(gc) {
+    if (gc === '1') global.gc?.();
     const { rss, heapUsed } = process.memoryUsage();
     const { user, system } = process.cpuUsage();
     const out = {
@@ -46,7 +51,7 @@ class ChatController {
 const decorate = decorator(ChatController);
 decorate('chat', Sse('chat'), param(Query('clientKey'), 0), param(Query('sessionId'), 1));
 decorate('turn', Sse('turn'), param(Query('clientKey'), 0));
-decorate('memory', Get('memory'));
+decorate('memory', Get('memory'), param(Query('gc'), 0));
 Reflect.decorate([Controller()], ChatController);
 Reflect.defineMetadata('design:paramtypes', [ConnectlyService], ChatController);
 
@@ -60,6 +65,7 @@ Module({
       idleTimeoutMs: 0,
       maxRetries: 0,
       sessionStore: new MemorySessionStore(),
+      ...(connections === undefined ? {} : { pool: { connections } }),
     }),
   ],
   controllers: [ChatController],
@@ -69,8 +75,11 @@ let peak = 0;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
 
 NestFactory.create(AppModule, { logger: false }).then(async (app) => {
-  await app.listen(0, '127.0.0.1');
-  process.stdout.write(`${JSON.stringify({ url: await app.getUrl() })}\n`);
+  // A backlog as deep as the kernel allows (net.core.somaxconn), for thousands of customers arriving at once.
+  await app.init();
+  const server = app.getHttpServer();
+  await new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
   process.on('SIGTERM', () => {
     clearInterval(sampler);
     app.close().then(() => process.exit(0));

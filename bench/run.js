@@ -2,8 +2,11 @@
 // npm run bench [-- --quick] [-- --write]: every benchmark of the core, each measurement in a fresh
 // process, rounds interleaved so a noisy neighbour hits all approaches alike; medians with min–max.
 // --write also rewrites BENCHMARKS.md's figures and bench/throughput.svg from this run.
-// --only short-turns runs the short-turns table alone, --only resumable the resumable replies' tables; --baseline <package dir> adds the rows of another
-// build of the core to it (e.g. an older release's packages/agent-graph, built), side by side.
+// --only short-turns runs the short-turns table alone, --only resumable the resumable replies' tables,
+// --only long-streams invoke() beside a bare fetch loop on long streams in one client process, --only nest-10k
+// 10,000 conversations at once through one Nest process; with --write each rewrites its own block of
+// BENCHMARKS.md. --baseline <package dir> adds the rows of another build of the core to the short-turns
+// table (e.g. an older release's packages/agent-graph, built), side by side.
 'use strict';
 
 const fs = require('node:fs');
@@ -37,6 +40,9 @@ const cfg = quick
       nestStreams: 1000,
       shortTurns: 1000,
       shortRounds: 3,
+      sideRepeat: 4,
+      sideRounds: 3,
+      manyStreams: 2000,
     }
   : {
       runs: 7,
@@ -52,6 +58,9 @@ const cfg = quick
       nestStreams: 1000,
       shortTurns: 2000,
       shortRounds: 7,
+      sideRepeat: 4,
+      sideRounds: 7,
+      manyStreams: 10_000,
     };
 const PEERS = ['openai', 'ndjson', 'split2'];
 const LABEL = {
@@ -642,6 +651,95 @@ async function shortTurns() {
   return { ...result, ratios };
 }
 
+/**
+ * Long streams in one client process: invoke() and the plainest fetch loop a user would write, alternating
+ * rounds in the same process, against the stream server in its own (so the CPU measured is the client's).
+ */
+async function longStreams(file, mb) {
+  const server = await serve([path.join(__dirname, 'server.js'), file]);
+  let r;
+  try {
+    r = await child('e2e.js', ['side', server.url, cfg.sideRepeat, cfg.sideRounds], 600_000);
+  } finally {
+    await server.stop();
+  }
+  const total = mb * cfg.sideRepeat;
+  const cpu = r.core.cpuMs.map((ms, i) => ms / r.loop.cpuMs[i]);
+  const wall = r.core.ms.map((ms, i) => ms / r.loop.ms[i]);
+  const ratio = (values) =>
+    `${fmt(median(values), 2)}× (${fmt(Math.min(...values), 2)}–${fmt(Math.max(...values), 2)})`;
+  say('### Long streams in one client process');
+  say();
+  say(
+    `A server process streams ${fmt(total)} MB of the corpus (${r.events} events) in 64 KiB writes; one client process alternates \`client.invoke()\` (the default transport) and the plainest loop a user would write, ${cfg.sideRounds} rounds after a warm-up. CPU = the client process's user + system time.`,
+  );
+  say();
+  say('| client | median ms | min–max ms | median client CPU ms | min–max CPU ms |');
+  say('|---|---|---|---|---|');
+  say(
+    `| \`client.invoke()\` | ${fmt(median(r.core.ms))} | ${range(r.core.ms)} | ${fmt(median(r.core.cpuMs))} | ${range(r.core.cpuMs)} |`,
+  );
+  say(
+    `| bare \`fetch\` + TextDecoder + split + JSON.parse loop | ${fmt(median(r.loop.ms))} | ${range(r.loop.ms)} | ${fmt(median(r.loop.cpuMs))} | ${range(r.loop.cpuMs)} |`,
+  );
+  say();
+  say(`invoke() ÷ the loop, per round: CPU ${ratio(cpu)}, wall ${ratio(wall)}. Target ≤ 1.0×.`);
+  say();
+  return { ...r, cpuRatio: median(cpu), wallRatio: median(wall) };
+}
+
+/**
+ * Thousands of customers' first turns at once through one Nest process (the SSE route of
+ * ConnectlyService.session() in the in-memory store), the mock server pacing each reply so they stay open.
+ */
+async function nestMany() {
+  const PACING_MS = 2000;
+  const PER_TICK = 20; // customers arriving every 10 ms: 2,000 a second
+  // Inbound and outbound sockets share the Nest process's file descriptors (ulimit -n): the client's
+  // pool is capped below what is left once every customer is connected.
+  const limit = Number(process.env.CONNECTLY_BENCH_FD_LIMIT ?? 20_000);
+  const connections = Math.max(64, Math.min(cfg.manyStreams, limit - cfg.manyStreams - 6000));
+  const mock = await serve([
+    path.join(__dirname, '..', 'packages', 'mock-server', 'dist', 'bin.js'),
+    '--port',
+    '0',
+    '--pacing-ms',
+    String(PACING_MS),
+  ]);
+  let app;
+  let r;
+  try {
+    app = await serve(['--expose-gc', path.join(__dirname, 'nest-app.js'), mock.url, String(connections)]);
+    r = await child('screen.js', ['many', app.url, cfg.manyStreams, PER_TICK], 900_000);
+  } finally {
+    await app?.stop();
+    await mock.stop();
+  }
+  say(`### ${fmt(r.streams)} conversations at once through one Nest process`);
+  say();
+  say(
+    `${fmt(r.streams)} customers' first turns through the Nest SSE route of \`ConnectlyService.session().send()\` (in-memory session store; bench/nest-app.js, its own process), opened ${PER_TICK} every 10 ms by one client process reading them as a browser would; the mock server (its own process) paces each reply: ${r.eventsPerStream} events, ${PACING_MS} ms apart, so the conversations stay open together. The Nest client's pool is capped at ${fmt(connections)} connections, so inbound and outbound sockets fit the process's ${fmt(limit)} file descriptors. Memory per open stream: the Nest process's peak RSS growth ÷ the most streams open at once, and its heap growth after a full GC once every stream was opened ÷ the streams open then.`,
+  );
+  say();
+  say(
+    '| conversations | completed | lost | most open at once | first event p50 ms | first event p99 ms | peak RSS per open stream | heap per open stream (after GC) | Nest CPU per conversation |',
+  );
+  say('|---|---|---|---|---|---|---|---|---|');
+  say(
+    `| ${r.streams} | ${r.completed} | ${r.failed} | ${r.peakOpen} | ${fmt(r.firstEventP50)} | ${fmt(r.firstEventP99)} | ${fmt(r.peakRssPerStreamKB)} KB | ${r.heapPerOpenStreamKB === undefined ? 'n/a' : `${fmt(r.heapPerOpenStreamKB)} KB`} | ${fmt(r.nestCpuMsPerStream, 2)} ms |`,
+  );
+  say();
+  if (r.firstError)
+    say(
+      `Errors: ${Object.entries(r.errors)
+        .map(([text, times]) => `${times} × ${text}`)
+        .join('; ')}.`,
+    );
+  say('Target: every conversation receives every event and the done event (0 lost).');
+  say();
+  return r;
+}
+
 /** Resumable replies: resume latency, the cost to the screen, slow clients at the cap, a finished turn in Redis. */
 async function resumable() {
   const started = Date.now();
@@ -701,20 +799,48 @@ function writeBlock(name, body) {
   );
 }
 
+/** Runs one section alone; with --write its lines replace its block of BENCHMARKS.md. */
+async function alone(name, run) {
+  say(
+    `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, Node ${process.version}, load average ${fmt(os.loadavg()[0], 1)} at the start. Mode: ${quick ? 'quick' : 'full'}.`,
+  );
+  say();
+  const from = lines.length;
+  const result = await run();
+  say(`Load average ${fmt(os.loadavg()[0], 1)} at the end.`);
+  if (write) writeBlock(name, lines.slice(from, -1));
+  return result;
+}
+
 async function main() {
+  if (only === 'long-streams') {
+    const { buffer } = makeCorpus(cfg.corpusMB);
+    const file = path.join(os.tmpdir(), `connectly-bench-corpus-${cfg.corpusMB}.ndjson`);
+    fs.writeFileSync(file, buffer);
+    try {
+      await alone('long-streams', () => longStreams(file, buffer.length / 1048576));
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+    return;
+  }
+  if (only === 'nest-10k') {
+    await alone('nest-10k', nestMany);
+    return;
+  }
   if (only === 'resumable') {
     const result = await resumable();
     if (write) writeBlock('resumable', result.lines);
     return;
   }
   if (only === 'short-turns') {
-    say(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} vCPU, Node ${process.version}.`);
-    say();
-    const short = await shortTurns();
+    const short = await alone('short-turns', shortTurns);
     fs.writeFileSync(path.join(__dirname, 'short-turns.json'), `${JSON.stringify(short, null, 2)}\n`);
     return;
   }
-  if (only !== undefined) throw new Error(`--only takes short-turns or resumable, got ${only}`);
+  if (only !== undefined) {
+    throw new Error(`--only takes short-turns, long-streams, nest-10k or resumable, got ${only}`);
+  }
   const started = Date.now();
   const { buffer, events } = makeCorpus(cfg.corpusMB);
   const file = path.join(os.tmpdir(), `connectly-bench-corpus-${cfg.corpusMB}.ndjson`);

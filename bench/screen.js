@@ -6,6 +6,11 @@
 //       <n> customers' first turns at once (start the session, then the turn) straight from the core, then
 //       through the Nest SSE route of ConnectlyService.session() in the in-memory session store: time to
 //       first event, events received, and the Nest process's memory and CPU time per stream
+//   many <nest url> <n> <perTick>
+//       <n> customers' first turns through the same Nest SSE route, opened <perTick> every 10 ms (so the
+//       listen backlog is never overrun), all open together while the mock's paced replies run: completed
+//       and lost, time to first event, the most open at once, and the Nest process's memory per open
+//       stream (peak RSS growth, and heap growth after a full GC once every stream is open)
 // Prints one JSON line.
 'use strict';
 
@@ -41,6 +46,26 @@ async function readSse(url, onEvent) {
       end = carry.indexOf('\n\n');
     }
   }
+}
+
+/**
+ * One customer's turn read from a Nest SSE route: its events, whether the done event came, and the time
+ * from the request to the first event; an error event fails it.
+ */
+async function readTurn(url) {
+  const opened = performance.now();
+  let firstMs;
+  let events = 0;
+  let done = false;
+  await readSse(url, (type, data) => {
+    if (type === 'connectly.done') done = true;
+    else if (type === 'connectly.error') throw new Error(`the stream ended with an error event: ${data.message}`);
+    else {
+      firstMs ??= performance.now() - opened;
+      events += 1;
+    }
+  });
+  return { firstMs, events, done };
 }
 
 async function latency(streamUrl, nestUrl, lines, gap, rounds) {
@@ -104,18 +129,7 @@ async function concurrency(mockUrl, nestUrl, n) {
   const started = performance.now();
   const outcomes = await Promise.allSettled(
     Array.from({ length: n }, async (_, i) => {
-      const opened = performance.now();
-      let firstMs;
-      let events = 0;
-      let done = false;
-      await readSse(`${nestUrl}/turn?clientKey=customer-${i}`, (type, data) => {
-        if (type === 'connectly.done') done = true;
-        else if (type === 'connectly.error') throw new Error(`the stream ended with an error event: ${data.message}`);
-        else {
-          firstMs ??= performance.now() - opened;
-          events += 1;
-        }
-      });
+      const { firstMs, events, done } = await readTurn(`${nestUrl}/turn?clientKey=customer-${i}`);
       if (!done || events !== expected) throw new Error(`received ${events} of ${expected} events, done: ${done}`);
       return firstMs;
     }),
@@ -141,7 +155,81 @@ async function concurrency(mockUrl, nestUrl, n) {
   };
 }
 
+/** An error's message with its cause's code (fetch reports a socket's failure as its cause). */
+const describeError = (error) =>
+  [error?.message, error?.cause?.code ?? error?.cause?.message].filter(Boolean).join(': ') || String(error);
+
+/** How many times each description occurs. */
+const countErrors = (descriptions) => {
+  const counts = {};
+  for (const text of descriptions) counts[text] = (counts[text] ?? 0) + 1;
+  return counts;
+};
+
+async function many(nestUrl, n, perTick) {
+  // A browser waits long for a busy server to accept; fetch's own 10 s connect limit would count a
+  // conversation queued in the listen backlog as lost.
+  const undici = require('undici');
+  undici.setGlobalDispatcher(new undici.Agent({ connectTimeout: 120_000, headersTimeout: 0, bodyTimeout: 0 }));
+  const memory = async (gc) => (await fetch(`${nestUrl}/memory${gc ? '?gc=1' : ''}`)).json();
+  await readSse(`${nestUrl}/turn?clientKey=warm-up`, () => undefined);
+  const before = await memory(true);
+  let open = 0;
+  let peakOpen = 0;
+  const started = performance.now();
+  const turn = async (i) => {
+    open += 1;
+    peakOpen = Math.max(peakOpen, open);
+    try {
+      const { firstMs, events, done } = await readTurn(`${nestUrl}/turn?clientKey=many-${i}`);
+      if (!done || events === 0) throw new Error(`received ${events} events, done: ${done}`);
+      return { firstMs, events };
+    } finally {
+      open -= 1;
+    }
+  };
+  const turns = [];
+  for (let i = 0; i < n; i += perTick) {
+    for (let j = i; j < Math.min(n, i + perTick); j += 1) {
+      const settled = turn(j).then(
+        (value) => ({ status: 'fulfilled', value }),
+        (reason) => ({ status: 'rejected', reason }),
+      );
+      turns.push(settled);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  // Once every stream has been opened: the heap after a full GC, what the streams open then hold.
+  const atPeak = await memory(true);
+  const openAtPeak = open;
+  const outcomes = await Promise.all(turns);
+  const ms = performance.now() - started;
+  const after = await memory(false);
+  const failed = outcomes.filter((o) => o.status === 'rejected');
+  const ok = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
+  const firsts = ok.map((o) => o.firstMs);
+  return {
+    streams: n,
+    completed: ok.length,
+    failed: failed.length,
+    firstError: failed[0] ? describeError(failed[0].reason) : undefined,
+    errors: countErrors(failed.map((o) => describeError(o.reason))),
+    eventsPerStream: ok[0]?.events,
+    peakOpen,
+    ms,
+    firstEventP50: percentile(firsts, 50),
+    firstEventP99: percentile(firsts, 99),
+    rssBeforeMB: before.rssMB,
+    peakRssPerStreamKB: ((after.peakRssMB - before.rssMB) * 1024) / peakOpen,
+    openAtPeak,
+    heapPerOpenStreamKB: ((atPeak.heapUsedMB - before.heapUsedMB) * 1024) / openAtPeak,
+    rssPerOpenStreamKB: ((atPeak.rssMB - before.rssMB) * 1024) / openAtPeak,
+    nestCpuMsPerStream: (after.cpuMs - before.cpuMs) / n,
+  };
+}
+
 const modes = {
+  many: () => many(args[0], Number(args[1]), Number(args[2])),
   latency: () => latency(args[0], args[1], Number(args[2]), Number(args[3]), Number(args[4])),
   concurrency: () => concurrency(args[0], args[1], Number(args[2])),
 };

@@ -77,7 +77,10 @@ function fromTables(): Record<string, string> {
 /** BENCHMARKS.md's own prose: without the generated figures, code blocks, slots and the anchors table. */
 function prose(): string {
   return benchmarks
-    .replace(/<!-- (figures|n8n-queue|resumable):begin -->[\s\S]*?<!-- \1:end -->/g, '')
+    .replace(
+      /<!-- (figures|n8n-queue|resumable|short-turns|long-streams|nest-10k):begin -->[\s\S]*?<!-- \1:end -->/g,
+      '',
+    )
     .replace(/```[\s\S]*?```/g, '')
     .replace(/<!--fig:[\w.]+-->.*?<!--\/fig-->/g, 'FIGURE')
     .replace(/## Beside the anchors[\s\S]*?(?=\n## )/, '');

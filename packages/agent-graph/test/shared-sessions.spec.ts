@@ -450,6 +450,42 @@ describe('store failures', () => {
     },
   );
 
+  it.each([
+    [
+      'a subclass of MemorySessionStore',
+      (): SessionStore =>
+        new (class extends MemorySessionStore {
+          override lock(): Promise<boolean> {
+            return new Promise(() => undefined);
+          }
+        })(),
+    ],
+    [
+      'a MemorySessionStore with its lock replaced',
+      (): SessionStore => Object.assign(new MemorySessionStore(), { lock: () => new Promise(() => undefined) }),
+    ],
+  ])('%s that never answers is held to sessionStoreTimeoutMs as any store is', async (_name, make) => {
+    const client = clientWith(make(), { sessionStoreTimeoutMs: 200 });
+    const error = await client
+      .session({ clientKey: 'alice' })
+      .reply('hi')
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ConnectlySessionStoreError', operation: 'lock', sent: false });
+    expect(h.mock.requests).toHaveLength(0);
+  });
+
+  it('a turn whose only caller leaves while its call waits for the reply stops the call and frees the conversation', async () => {
+    const client = clientWith(new MemorySessionStore());
+    await client.session({ clientKey: 'alice' }).start();
+    // Longer than the test may take: only stopping the call frees the conversation in time.
+    h.mock.inject({ endpoint: 'invoke', delayMs: 60_000 });
+    const subscription = client.session({ clientKey: 'alice' }).send('hi').subscribe();
+    await untilRequest('invoke');
+    subscription.unsubscribe();
+    await client.sessionsIdle();
+    expect((await client.session({ clientKey: 'alice' }).reply('again')).text).toBe('heard: again');
+  });
+
   it('a set that never answers after the reply: the events are delivered, the turn fails, the queue moves on', async () => {
     const { store, stuck } = stuckOn('set');
     const client = clientWith(store, { sessionStoreTimeoutMs: 200 });

@@ -345,6 +345,13 @@ export function checkTurnEvents(value: unknown): InputEvent[] {
   return events;
 }
 
+/** A turn of plain text, checked as `checkTurnEvents([userText(text)])` checks it, without copying the event it builds. */
+export function checkTurnText(text: string): InputEvent[] {
+  const events = Object.freeze([userText(requireString(text, 'inputEvents[0].messageEvent.content.textContent.text'))]);
+  CHECKED.add(events);
+  return events as InputEvent[];
+}
+
 /** The events of several turns' callers in arrival order, one turn's input: checked already, not again. */
 export function joinTurnEvents(parts: readonly InputEvent[][]): InputEvent[] {
   if (parts.length === 1 && CHECKED.has(parts[0] as InputEvent[])) return parts[0] as InputEvent[];

@@ -9,7 +9,7 @@ import type { InputEvent } from '../wire/api.js';
 import type { AgentEvent } from '../wire/events.js';
 import { joinTurnEvents } from '../decoding/validate.js';
 import type { SessionClient } from './session.js';
-import type { Lease } from './store-lease.js';
+import type { Aborts, Lease } from './store-lease.js';
 
 /** Who the session is for, as sent to Connectly. */
 export interface Party {
@@ -26,10 +26,15 @@ export interface Caller {
 }
 
 /** One turn: the callers whose input it carries, and the reply they share. */
-export class Turn {
+export class Turn implements Aborts {
   readonly callers: Caller[] = [];
-  readonly controller = new AbortController();
   sealed = false;
+  // Why the turn stopped (every caller left), once it has.
+  stopped: ConnectlyAbortError | undefined;
+  // Made on first use: a turn that never waits for a lock or starts a session needs none.
+  #controller: AbortController | undefined;
+  // Stops the reply's call, while one runs.
+  #cancel: (() => void) | undefined;
 
   constructor(
     readonly endpoint: 'invoke' | 'invoke_sync',
@@ -42,7 +47,7 @@ export class Turn {
   accepts(endpoint: string, via: SessionClient, party: Party, options: CallOptions | undefined): boolean {
     return (
       !this.sealed &&
-      !this.controller.signal.aborted &&
+      this.stopped === undefined &&
       this.endpoint === endpoint &&
       this.via === via &&
       this.party.agentId === party.agentId &&
@@ -56,7 +61,24 @@ export class Turn {
     const index = this.callers.indexOf(caller);
     if (index === -1) return;
     this.callers.splice(index, 1);
-    if (this.callers.length === 0) this.controller.abort(new ConnectlyAbortError(this.endpoint));
+    if (this.callers.length > 0) return;
+    this.stopped = new ConnectlyAbortError(this.endpoint);
+    this.#controller?.abort(this.stopped);
+    this.#cancel?.();
+  }
+
+  /** Aborted once every caller has left. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.stopped) this.#controller.abort(this.stopped);
+    }
+    return this.#controller.signal;
+  }
+
+  /** `cancel` stops the reply's call if every caller leaves while it runs; undefined once it has ended. */
+  whileRunning(cancel: (() => void) | undefined): void {
+    this.#cancel = cancel;
   }
 
   /** Fixes the input: from now on new callers go to the next turn. Arrival order is kept. */

@@ -5,12 +5,11 @@
 import { firstValueFrom } from 'rxjs';
 import { ConnectlyAbortError, ConnectlyApiError } from '../errors/errors.js';
 import type { CallOptions } from '../http/options.js';
-import { randomId } from '../http/platform.js';
 import { type InputEvent, RpcCode } from '../wire/api.js';
 import { type Caller, type Party, type Step, type Task, Turn } from './coalesced-turn.js';
 import type { StoredSession } from './session-store.js';
 import type { SessionClient } from './session.js';
-import { Lease, type Settings, storeStep } from './store-lease.js';
+import { type Aborts, Lease, type Settings, leaseOwner, storeStep } from './store-lease.js';
 
 /** Connectly no longer knows the session (closed, or expired on its side). */
 export function isSessionGone(error: unknown): boolean {
@@ -75,9 +74,9 @@ export class Conversation {
     const onAbort = (): void => controller.abort(new ConnectlyAbortError(task.endpoint));
     if (task.signal?.aborted) onAbort();
     else task.signal?.addEventListener('abort', onAbort, { once: true });
-    const lease = new Lease(this.settings, this.key, randomId());
+    const lease = new Lease(this.settings, this.key, leaseOwner());
     try {
-      await lease.acquire(controller.signal);
+      await lease.acquire(controller);
     } catch (error) {
       task.signal?.removeEventListener('abort', onAbort);
       task.fail(error);
@@ -96,11 +95,10 @@ export class Conversation {
 
   private async runTurn(turn: Turn): Promise<void> {
     if (turn.callers.length === 0) return;
-    const lease = new Lease(this.settings, this.key, randomId());
-    const signal = turn.controller.signal;
+    const lease = new Lease(this.settings, this.key, leaseOwner());
     let sent = false;
     try {
-      await lease.acquire(signal);
+      await lease.acquire(turn);
     } catch (error) {
       turn.end({ error });
       return;
@@ -109,7 +107,7 @@ export class Conversation {
     let sessionId: string | undefined;
     try {
       if (turn.callers.length === 0) return;
-      let session = await this.find(turn.via, turn.party, lease, signal);
+      let session = await this.find(turn.via, turn.party, lease, turn);
       const inputEvents = turn.seal();
       let renewed = false;
       for (;;) {
@@ -127,7 +125,7 @@ export class Conversation {
           sent = false;
           const gone = session.sessionId;
           await storeStep(this.settings, 'delete', false, () => this.settings.store.delete(this.key, gone));
-          session = await this.begin(turn.via, turn.party, lease, signal);
+          session = await this.begin(turn.via, turn.party, lease, turn);
         }
       }
       const kept = session;
@@ -146,19 +144,19 @@ export class Conversation {
   }
 
   /** The customer's session from the store, or a new one. Runs under the lock. */
-  async find(via: SessionClient, party: Party, lease: Lease, signal: AbortSignal): Promise<StoredSession> {
+  async find(via: SessionClient, party: Party, lease: Lease, aborts: Aborts): Promise<StoredSession> {
     const stored = await storeStep(this.settings, 'get', false, () => this.settings.store.get(this.key));
-    return stored ?? this.begin(via, party, lease, signal);
+    return stored ?? this.begin(via, party, lease, aborts);
   }
 
   /** Starts a session on Connectly and stores it. Runs under the lock, so one process at a time. */
-  async begin(via: SessionClient, party: Party, lease: Lease, signal: AbortSignal): Promise<StoredSession> {
+  async begin(via: SessionClient, party: Party, lease: Lease, aborts: Aborts): Promise<StoredSession> {
     await lease.confirm();
     const request = {
       clientKey: party.clientKey,
       ...(party.businessId === undefined ? {} : { businessId: party.businessId }),
     };
-    const { sessionId } = await firstValueFrom(via.init(request, { signal }));
+    const { sessionId } = await firstValueFrom(via.init(request, { signal: aborts.signal }));
     const session = { sessionId, startedAt: Date.now() };
     await storeStep(this.settings, 'set', false, () =>
       this.settings.store.set(this.key, session, this.settings.idleMs),
@@ -174,17 +172,33 @@ export class Conversation {
       ...(turn.party.agentId === undefined ? {} : { agentId: turn.party.agentId }),
       ...(turn.party.businessId === undefined ? {} : { businessId: turn.party.businessId }),
     };
-    const options = { ...turn.options, signal: turn.controller.signal };
+    // A turn whose callers all leave stops its call by unsubscribing, which aborts it: no signal needed.
+    const options = turn.options;
     const source =
       turn.endpoint === 'invoke' ? turn.via.invoke(request, options) : turn.via.invokeSync(request, options);
     return new Promise((resolve, reject) => {
-      source.subscribe({
+      if (turn.stopped) {
+        reject(turn.stopped);
+        return;
+      }
+      const subscription = source.subscribe({
         next: (event) => {
           counted();
           turn.emit(event);
         },
-        error: reject,
-        complete: resolve,
+        error: (error: unknown) => {
+          turn.whileRunning(undefined);
+          reject(error);
+        },
+        complete: () => {
+          turn.whileRunning(undefined);
+          resolve();
+        },
+      });
+      if (subscription.closed) return;
+      turn.whileRunning(() => {
+        subscription.unsubscribe();
+        reject(turn.stopped);
       });
     });
   }

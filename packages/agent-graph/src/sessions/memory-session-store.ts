@@ -10,6 +10,15 @@ interface Expiring<T> {
 // Expired entries are removed when read; a sweep every so many writes bounds a store whose keys are never read again.
 const SWEEP_EVERY = 1000;
 
+// The stores that are this class itself (not a subclass, not a wrapper around one): their calls answer in
+// this process without waiting on anything.
+const IN_PROCESS = new WeakSet<object>();
+
+/** Whether `store`'s `method` is a MemorySessionStore's own, which answers without waiting on anything. */
+export function answersInProcess(store: SessionStore, method: string): boolean {
+  return IN_PROCESS.has(store) && !Object.prototype.hasOwnProperty.call(store, method);
+}
+
 export class MemorySessionStore implements SessionStore {
   readonly #sessions = new Map<string, Expiring<StoredSession>>();
   readonly #locks = new Map<string, Expiring<string>>();
@@ -19,6 +28,7 @@ export class MemorySessionStore implements SessionStore {
   /** `now` replaces the clock (ms since the epoch), e.g. to test expiry without waiting. */
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
+    if (new.target === MemorySessionStore) IN_PROCESS.add(this);
   }
 
   /** How many unexpired sessions the store holds. */

@@ -7,7 +7,7 @@ import type { CallOptions } from '../http/options.js';
 import type { AgentEvent } from '../wire/events.js';
 import type { AgentReply } from '../agent/reply.js';
 import { TurnViews } from '../agent/turn-views.js';
-import { asValidationError, checkTurnEvents, requireString, userText } from '../decoding/validate.js';
+import { asValidationError, checkTurnEvents, checkTurnText, requireString } from '../decoding/validate.js';
 import type { InputEvent } from '../wire/api.js';
 import type { CloseRequest, CloseResult, InitRequest, InitResult, InvokeRequest } from '../agent/requests.js';
 
@@ -167,7 +167,7 @@ export function closedError(): ConnectlyValidationError {
 
 /** Checked once, here: invoke sends the checked events as they are. */
 export function toInputEvents(input: TurnInput): InputEvent[] {
-  if (typeof input === 'string') return checkTurnEvents([userText(input)]);
+  if (typeof input === 'string') return checkTurnText(input);
   try {
     return checkTurnEvents(Array.isArray(input) ? input : [input]);
   } catch (error) {

@@ -120,7 +120,7 @@ export class SharedSession extends TurnViews<TurnInput, CallOptions> implements 
         signal: options?.signal,
         fail: reject,
         run: async (lease, signal) => {
-          const session = await conversation.find(this.via, this.party, lease, signal);
+          const session = await conversation.find(this.via, this.party, lease, { signal });
           this.#sessionId = session.sessionId;
           resolve(session.sessionId);
         },

@@ -1,10 +1,12 @@
 // The turn lock one process holds on a customer's conversation in the session store: acquired by polling,
 // renewed by a heartbeat while held, confirmed before each request; and every store call under the store
-// time limit, its failure wrapped in a ConnectlySessionStoreError that says what it cost.
+// time limit (a plain MemorySessionStore, which answers in this process, without the timer), its failure
+// wrapped in a ConnectlySessionStoreError that says what it cost.
 
 import { ConnectlySessionStoreError } from '../errors/errors.js';
 import type { CallDefaults } from '../http/options.js';
-import { type Scheduler, sleep } from '../http/platform.js';
+import { type Scheduler, randomId, sleep } from '../http/platform.js';
+import { answersInProcess } from './memory-session-store.js';
 import type { SessionSettings } from './session-store.js';
 
 /** The session settings with the client's timers and call limits. */
@@ -13,6 +15,19 @@ export type Settings = SessionSettings & { scheduler: Scheduler; callDefaults: C
 // Waiting for another process's lock: first retry soon (turns are short), then at most every 100 ms.
 const LOCK_POLL_FIRST_MS = 5;
 const LOCK_POLL_MAX_MS = 100;
+
+// A lock's owner: unique to this process (a random prefix) and to the turn (a counter), without
+// drawing a random id per turn.
+const OWNER_PREFIX = randomId();
+let owners = 0;
+
+/** A new owner for one step's lock. */
+export const leaseOwner = (): string => `${OWNER_PREFIX}:${(owners += 1)}`;
+
+/** What a step's waits are aborted by: its `signal`, which a turn makes only when something asks for it. */
+export interface Aborts {
+  readonly signal: AbortSignal;
+}
 
 /** The turn lock one process holds on a customer's conversation, kept alive while held. */
 export class Lease {
@@ -26,8 +41,8 @@ export class Lease {
     private readonly owner: string,
   ) {}
 
-  /** Waits until the lock is ours; rejects if `signal` aborts first. */
-  async acquire(signal: AbortSignal): Promise<void> {
+  /** Waits until the lock is ours; rejects if `aborts.signal` aborts first. */
+  async acquire(aborts: Aborts): Promise<void> {
     const { store, leaseMs } = this.settings;
     for (let attempt = 0; ; attempt += 1) {
       const asked = Date.now();
@@ -48,7 +63,7 @@ export class Lease {
         return;
       }
       const pause = Math.min(LOCK_POLL_MAX_MS, LOCK_POLL_FIRST_MS * 2 ** attempt);
-      await sleep(pause / 2 + Math.random() * (pause / 2), signal, this.settings.scheduler);
+      await sleep(pause / 2 + Math.random() * (pause / 2), aborts.signal, this.settings.scheduler);
     }
   }
 
@@ -119,7 +134,9 @@ class StoreStuck extends Error {}
 
 /**
  * Runs one store step under the store time limit; a failure, or no answer within
- * `sessionStoreTimeoutMs`, becomes a ConnectlySessionStoreError that says what it cost.
+ * `sessionStoreTimeoutMs`, becomes a ConnectlySessionStoreError that says what it cost. A
+ * MemorySessionStore answers in this process without waiting on anything, so its steps run without
+ * the time limit's timer and race.
  */
 export async function storeStep<T>(
   settings: Settings,
@@ -127,6 +144,13 @@ export async function storeStep<T>(
   sent: boolean,
   step: () => Promise<T>,
 ): Promise<T> {
+  if (answersInProcess(settings.store, operation)) {
+    try {
+      return await step();
+    } catch (error) {
+      throw storeFailure(settings, operation, sent, error);
+    }
+  }
   const { scheduler, storeTimeoutMs } = settings;
   let timer: unknown;
   const stuck = new Promise<never>((_, reject) => {
@@ -137,25 +161,36 @@ export async function storeStep<T>(
   try {
     return await Promise.race([answer, stuck]);
   } catch (error) {
-    const why =
-      error instanceof StoreStuck
-        ? `no answer within ${storeTimeoutMs} ms`
-        : error instanceof Error
-          ? error.message || error.name
-          : String(error);
-    throw new ConnectlySessionStoreError({
-      operation,
-      sent,
-      ...(error instanceof StoreStuck ? {} : { cause: error }),
-      message:
-        `The session store failed (${operation}: ${why}): ` +
-        (sent
-          ? "Connectly received this turn and its reply was delivered, but the conversation's state may be stale"
-          : 'nothing was sent to Connectly') +
-        '. Check that the store is reachable' +
-        (error instanceof StoreStuck ? ' and answering (raise sessionStoreTimeoutMs if it is only slow)' : ''),
-    });
+    throw storeFailure(settings, operation, sent, error);
   } finally {
     scheduler.clearTimeout(timer);
   }
+}
+
+/** A store step's failure as a ConnectlySessionStoreError that says what it cost and what to check. */
+function storeFailure(
+  settings: Settings,
+  operation: string,
+  sent: boolean,
+  error: unknown,
+): ConnectlySessionStoreError {
+  const { storeTimeoutMs } = settings;
+  const why =
+    error instanceof StoreStuck
+      ? `no answer within ${storeTimeoutMs} ms`
+      : error instanceof Error
+        ? error.message || error.name
+        : String(error);
+  return new ConnectlySessionStoreError({
+    operation,
+    sent,
+    ...(error instanceof StoreStuck ? {} : { cause: error }),
+    message:
+      `The session store failed (${operation}: ${why}): ` +
+      (sent
+        ? "Connectly received this turn and its reply was delivered, but the conversation's state may be stale"
+        : 'nothing was sent to Connectly') +
+      '. Check that the store is reachable' +
+      (error instanceof StoreStuck ? ' and answering (raise sessionStoreTimeoutMs if it is only slow)' : ''),
+  });
 }
