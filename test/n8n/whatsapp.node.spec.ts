@@ -99,6 +99,19 @@ describe('Message → Send', () => {
     });
   });
 
+  it("says a reply item's handover was sent, when the item carries it as its flag only (no raw events)", async () => {
+    const ana = customer('+15550001013');
+    const { outputs: agentOutputs } = await runNode(
+      sendMessage(ana.phone, 'Can I talk to a human?', { holdOnHandover: false }),
+      { credentials },
+    );
+    const reply = [...(agentOutputs[0] ?? []), ...(agentOutputs[1] ?? [])][0]?.json as IDataObject;
+    expect(reply).toEqual(expect.objectContaining({ handover: true }));
+    expect(reply['events']).toBeUndefined();
+    const { outputs } = await runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [reply] });
+    expect(outputs[0]?.[0]?.json).toEqual(expect.objectContaining({ handover: true }));
+  });
+
   it("hands n8n's helper no API key header, only addresses under the credential's base URL: the credential adds the key", async () => {
     const ana = customer('+15550001012');
     const agent = await runNode(sendMessage(ana.phone, 'I want a festive gift', { holdOnHandover: false }), {

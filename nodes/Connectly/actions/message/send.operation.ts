@@ -230,7 +230,8 @@ export async function execute(
         // Sent, but changed to fit WhatsApp's limits (a long list as text, a long caption after its image).
         adjusted: result.adjusted.map(({ event, change }) => ({ type: event.type, change })),
         choices: result.choices as unknown as IDataObject,
-        handover: result.handover,
+        // A reply item without its raw events carries a handover as its `handover` flag only.
+        handover: result.handover || item['handover'] === true,
       },
       pairedItem: { item: itemIndex },
     });
