@@ -86,6 +86,8 @@ export async function runFleet(scenario: Scenario): Promise<FleetRun> {
     businessId: BUSINESS,
     apiKey: API_KEY,
     pacingMs: 20, // a turn's reply streams for a while, so that a kill can land in one
+    // The agent says back what it heard, tagged with its turn, so every send names the turn it answers; like
+    // the demo agent, it hands over when the customer asks for a human.
     agent: (inputEvents, session) => {
       const heard = heardIn(inputEvents);
       const replyId = `r${session.sessionId.slice(0, 8)}.${session.turns}`;
@@ -172,6 +174,8 @@ export async function runFleet(scenario: Scenario): Promise<FleetRun> {
     await until(() => mock.messaging.registration(BUSINESS, 'messages') !== undefined, 10_000, 'the webhook');
     log(`${replicas.length} replica(s) up behind ${proxy.url}; redis ${redis.url}; seed ${scenario.seed}`);
 
+    // [INFERRED] A person writing from Connectly's inbox reaches the webhook as an echo without the
+    // automation mark; the mock makes that same echo for a Message API send without `callbackData`.
     const sendTeammate = async (phone: string, text: string): Promise<void> => {
       const response = await fetch(`${mock.url}/v1/businesses/${BUSINESS}/send/messages`, {
         method: 'POST',
