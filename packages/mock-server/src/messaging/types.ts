@@ -14,7 +14,7 @@ export interface MockMessagingOptions {
   deliveryTimeoutMs?: number;
   /** Counts any 2xx answer from a receiver as success; by default only 200 does. */
   anySuccess?: boolean;
-  /** Chaos mode: deliveries duplicated and reordered (Connectly guarantees neither), seeded to replay. */
+  /** Chaos mode: deliveries duplicated and reordered (Connectly guarantees neither), answers lost so deliveries come again, seeded to replay. */
   chaos?: ChaosOptions | boolean;
   /** A second create for a topic replaces the registration instead of answering 409. */
   replaceOnCreate?: boolean;
