@@ -2,7 +2,14 @@
 // Connectly (a timeout, a reset connection), so the same delivery comes again on the next attempt. This is
 // the redelivery a receiver must recognise as one it already handled; Connectly delivers at least once.
 
-import type { DeliveryAttempt } from './deliveries.js';
+export interface DeliveryAttempt {
+  /** The receiver's HTTP status; undefined when the request failed (refused, timed out, reset). */
+  status: number | undefined;
+  /** Why the request failed, when it did. */
+  error?: string;
+  /** The status the receiver really answered, when chaos mode lost that answer (`lostAnswerRate`). */
+  answered?: number;
+}
 
 /** Checks the option once, when the chaos mode is set up. */
 export function checkLostAnswerRate(options: { lostAnswerRate?: number }): number {

@@ -4,7 +4,9 @@
 import { createHmac } from 'node:crypto';
 import { keepNewest } from '../plumbing/records.js';
 import { seededRandom } from '../plumbing/seeded.js';
-import { checkLostAnswerRate, loseAnswer } from './chaos.js';
+import { checkLostAnswerRate, loseAnswer, type DeliveryAttempt } from './chaos.js';
+
+export type { DeliveryAttempt } from './chaos.js';
 
 /** Connectly's sender is a Go service using go-resty; receivers see this user agent. */
 export const DELIVERY_USER_AGENT = 'go-resty/2.6.0 (https://github.com/go-resty/resty)';
@@ -16,15 +18,6 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /** Base64 HMAC-SHA256 of the exact body bytes. */
 export function sign(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').digest('base64');
-}
-
-export interface DeliveryAttempt {
-  /** The receiver's HTTP status; undefined when the request failed (refused, timed out, reset). */
-  status: number | undefined;
-  /** Why the request failed, when it did. */
-  error?: string;
-  /** The status the receiver really answered, when chaos mode lost that answer (`lostAnswerRate`). */
-  answered?: number;
 }
 
 export interface WebhookDelivery {
