@@ -37,6 +37,7 @@ export { MemorySessionStore } from './sessions/memory-session-store.js';
 export type {
   ConversationStore,
   DeliveryClaimState,
+  InboxEntry,
   ConversationHold,
   OfferedChoices,
   AutomatedSend,

@@ -44,6 +44,16 @@ export interface AutomatedSend {
   fingerprint: string;
 }
 
+/** One accepted delivery waiting in a customer's inbox until a turn has taken it. */
+export interface InboxEntry {
+  /** What is the same on every redelivery of the delivery (as `claimDelivery` takes it). */
+  id: string;
+  /** What the loop needs of it later (e.g. the event as JSON); the store keeps it as it is. */
+  payload: string;
+  /** When it was accepted, in ms since the epoch. */
+  at: number;
+}
+
 /**
  * The state of the WhatsApp loop, shared by every process: a `SessionStore` (sessions and the turn lock)
  * and the steps below. Keys: `key` is the conversation's key, made the way the session store's are
@@ -128,4 +138,18 @@ export interface ConversationStore extends SessionStore {
    * documented: whether it carries the sent message's id is not promised, hence the fingerprint.
    */
   matchEcho(key: string, echo: AutomatedSend): Promise<boolean>;
+
+  /**
+   * Keeps an accepted delivery in the conversation's inbox, after the entries there, until `ackInbox`
+   * removes it: what a process accepted survives that process. An entry whose `id` is there already is
+   * not added again (false). The inbox expires `ttlMs` after its last append; while it holds entries,
+   * its key is listed by `pendingInboxes`.
+   */
+  appendInbox(key: string, entry: InboxEntry, options: { ttlMs: number }): Promise<boolean>;
+  /** The inbox's entries, oldest first; empty when there are none. */
+  readInbox(key: string): Promise<InboxEntry[]>;
+  /** Removes the entries with these ids (others stay, in order); how many were removed. */
+  ackInbox(key: string, ids: readonly string[]): Promise<number>;
+  /** Up to `limit` conversation keys whose inbox holds entries, the longest waiting first. */
+  pendingInboxes(limit: number): Promise<string[]>;
 }
