@@ -48,17 +48,18 @@ export const inboxCases: Record<string, CaseBody> = {
     assert.deepEqual(await a.readInbox(KEY), []);
     assert.equal(await b.ackInbox(KEY, ['d1']), 0);
   },
-  'pendingInboxes: lists the conversations with waiting entries, longest waiting first, up to the limit':
-    async ({ store }) => {
-      const a = await store();
-      const b = await store();
-      assert.deepEqual(await b.pendingInboxes(10), []);
-      await a.appendInbox('business/bob', entry('b1', 2000), { ttlMs: LONG });
-      await a.appendInbox(KEY, entry('a1', 1000), { ttlMs: LONG });
-      await a.appendInbox('business/carol', entry('c1', 3000), { ttlMs: LONG });
-      assert.deepEqual(await b.pendingInboxes(10), [KEY, 'business/bob', 'business/carol']);
-      assert.deepEqual(await b.pendingInboxes(2), [KEY, 'business/bob']);
-      await b.ackInbox('business/bob', ['b1']);
-      assert.deepEqual(await a.pendingInboxes(10), [KEY, 'business/carol']);
-    },
+  'pendingInboxes: lists the conversations with waiting entries, longest waiting first, up to the limit': async ({
+    store,
+  }) => {
+    const a = await store();
+    const b = await store();
+    assert.deepEqual(await b.pendingInboxes(10), []);
+    await a.appendInbox('business/bob', entry('b1', 2000), { ttlMs: LONG });
+    await a.appendInbox(KEY, entry('a1', 1000), { ttlMs: LONG });
+    await a.appendInbox('business/carol', entry('c1', 3000), { ttlMs: LONG });
+    assert.deepEqual(await b.pendingInboxes(10), [KEY, 'business/bob', 'business/carol']);
+    assert.deepEqual(await b.pendingInboxes(2), [KEY, 'business/bob']);
+    await b.ackInbox('business/bob', ['b1']);
+    assert.deepEqual(await a.pendingInboxes(10), [KEY, 'business/carol']);
+  },
 };
