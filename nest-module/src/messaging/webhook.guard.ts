@@ -26,7 +26,7 @@ import {
 // Connectly's deliveries are small; anything far larger is not one of them.
 const MAX_BODY_BYTES = 1024 * 1024;
 
-interface WebhookRequest extends NodeJS.ReadableStream {
+export interface WebhookRequest extends NodeJS.ReadableStream {
   headers: Record<string, string | string[] | undefined>;
   rawBody?: Buffer;
   body?: unknown;
@@ -35,7 +35,7 @@ interface WebhookRequest extends NodeJS.ReadableStream {
 }
 
 // Connectly sends `text/plain`, which Nest's default parsers leave unread: then the guard reads it.
-async function rawBodyOf(req: WebhookRequest): Promise<unknown> {
+export async function rawBodyOf(req: WebhookRequest): Promise<unknown> {
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
   if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) return req.body;
   const unparsed =
