@@ -6,7 +6,7 @@ module.exports = {
   testMatch: ['<rootDir>/*.spec.ts'],
   moduleNameMapper: {
     '^connectly-agent-graph$': '<rootDir>/../../packages/agent-graph/src/index.ts',
-    '^connectly-agent-graph/wire$': '<rootDir>/../../packages/agent-graph/src/wire.ts',
+    '^connectly-agent-graph/wire$': '<rootDir>/../../packages/agent-graph/src/wire/api.ts',
     '^connectly-agent-graph-mock$': '<rootDir>/../../packages/mock-server/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -6,7 +6,7 @@
 // dies, on whichever replica's sweep finds the inbox waiting once the lock's lease has run out.
 
 import { randomUUID } from 'node:crypto';
-import { ConnectlyError } from '../errors/errors.js';
+import { ConnectlyError, ConnectlyProtocolError } from '../errors/errors.js';
 import type { InboundEvent } from '../messaging/inbound.js';
 import { HUMAN_REPLY_REASON } from '../messaging/holds.js';
 import { isAutomatedEcho } from '../messaging/marks.js';
@@ -157,18 +157,16 @@ export class ConversationEngine {
   }
 
   private refused(error: unknown): ReceiveResult {
-    if (error instanceof ConnectlyWebhookSignatureError) {
-      if (error.reason === 'stale') {
-        this.#logger.warn(
-          `Refused a delivery whose signed timestamp is older than ${this.#settings.maxAgeMs} ms (a replay, or a clock off): raise \`maxAgeMs\` if real deliveries are refused`,
-        );
-        return { status: 400, outcome: 'refused-stale' };
-      }
-      this.#logger.warn(`Refused a delivery: ${error.message}`);
-      return { status: 401, outcome: 'refused-signature' };
+    if (error instanceof ConnectlyWebhookSignatureError && error.reason === 'stale') {
+      this.#logger.warn(
+        `Refused a delivery whose signed timestamp is more than ${this.#settings.maxAgeMs} ms from now (a replay, or a clock off): raise \`maxAgeMs\` if real deliveries are refused`,
+      );
+      return { status: 400, outcome: 'refused-stale' };
     }
     this.#logger.warn(`Refused a delivery: ${error instanceof ConnectlyError ? error.message : String(error)}`);
-    return { status: 400, outcome: 'refused-malformed' };
+    // A signed body that is not JSON came from Connectly: 400. Anything unverified: 401.
+    if (error instanceof ConnectlyProtocolError) return { status: 400, outcome: 'refused-malformed' };
+    return { status: 401, outcome: 'refused-signature' };
   }
 
   // Keeps what the delivery means for the conversation; throws when the store cannot keep it.
