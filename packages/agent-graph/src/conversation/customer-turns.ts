@@ -165,7 +165,7 @@ export class CustomerTurns {
           const choices = sentChoices({ sent: [one], choices: reply.choices });
           if (Object.keys(choices).length === 0) continue;
           const offer = { messageId: one.id, choices, at: Date.now() };
-          await store.recordChoices(key, offer, { keep: CHOICES_KEPT, ttlMs: CHOICES_TTL_MS });
+          await persist(() => store.recordChoices(key, offer, { keep: CHOICES_KEPT, ttlMs: CHOICES_TTL_MS }));
         }
         const complete = sent.length === reply.messages.length || this.options.windowTemplate !== undefined;
         if (reply.handover && complete) await this.handOver(key, clientKey, reply.handovers);
@@ -173,31 +173,34 @@ export class CustomerTurns {
         // The agent heard the turn: running it again would answer twice. The reply is given up, said loudly.
         this.logger.error(`The reply to ${clientKey} was not (wholly) sent: ${(error as Error).message}`);
       }
-      await store.ackInbox(key, ids);
+      // Once sent, the entries must leave the inbox, or the turn would run (and answer) again.
+      await persist(() => store.ackInbox(key, ids));
       return true;
     } finally {
       clearInterval(watch);
     }
   }
 
-  // The agent did not answer: a turn it never heard is tried again (bounded); one it may have heard is not.
+  // The agent's reply did not come back. Nothing was sent, so the turn is tried again (bounded), even when
+  // the agent may have heard it: better it hears a message twice than the customer gets no answer. A turn
+  // stopped by a hold is not tried again when the agent may have heard it: the person answers now.
   private async failed(key: string, ids: string[], error: unknown, held: boolean): Promise<boolean> {
     const notHeard = turnNotProcessed(error);
     if (held) {
       this.logger.log(`The turn for ${key} was stopped: the conversation was handed to a person`);
-      if (!notHeard) await this.options.store.ackInbox(key, ids);
+      if (!notHeard) await persist(() => this.options.store.ackInbox(key, ids));
       return false;
     }
     const attempts = (this.#failures.get(key) ?? 0) + 1;
     this.#failures.set(key, attempts);
     const message = error instanceof Error ? error.message : String(error);
-    if (notHeard && attempts < MAX_ATTEMPTS) {
-      this.logger.warn(`The turn for ${key} failed before the agent heard it (attempt ${attempts}): ${message}`);
+    if (attempts < MAX_ATTEMPTS) {
+      this.logger.warn(`The turn for ${key} failed (attempt ${attempts}; tried again shortly): ${message}`);
       return false; // left in the inbox: the next sweep tries again
     }
-    this.logger.error(`The turn for ${key} failed and is dropped: ${message}`);
+    this.logger.error(`The turn for ${key} failed ${attempts} times and is dropped: ${message}`);
     this.#failures.delete(key);
-    await this.options.store.ackInbox(key, ids);
+    await persist(() => this.options.store.ackInbox(key, ids));
     return true;
   }
 
@@ -244,8 +247,24 @@ export class CustomerTurns {
       handovers
         .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)
         .find((text): text is string => typeof text === 'string' && text !== '') ?? 'The agent handed over';
-    await this.options.store.setHold(key, { by: 'agent', reason }, { ttlMs: this.settings.holdTtlMs });
+    const hold = { by: 'agent', reason };
+    await persist(() => this.options.store.setHold(key, hold, { ttlMs: this.settings.holdTtlMs }));
     await notify(this.options, this.logger, { clientKey, kind: 'handover', text: reason });
+  }
+}
+
+/**
+ * Runs a store step that must not be skipped (what was sent is recorded, the hold is set), trying again
+ * through a short outage of the store (a restart): up to 10 tries over about 10 s.
+ */
+async function persist<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt).unref?.());
+    }
   }
 }
 
