@@ -2,7 +2,8 @@
 // `control`: one replica, no chaos, no kill: today's loop keeps every guarantee. `fleet`: three replicas
 // behind a round-robin proxy, chaos deliveries (duplicates, reordering, lost answers), a replica killed
 // mid-turn and restarted, Redis restarted: the verdict must be clean. FLEET_SCENARIO=control|fleet runs one;
-// FLEET_SEED=N replays a run's random choices; FLEET_HISTORY_FILE=/tmp/{scenario}.json keeps each run's history.
+// FLEET_SEED=N replays a run's random choices; FLEET_HISTORY_FILE=/tmp/{scenario}.json keeps each run's history;
+// FLEET_LOG_DIR=/tmp/dir appends each replica's output to <dir>/<replica>.log.
 import { writeFileSync } from 'node:fs';
 import { checkHistory, summary } from './history';
 import { type Scenario, runFleet } from './fleet';

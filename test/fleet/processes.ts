@@ -4,7 +4,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http';
 import { type AddressInfo, type Socket, connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -191,8 +191,10 @@ export class Replica {
       }),
     );
     this.child = child;
+    const logDir = process.env['FLEET_LOG_DIR'];
     const keep = (chunk: Buffer): void => {
       this.output = (this.output + String(chunk)).slice(-8000);
+      if (logDir) appendFileSync(join(logDir, `${this.name}.log`), String(chunk));
       for (const line of String(chunk).split('\n')) {
         // eslint-disable-next-line no-control-regex
         if (/\bERROR\b/.test(line)) this.errors.push(line.replace(/\u001b\[[0-9;]*m/g, '').trim());

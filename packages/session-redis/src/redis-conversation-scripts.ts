@@ -34,12 +34,14 @@ local function live(key)
 end
 `;
 
-// Delivery records hold `p:<token>` while processing and `d:<token>` once done.
+// Delivery records hold `p:<token>` while processing and `d:<token>` once done. A claim repeated with its
+// own token (a command the client sent again after a reconnect) still holds it.
 const CLAIM = `local v = redis.call('GET', KEYS[1])
 if not v then
   redis.call('SET', KEYS[1], 'p:' .. ARGV[1], 'PX', ARGV[2])
   return 'claimed'
 end
+if v == 'p:' .. ARGV[1] then return 'claimed' end
 if string.sub(v, 1, 2) == 'd:' then return 'done' end
 return 'processing'`;
 

@@ -14,6 +14,14 @@ export const deliveryCases: Record<string, CaseBody> = {
     assert.equal(await s.claimDelivery('sig-other', { token: 'c', leaseMs: 60_000 }), 'claimed');
   },
 
+  'claimDelivery: the same claim sent again (a lost answer) still holds it; once done it is done': async ({ store }) => {
+    const s = await store();
+    assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'claimed');
+    assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'claimed');
+    assert.equal(await s.completeDelivery(ID, { token: 'a', keepMs: 60_000 }), true);
+    assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'done');
+  },
+
   'claimDelivery: of many concurrent claims on two stores, exactly one is claimed': async ({ store, racers }) => {
     const stores = [await store(), await store()];
     const results = await Promise.all(

@@ -110,6 +110,7 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
   async claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState> {
     checkStoreArguments({ id, token: options.token, leaseMs: options.leaseMs });
     const claim = this.#claims.get(id);
+    if (claim?.state === 'processing' && claim.token === options.token) return 'claimed';
     if (claim !== undefined) return claim.state;
     this.#claims.set(id, { state: 'processing', token: options.token }, this.#now() + options.leaseMs);
     return 'claimed';

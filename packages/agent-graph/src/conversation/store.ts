@@ -73,7 +73,8 @@ export interface ConversationStore extends SessionStore {
   /**
    * Claims a delivery for `token` (unique per attempt, e.g. a random UUID) for `leaseMs`. `'claimed'`
    * when it was neither being handled nor done, or its last claim's lease ran out (a handler that
-   * crashed); otherwise what holds it. Of any number of concurrent claims, exactly one gets `'claimed'`.
+   * crashed), or when `token` holds it already (a claim sent again after a lost answer); otherwise what
+   * holds it. Of any number of concurrent claims with different tokens, exactly one gets `'claimed'`.
    */
   claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState>;
   /**
