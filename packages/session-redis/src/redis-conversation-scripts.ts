@@ -134,6 +134,7 @@ end
 redis.call('RPUSH', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[5])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return 1`;
 
 // Removes the entries whose ids are ARGV[2..]; ARGV[1] is the inbox's member in the set of inboxes.

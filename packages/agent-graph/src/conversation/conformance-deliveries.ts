@@ -14,7 +14,9 @@ export const deliveryCases: Record<string, CaseBody> = {
     assert.equal(await s.claimDelivery('sig-other', { token: 'c', leaseMs: 60_000 }), 'claimed');
   },
 
-  'claimDelivery: the same claim sent again (a lost answer) still holds it; once done it is done': async ({ store }) => {
+  'claimDelivery: the same claim sent again (a lost answer) still holds it; once done it is done': async ({
+    store,
+  }) => {
     const s = await store();
     assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'claimed');
     assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'claimed');

@@ -118,8 +118,14 @@ export class CustomerTurns {
   /** One turn over what waits; false when there is nothing (more) to do now. */
   private async turn(key: string, lockKey: string): Promise<boolean> {
     const { store } = this.options;
-    const entries = await store.readInbox(key);
-    if (entries.length === 0 || (await store.getHold(key)) !== undefined) return false;
+    const waiting = await store.readInbox(key);
+    if (waiting.length === 0 || (await store.getHold(key)) !== undefined) return false;
+    // Entries whose reply went out, left in the inbox by a process that stopped before removing them.
+    const token = randomUUID();
+    const answered = await this.answered(waiting, token);
+    if (answered.length > 0) await persist(() => store.ackInbox(key, answered));
+    const entries = waiting.filter((entry) => !answered.includes(entry.id));
+    if (entries.length === 0) return true;
     const items = entries.map(readItem);
     const clientKey = items[0]!.clientKey;
     const input: InputEvent[] = [];
@@ -160,6 +166,9 @@ export class CustomerTurns {
       const reply = toWhatsAppMessages(events, this.options.mapping);
       for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
       try {
+        // Marked before the first send: whoever finds these entries later knows their reply went out.
+        const keep = { token, keepMs: this.settings.keepMs };
+        await Promise.all(ids.map((id) => persist(() => store.completeDelivery(`answered:${id}`, keep))));
         const sent = await this.send(key, lockKey, clientKey, reply.messages);
         for (const one of sent) {
           const choices = sentChoices({ sent: [one], choices: reply.choices });
@@ -179,6 +188,15 @@ export class CustomerTurns {
     } finally {
       clearInterval(watch);
     }
+  }
+
+  // The ids of entries already answered: their `answered:` mark is done. A probe that finds none holds the
+  // mark for 1 ms with this turn's token, which marks it done itself later.
+  private async answered(entries: readonly InboxEntry[], token: string): Promise<string[]> {
+    const states = await Promise.all(
+      entries.map((entry) => this.options.store.claimDelivery(`answered:${entry.id}`, { token, leaseMs: 1 })),
+    );
+    return entries.filter((_, index) => states[index] === 'done').map((entry) => entry.id);
   }
 
   // The agent's reply did not come back. Nothing was sent, so the turn is tried again (bounded), even when
