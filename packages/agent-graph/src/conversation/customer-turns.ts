@@ -123,7 +123,10 @@ export class CustomerTurns {
     // Entries whose reply went out, left in the inbox by a process that stopped before removing them.
     const token = randomUUID();
     const answered = await this.answered(waiting, token);
-    if (answered.length > 0) await persist(() => store.ackInbox(key, answered));
+    if (answered.length > 0) {
+      this.logger.log(`${answered.length} message(s) of ${key} were answered already: removed, not answered again`);
+      await persist(() => store.ackInbox(key, answered));
+    }
     const entries = waiting.filter((entry) => !answered.includes(entry.id));
     if (entries.length === 0) return true;
     const items = entries.map(readItem);
