@@ -142,6 +142,7 @@ export class CustomerTurns {
       input.push(...toInputEvents(item.event, offer?.choices));
     }
     const ids = entries.map((entry) => entry.id);
+    this.logger.log(`TRACE turn ${key} ${ids.map((id) => id.slice(0, 10)).join(',')} input ${input.length}`);
     if (input.length === 0) return (await store.ackInbox(key, ids)) >= 0;
 
     const controller = new AbortController();
@@ -187,6 +188,7 @@ export class CustomerTurns {
       }
       // Once sent, the entries must leave the inbox, or the turn would run (and answer) again.
       await persist(() => store.ackInbox(key, ids));
+      this.logger.log(`TRACE acked ${key} ${ids.map((id) => id.slice(0, 10)).join(',')}`);
       return true;
     } finally {
       clearInterval(watch);

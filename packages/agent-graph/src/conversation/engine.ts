@@ -80,6 +80,7 @@ export class ConversationEngine {
     try {
       const result = await this.accept(id, key, event);
       await store.completeDelivery(id, { token, keepMs: this.#settings.keepMs });
+      this.#logger.log(`TRACE receive ${id.slice(0, 10)} ${event.clientKey} ${result.outcome}`);
       if (result.outcome === 'accepted') this.run(key);
       return result;
     } catch (error) {
