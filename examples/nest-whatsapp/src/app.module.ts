@@ -21,8 +21,9 @@ import { WhatsAppController } from './whatsapp.controller.js';
           apiKey: config.getOrThrow<string>('CONNECTLY_API_KEY'),
           businessId: config.getOrThrow<string>('CONNECTLY_BUSINESS_ID'),
           baseUrl: config.get<string>('CONNECTLY_BASE_URL') ?? 'https://api.connectly.ai',
-          // A replica that dies in a turn holds its customer's session for at most this long.
-          sessionLeaseMs: 10_000,
+          // A replica that dies in a turn holds its customer's session (and turns) for at most this long;
+          // a live one renews both every third of it.
+          sessionLeaseMs: 3_000,
           messaging: {
             apiKey: config.get<string>('CONNECTLY_MESSAGING_API_KEY'),
             webhookSecret: config.getOrThrow<string>('CONNECTLY_WEBHOOK_SECRET'),
@@ -33,7 +34,7 @@ import { WhatsAppController } from './whatsapp.controller.js';
               redisUrl
                 ? new RedisConversationStore({ url: redisUrl, prefix: 'whatsapp:' })
                 : new MemoryConversationStore(),
-            leaseMs: 5_000,
+            leaseMs: 3_000,
           },
         };
       },

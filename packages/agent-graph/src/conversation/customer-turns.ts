@@ -142,17 +142,18 @@ export class CustomerTurns {
       input.push(...toInputEvents(item.event, offer?.choices));
     }
     const ids = entries.map((entry) => entry.id);
-    this.logger.log(`TRACE turn ${key} ${ids.map((id) => id.slice(0, 10)).join(',')} input ${input.length}`);
     if (input.length === 0) return (await store.ackInbox(key, ids)) >= 0;
 
     const controller = new AbortController();
     let heldMidTurn = false;
+    let lockLost = false;
     const watch = setInterval(() => {
       void Promise.all([store.getHold(key), store.renew(lockKey, this.#owner, this.settings.leaseMs)]).then(
         ([hold, renewed]) => {
           heldMidTurn ||= hold !== undefined;
-          if (hold !== undefined || !renewed)
-            controller.abort(new ConnectlyAbortError('invoke', 'by a hold set on the conversation'));
+          lockLost ||= !renewed;
+          const why = hold !== undefined ? 'by a hold set on the conversation' : 'as the turn lock was lost';
+          if (hold !== undefined || !renewed) controller.abort(new ConnectlyAbortError('invoke', why));
         },
         () => undefined, // the store is unreachable: the sends' own checks stop the turn
       );
@@ -164,7 +165,8 @@ export class CustomerTurns {
       try {
         events = await session.reply(input, { signal: controller.signal });
       } catch (error) {
-        return await this.failed(key, ids, error, heldMidTurn || controller.signal.aborted);
+        if (lockLost && !heldMidTurn) return false; // another replica holds the lock now: it runs them
+        return await this.failed(key, ids, error, heldMidTurn);
       }
       this.#failures.delete(key);
       const reply = toWhatsAppMessages(events, this.options.mapping);
@@ -188,7 +190,6 @@ export class CustomerTurns {
       }
       // Once sent, the entries must leave the inbox, or the turn would run (and answer) again.
       await persist(() => store.ackInbox(key, ids));
-      this.logger.log(`TRACE acked ${key} ${ids.map((id) => id.slice(0, 10)).join(',')}`);
       return true;
     } finally {
       clearInterval(watch);
@@ -280,7 +281,7 @@ export class CustomerTurns {
  * Runs a store step that must not be skipped (what was sent is recorded, the hold is set), trying again
  * through a short outage of the store (a restart): up to 10 tries over about 10 s.
  */
-async function persist<T>(step: () => Promise<T>): Promise<T> {
+export async function persist<T>(step: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await step();

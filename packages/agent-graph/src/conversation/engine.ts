@@ -12,7 +12,7 @@ import { HUMAN_REPLY_REASON } from '../messaging/holds.js';
 import { isAutomatedEcho } from '../messaging/marks.js';
 import { ConnectlyWebhookSignatureError, type RawBody, parseWebhook, webhookSignature } from '../messaging/webhook.js';
 import { sessionKey } from '../sessions/session-store.js';
-import { CustomerTurns, type InboxItem, fingerprint, notify } from './customer-turns.js';
+import { CustomerTurns, type InboxItem, fingerprint, notify, persist } from './customer-turns.js';
 import {
   type ConversationEngineOptions,
   type EngineLogger,
@@ -80,7 +80,6 @@ export class ConversationEngine {
     try {
       const result = await this.accept(id, key, event);
       await store.completeDelivery(id, { token, keepMs: this.#settings.keepMs });
-      this.#logger.log(`TRACE receive ${id.slice(0, 10)} ${event.clientKey} ${result.outcome}`);
       if (result.outcome === 'accepted') this.run(key);
       return result;
     } catch (error) {
@@ -97,8 +96,8 @@ export class ConversationEngine {
    */
   async release(clientKey: string): Promise<{ released: boolean; pendingEvents: number }> {
     const key = this.key(clientKey);
-    const released = await this.options.store.clearHold(key);
-    const pendingEvents = (await this.options.store.readInbox(key)).length;
+    const released = await persist(() => this.options.store.clearHold(key));
+    const pendingEvents = (await persist(() => this.options.store.readInbox(key))).length;
     if (pendingEvents > 0) this.run(key);
     return { released, pendingEvents };
   }
