@@ -7,7 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ConnectlyError, ConnectlyProtocolError } from '../errors/errors.js';
-import type { InboundEvent } from '../messaging/inbound.js';
+import type { InboundButtonReply, InboundEvent, InboundMessage } from '../messaging/inbound.js';
 import { HUMAN_REPLY_REASON } from '../messaging/holds.js';
 import { isAutomatedEcho } from '../messaging/marks.js';
 import { ConnectlyWebhookSignatureError, type RawBody, parseWebhook, webhookSignature } from '../messaging/webhook.js';
@@ -72,7 +72,7 @@ export class ConversationEngine {
     try {
       const claim = await store.claimDelivery(id, { token, leaseMs: this.#settings.leaseMs });
       if (claim === 'done') return { status: 200, outcome: 'duplicate', clientKey: event.clientKey };
-      if (claim === 'processing') return { status: 200, outcome: 'in-progress', clientKey: event.clientKey };
+      if (claim === 'processing') return await this.inProgress(id, key, event);
     } catch (error) {
       this.#logger.error(`Could not claim a delivery: ${(error as Error).message}`);
       return { status: 503, outcome: 'failed', clientKey: event.clientKey };
@@ -190,11 +190,7 @@ export class ConversationEngine {
       return { status: 200, outcome: 'echo-human', clientKey };
     }
     if (event.kind !== 'message' && event.kind !== 'button') return { status: 200, outcome: 'ignored', clientKey };
-    const timestamp = Number(event.timestamp) * 1000;
-    await store.noteInbound(key, Number.isFinite(timestamp) && timestamp > 0 ? timestamp : at, {
-      ttlMs: WHATSAPP_WINDOW_MS,
-    });
-    await this.keep(key, id, at, { kind: 'customer', clientKey, event: { ...event, payload: {} } as InboundEvent });
+    await this.keepCustomer(id, key, event, at);
     if ((await store.getHold(key)) !== undefined) {
       const said = event.kind === 'button' ? event.title : (event.text ?? '[media]');
       await notify(this.options, this.#logger, { clientKey, kind: 'customer-message', text: said });
@@ -203,8 +199,49 @@ export class ConversationEngine {
     return { status: 200, outcome: 'accepted', clientKey };
   }
 
-  private async keep(key: string, id: string, at: number, item: InboxItem): Promise<void> {
+  /**
+   * A repeat of a delivery another attempt is taking now. That attempt may have failed without dropping
+   * its claim (the store went away): a customer's message is kept here too — the inbox takes each
+   * delivery once, and one already answered is known by its mark — so the 200 never loses it.
+   */
+  private async inProgress(
+    id: string,
+    key: string,
+    event: InboundEvent & { clientKey: string },
+  ): Promise<ReceiveResult> {
+    const clientKey = event.clientKey;
+    if (event.kind === 'message' || event.kind === 'button') {
+      try {
+        if (await this.keepCustomer(id, key, event, (this.options.now ?? Date.now)())) this.run(key);
+      } catch (error) {
+        this.#logger.error(`Could not take a delivery for ${clientKey}: ${(error as Error).message}`);
+        return { status: 503, outcome: 'failed', clientKey };
+      }
+    }
+    return { status: 200, outcome: 'in-progress', clientKey };
+  }
+
+  // Notes the customer's inbound time and keeps the message in the inbox; true when it was not there yet.
+  private async keepCustomer(
+    id: string,
+    key: string,
+    event: InboundMessage | InboundButtonReply,
+    at: number,
+  ): Promise<boolean> {
+    const timestamp = Number(event.timestamp) * 1000;
+    await this.options.store.noteInbound(key, Number.isFinite(timestamp) && timestamp > 0 ? timestamp : at, {
+      ttlMs: WHATSAPP_WINDOW_MS,
+    });
+    const item: InboxItem = {
+      kind: 'customer',
+      clientKey: event.clientKey,
+      event: { ...event, payload: {} } as InboundEvent,
+    };
+    return this.keep(key, id, at, item);
+  }
+
+  private async keep(key: string, id: string, at: number, item: InboxItem): Promise<boolean> {
     const ttlMs = Math.max(INBOX_TTL_MS, this.#settings.holdTtlMs * 2);
-    await this.options.store.appendInbox(key, { id, payload: JSON.stringify(item), at }, { ttlMs });
+    return this.options.store.appendInbox(key, { id, payload: JSON.stringify(item), at }, { ttlMs });
   }
 }
