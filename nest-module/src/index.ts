@@ -31,10 +31,7 @@ export {
   type ResumableSseOptions,
 } from './resumable.js';
 export type { ResumableOptions } from './resumable-options.js';
-export {
-  ConnectlyConversations,
-  type ConversationRequest,
-} from './conversations/conversations.service.js';
+export { ConnectlyConversations, type ConversationRequest } from './conversations/conversations.service.js';
 export {
   type ConnectlyConversationsOptions,
   type ConversationStoreOption,
