@@ -19,7 +19,7 @@ import {
   ConnectlyOutsideWindowError,
   WHATSAPP_WINDOW_MS,
 } from './engine-options.js';
-import type { InboxEntry } from './store.js';
+import type { DeliveryClaimState, InboxEntry } from './store.js';
 
 /** What an inbox entry's payload holds: a customer's event, or what a person wrote from the inbox. */
 export type InboxItem =
@@ -120,15 +120,7 @@ export class CustomerTurns {
     const { store } = this.options;
     const waiting = await store.readInbox(key);
     if (waiting.length === 0 || (await store.getHold(key)) !== undefined) return false;
-    // Entries whose reply went out, left in the inbox by a process that stopped before removing them.
-    const token = randomUUID();
-    const answered = await this.answered(waiting, token);
-    if (answered.length > 0) {
-      this.logger.log(`${answered.length} message(s) of ${key} were answered already: removed, not answered again`);
-      await persist(() => store.ackInbox(key, answered));
-    }
-    const entries = waiting.filter((entry) => !answered.includes(entry.id));
-    if (entries.length === 0) return true;
+    const entries = waiting;
     const items = entries.map(readItem);
     const clientKey = items[0]!.clientKey;
     const input: InputEvent[] = [];
@@ -171,19 +163,20 @@ export class CustomerTurns {
       this.#failures.delete(key);
       const reply = toWhatsAppMessages(events, this.options.mapping);
       for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
+      // The reply may go out only if this turn is the first to answer each of its entries.
+      if (!(await this.claimAnswers(key, ids))) return true;
       try {
-        // Marked before the first send: whoever finds these entries later knows their reply went out.
-        const keep = { token, keepMs: this.settings.keepMs };
-        await Promise.all(ids.map((id) => persist(() => store.completeDelivery(`answered:${id}`, keep))));
-        const sent = await this.send(key, lockKey, clientKey, reply.messages);
+        // A handover holds before its own reply goes out, so no other turn's reply can slip in after it.
+        const handover = reply.handover ? await this.handOver(key, reply.handovers) : undefined;
+        const sent = await this.send(key, lockKey, clientKey, reply.messages, handover !== undefined);
         for (const one of sent) {
           const choices = sentChoices({ sent: [one], choices: reply.choices });
           if (Object.keys(choices).length === 0) continue;
           const offer = { messageId: one.id, choices, at: Date.now() };
           await persist(() => store.recordChoices(key, offer, { keep: CHOICES_KEPT, ttlMs: CHOICES_TTL_MS }));
         }
-        const complete = sent.length === reply.messages.length || this.options.windowTemplate !== undefined;
-        if (reply.handover && complete) await this.handOver(key, clientKey, reply.handovers);
+        if (handover !== undefined)
+          await notify(this.options, this.logger, { clientKey, kind: 'handover', text: handover });
       } catch (error) {
         // The agent heard the turn: running it again would answer twice. The reply is given up, said loudly.
         this.logger.error(`The reply to ${clientKey} was not (wholly) sent: ${(error as Error).message}`);
@@ -196,13 +189,25 @@ export class CustomerTurns {
     }
   }
 
-  // The ids of entries already answered: their `answered:` mark is done. A probe that finds none holds the
-  // mark for 1 ms with this turn's token, which marks it done itself later.
-  private async answered(entries: readonly InboxEntry[], token: string): Promise<string[]> {
-    const states = await Promise.all(
-      entries.map((entry) => this.options.store.claimDelivery(`answered:${entry.id}`, { token, leaseMs: 1 })),
-    );
-    return entries.filter((_, index) => states[index] === 'done').map((entry) => entry.id);
+  /**
+   * Claims the answer to each entry (`answered:<id>` in the store's delivery claims, kept for the replay
+   * window), right before the first send. When another turn claimed one first (a replica that lost its
+   * lock, or one that died between sending and removing the entries), nothing is sent: those entries are
+   * removed, this turn's claims dropped, and what is left is answered by the next turn.
+   */
+  private async claimAnswers(key: string, ids: readonly string[]): Promise<boolean> {
+    const { store } = this.options;
+    const token = randomUUID();
+    const claim = (id: string): Promise<DeliveryClaimState> =>
+      persist(() => store.claimDelivery(`answered:${id}`, { token, leaseMs: this.settings.keepMs }));
+    const states = await Promise.all(ids.map(claim));
+    const taken = ids.filter((_, index) => states[index] !== 'claimed');
+    if (taken.length === 0) return true;
+    const mine = ids.filter((_, index) => states[index] === 'claimed');
+    await Promise.all(mine.map((id) => store.releaseDelivery(`answered:${id}`, { token }).catch(() => false)));
+    this.logger.log(`${taken.length} message(s) of ${key} were answered already: removed, not answered again`);
+    await persist(() => store.ackInbox(key, taken));
+    return false;
   }
 
   // The agent's reply did not come back. Nothing was sent, so the turn is tried again (bounded), even when
@@ -234,6 +239,7 @@ export class CustomerTurns {
     lockKey: string,
     clientKey: string,
     messages: OutboundMessage[],
+    handingOver: boolean,
   ): Promise<Array<{ id: string; message: OutboundMessage }>> {
     const { store, messaging } = this.options;
     const sent: Array<{ id: string; message: OutboundMessage }> = [];
@@ -244,12 +250,13 @@ export class CustomerTurns {
     // inside the window only when a customer message was noted less than 24 hours ago.
     const outside = last === undefined || now - last > WHATSAPP_WINDOW_MS;
     for (const message of outside ? [undefined] : messages) {
-      const [hold, ours] = await Promise.all([
-        store.getHold(key),
-        store.renew(lockKey, this.#owner, this.settings.leaseMs),
-      ]);
-      if (hold !== undefined || !ours) {
-        this.logger.log(`Stopped the reply to ${clientKey}: ${hold ? 'held for a person' : 'the turn lock was lost'}`);
+      const [hold, ours] = await persist(() =>
+        Promise.all([store.getHold(key), store.renew(lockKey, this.#owner, this.settings.leaseMs)]),
+      );
+      // The agent's own handover, set by this turn, lets this turn's reply out; any other hold stops it.
+      const held = hold !== undefined && !(handingOver && hold.by === 'agent');
+      if (held || !ours) {
+        this.logger.log(`Stopped the reply to ${clientKey}: ${held ? 'held for a person' : 'the turn lock was lost'}`);
         return sent;
       }
       if (message === undefined) {
@@ -259,21 +266,23 @@ export class CustomerTurns {
         this.logger.log(`Sent the template ${template.templateName} to ${clientKey}: outside the 24-hour window`);
         return [{ id, message: { text: template.templateName } }];
       }
-      await store.recordSend(key, { fingerprint: fingerprint(message) }, { keep: SENDS_KEPT, ttlMs: SENDS_TTL_MS });
+      const record = { fingerprint: fingerprint(message) };
+      await persist(() => store.recordSend(key, record, { keep: SENDS_KEPT, ttlMs: SENDS_TTL_MS }));
       const { id } = await messaging.sendMessage({ to: clientKey, message, callbackData: markAutomated() });
       sent.push({ id, message });
     }
     return sent;
   }
 
-  private async handOver(key: string, clientKey: string, handovers: readonly unknown[]): Promise<void> {
+  // Holds the conversation for the agent's handover; resolves with its reason.
+  private async handOver(key: string, handovers: readonly unknown[]): Promise<string> {
     const reason =
       handovers
         .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)
         .find((text): text is string => typeof text === 'string' && text !== '') ?? 'The agent handed over';
     const hold = { by: 'agent', reason };
     await persist(() => this.options.store.setHold(key, hold, { ttlMs: this.settings.holdTtlMs }));
-    await notify(this.options, this.logger, { clientKey, kind: 'handover', text: reason });
+    return reason;
   }
 }
 
