@@ -186,12 +186,15 @@ export async function runFleet(scenario: Scenario): Promise<FleetRun> {
       if (!response.ok) throw new Error(`the teammate's send answered ${response.status}: ${await response.text()}`);
     };
     const release = async (phone: string): Promise<void> => {
+      // The hold ends when the desk asks: the replica may give the conversation back to the agent (and
+      // send the turn of what was said meanwhile) before its answer to the desk arrives.
+      const asked = Date.now();
       const response = await fetch(`${proxy.url}/handover/${encodeURIComponent(phone)}/release`, {
         method: 'POST',
         headers: { authorization: `Bearer ${DESK_TOKEN}` },
         signal: AbortSignal.timeout(5000),
       });
-      releases.push({ customer: phone, at: Date.now() });
+      releases.push({ customer: phone, at: asked });
       log(`released ${phone}: ${response.status} ${await response.text()}`);
     };
 

@@ -100,6 +100,13 @@ export class RedisConversationStore implements ConversationStore {
     )) as DeliveryClaimState;
   }
 
+  async deliveryState(id: string): Promise<'processing' | 'done' | undefined> {
+    checkStoreArguments({ id });
+    const value = await this.client.get(this.key('delivery', id));
+    if (value === null) return undefined;
+    return value.startsWith('d:') ? 'done' : 'processing';
+  }
+
   async renewDelivery(id: string, options: { token: string; leaseMs: number }): Promise<boolean> {
     checkStoreArguments({ id, token: options.token, leaseMs: options.leaseMs });
     return (await this.script(SCRIPTS.renew, this.key('delivery', id), options.token, ms(options.leaseMs))) === 1;

@@ -120,7 +120,16 @@ export class CustomerTurns {
     const { store } = this.options;
     const waiting = await store.readInbox(key);
     if (waiting.length === 0 || (await store.getHold(key)) !== undefined) return false;
-    const entries = waiting;
+    // Entries another turn answered (or is answering): a process that stopped before removing them, or a
+    // repeat of a delivery that kept its message again after it was answered.
+    const states = await Promise.all(waiting.map((entry) => store.deliveryState(`answered:${entry.id}`)));
+    const answered = waiting.filter((_, index) => states[index] !== undefined).map((entry) => entry.id);
+    if (answered.length > 0) {
+      this.logger.log(`${answered.length} message(s) of ${key} were answered already: removed, not answered again`);
+      await persist(() => store.ackInbox(key, answered));
+    }
+    const entries = waiting.filter((entry) => !answered.includes(entry.id));
+    if (entries.length === 0) return true;
     const items = entries.map(readItem);
     const clientKey = items[0]!.clientKey;
     const input: InputEvent[] = [];
@@ -205,7 +214,7 @@ export class CustomerTurns {
     if (taken.length === 0) return true;
     const mine = ids.filter((_, index) => states[index] === 'claimed');
     await Promise.all(mine.map((id) => store.releaseDelivery(`answered:${id}`, { token }).catch(() => false)));
-    this.logger.log(`${taken.length} message(s) of ${key} were answered already: removed, not answered again`);
+    this.logger.log(`${taken.length} message(s) of ${key} were answered meanwhile: this reply is not sent`);
     await persist(() => store.ackInbox(key, taken));
     return false;
   }

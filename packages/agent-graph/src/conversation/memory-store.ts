@@ -116,6 +116,11 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
     return 'claimed';
   }
 
+  async deliveryState(id: string): Promise<'processing' | 'done' | undefined> {
+    checkStoreArguments({ id });
+    return this.#claims.get(id)?.state;
+  }
+
   async renewDelivery(id: string, options: { token: string; leaseMs: number }): Promise<boolean> {
     checkStoreArguments({ id, token: options.token, leaseMs: options.leaseMs });
     const claim = this.#claims.get(id);

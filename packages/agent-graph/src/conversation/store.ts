@@ -78,6 +78,11 @@ export interface ConversationStore extends SessionStore {
    */
   claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState>;
   /**
+   * What holds the delivery now, without claiming it: `'processing'` (a claim's lease is running), `'done'`,
+   * or undefined when nothing does (never claimed, released, or its lease or its replay window ran out).
+   */
+  deliveryState(id: string): Promise<Exclude<DeliveryClaimState, 'claimed'> | undefined>;
+  /**
    * Extends the claim's lease to `leaseMs` from now, while `token` still holds it in processing. False
    * when it does not (the lease ran out, or another claim took it since): stop, someone else handles it.
    */
