@@ -23,7 +23,7 @@ import { WhatsAppController } from './whatsapp.controller.js';
           baseUrl: config.get<string>('CONNECTLY_BASE_URL') ?? 'https://api.connectly.ai',
           // A replica that dies in a turn holds its customer's session (and turns) for at most this long;
           // a live one renews both every third of it.
-          sessionLeaseMs: 3_000,
+          sessionLeaseMs: 5_000,
           messaging: {
             apiKey: config.get<string>('CONNECTLY_MESSAGING_API_KEY'),
             webhookSecret: config.getOrThrow<string>('CONNECTLY_WEBHOOK_SECRET'),
@@ -34,7 +34,7 @@ import { WhatsAppController } from './whatsapp.controller.js';
               redisUrl
                 ? new RedisConversationStore({ url: redisUrl, prefix: 'whatsapp:' })
                 : new MemoryConversationStore(),
-            leaseMs: 3_000,
+            leaseMs: 5_000,
           },
         };
       },

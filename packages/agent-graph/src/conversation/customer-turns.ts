@@ -166,7 +166,10 @@ export class CustomerTurns {
       try {
         events = await session.reply(input, { signal: controller.signal });
       } catch (error) {
-        if (lockLost && !heldMidTurn) return false; // another replica holds the lock now: it runs them
+        if (lockLost && !heldMidTurn) {
+          this.logger.warn(`The turn for ${key} lost its lock (not renewed within the lease): another replica runs it`);
+          return false;
+        }
         return await this.failed(key, ids, error, heldMidTurn);
       }
       this.#failures.delete(key);
@@ -254,7 +257,7 @@ export class CustomerTurns {
     const sent: Array<{ id: string; message: OutboundMessage }> = [];
     if (messages.length === 0) return sent;
     const now = (this.options.now ?? Date.now)();
-    const last = await store.lastInbound(key);
+    const last = await persist(() => store.lastInbound(key));
     // [INFERRED] A conversation with no inbound time kept (only a person's replies waited) is treated as
     // inside the window only when a customer message was noted less than 24 hours ago.
     const outside = last === undefined || now - last > WHATSAPP_WINDOW_MS;
