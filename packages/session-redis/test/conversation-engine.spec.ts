@@ -209,6 +209,8 @@ describe.each<StoreKind>(['memory', 'redis'])('the conversation engine on the %s
       await r.settle();
       expect(customer.received.map((m) => m.message)).toEqual([{ text: 'heard: hello there' }]);
       expect(r.outcomes.map((o) => o.outcome)).toContain('echo-own');
+      const echoes = r.mock.messaging.deliveries.filter((d) => d.body.includes('"isEcho":true'));
+      expect(echoes.map((d) => d.body.includes('callbackData'))).toEqual([echoCallbackData]);
       expect(await r.engines[1]!.isHeld(PHONE)).toBe(false);
 
       // A teammate writes from the inbox (a send without the automation mark): the conversation is held.
