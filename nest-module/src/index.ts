@@ -38,7 +38,7 @@ export {
 } from './conversations/conversations.options.js';
 export { ConnectlyMessagingModule } from './messaging/messaging.module.js';
 export { ConnectlyMessagingService } from './messaging/messaging.service.js';
-export { ConnectlyWebhookGuard, ConnectlyWebhook } from './messaging/webhook.guard.js';
+export { ConnectlyWebhookGuard, ConnectlyWebhook, type WebhookRequest } from './messaging/webhook.guard.js';
 export {
   CONNECTLY_MESSAGING_OPTIONS,
   type ConnectlyMessagingOptions,
