@@ -3,6 +3,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { ConnectlyClientOptions } from 'connectly-agent-graph';
 import type { SessionStoreOption } from './connectly.session-store.js';
+import type { ConnectlyConversationsOptions } from './conversations/conversations.options.js';
 import type { ConnectlyMessagingOptions } from './messaging/messaging.options.js';
 import type { ResumableOptions } from './resumable-options.js';
 
@@ -21,6 +22,11 @@ export type ConnectlyModuleOptions = Omit<ConnectlyClientOptions, 'sessionStore'
    * business, address and request settings as the agent.
    */
   messaging?: ConnectlyMessagingOptions;
+  /**
+   * The WhatsApp loop (`ConnectlyConversations`): its store, shared by every replica, serves as the
+   * agent's session store too (leave `sessionStore` out). Needs `messaging`.
+   */
+  conversations?: ConnectlyConversationsOptions;
 };
 
 /** The module options, as given to `forRoot` or returned by the `forRootAsync` factory. */

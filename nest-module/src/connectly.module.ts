@@ -1,5 +1,6 @@
 // ConnectlyModule: forRoot(options) / forRootAsync({ imports, inject, useFactory | useClass | useExisting }),
-// with `isGlobal`: one configuration for the agent and, with `messaging`, the Message API and its webhooks.
+// with `isGlobal`: one configuration for the agent and, with `messaging`, the Message API and its webhooks,
+// and with `conversations`, the WhatsApp loop on a shared store.
 // Options are validated when the module is created, so bad config fails the bootstrap.
 
 import { Logger, Module } from '@nestjs/common';
@@ -26,6 +27,8 @@ import {
 } from './messaging/messaging.options.js';
 import { ConnectlyMessagingService } from './messaging/messaging.service.js';
 import { ConnectlyWebhookGuard } from './messaging/webhook.guard.js';
+import { sessionStoreOption } from './conversations/conversations.options.js';
+import { ConnectlyConversations } from './conversations/conversations.service.js';
 
 /** The client's log through Nest's Logger (context `Connectly`): Nest's log levels decide what shows. */
 function nestLogger(): ConnectlyLogger {
@@ -39,7 +42,13 @@ function nestLogger(): ConnectlyLogger {
 /** Builds the client; a bad option stops the application with a message that names it. */
 export function createConnectlyClient(options: ConnectlyModuleOptions, sessionStore?: SessionStore): ConnectlyClient {
   try {
-    const { sessionStore: _option, resumable: _resumable, messaging: _messaging, ...rest } = options;
+    const {
+      sessionStore: _option,
+      resumable: _resumable,
+      messaging: _messaging,
+      conversations: _conversations,
+      ...rest
+    } = options;
     const withLogger = { logger: nestLogger(), ...rest };
     return new ConnectlyClient(sessionStore === undefined ? withLogger : { ...withLogger, sessionStore });
   } catch (error) {
@@ -54,7 +63,7 @@ export function createConnectlyClient(options: ConnectlyModuleOptions, sessionSt
   providers: [
     {
       provide: CONNECTLY_SESSION_STORE,
-      useFactory: (options: ConnectlyModuleOptions) => resolveSessionStore(options.sessionStore),
+      useFactory: (options: ConnectlyModuleOptions) => resolveSessionStore(sessionStoreOption(options)),
       inject: [CONNECTLY_MODULE_OPTIONS],
     },
     {
@@ -84,8 +93,10 @@ export function createConnectlyClient(options: ConnectlyModuleOptions, sessionSt
     ConnectlyTurns,
     ConnectlyMessagingService,
     ConnectlyWebhookGuard,
+    ConnectlyConversations,
   ],
   exports: [
+    ConnectlyConversations,
     ConnectlyService,
     ConnectlyTurns,
     ConnectlyMessagingService,

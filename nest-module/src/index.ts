@@ -31,9 +31,14 @@ export {
   type ResumableSseOptions,
 } from './resumable.js';
 export type { ResumableOptions } from './resumable-options.js';
+export { ConnectlyConversations, type ConversationRequest } from './conversations/conversations.service.js';
+export {
+  type ConnectlyConversationsOptions,
+  type ConversationStoreOption,
+} from './conversations/conversations.options.js';
 export { ConnectlyMessagingModule } from './messaging/messaging.module.js';
 export { ConnectlyMessagingService } from './messaging/messaging.service.js';
-export { ConnectlyWebhookGuard, ConnectlyWebhook } from './messaging/webhook.guard.js';
+export { ConnectlyWebhookGuard, ConnectlyWebhook, type WebhookRequest } from './messaging/webhook.guard.js';
 export {
   CONNECTLY_MESSAGING_OPTIONS,
   type ConnectlyMessagingOptions,

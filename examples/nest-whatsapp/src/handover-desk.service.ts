@@ -6,7 +6,7 @@ import { ConfigService } from '@nestjs/config';
 
 export interface DeskNotification {
   clientKey: string;
-  kind: 'handover' | 'customer-message';
+  kind: 'handover' | 'customer-message' | 'human-reply';
   text: string;
 }
 

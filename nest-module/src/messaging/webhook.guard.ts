@@ -26,7 +26,8 @@ import {
 // Connectly's deliveries are small; anything far larger is not one of them.
 const MAX_BODY_BYTES = 1024 * 1024;
 
-interface WebhookRequest extends NodeJS.ReadableStream {
+/** The request of a webhook route, as the guard and `ConnectlyConversations` read it (Express or Fastify). */
+export interface WebhookRequest extends NodeJS.ReadableStream {
   headers: Record<string, string | string[] | undefined>;
   rawBody?: Buffer;
   body?: unknown;
@@ -35,7 +36,8 @@ interface WebhookRequest extends NodeJS.ReadableStream {
 }
 
 // Connectly sends `text/plain`, which Nest's default parsers leave unread: then the guard reads it.
-async function rawBodyOf(req: WebhookRequest): Promise<unknown> {
+/** The delivery's exact bytes: `req.rawBody`, a body kept as text, or the stream read here when no parser took it. */
+export async function rawBodyOf(req: WebhookRequest): Promise<unknown> {
   if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
   if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) return req.body;
   const unparsed =

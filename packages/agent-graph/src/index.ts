@@ -37,6 +37,7 @@ export { MemorySessionStore } from './sessions/memory-session-store.js';
 export type {
   ConversationStore,
   DeliveryClaimState,
+  InboxEntry,
   ConversationHold,
   OfferedChoices,
   AutomatedSend,
@@ -184,3 +185,20 @@ export {
   type WebhookRegistration,
 } from './messaging/client.js';
 export { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './messaging/errors.js';
+export { ConversationEngine } from './conversation/engine.js';
+export {
+  ConnectlyOutsideWindowError,
+  DEFAULT_ENGINE_LEASE_MS,
+  DEFAULT_HOLD_TTL_MS,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  WHATSAPP_WINDOW_MS,
+  type ConversationEngineOptions,
+  type EngineAgent,
+  type EngineLogger,
+  type EngineMessaging,
+  type HandoverNotice,
+  type RawDelivery,
+  type ReceiveOutcome,
+  type ReceiveResult,
+  type WindowTemplate,
+} from './conversation/engine-options.js';

@@ -609,6 +609,25 @@ describe('chaos mode', () => {
     expect(await duplicatedWith(11)).toEqual(first);
   });
 
+  it('loses answers: the receiver took the delivery and answered 200, and it comes again until an answer gets through', async () => {
+    await chaotic({ duplicateRate: 0, maxDelayMs: 0, lostAnswerRate: 0.5, seed: 3 });
+    const customer = mock.customer(CUSTOMER);
+    const outcomes = [];
+    for (const text of ['1', '2', '3', '4', '5', '6']) outcomes.push(await customer.says(text));
+    expect(outcomes.map((d) => d.outcome)).toEqual(Array(6).fill('delivered'));
+    const lost = outcomes.flatMap((d) => d.attempts).filter((a) => a.answered === 200);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost[0]?.error).toMatch(/answer was lost/);
+    // Every attempt reached the receiver: a lost answer is a redelivery of a delivery already taken.
+    expect(receiver.received).toHaveLength(outcomes.flatMap((d) => d.attempts).length);
+  });
+
+  it('refuses a lost-answer rate outside 0 to 1', () => {
+    expect(() => new MockConnectlyServer({ messaging: { chaos: { lostAnswerRate: -1 } } })).toThrow(
+      /lostAnswerRate must be a share from 0 to 1/,
+    );
+  });
+
   it('refuses a duplicate rate outside 0 to 1', () => {
     expect(() => new MockConnectlyServer({ messaging: { chaos: { duplicateRate: 2 } } })).toThrow(
       /duplicateRate must be a share from 0 to 1/,

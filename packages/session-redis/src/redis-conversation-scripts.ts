@@ -34,12 +34,14 @@ local function live(key)
 end
 `;
 
-// Delivery records hold `p:<token>` while processing and `d:<token>` once done.
+// Delivery records hold `p:<token>` while processing and `d:<token>` once done. A claim repeated with its
+// own token (a command the client sent again after a reconnect) still holds it.
 const CLAIM = `local v = redis.call('GET', KEYS[1])
 if not v then
   redis.call('SET', KEYS[1], 'p:' .. ARGV[1], 'PX', ARGV[2])
   return 'claimed'
 end
+if v == 'p:' .. ARGV[1] then return 'claimed' end
 if string.sub(v, 1, 2) == 'd:' then return 'done' end
 return 'processing'`;
 
@@ -123,6 +125,44 @@ table.remove(sends, found)
 rewrite(KEYS[1], sends)
 return 1`;
 
+// The inbox: KEYS[1] a list of JSON entries, KEYS[2] the sorted set of inboxes with entries (scored by
+// when their oldest waiting entry came). Append: ARGV[1] the id, ARGV[2] the entry, ARGV[3] the TTL,
+// ARGV[4] the score, ARGV[5] the inbox's member in that set.
+const APPEND_INBOX = `for _, e in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(e).id == ARGV[1] then return 0 end
+end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[4], ARGV[5])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+return 1`;
+
+// Removes the entries whose ids are ARGV[2..]; ARGV[1] is the inbox's member in the set of inboxes.
+const ACK_INBOX = `local drop = {}
+for i = 2, #ARGV do drop[ARGV[i]] = true end
+local removed = 0
+for _, e in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if drop[cjson.decode(e).id] then
+    redis.call('LREM', KEYS[1], 1, e)
+    removed = removed + 1
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
+return removed`;
+
+// Up to ARGV[1] members of the set of inboxes (KEYS[1]) whose list (ARGV[2] .. member) still exists;
+// members whose list expired are dropped. It reads lists it is not given as KEYS: one Redis, not a cluster.
+const PENDING_INBOXES = `local out = {}
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if redis.call('EXISTS', ARGV[2] .. member) == 1 then
+    out[#out + 1] = member
+    if #out >= tonumber(ARGV[1]) then break end
+  else
+    redis.call('ZREM', KEYS[1], member)
+  end
+end
+return out`;
+
 export const SCRIPTS = {
   claim: script(CLAIM),
   renew: script(RENEW),
@@ -134,4 +174,7 @@ export const SCRIPTS = {
   noteInbound: script(NOTE_INBOUND),
   recordSend: script(RECORD_SEND),
   matchEcho: script(MATCH_ECHO),
+  appendInbox: script(APPEND_INBOX),
+  ackInbox: script(ACK_INBOX),
+  pendingInboxes: script(PENDING_INBOXES),
 };

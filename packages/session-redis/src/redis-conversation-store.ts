@@ -7,6 +7,7 @@ import {
   type ConversationHold,
   type ConversationStore,
   type DeliveryClaimState,
+  type InboxEntry,
   type OfferedChoices,
   type StoredSession,
   ConnectlyError,
@@ -22,7 +23,8 @@ export type RedisConversationStoreOptions = RedisConnectionOptions;
 /**
  * The conversation loop's state in Redis, shared by every process with the same `prefix`. Keys, after
  * the prefix: `session:` and `lock:` (the session store's), `delivery:<id>`, `hold:<key>`,
- * `choices:<key>`, `inbound:<key>`, `sends:<key>`; each expires by the TTL its call gives (a list by its
+ * `choices:<key>`, `inbound:<key>`, `sends:<key>`, `inbox:<key>` (accepted deliveries not yet
+ * taken by a turn) and `inboxes` (the keys of those holding entries); each expires by the TTL its call gives (a list by its
  * newest entry), so nothing outlives what it was kept for. Expiry is by the Redis server's clock (the
  * scripts read TIME, which needs Redis 5 or newer). Give Redis `maxmemory-policy noeviction`: under a
  * `volatile-*` policy a full Redis could evict a hold or a claim.
@@ -96,6 +98,13 @@ export class RedisConversationStore implements ConversationStore {
       options.token,
       ms(options.leaseMs),
     )) as DeliveryClaimState;
+  }
+
+  async deliveryState(id: string): Promise<'processing' | 'done' | undefined> {
+    checkStoreArguments({ id });
+    const value = await this.client.get(this.key('delivery', id));
+    if (value === null) return undefined;
+    return value.startsWith('d:') ? 'done' : 'processing';
   }
 
   async renewDelivery(id: string, options: { token: string; leaseMs: number }): Promise<boolean> {
@@ -187,6 +196,36 @@ export class RedisConversationStore implements ConversationStore {
   async matchEcho(key: string, echo: AutomatedSend): Promise<boolean> {
     checkStoreArguments({ key, messageId: echo.messageId, fingerprint: echo.fingerprint }, ['messageId']);
     return (await this.script(SCRIPTS.matchEcho, this.key('sends', key), echo.messageId ?? '', echo.fingerprint)) === 1;
+  }
+
+  async appendInbox(key: string, entry: InboxEntry, options: { ttlMs: number }): Promise<boolean> {
+    checkStoreArguments({ key, id: entry.id, payload: entry.payload, at: entry.at, ttlMs: options.ttlMs });
+    const json = JSON.stringify({ id: entry.id, payload: entry.payload, at: entry.at });
+    const args = [entry.id, json, ms(options.ttlMs), String(entry.at), key];
+    return (await runScript(this.client, SCRIPTS.appendInbox, [this.key('inbox', key), this.inboxes], args)) === 1;
+  }
+
+  async readInbox(key: string): Promise<InboxEntry[]> {
+    checkStoreArguments({ key });
+    const entries = await this.client.lrange(this.key('inbox', key), 0, -1);
+    return entries.map((json) => JSON.parse(json) as InboxEntry);
+  }
+
+  async ackInbox(key: string, ids: readonly string[]): Promise<number> {
+    checkStoreArguments({ key });
+    const keys = [this.key('inbox', key), this.inboxes];
+    return Number(await runScript(this.client, SCRIPTS.ackInbox, keys, [key, ...ids]));
+  }
+
+  async pendingInboxes(limit: number): Promise<string[]> {
+    checkStoreArguments({ limit });
+    const args = [String(limit), `${this.prefix}inbox:`];
+    return (await runScript(this.client, SCRIPTS.pendingInboxes, [this.inboxes], args)) as string[];
+  }
+
+  // The sorted set of conversation keys whose inbox holds entries.
+  private get inboxes(): string {
+    return `${this.prefix}inboxes`;
   }
 
   private key(kind: string, key: string): string {

@@ -34,12 +34,13 @@ const HINTS: Record<string, string> = {
   reason: 'why it is held, e.g. the handover reason',
   messageId: 'the id Connectly gave the sent message',
   fingerprint: "a hash of the message's content",
+  payload: 'what the loop keeps of the accepted delivery, e.g. its event as JSON',
 };
 
 /**
  * Checks one argument of a ConversationStore call, for implementations: a string named in `HINTS` must be
- * non-empty; `leaseMs`, `keepMs`, `ttlMs` and `at` must be positive finite numbers, `keep` a positive
- * integer. Throws ConnectlyValidationError naming the expected value.
+ * non-empty; `leaseMs`, `keepMs`, `ttlMs` and `at` must be positive finite numbers, `keep` and `limit`
+ * positive integers. Throws ConnectlyValidationError naming the expected value.
  */
 export function checkStoreArgument(name: string, value: unknown): void {
   if (name in HINTS) {
@@ -48,7 +49,7 @@ export function checkStoreArgument(name: string, value: unknown): void {
     }
     return;
   }
-  const integer = name === 'keep';
+  const integer = name === 'keep' || name === 'limit';
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new ConnectlyValidationError(
       name,

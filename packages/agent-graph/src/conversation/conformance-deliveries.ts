@@ -14,6 +14,28 @@ export const deliveryCases: Record<string, CaseBody> = {
     assert.equal(await s.claimDelivery('sig-other', { token: 'c', leaseMs: 60_000 }), 'claimed');
   },
 
+  'deliveryState: says what holds a delivery without claiming it': async ({ store }) => {
+    const a = await store();
+    const b = await store();
+    assert.equal(await b.deliveryState(ID), undefined);
+    assert.equal(await a.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'claimed');
+    assert.equal(await b.deliveryState(ID), 'processing');
+    assert.equal(await a.completeDelivery(ID, { token: 'a', keepMs: 60_000 }), true);
+    assert.equal(await b.deliveryState(ID), 'done');
+    assert.equal(await b.deliveryState('sig-other'), undefined);
+    assert.equal(await b.claimDelivery('sig-other', { token: 'b', leaseMs: 60_000 }), 'claimed');
+  },
+
+  'claimDelivery: the same claim sent again (a lost answer) still holds it; once done it is done': async ({
+    store,
+  }) => {
+    const s = await store();
+    assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'claimed');
+    assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'claimed');
+    assert.equal(await s.completeDelivery(ID, { token: 'a', keepMs: 60_000 }), true);
+    assert.equal(await s.claimDelivery(ID, { token: 'a', leaseMs: 60_000 }), 'done');
+  },
+
   'claimDelivery: of many concurrent claims on two stores, exactly one is claimed': async ({ store, racers }) => {
     const stores = [await store(), await store()];
     const results = await Promise.all(

@@ -3,6 +3,7 @@
 // checking the contract with node:assert.
 
 import { deliveryCases } from './conformance-deliveries.js';
+import { inboxCases } from './conformance-inbox.js';
 import { stateCases } from './conformance-state.js';
 import type { CaseBody } from './conformance-types.js';
 import type { ConversationStore } from './store.js';
@@ -50,7 +51,7 @@ export function conversationStoreConformance(
   const racers = options.racers ?? 20;
   suite += 1;
   const run = suite;
-  const all: Record<string, CaseBody> = { ...deliveryCases, ...stateCases };
+  const all: Record<string, CaseBody> = { ...deliveryCases, ...stateCases, ...inboxCases };
   return Object.entries(all).map(([name, body], index) => ({
     name,
     run: async () => {

@@ -9,6 +9,7 @@ import type {
   ConversationHold,
   ConversationStore,
   DeliveryClaimState,
+  InboxEntry,
   OfferedChoices,
 } from './store.js';
 
@@ -68,6 +69,10 @@ class Records<T> {
   clear(): void {
     this.#map.clear();
   }
+
+  keys(): string[] {
+    return [...this.#map.keys()];
+  }
 }
 
 interface Claim {
@@ -86,6 +91,7 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
   readonly #choices: Records<Array<Timed<OfferedChoices>>>;
   readonly #inbound: Records<number>;
   readonly #sends: Records<Array<Timed<AutomatedSend>>>;
+  readonly #inboxes: Records<InboxEntry[]>;
 
   constructor(options: MemoryConversationStoreOptions = {}) {
     super(options.now === undefined ? {} : { now: options.now });
@@ -98,14 +104,21 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
     this.#choices = new Records('choices', this.maxEntries, now);
     this.#inbound = new Records('inbound', this.maxEntries, now);
     this.#sends = new Records('sends', this.maxEntries, now);
+    this.#inboxes = new Records('inboxes', this.maxEntries, now);
   }
 
   async claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState> {
     checkStoreArguments({ id, token: options.token, leaseMs: options.leaseMs });
     const claim = this.#claims.get(id);
+    if (claim?.state === 'processing' && claim.token === options.token) return 'claimed';
     if (claim !== undefined) return claim.state;
     this.#claims.set(id, { state: 'processing', token: options.token }, this.#now() + options.leaseMs);
     return 'claimed';
+  }
+
+  async deliveryState(id: string): Promise<'processing' | 'done' | undefined> {
+    checkStoreArguments({ id });
+    return this.#claims.get(id)?.state;
   }
 
   async renewDelivery(id: string, options: { token: string; leaseMs: number }): Promise<boolean> {
@@ -212,9 +225,46 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
     return true;
   }
 
+  async appendInbox(key: string, entry: InboxEntry, options: { ttlMs: number }): Promise<boolean> {
+    checkStoreArguments({ key, id: entry.id, payload: entry.payload, at: entry.at, ttlMs: options.ttlMs });
+    const entries = this.#inboxes.get(key) ?? [];
+    if (entries.some((kept) => kept.id === entry.id)) return false;
+    this.#inboxes.set(key, [...entries, { ...entry }], this.#now() + options.ttlMs);
+    return true;
+  }
+
+  async readInbox(key: string): Promise<InboxEntry[]> {
+    checkStoreArguments({ key });
+    return (this.#inboxes.get(key) ?? []).map((entry) => ({ ...entry }));
+  }
+
+  async ackInbox(key: string, ids: readonly string[]): Promise<number> {
+    checkStoreArguments({ key });
+    const entries = this.#inboxes.get(key) ?? [];
+    const kept = entries.filter((entry) => !ids.includes(entry.id));
+    if (kept.length === 0) this.#inboxes.delete(key);
+    else this.#inboxes.set(key, kept, this.#inboxes.expiresAt(key));
+    return entries.length - kept.length;
+  }
+
+  async pendingInboxes(limit: number): Promise<string[]> {
+    checkStoreArguments({ limit });
+    const waiting: Array<[string, number]> = [];
+    for (const key of this.#inboxes.keys()) {
+      const first = this.#inboxes.get(key)?.[0];
+      if (first !== undefined) waiting.push([key, first.at]);
+    }
+    return waiting
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, limit)
+      .map(([key]) => key);
+  }
+
   override async close(): Promise<void> {
     await super.close();
-    for (const records of [this.#claims, this.#holds, this.#choices, this.#inbound, this.#sends]) records.clear();
+    for (const records of [this.#claims, this.#holds, this.#choices, this.#inbound, this.#sends, this.#inboxes]) {
+      records.clear();
+    }
   }
 
   private liveItems<T extends { expiresAt: number }>(items: T[] | undefined): T[] {

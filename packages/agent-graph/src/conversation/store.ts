@@ -44,6 +44,16 @@ export interface AutomatedSend {
   fingerprint: string;
 }
 
+/** One accepted delivery waiting in a customer's inbox until a turn has taken it. */
+export interface InboxEntry {
+  /** What is the same on every redelivery of the delivery (as `claimDelivery` takes it). */
+  id: string;
+  /** What the loop needs of it later (e.g. the event as JSON); the store keeps it as it is. */
+  payload: string;
+  /** When it was accepted, in ms since the epoch. */
+  at: number;
+}
+
 /**
  * The state of the WhatsApp loop, shared by every process: a `SessionStore` (sessions and the turn lock)
  * and the steps below. Keys: `key` is the conversation's key, made the way the session store's are
@@ -63,9 +73,15 @@ export interface ConversationStore extends SessionStore {
   /**
    * Claims a delivery for `token` (unique per attempt, e.g. a random UUID) for `leaseMs`. `'claimed'`
    * when it was neither being handled nor done, or its last claim's lease ran out (a handler that
-   * crashed); otherwise what holds it. Of any number of concurrent claims, exactly one gets `'claimed'`.
+   * crashed), or when `token` holds it already (a claim sent again after a lost answer); otherwise what
+   * holds it. Of any number of concurrent claims with different tokens, exactly one gets `'claimed'`.
    */
   claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState>;
+  /**
+   * What holds the delivery now, without claiming it: `'processing'` (a claim's lease is running), `'done'`,
+   * or undefined when nothing does (never claimed, released, or its lease or its replay window ran out).
+   */
+  deliveryState(id: string): Promise<Exclude<DeliveryClaimState, 'claimed'> | undefined>;
   /**
    * Extends the claim's lease to `leaseMs` from now, while `token` still holds it in processing. False
    * when it does not (the lease ran out, or another claim took it since): stop, someone else handles it.
@@ -128,4 +144,18 @@ export interface ConversationStore extends SessionStore {
    * documented: whether it carries the sent message's id is not promised, hence the fingerprint.
    */
   matchEcho(key: string, echo: AutomatedSend): Promise<boolean>;
+
+  /**
+   * Keeps an accepted delivery in the conversation's inbox, after the entries there, until `ackInbox`
+   * removes it: what a process accepted survives that process. An entry whose `id` is there already is
+   * not added again (false). The inbox expires `ttlMs` after its last append; while it holds entries,
+   * its key is listed by `pendingInboxes`.
+   */
+  appendInbox(key: string, entry: InboxEntry, options: { ttlMs: number }): Promise<boolean>;
+  /** The inbox's entries, oldest first; empty when there are none. */
+  readInbox(key: string): Promise<InboxEntry[]>;
+  /** Removes the entries with these ids (others stay, in order); how many were removed. */
+  ackInbox(key: string, ids: readonly string[]): Promise<number>;
+  /** Up to `limit` conversation keys whose inbox holds entries, the longest waiting first. */
+  pendingInboxes(limit: number): Promise<string[]>;
 }

@@ -4,6 +4,9 @@
 import { createHmac } from 'node:crypto';
 import { keepNewest } from '../plumbing/records.js';
 import { seededRandom } from '../plumbing/seeded.js';
+import { checkLostAnswerRate, loseAnswer, type DeliveryAttempt } from './chaos.js';
+
+export type { DeliveryAttempt } from './chaos.js';
 
 /** Connectly's sender is a Go service using go-resty; receivers see this user agent. */
 export const DELIVERY_USER_AGENT = 'go-resty/2.6.0 (https://github.com/go-resty/resty)';
@@ -15,13 +18,6 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 /** Base64 HMAC-SHA256 of the exact body bytes. */
 export function sign(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').digest('base64');
-}
-
-export interface DeliveryAttempt {
-  /** The receiver's HTTP status; undefined when the request failed (refused, timed out, reset). */
-  status: number | undefined;
-  /** Why the request failed, when it did. */
-  error?: string;
 }
 
 export interface WebhookDelivery {
@@ -58,6 +54,11 @@ export interface ChaosOptions {
   duplicateRate?: number;
   /** Each delivery (and duplicate) waits a random time up to this before its first attempt, so later ones may overtake it. Default 50 ms. */
   maxDelayMs?: number;
+  /**
+   * The share of successful attempts whose answer is treated as lost (as a timeout), so the delivery comes
+   * again with the usual backoff although the receiver already took it (0 to 1). Default 0.
+   */
+  lostAnswerRate?: number;
   /** Seeds the random choices. Default 1. */
   seed?: number;
 }
@@ -68,6 +69,7 @@ export class Deliverer {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly controller = new AbortController();
   private readonly random: (() => number) | undefined;
+  private readonly lostAnswerRate: number = 0;
 
   constructor(
     private readonly options: DeliveryOptions,
@@ -82,6 +84,7 @@ export class Deliverer {
         throw new RangeError(`chaos.maxDelayMs must be a number of milliseconds ≥ 0, got ${maxDelayMs}`);
       }
       this.random = seededRandom(seed);
+      this.lostAnswerRate = checkLostAnswerRate(options.chaos);
     }
   }
 
@@ -129,7 +132,7 @@ export class Deliverer {
     for (let attempt = 0; attempt <= BACKOFF_MS.length; attempt += 1) {
       const pause = attempt === 0 ? head : (BACKOFF_MS[attempt - 1] as number) * this.options.timeScale;
       if ((attempt > 0 || pause > 0) && !(await this.wait(pause))) break;
-      const result = await this.attempt(delivery);
+      const result = loseAnswer(await this.attempt(delivery), this.lostAnswerRate, this.random ?? Math.random);
       delivery.attempts.push(result);
       const status = result.status ?? 0;
       if (status === 200 || (this.options.anySuccess && status >= 200 && status < 300)) {

@@ -10,6 +10,7 @@ export function followUps(
   sent: SentMessage,
   businessPhone: string,
   registration: (businessId: string, topic: string) => MockWebhook | undefined,
+  echoCallbackData = true,
 ): Array<[string, unknown]> {
   const business = { id: businessPhone, channelType: 'whatsapp' };
   const customer = { id: sent.to, channelType: 'whatsapp' };
@@ -24,7 +25,7 @@ export function followUps(
         sender: business,
         recipient: customer,
         message: { ...sent.message, isEcho: true },
-        ...withCallback,
+        ...(echoCallbackData ? withCallback : {}),
       },
     ]);
   }

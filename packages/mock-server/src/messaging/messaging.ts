@@ -153,7 +153,12 @@ export class MockMessaging extends EventEmitter {
   // What Connectly does once a message is accepted, delivered one after the other so that a receiver
   // sees them in a stable order.
   private afterSend(sent: SentMessage): void {
-    const events = followUps(sent, this.businessPhone, (businessId, topic) => this.registration(businessId, topic));
+    const events = followUps(
+      sent,
+      this.businessPhone,
+      (businessId, topic) => this.registration(businessId, topic),
+      this.options.echoCallbackData ?? true,
+    );
     void (async () => {
       for (const [topic, payload] of events) await this.deliver(sent.businessId, topic, payload)?.settled;
     })();

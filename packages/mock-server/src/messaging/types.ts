@@ -14,8 +14,13 @@ export interface MockMessagingOptions {
   deliveryTimeoutMs?: number;
   /** Counts any 2xx answer from a receiver as success; by default only 200 does. */
   anySuccess?: boolean;
-  /** Chaos mode: deliveries duplicated and reordered (Connectly guarantees neither), seeded to replay. */
+  /** Chaos mode: deliveries duplicated and reordered (Connectly guarantees neither), answers lost so deliveries come again, seeded to replay. */
   chaos?: ChaosOptions | boolean;
+  /**
+   * Echoes carry the sent message's `callbackData` (default true). The messaging reference promises it on
+   * statuses and quoted replies, not on echoes: false delivers echoes without it, as Connectly may.
+   */
+  echoCallbackData?: boolean;
   /** A second create for a topic replaces the registration instead of answering 409. */
   replaceOnCreate?: boolean;
   /** Sends allowed per business per second before 429. Default 200. */

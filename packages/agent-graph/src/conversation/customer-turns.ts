@@ -1,0 +1,327 @@
+// One customer's turns, run by whichever replica holds the customer's turn lock in the store: what waits
+// in the inbox (customer messages, a person's replies, in the order they were accepted) goes to the agent
+// as one turn; the reply is sent message by message, each after checking, under the lock, that no hold
+// was set; a hold set mid-turn (on any replica) aborts the turn. Entries leave the inbox only once the
+// reply went out, so a process that dies mid-turn leaves them for the next lock holder.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { ConnectlyAbortError } from '../errors/errors.js';
+import { type InboundEvent, sentChoices, toInputEvents } from '../messaging/inbound.js';
+import { markAutomated } from '../messaging/marks.js';
+import { turnNotProcessed } from '../messaging/holds.js';
+import { toWhatsAppMessages } from '../messaging/outbound.js';
+import type { OutboundMessage } from '../wire/message-api.js';
+import type { InputEvent } from '../wire/api.js';
+import {
+  type ConversationEngineOptions,
+  type EngineLogger,
+  type EngineSettings,
+  ConnectlyOutsideWindowError,
+  WHATSAPP_WINDOW_MS,
+} from './engine-options.js';
+import type { DeliveryClaimState, InboxEntry } from './store.js';
+
+/** What an inbox entry's payload holds: a customer's event, or what a person wrote from the inbox. */
+export type InboxItem =
+  { kind: 'customer'; clientKey: string; event: InboundEvent } | { kind: 'human'; clientKey: string; text: string };
+
+// How often a running turn checks for a hold and renews its lock: a hold set elsewhere aborts it within this.
+const WATCH_MS = 250;
+// Offers kept per customer, and for how long.
+const CHOICES_KEPT = 20;
+const CHOICES_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+// Automated sends kept to match their echoes against.
+const SENDS_KEPT = 50;
+const SENDS_TTL_MS = 60 * 60 * 1000;
+// A turn that fails with proof the agent never heard it is tried again, this many times at most.
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The fingerprint of a message as an echo carries it: a hash of its JSON with keys sorted, without the
+ * echo flag. [INFERRED] The echo's shape is undocumented; the mock echoes the sent message as it was sent.
+ */
+export function fingerprint(message: unknown): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== 'object' || value === null) return value;
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([name, field]) => name !== 'isEcho' && field !== undefined && field !== null)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([name, field]) => [name, canonical(field)]));
+  };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(message)))
+    .digest('base64');
+}
+
+export function readItem(entry: InboxEntry): InboxItem {
+  return JSON.parse(entry.payload) as InboxItem;
+}
+
+/** Runs the turns of customers whose inbox holds entries; one runner per engine. */
+export class CustomerTurns {
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+  readonly #failures = new Map<string, number>();
+  readonly #owner = randomUUID();
+  #closed = false;
+
+  constructor(
+    private readonly options: ConversationEngineOptions,
+    private readonly settings: EngineSettings,
+    private readonly logger: EngineLogger,
+  ) {}
+
+  /** Whether this engine is running turns of the conversation `key`. */
+  running(key: string): boolean {
+    return this.#running.has(key);
+  }
+
+  /** Resolves once no turn runs here. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()]);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Runs the conversation's waiting entries, unless another replica does; resolves when there is nothing left to do here. */
+  drain(key: string): Promise<void> {
+    const running = this.#running.get(key);
+    if (running) {
+      this.#again.add(key);
+      return running;
+    }
+    const run = this.loop(key).finally(() => this.#running.delete(key));
+    this.#running.set(key, run);
+    return run;
+  }
+
+  private async loop(key: string): Promise<void> {
+    do {
+      this.#again.delete(key);
+      if (this.#closed) return;
+      const lockKey = `turns/${key}`;
+      const { store } = this.options;
+      if (!(await store.lock(lockKey, this.#owner, this.settings.leaseMs))) return; // another replica runs them
+      try {
+        while (!this.#closed && (await this.turn(key, lockKey))) {
+          // one turn per round, until the inbox is empty or held
+        }
+      } finally {
+        await store.unlock(lockKey, this.#owner).catch(() => undefined);
+      }
+    } while (this.#again.has(key));
+  }
+
+  /** One turn over what waits; false when there is nothing (more) to do now. */
+  private async turn(key: string, lockKey: string): Promise<boolean> {
+    const { store } = this.options;
+    const waiting = await store.readInbox(key);
+    if (waiting.length === 0 || (await store.getHold(key)) !== undefined) return false;
+    // Entries another turn answered (or is answering): a process that stopped before removing them, or a
+    // repeat of a delivery that kept its message again after it was answered.
+    const states = await Promise.all(waiting.map((entry) => store.deliveryState(`answered:${entry.id}`)));
+    const answered = waiting.filter((_, index) => states[index] !== undefined).map((entry) => entry.id);
+    if (answered.length > 0) {
+      this.logger.log(`${answered.length} message(s) of ${key} were answered already: removed, not answered again`);
+      await persist(() => store.ackInbox(key, answered));
+    }
+    const entries = waiting.filter((entry) => !answered.includes(entry.id));
+    if (entries.length === 0) return true;
+    const items = entries.map(readItem);
+    const clientKey = items[0]!.clientKey;
+    const input: InputEvent[] = [];
+    for (const item of items) {
+      if (item.kind === 'human') {
+        input.push({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text: item.text } } } });
+        continue;
+      }
+      const replyToId = 'replyToId' in item.event ? item.event.replyToId : undefined;
+      const offer = item.event.kind === 'button' ? await store.findChoices(key, replyToId) : undefined;
+      input.push(...toInputEvents(item.event, offer?.choices));
+    }
+    const ids = entries.map((entry) => entry.id);
+    if (input.length === 0) return (await store.ackInbox(key, ids)) >= 0;
+
+    const controller = new AbortController();
+    let heldMidTurn = false;
+    let lockLost = false;
+    const watch = setInterval(() => {
+      void Promise.all([store.getHold(key), store.renew(lockKey, this.#owner, this.settings.leaseMs)]).then(
+        ([hold, renewed]) => {
+          heldMidTurn ||= hold !== undefined;
+          lockLost ||= !renewed;
+          const why = hold !== undefined ? 'by a hold set on the conversation' : 'as the turn lock was lost';
+          if (hold !== undefined || !renewed) controller.abort(new ConnectlyAbortError('invoke', why));
+        },
+        () => undefined, // the store is unreachable: the sends' own checks stop the turn
+      );
+    }, WATCH_MS);
+    watch.unref?.();
+    try {
+      const session = this.options.agent.session({ clientKey });
+      let events;
+      try {
+        events = await session.reply(input, { signal: controller.signal });
+      } catch (error) {
+        if (lockLost && !heldMidTurn) {
+          this.logger.warn(`The turn for ${key} lost its lock (not renewed within the lease): another replica runs it`);
+          return false;
+        }
+        return await this.failed(key, ids, error, heldMidTurn);
+      }
+      this.#failures.delete(key);
+      const reply = toWhatsAppMessages(events, this.options.mapping);
+      for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
+      // The reply may go out only if this turn is the first to answer each of its entries.
+      if (!(await this.claimAnswers(key, ids))) return true;
+      try {
+        // A handover holds before its own reply goes out, so no other turn's reply can slip in after it.
+        const handover = reply.handover ? await this.handOver(key, reply.handovers) : undefined;
+        const sent = await this.send(key, lockKey, clientKey, reply.messages, handover !== undefined);
+        for (const one of sent) {
+          const choices = sentChoices({ sent: [one], choices: reply.choices });
+          if (Object.keys(choices).length === 0) continue;
+          const offer = { messageId: one.id, choices, at: Date.now() };
+          await persist(() => store.recordChoices(key, offer, { keep: CHOICES_KEPT, ttlMs: CHOICES_TTL_MS }));
+        }
+        if (handover !== undefined)
+          await notify(this.options, this.logger, { clientKey, kind: 'handover', text: handover });
+      } catch (error) {
+        // The agent heard the turn: running it again would answer twice. The reply is given up, said loudly.
+        this.logger.error(`The reply to ${clientKey} was not (wholly) sent: ${(error as Error).message}`);
+      }
+      // Once sent, the entries must leave the inbox, or the turn would run (and answer) again.
+      await persist(() => store.ackInbox(key, ids));
+      return true;
+    } finally {
+      clearInterval(watch);
+    }
+  }
+
+  /**
+   * Claims the answer to each entry (`answered:<id>` in the store's delivery claims, kept for the replay
+   * window), right before the first send. When another turn claimed one first (a replica that lost its
+   * lock, or one that died between sending and removing the entries), nothing is sent: those entries are
+   * removed, this turn's claims dropped, and what is left is answered by the next turn.
+   */
+  private async claimAnswers(key: string, ids: readonly string[]): Promise<boolean> {
+    const { store } = this.options;
+    const token = randomUUID();
+    const claim = (id: string): Promise<DeliveryClaimState> =>
+      persist(() => store.claimDelivery(`answered:${id}`, { token, leaseMs: this.settings.keepMs }));
+    const states = await Promise.all(ids.map(claim));
+    const taken = ids.filter((_, index) => states[index] !== 'claimed');
+    if (taken.length === 0) return true;
+    const mine = ids.filter((_, index) => states[index] === 'claimed');
+    await Promise.all(mine.map((id) => store.releaseDelivery(`answered:${id}`, { token }).catch(() => false)));
+    this.logger.log(`${taken.length} message(s) of ${key} were answered meanwhile: this reply is not sent`);
+    await persist(() => store.ackInbox(key, taken));
+    return false;
+  }
+
+  // The agent's reply did not come back. Nothing was sent, so the turn is tried again (bounded), even when
+  // the agent may have heard it: better it hears a message twice than the customer gets no answer. A turn
+  // stopped by a hold is not tried again when the agent may have heard it: the person answers now.
+  private async failed(key: string, ids: string[], error: unknown, held: boolean): Promise<boolean> {
+    const notHeard = turnNotProcessed(error);
+    if (held) {
+      this.logger.log(`The turn for ${key} was stopped: the conversation was handed to a person`);
+      if (!notHeard) await persist(() => this.options.store.ackInbox(key, ids));
+      return false;
+    }
+    const attempts = (this.#failures.get(key) ?? 0) + 1;
+    this.#failures.set(key, attempts);
+    const message = error instanceof Error ? error.message : String(error);
+    if (attempts < MAX_ATTEMPTS) {
+      this.logger.warn(`The turn for ${key} failed (attempt ${attempts}; tried again shortly): ${message}`);
+      return false; // left in the inbox: the next sweep tries again
+    }
+    this.logger.error(`The turn for ${key} failed ${attempts} times and is dropped: ${message}`);
+    this.#failures.delete(key);
+    await persist(() => this.options.store.ackInbox(key, ids));
+    return true;
+  }
+
+  // Each message: the lock still ours and no hold, checked right before it goes out; recorded before it is sent.
+  private async send(
+    key: string,
+    lockKey: string,
+    clientKey: string,
+    messages: OutboundMessage[],
+    handingOver: boolean,
+  ): Promise<Array<{ id: string; message: OutboundMessage }>> {
+    const { store, messaging } = this.options;
+    const sent: Array<{ id: string; message: OutboundMessage }> = [];
+    if (messages.length === 0) return sent;
+    const now = (this.options.now ?? Date.now)();
+    const last = await persist(() => store.lastInbound(key));
+    // [INFERRED] A conversation with no inbound time kept (only a person's replies waited) is treated as
+    // inside the window only when a customer message was noted less than 24 hours ago.
+    const outside = last === undefined || now - last > WHATSAPP_WINDOW_MS;
+    for (const message of outside ? [undefined] : messages) {
+      const [hold, ours] = await persist(() =>
+        Promise.all([store.getHold(key), store.renew(lockKey, this.#owner, this.settings.leaseMs)]),
+      );
+      // The agent's own handover, set by this turn, lets this turn's reply out; any other hold stops it.
+      const held = hold !== undefined && !(handingOver && hold.by === 'agent');
+      if (held || !ours) {
+        this.logger.log(`Stopped the reply to ${clientKey}: ${held ? 'held for a person' : 'the turn lock was lost'}`);
+        return sent;
+      }
+      if (message === undefined) {
+        const template = this.options.windowTemplate;
+        if (!template) throw new ConnectlyOutsideWindowError(clientKey);
+        const { id } = await messaging.sendTemplate({ to: clientKey, ...template, callbackData: markAutomated() });
+        this.logger.log(`Sent the template ${template.templateName} to ${clientKey}: outside the 24-hour window`);
+        return [{ id, message: { text: template.templateName } }];
+      }
+      const record = { fingerprint: fingerprint(message) };
+      await persist(() => store.recordSend(key, record, { keep: SENDS_KEPT, ttlMs: SENDS_TTL_MS }));
+      const { id } = await messaging.sendMessage({ to: clientKey, message, callbackData: markAutomated() });
+      sent.push({ id, message });
+    }
+    return sent;
+  }
+
+  // Holds the conversation for the agent's handover; resolves with its reason.
+  private async handOver(key: string, handovers: readonly unknown[]): Promise<string> {
+    const reason =
+      handovers
+        .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)
+        .find((text): text is string => typeof text === 'string' && text !== '') ?? 'The agent handed over';
+    const hold = { by: 'agent', reason };
+    await persist(() => this.options.store.setHold(key, hold, { ttlMs: this.settings.holdTtlMs }));
+    return reason;
+  }
+}
+
+/**
+ * Runs a store step that must not be skipped (what was sent is recorded, the hold is set), trying again
+ * through a short outage of the store (a restart): up to 10 tries over about 10 s.
+ */
+export async function persist<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt).unref?.());
+    }
+  }
+}
+
+/** Tells the app's hook, logging (never throwing) what it throws. */
+export async function notify(
+  options: ConversationEngineOptions,
+  logger: EngineLogger,
+  notice: Parameters<NonNullable<ConversationEngineOptions['onHandover']>>[0],
+): Promise<void> {
+  try {
+    await options.onHandover?.(notice);
+  } catch (error) {
+    logger.warn(`The handover hook failed for ${notice.clientKey}: ${(error as Error).message}`);
+  }
+}
