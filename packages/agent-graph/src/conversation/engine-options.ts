@@ -67,9 +67,11 @@ export interface ConversationEngineOptions {
   webhookSecret: string;
   /**
    * The replay window: how far a delivery's signed timestamp may be from now; older ones are refused.
-   * Default 5 minutes: Connectly's retries of one delivery span about a minute (up to 5 attempts, 1-8 s
-   * apart, 10 s each) [INFERRED from the messaging reference's retry policy]. Repeats are recognised
-   * for twice this long, so the whole window is covered on both sides of the clock.
+   * Default 5 minutes. [INFERRED] Connectly documents no retry schedule ("may retry"); the schedule we
+   * assume, and the mock uses (up to 5 attempts, 1-8 s apart, 10 s each), spans about a minute, and 5
+   * minutes leaves room for a slower one and for clock skew. A redelivery later than this is refused and
+   * logged, never processed twice. Repeats are recognised for twice this long, so the whole window is
+   * covered on both sides of the clock.
    */
   maxAgeMs?: number;
   /** How long a delivery claim or a customer's turn lock outlives a process that stopped renewing it. Default 15 s. */
