@@ -170,13 +170,17 @@ export class Deliverer {
 
   private wait(ms: number): Promise<boolean> {
     if (this.controller.signal.aborted) return Promise.resolve(false);
+    const { signal } = this.controller;
     return new Promise((resolve) => {
+      // One listener per wait, removed when the wait ends: a long run of retries adds none that stay.
+      const onAbort = (): void => resolve(false);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        resolve(!this.controller.signal.aborted);
+        signal.removeEventListener('abort', onAbort);
+        resolve(!signal.aborted);
       }, ms);
       this.timers.add(timer);
-      this.controller.signal.addEventListener('abort', () => resolve(false), { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
