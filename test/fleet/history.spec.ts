@@ -178,6 +178,13 @@ describe('the fleet history checker', () => {
       expect(checkHistory(history)).toMatchObject({ clean: false, sentWhileHeld: 1 });
     });
 
+    it('dates the hold from the handover reply that was sent, not from a handover turn that died first', () => {
+      const history = handedOver();
+      // The first handover turn (h2-died) heard m2 and stopped before it sent anything or held; it ran again.
+      history.turns.push(turn('c2', 'h2-died', 105, ['c2 m2 human'], true));
+      expect(checkHistory(history)).toMatchObject({ clean: true, sentWhileHeld: 0, lost: 0, retried: 1 });
+    });
+
     it('does not count the teammate writing from the inbox', () => {
       const history = handedOver();
       history.sends.push(send('c2', undefined, 200, false));

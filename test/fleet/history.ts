@@ -204,17 +204,21 @@ export function summary(verdict: Verdict): string {
   );
 }
 
-// A customer is held from the first send of the handover turn's reply (the agent said it hands over) until
-// the desk's first release after it; a handover whose reply never left holds from the turn itself.
+// A customer is held from the first send of the handover reply that went out (the agent said it hands over)
+// until the desk's first release after it. A handover turn that sent nothing (its process died, and the turn
+// ran again) held nothing: the hold dates from the handover turn whose reply was sent, or, when none was,
+// from the first handover turn itself.
 function holdsOf(turns: AgentTurn[], history: History, firstSend: Map<string, number>): Map<string, Hold> {
   const holds = new Map<string, Hold>();
-  for (const turn of turns) {
-    if (!turn.handover || holds.has(turn.customer)) continue;
+  const handovers = turns.filter((turn) => turn.handover);
+  for (const customer of new Set(handovers.map((turn) => turn.customer))) {
+    const theirs = handovers.filter((turn) => turn.customer === customer);
+    const turn = theirs.find((one) => firstSend.has(one.replyId)) ?? theirs[0]!;
     const from = firstSend.get(turn.replyId) ?? turn.at;
     const release = history.releases
-      .filter((r) => r.customer === turn.customer && r.at > from)
+      .filter((r) => r.customer === customer && r.at > from)
       .sort((a, b) => a.at - b.at)[0];
-    holds.set(turn.customer, { from, until: release?.at ?? Infinity, handoverReplyId: turn.replyId });
+    holds.set(customer, { from, until: release?.at ?? Infinity, handoverReplyId: turn.replyId });
   }
   return holds;
 }
