@@ -41,6 +41,8 @@ export type {
   ConversationHold,
   OfferedChoices,
   AutomatedSend,
+  Outbox,
+  OutboxSendState,
 } from './conversation/store.js';
 export { MemoryConversationStore, type MemoryConversationStoreOptions } from './conversation/memory-store.js';
 export { ConversationStoreFullError, checkStoreArgument, checkStoreArguments } from './conversation/checks.js';

@@ -163,6 +163,46 @@ for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return out`;
 
+// The outbox: KEYS[1] its JSON ({ token, entries, payload, states }, a message being sent is
+// `sending:<sender>`), KEYS[2..] the delivery records `answered:<entry id>`. Open: ARGV[1] the token,
+// ARGV[2] the keep time, ARGV[3] the outbox's JSON. Returns 'opened', 'open' (another token's is open) or
+// the ids (ARGV[3 + i] for KEYS[1 + i]) another token claimed.
+const OPEN_OUTBOX = `local v = redis.call('GET', KEYS[1])
+if v then
+  if cjson.decode(v).token == ARGV[1] then return { 'opened' } end
+  return { 'open' }
+end
+local taken = {}
+for i = 2, #KEYS do
+  local c = redis.call('GET', KEYS[i])
+  if c and c ~= 'p:' .. ARGV[1] and c ~= 'd:' .. ARGV[1] then taken[#taken + 1] = ARGV[2 + i] end
+end
+if #taken > 0 then return taken end
+for i = 2, #KEYS do redis.call('SET', KEYS[i], 'd:' .. ARGV[1], 'PX', ARGV[2]) end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+return { 'opened' }`;
+
+// ARGV: the token, the message's index from 0, the state ('sending' or 'sent'), the sender.
+const MARK_OUTBOX = `local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local outbox = cjson.decode(v)
+if outbox.token ~= ARGV[1] or type(outbox.states) ~= 'table' then return 0 end
+local i = tonumber(ARGV[2]) + 1
+local now = outbox.states[i]
+if now == nil or now == 'sent' then return 0 end
+local sending = 'sending:' .. ARGV[4]
+if ARGV[3] == 'sending' and now ~= 'pending' then
+  if now == sending then return 1 end
+  return 0
+end
+if ARGV[3] == 'sending' then outbox.states[i] = sending else outbox.states[i] = 'sent' end
+redis.call('SET', KEYS[1], cjson.encode(outbox), 'KEEPTTL')
+return 1`;
+
+const CLOSE_OUTBOX = `local v = redis.call('GET', KEYS[1])
+if v and cjson.decode(v).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
 export const SCRIPTS = {
   claim: script(CLAIM),
   renew: script(RENEW),
@@ -177,4 +217,7 @@ export const SCRIPTS = {
   appendInbox: script(APPEND_INBOX),
   ackInbox: script(ACK_INBOX),
   pendingInboxes: script(PENDING_INBOXES),
+  openOutbox: script(OPEN_OUTBOX),
+  markOutbox: script(MARK_OUTBOX),
+  closeOutbox: script(CLOSE_OUTBOX),
 };

@@ -9,6 +9,8 @@ import {
   type DeliveryClaimState,
   type InboxEntry,
   type OfferedChoices,
+  type Outbox,
+  type OutboxSendState,
   type StoredSession,
   ConnectlyError,
   checkStoreArguments,
@@ -24,7 +26,7 @@ export type RedisConversationStoreOptions = RedisConnectionOptions;
  * The conversation loop's state in Redis, shared by every process with the same `prefix`. Keys, after
  * the prefix: `session:` and `lock:` (the session store's), `delivery:<id>`, `hold:<key>`,
  * `choices:<key>`, `inbound:<key>`, `sends:<key>`, `inbox:<key>` (accepted deliveries not yet
- * taken by a turn) and `inboxes` (the keys of those holding entries); each expires by the TTL its call gives (a list by its
+ * taken by a turn), `outbox:<key>` (a reply being sent) and `inboxes` (the keys of those holding entries); each expires by the TTL its call gives (a list by its
  * newest entry), so nothing outlives what it was kept for. Expiry is by the Redis server's clock (the
  * scripts read TIME, which needs Redis 5 or newer). Give Redis `maxmemory-policy noeviction`: under a
  * `volatile-*` policy a full Redis could evict a hold or a claim.
@@ -221,6 +223,59 @@ export class RedisConversationStore implements ConversationStore {
     checkStoreArguments({ limit });
     const args = [String(limit), `${this.prefix}inbox:`];
     return (await runScript(this.client, SCRIPTS.pendingInboxes, [this.inboxes], args)) as string[];
+  }
+
+  async openOutbox(
+    key: string,
+    outbox: { token: string; entries: readonly string[]; payload: string; messages: number },
+    options: { keepMs: number },
+  ): Promise<{ opened: boolean; taken: string[]; open: boolean }> {
+    checkStoreArguments({ key, token: outbox.token, payload: outbox.payload, keepMs: options.keepMs });
+    checkStoreArguments({ index: outbox.messages });
+    const { token, entries, payload } = outbox;
+    const json = JSON.stringify({
+      token,
+      entries,
+      payload,
+      states: Array.from({ length: outbox.messages }, () => 'pending'),
+    });
+    const keys = [this.key('outbox', key), ...entries.map((id) => this.key('delivery', `answered:${id}`))];
+    const answer = (await runScript(this.client, SCRIPTS.openOutbox, keys, [
+      token,
+      ms(options.keepMs),
+      json,
+      ...entries,
+    ])) as string[];
+    if (answer[0] === 'opened') return { opened: true, taken: [], open: false };
+    if (answer[0] === 'open') return { opened: false, taken: [], open: true };
+    return { opened: false, taken: answer, open: false };
+  }
+
+  async readOutbox(key: string): Promise<Outbox | undefined> {
+    checkStoreArguments({ key });
+    const json = await this.client.get(this.key('outbox', key));
+    if (json === null) return undefined;
+    // cjson writes an empty array as an object: read a non-array as empty.
+    const kept = JSON.parse(json) as { token: string; entries: unknown; payload: string; states: unknown };
+    const list = (value: unknown): string[] => (Array.isArray(value) ? (value as string[]) : []);
+    const states = list(kept.states).map(
+      (state) => (state.startsWith('sending:') ? 'sending' : state) as OutboxSendState,
+    );
+    return { token: kept.token, entries: list(kept.entries), payload: kept.payload, states };
+  }
+
+  async markOutbox(
+    key: string,
+    options: { token: string; index: number; state: 'sending' | 'sent'; sender: string },
+  ): Promise<boolean> {
+    checkStoreArguments({ key, token: options.token, index: options.index, sender: options.sender });
+    const args = [options.token, String(options.index), options.state, options.sender];
+    return (await this.script(SCRIPTS.markOutbox, this.key('outbox', key), ...args)) === 1;
+  }
+
+  async closeOutbox(key: string, options: { token: string }): Promise<boolean> {
+    checkStoreArguments({ key, token: options.token });
+    return (await this.script(SCRIPTS.closeOutbox, this.key('outbox', key), options.token)) === 1;
   }
 
   // The sorted set of conversation keys whose inbox holds entries.

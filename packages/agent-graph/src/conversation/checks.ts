@@ -35,17 +35,24 @@ const HINTS: Record<string, string> = {
   messageId: 'the id Connectly gave the sent message',
   fingerprint: "a hash of the message's content",
   payload: 'what the loop keeps of the accepted delivery, e.g. its event as JSON',
+  sender: 'a value unique to the turn that sends, e.g. crypto.randomUUID()',
 };
 
 /**
  * Checks one argument of a ConversationStore call, for implementations: a string named in `HINTS` must be
- * non-empty; `leaseMs`, `keepMs`, `ttlMs` and `at` must be positive finite numbers, `keep` and `limit`
+ * non-empty; `index` an integer from 0; `leaseMs`, `keepMs`, `ttlMs` and `at` must be positive finite numbers, `keep` and `limit`
  * positive integers. Throws ConnectlyValidationError naming the expected value.
  */
 export function checkStoreArgument(name: string, value: unknown): void {
   if (name in HINTS) {
     if (typeof value !== 'string' || value === '') {
       throw new ConnectlyValidationError(name, `\`${name}\` must be a non-empty string: pass ${HINTS[name]}`);
+    }
+    return;
+  }
+  if (name === 'index') {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new ConnectlyValidationError(name, `\`index\` must be an integer from 0, got ${String(value)}`);
     }
     return;
   }

@@ -4,6 +4,7 @@
 
 import { deliveryCases } from './conformance-deliveries.js';
 import { inboxCases } from './conformance-inbox.js';
+import { outboxCases } from './conformance-outbox.js';
 import { stateCases } from './conformance-state.js';
 import type { CaseBody } from './conformance-types.js';
 import type { ConversationStore } from './store.js';
@@ -35,7 +36,8 @@ let suite = 0;
 /**
  * The cases a ConversationStore must pass: atomic delivery claims (N concurrent claims, one winner),
  * lease expiry, stale-token refusal, the replay window, hold TTLs, choice order and bounds, the
- * monotonic last inbound time, and echo matching with and without a message id.
+ * monotonic last inbound time, echo matching with and without a message id, the inbox, and the outbox
+ * (opened atomically with the answered claims, each message begun by one sender).
  *
  * ```ts
  * for (const { name, run } of conversationStoreConformance((ns) => new MyStore({ prefix: ns }))) {
@@ -51,7 +53,7 @@ export function conversationStoreConformance(
   const racers = options.racers ?? 20;
   suite += 1;
   const run = suite;
-  const all: Record<string, CaseBody> = { ...deliveryCases, ...stateCases, ...inboxCases };
+  const all: Record<string, CaseBody> = { ...deliveryCases, ...stateCases, ...inboxCases, ...outboxCases };
   return Object.entries(all).map(([name, body], index) => ({
     name,
     run: async () => {

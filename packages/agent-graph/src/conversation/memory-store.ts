@@ -11,6 +11,7 @@ import type {
   DeliveryClaimState,
   InboxEntry,
   OfferedChoices,
+  Outbox,
 } from './store.js';
 
 export interface MemoryConversationStoreOptions {
@@ -80,6 +81,8 @@ interface Claim {
   token: string;
 }
 type Timed<T> = T & { expiresAt: number };
+// An outbox as kept: a message being sent is `sending:<sender>`.
+type KeptOutbox = Omit<Outbox, 'states'> & { states: string[] };
 
 /** The conversation store of one process: sessions, locks and the loop's records in memory. */
 export class MemoryConversationStore extends MemorySessionStore implements ConversationStore {
@@ -92,6 +95,7 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
   readonly #inbound: Records<number>;
   readonly #sends: Records<Array<Timed<AutomatedSend>>>;
   readonly #inboxes: Records<InboxEntry[]>;
+  readonly #outboxes: Records<KeptOutbox>;
 
   constructor(options: MemoryConversationStoreOptions = {}) {
     super(options.now === undefined ? {} : { now: options.now });
@@ -105,6 +109,7 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
     this.#inbound = new Records('inbound', this.maxEntries, now);
     this.#sends = new Records('sends', this.maxEntries, now);
     this.#inboxes = new Records('inboxes', this.maxEntries, now);
+    this.#outboxes = new Records('outboxes', this.maxEntries, now);
   }
 
   async claimDelivery(id: string, options: { token: string; leaseMs: number }): Promise<DeliveryClaimState> {
@@ -260,11 +265,63 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
       .map(([key]) => key);
   }
 
+  async openOutbox(
+    key: string,
+    outbox: { token: string; entries: readonly string[]; payload: string; messages: number },
+    options: { keepMs: number },
+  ): Promise<{ opened: boolean; taken: string[]; open: boolean }> {
+    checkStoreArguments({ key, token: outbox.token, payload: outbox.payload, keepMs: options.keepMs });
+    checkStoreArguments({ index: outbox.messages });
+    const { token } = outbox;
+    const open = this.#outboxes.get(key);
+    if (open !== undefined) return { opened: open.token === token, taken: [], open: open.token !== token };
+    const taken = outbox.entries.filter((id) => {
+      const claim = this.#claims.get(`answered:${id}`);
+      return claim !== undefined && claim.token !== token;
+    });
+    if (taken.length > 0) return { opened: false, taken, open: false };
+    const expiresAt = this.#now() + options.keepMs;
+    const states = Array.from({ length: outbox.messages }, () => 'pending');
+    this.#outboxes.set(key, { token, entries: [...outbox.entries], payload: outbox.payload, states }, expiresAt);
+    for (const id of outbox.entries) this.#claims.set(`answered:${id}`, { state: 'done', token }, expiresAt);
+    return { opened: true, taken: [], open: false };
+  }
+
+  async readOutbox(key: string): Promise<Outbox | undefined> {
+    checkStoreArguments({ key });
+    const kept = this.#outboxes.get(key);
+    if (kept === undefined) return undefined;
+    const states = kept.states.map(
+      (state) => (state.startsWith('sending:') ? 'sending' : state) as Outbox['states'][0],
+    );
+    return { token: kept.token, entries: [...kept.entries], payload: kept.payload, states };
+  }
+
+  async markOutbox(
+    key: string,
+    options: { token: string; index: number; state: 'sending' | 'sent'; sender: string },
+  ): Promise<boolean> {
+    checkStoreArguments({ key, token: options.token, index: options.index, sender: options.sender });
+    const kept = this.#outboxes.get(key);
+    const now = kept?.token === options.token ? kept.states[options.index] : undefined;
+    if (kept === undefined || now === undefined || now === 'sent') return false;
+    const sending = `sending:${options.sender}`;
+    if (options.state === 'sending' && now !== 'pending') return now === sending;
+    kept.states[options.index] = options.state === 'sending' ? sending : 'sent';
+    return true;
+  }
+
+  async closeOutbox(key: string, options: { token: string }): Promise<boolean> {
+    checkStoreArguments({ key, token: options.token });
+    if (this.#outboxes.get(key)?.token !== options.token) return false;
+    this.#outboxes.delete(key);
+    return true;
+  }
+
   override async close(): Promise<void> {
     await super.close();
-    for (const records of [this.#claims, this.#holds, this.#choices, this.#inbound, this.#sends, this.#inboxes]) {
-      records.clear();
-    }
+    const all = [this.#claims, this.#holds, this.#choices, this.#inbound, this.#sends, this.#inboxes, this.#outboxes];
+    for (const records of all) records.clear();
   }
 
   private liveItems<T extends { expiresAt: number }>(items: T[] | undefined): T[] {

@@ -54,6 +54,24 @@ export interface InboxEntry {
   at: number;
 }
 
+/** Where one message of an outbox is: not begun, begun (its request may or may not have reached Connectly), sent. */
+export type OutboxSendState = 'pending' | 'sending' | 'sent';
+
+/**
+ * A reply a turn is about to send, kept with the claims on the entries it answers: a turn that takes the
+ * conversation over after the first one stopped (its process died) sends what is still pending.
+ */
+export interface Outbox {
+  /** The turn that opened it (unique per turn); its claims on the entries are `answered:<id>` with it. */
+  token: string;
+  /** The ids of the inbox entries it answers. */
+  entries: string[];
+  /** What the loop needs to send it (e.g. the messages as JSON); the store keeps it as it is. */
+  payload: string;
+  /** One state per message, in send order. */
+  states: OutboxSendState[];
+}
+
 /**
  * The state of the WhatsApp loop, shared by every process: a `SessionStore` (sessions and the turn lock)
  * and the steps below. Keys: `key` is the conversation's key, made the way the session store's are
@@ -158,4 +176,32 @@ export interface ConversationStore extends SessionStore {
   ackInbox(key: string, ids: readonly string[]): Promise<number>;
   /** Up to `limit` conversation keys whose inbox holds entries, the longest waiting first. */
   pendingInboxes(limit: number): Promise<string[]>;
+
+  /**
+   * Marks the entries answered and keeps the reply that answers them, in one step: for each entry id, the
+   * delivery claim `answered:<id>` is made `'done'` for `token` (kept `keepMs`), and the outbox (`messages`
+   * sends, each `'pending'`) is kept for `keepMs` as the conversation's open outbox. Nothing is written
+   * when an entry is claimed by another token already (`taken` lists those ids) or when the conversation
+   * has an open outbox of another token (`open`: finish that one first). `opened` is true once written,
+   * and when the same call is repeated (same token) after a lost answer.
+   */
+  openOutbox(
+    key: string,
+    outbox: { token: string; entries: readonly string[]; payload: string; messages: number },
+    options: { keepMs: number },
+  ): Promise<{ opened: boolean; taken: string[]; open: boolean }>;
+  /** The conversation's open outbox, or undefined when none is open. */
+  readOutbox(key: string): Promise<Outbox | undefined>;
+  /**
+   * Moves message `index` of `token`'s outbox on: to `'sending'` only from `'pending'` (the caller alone
+   * sends it; `sender` is the caller, so a repeat of its own call is still true), to `'sent'` from
+   * `'pending'` or `'sending'`. False, changing nothing, when the outbox is not `token`'s, has no such
+   * message, or the message is past that state (another sender began it, or it was sent).
+   */
+  markOutbox(
+    key: string,
+    options: { token: string; index: number; state: 'sending' | 'sent'; sender: string },
+  ): Promise<boolean>;
+  /** Closes `token`'s outbox (its reply is dealt with). False when the open outbox is not `token`'s, or none is. */
+  closeOutbox(key: string, options: { token: string }): Promise<boolean>;
 }
