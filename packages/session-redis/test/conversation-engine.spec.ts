@@ -299,6 +299,47 @@ describe.each<StoreKind>(['memory', 'redis'])('the conversation engine on the %s
     expect(await r.engines[0]!.isHeld(PHONE)).toBe(true);
   });
 
+  it('sends a reply once when the turn that marked it answered stops before sending it: the next lock holder does', async () => {
+    // The first engine to mark the entries answered stops right after (its store calls hang, as in a
+    // process that died), before its first send. It comes back at the end.
+    let revive: () => void = () => undefined;
+    const revived = new Promise<void>((resolve) => (revive = resolve));
+    let died = false;
+    r = await rig(kind, {
+      engine: { leaseMs: 300 },
+      wrap: (store) => {
+        let dead = false;
+        return new Proxy(store, {
+          get: (target, name) => {
+            const value = Reflect.get(target, name, target) as unknown;
+            if (typeof value !== 'function') return value;
+            const bound = (value as (...args: unknown[]) => unknown).bind(target);
+            const marks = (args: unknown[]): boolean =>
+              name === 'openOutbox' || (name === 'claimDelivery' && String(args[0]).startsWith('answered:'));
+            return (...args: unknown[]) => {
+              if (dead) return revived.then(() => bound(...args));
+              const result = bound(...args) as Promise<unknown>;
+              if (!marks(args) || died) return result;
+              return result.then((value) => {
+                died = dead = true; // marked answered: it stops before its first send
+                return value;
+              });
+            };
+          },
+        });
+      },
+    });
+    const customer = r.mock.customer(PHONE);
+    await customer.says('is my parcel on its way?');
+    for (let i = 0; i < 300 && customer.received.length === 0; i += 1)
+      await new Promise((done) => setTimeout(done, 20));
+    expect(died).toBe(true);
+    revive(); // the stopped turn resumes now and must not send again
+    await r.settle();
+    expect(r.invokes()).toEqual([[text('USER', 'is my parcel on its way?')]]);
+    expect(customer.received.map((m) => m.message)).toEqual([{ text: 'heard: is my parcel on its way?' }]);
+  });
+
   it('resolves a tap on an older message against that message’s offer', async () => {
     r = await rig(kind);
     const customer = r.mock.customer(PHONE);

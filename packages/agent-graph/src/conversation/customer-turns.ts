@@ -6,7 +6,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { ConnectlyAbortError } from '../errors/errors.js';
-import { type InboundEvent, sentChoices, toInputEvents } from '../messaging/inbound.js';
+import { type InboundEvent, type ReplyChoices, sentChoices, toInputEvents } from '../messaging/inbound.js';
 import { markAutomated } from '../messaging/marks.js';
 import { turnNotProcessed } from '../messaging/holds.js';
 import { toWhatsAppMessages } from '../messaging/outbound.js';
@@ -19,7 +19,7 @@ import {
   ConnectlyOutsideWindowError,
   WHATSAPP_WINDOW_MS,
 } from './engine-options.js';
-import type { DeliveryClaimState, InboxEntry } from './store.js';
+import type { InboxEntry, Outbox } from './store.js';
 
 /** What an inbox entry's payload holds: a customer's event, or what a person wrote from the inbox. */
 export type InboxItem =
@@ -118,6 +118,9 @@ export class CustomerTurns {
   /** One turn over what waits; false when there is nothing (more) to do now. */
   private async turn(key: string, lockKey: string): Promise<boolean> {
     const { store } = this.options;
+    // A reply a turn kept and did not finish (its process stopped, or lost the lock): it goes out first.
+    const open = await store.readOutbox(key);
+    if (open !== undefined) return this.resume(key, lockKey, open);
     const waiting = await store.readInbox(key);
     if (waiting.length === 0 || (await store.getHold(key)) !== undefined) return false;
     // Entries another turn answered (or is answering): a process that stopped before removing them, or a
@@ -175,51 +178,84 @@ export class CustomerTurns {
       this.#failures.delete(key);
       const reply = toWhatsAppMessages(events, this.options.mapping);
       for (const unmapped of reply.unmapped) this.logger.warn(`Not sent to ${clientKey}: ${unmapped.reason}`);
-      // The reply may go out only if this turn is the first to answer each of its entries.
-      if (!(await this.claimAnswers(key, ids))) return true;
-      try {
-        // A handover holds before its own reply goes out, so no other turn's reply can slip in after it.
-        const handover = reply.handover ? await this.handOver(key, reply.handovers) : undefined;
-        const sent = await this.send(key, lockKey, clientKey, reply.messages, handover !== undefined);
-        for (const one of sent) {
-          const choices = sentChoices({ sent: [one], choices: reply.choices });
-          if (Object.keys(choices).length === 0) continue;
-          const offer = { messageId: one.id, choices, at: Date.now() };
-          await persist(() => store.recordChoices(key, offer, { keep: CHOICES_KEPT, ttlMs: CHOICES_TTL_MS }));
-        }
-        if (handover !== undefined)
-          await notify(this.options, this.logger, { clientKey, kind: 'handover', text: handover });
-      } catch (error) {
-        // The agent heard the turn: running it again would answer twice. The reply is given up, said loudly.
-        this.logger.error(`The reply to ${clientKey} was not (wholly) sent: ${(error as Error).message}`);
+      const plan: ReplyPlan = {
+        clientKey,
+        messages: reply.messages,
+        template: reply.messages.length > 0 && (await this.outsideWindow(key)),
+        choices: reply.choices,
+        ...(reply.handover ? { handover: handoverReason(reply.handovers) } : {}),
+      };
+      // The reply may go out only if this turn is the first to answer each of its entries: the answers are
+      // claimed, and the reply kept, in one step right before the first send, so a turn that takes over
+      // after this process stops sends what is left of it.
+      const token = randomUUID();
+      const outbox = { token, entries: ids, payload: JSON.stringify(plan), messages: sendsOf(plan).length };
+      const opened = await persist(() => store.openOutbox(key, outbox, { keepMs: this.settings.keepMs }));
+      if (!opened.opened) {
+        const why = opened.open
+          ? 'another turn is sending a reply'
+          : `${opened.taken.length} message(s) were answered meanwhile`;
+        this.logger.log(`This reply to ${clientKey} is not sent: ${why}`);
+        if (opened.taken.length > 0) await persist(() => store.ackInbox(key, opened.taken));
+        return true;
       }
-      // Once sent, the entries must leave the inbox, or the turn would run (and answer) again.
-      await persist(() => store.ackInbox(key, ids));
-      return true;
+      return await this.deliver(key, lockKey, { ...outbox, states: sendsOf(plan).map(() => 'pending') }, plan);
     } finally {
       clearInterval(watch);
     }
   }
 
+  /** Sends what is left of a reply a turn kept in the outbox and did not finish (its process stopped). */
+  private async resume(key: string, lockKey: string, outbox: Outbox): Promise<boolean> {
+    const plan = JSON.parse(outbox.payload) as ReplyPlan;
+    const left = outbox.states.filter((state) => state === 'pending').length;
+    const begun = outbox.states.filter((state) => state === 'sending').length;
+    this.logger.warn(
+      `Taking over the reply to ${plan.clientKey} of a turn that stopped: ${left} of ${outbox.states.length} message(s) ` +
+        `left to send` +
+        (begun > 0 ? `; ${begun} begun and not known to be sent are not sent again (at most once)` : ''),
+    );
+    return this.deliver(key, lockKey, outbox, plan);
+  }
+
   /**
-   * Claims the answer to each entry (`answered:<id>` in the store's delivery claims, kept for the replay
-   * window), right before the first send. When another turn claimed one first (a replica that lost its
-   * lock, or one that died between sending and removing the entries), nothing is sent: those entries are
-   * removed, this turn's claims dropped, and what is left is answered by the next turn.
+   * Sends the outbox's pending messages (a handover holds first), then closes it and removes its entries
+   * from the inbox. False when the turn lock was lost: the outbox stays for the replica that holds it now.
    */
-  private async claimAnswers(key: string, ids: readonly string[]): Promise<boolean> {
+  private async deliver(key: string, lockKey: string, outbox: Outbox, plan: ReplyPlan): Promise<boolean> {
     const { store } = this.options;
-    const token = randomUUID();
-    const claim = (id: string): Promise<DeliveryClaimState> =>
-      persist(() => store.claimDelivery(`answered:${id}`, { token, leaseMs: this.settings.keepMs }));
-    const states = await Promise.all(ids.map(claim));
-    const taken = ids.filter((_, index) => states[index] !== 'claimed');
-    if (taken.length === 0) return true;
-    const mine = ids.filter((_, index) => states[index] === 'claimed');
-    await Promise.all(mine.map((id) => store.releaseDelivery(`answered:${id}`, { token }).catch(() => false)));
-    this.logger.log(`${taken.length} message(s) of ${key} were answered meanwhile: this reply is not sent`);
-    await persist(() => store.ackInbox(key, taken));
-    return false;
+    const { clientKey } = plan;
+    // Nothing begun yet (or something left): the handover holds before the reply goes out, so no other
+    // turn's reply can slip in after it; a reply wholly sent held already.
+    const handing = plan.handover !== undefined && (outbox.states.length === 0 || outbox.states.includes('pending'));
+    try {
+      if (handing) await this.handOver(key, plan.handover!);
+      const { sent, lockLost } = await this.send(key, lockKey, outbox, plan);
+      if (lockLost) return false;
+      for (const one of sent) {
+        const choices = sentChoices({ sent: [one], choices: plan.choices });
+        if (Object.keys(choices).length === 0) continue;
+        const offer = { messageId: one.id, choices, at: Date.now() };
+        await persist(() => store.recordChoices(key, offer, { keep: CHOICES_KEPT, ttlMs: CHOICES_TTL_MS }));
+      }
+      if (handing) await notify(this.options, this.logger, { clientKey, kind: 'handover', text: plan.handover! });
+    } catch (error) {
+      // The agent heard the turn: running it again would answer twice. The reply is given up, said loudly.
+      this.logger.error(`The reply to ${clientKey} was not (wholly) sent: ${(error as Error).message}`);
+    }
+    // Once sent, the outbox closes and the entries leave the inbox, or the turn would run (and answer) again.
+    await persist(() => store.closeOutbox(key, { token: outbox.token }));
+    await persist(() => store.ackInbox(key, outbox.entries));
+    return true;
+  }
+
+  // Whether a reply due now falls outside the customer's 24-hour window.
+  private async outsideWindow(key: string): Promise<boolean> {
+    const now = (this.options.now ?? Date.now)();
+    const last = await persist(() => this.options.store.lastInbound(key));
+    // [INFERRED] A conversation with no inbound time kept (only a person's replies waited) is treated as
+    // inside the window only when a customer message was noted less than 24 hours ago.
+    return last === undefined || now - last > WHATSAPP_WINDOW_MS;
   }
 
   // The agent's reply did not come back. Nothing was sent, so the turn is tried again (bounded), even when
@@ -245,57 +281,85 @@ export class CustomerTurns {
     return true;
   }
 
-  // Each message: the lock still ours and no hold, checked right before it goes out; recorded before it is sent.
+  /**
+   * Each pending message of the outbox: the lock still ours and no hold, checked right before it goes out;
+   * marked begun (by this sender alone) and recorded before it is sent, marked sent once Connectly took it.
+   * [INFERRED] A message begun whose request's outcome is unknown (the process stopped in it) is not sent
+   * again by a turn that takes over: at most once for that one message. Connectly documents no idempotency
+   * key for sends, so sending it again could reach the customer twice; the window where it is lost instead
+   * is between the mark and the request leaving this process.
+   */
   private async send(
     key: string,
     lockKey: string,
-    clientKey: string,
-    messages: OutboundMessage[],
-    handingOver: boolean,
-  ): Promise<Array<{ id: string; message: OutboundMessage }>> {
+    outbox: Outbox,
+    plan: ReplyPlan,
+  ): Promise<{ sent: Array<{ id: string; message: OutboundMessage }>; lockLost: boolean }> {
     const { store, messaging } = this.options;
+    const { clientKey } = plan;
+    const sender = randomUUID();
     const sent: Array<{ id: string; message: OutboundMessage }> = [];
-    if (messages.length === 0) return sent;
-    const now = (this.options.now ?? Date.now)();
-    const last = await persist(() => store.lastInbound(key));
-    // [INFERRED] A conversation with no inbound time kept (only a person's replies waited) is treated as
-    // inside the window only when a customer message was noted less than 24 hours ago.
-    const outside = last === undefined || now - last > WHATSAPP_WINDOW_MS;
-    for (const message of outside ? [undefined] : messages) {
+    const mark = (index: number, state: 'sending' | 'sent'): Promise<boolean> =>
+      persist(() => store.markOutbox(key, { token: outbox.token, index, state, sender }));
+    for (const [index, message] of sendsOf(plan).entries()) {
+      if (outbox.states[index] !== 'pending') continue;
       const [hold, ours] = await persist(() =>
         Promise.all([store.getHold(key), store.renew(lockKey, this.#owner, this.settings.leaseMs)]),
       );
-      // The agent's own handover, set by this turn, lets this turn's reply out; any other hold stops it.
-      const held = hold !== undefined && !(handingOver && hold.by === 'agent');
+      // The agent's own handover lets its reply out; any other hold stops it.
+      const held = hold !== undefined && !(plan.handover !== undefined && hold.by === 'agent');
       if (held || !ours) {
         this.logger.log(`Stopped the reply to ${clientKey}: ${held ? 'held for a person' : 'the turn lock was lost'}`);
-        return sent;
+        return { sent, lockLost: !held };
       }
+      if (!(await mark(index, 'sending'))) continue; // another sender began it
       if (message === undefined) {
         const template = this.options.windowTemplate;
         if (!template) throw new ConnectlyOutsideWindowError(clientKey);
         const { id } = await messaging.sendTemplate({ to: clientKey, ...template, callbackData: markAutomated() });
+        await mark(index, 'sent');
         this.logger.log(`Sent the template ${template.templateName} to ${clientKey}: outside the 24-hour window`);
-        return [{ id, message: { text: template.templateName } }];
+        sent.push({ id, message: { text: template.templateName } });
+        continue;
       }
       const record = { fingerprint: fingerprint(message) };
       await persist(() => store.recordSend(key, record, { keep: SENDS_KEPT, ttlMs: SENDS_TTL_MS }));
       const { id } = await messaging.sendMessage({ to: clientKey, message, callbackData: markAutomated() });
+      await mark(index, 'sent');
       sent.push({ id, message });
     }
-    return sent;
+    return { sent, lockLost: false };
   }
 
-  // Holds the conversation for the agent's handover; resolves with its reason.
-  private async handOver(key: string, handovers: readonly unknown[]): Promise<string> {
-    const reason =
-      handovers
-        .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)
-        .find((text): text is string => typeof text === 'string' && text !== '') ?? 'The agent handed over';
+  // Holds the conversation for the agent's handover, for the reason it gave.
+  private async handOver(key: string, reason: string): Promise<void> {
     const hold = { by: 'agent', reason };
     await persist(() => this.options.store.setHold(key, hold, { ttlMs: this.settings.holdTtlMs }));
-    return reason;
   }
+}
+
+/** What a turn keeps in the outbox to send its reply, or to have it sent by a turn that takes over. */
+interface ReplyPlan {
+  clientKey: string;
+  messages: OutboundMessage[];
+  /** Outside the 24-hour window: the configured template goes out instead of the messages. */
+  template: boolean;
+  choices: ReplyChoices;
+  /** The agent's handover reason, when it handed over in this turn. */
+  handover?: string;
+}
+
+/** The sends of a reply in order: the messages, or the one template (undefined) outside the window. */
+function sendsOf(plan: ReplyPlan): Array<OutboundMessage | undefined> {
+  return plan.template ? [undefined] : plan.messages;
+}
+
+function handoverReason(handovers: readonly unknown[]): string {
+  return (
+    handovers
+      .map((handover) => (handover as { agentHandoverEvent?: { reason?: string } }).agentHandoverEvent?.reason)
+      .find((text): text is string => typeof text === 'string' && text !== '') ?? 'The agent handed over'
+  );
 }
 
 /**
