@@ -2,7 +2,9 @@
 // in the inbox (customer messages, a person's replies, in the order they were accepted) goes to the agent
 // as one turn; the reply is sent message by message, each after checking, under the lock, that no hold
 // was set; a hold set mid-turn (on any replica) aborts the turn. Entries leave the inbox only once the
-// reply went out, so a process that dies mid-turn leaves them for the next lock holder.
+// reply went out, so a process that dies mid-turn leaves them for the next lock holder; the reply is kept
+// in the store's outbox (with the entries' answered marks, in one step) before its first send, so the next
+// lock holder sends what a dead process left unsent instead of answering again or dropping it.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { ConnectlyAbortError } from '../errors/errors.js';
