@@ -42,7 +42,9 @@ export type {
   OfferedChoices,
   AutomatedSend,
   Outbox,
+  OutboxOpened,
   OutboxSendState,
+  OutboxToOpen,
 } from './conversation/store.js';
 export { MemoryConversationStore, type MemoryConversationStoreOptions } from './conversation/memory-store.js';
 export { ConversationStoreFullError, checkStoreArgument, checkStoreArguments } from './conversation/checks.js';

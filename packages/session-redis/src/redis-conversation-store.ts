@@ -10,6 +10,8 @@ import {
   type InboxEntry,
   type OfferedChoices,
   type Outbox,
+  type OutboxOpened,
+  type OutboxToOpen,
   type OutboxSendState,
   type StoredSession,
   ConnectlyError,
@@ -225,11 +227,7 @@ export class RedisConversationStore implements ConversationStore {
     return (await runScript(this.client, SCRIPTS.pendingInboxes, [this.inboxes], args)) as string[];
   }
 
-  async openOutbox(
-    key: string,
-    outbox: { token: string; entries: readonly string[]; payload: string; messages: number },
-    options: { keepMs: number },
-  ): Promise<{ opened: boolean; taken: string[]; open: boolean }> {
+  async openOutbox(key: string, outbox: OutboxToOpen, options: { keepMs: number }): Promise<OutboxOpened> {
     checkStoreArguments({ key, token: outbox.token, payload: outbox.payload, keepMs: options.keepMs });
     checkStoreArguments({ index: outbox.messages });
     const { token, entries, payload } = outbox;

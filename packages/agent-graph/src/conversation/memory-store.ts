@@ -12,6 +12,8 @@ import type {
   InboxEntry,
   OfferedChoices,
   Outbox,
+  OutboxOpened,
+  OutboxToOpen,
 } from './store.js';
 
 export interface MemoryConversationStoreOptions {
@@ -265,11 +267,7 @@ export class MemoryConversationStore extends MemorySessionStore implements Conve
       .map(([key]) => key);
   }
 
-  async openOutbox(
-    key: string,
-    outbox: { token: string; entries: readonly string[]; payload: string; messages: number },
-    options: { keepMs: number },
-  ): Promise<{ opened: boolean; taken: string[]; open: boolean }> {
+  async openOutbox(key: string, outbox: OutboxToOpen, options: { keepMs: number }): Promise<OutboxOpened> {
     checkStoreArguments({ key, token: outbox.token, payload: outbox.payload, keepMs: options.keepMs });
     checkStoreArguments({ index: outbox.messages });
     const { token } = outbox;

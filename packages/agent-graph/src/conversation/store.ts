@@ -72,6 +72,28 @@ export interface Outbox {
   states: OutboxSendState[];
 }
 
+/** The reply `openOutbox` keeps: `messages` sends, each `'pending'` until begun. */
+export interface OutboxToOpen {
+  /** The turn that opens it, unique per turn. */
+  token: string;
+  /** The ids of the inbox entries it answers. */
+  entries: readonly string[];
+  /** What the loop needs to send it; kept as it is. */
+  payload: string;
+  /** How many messages it sends (0 or more). */
+  messages: number;
+}
+
+/** What `openOutbox` did (see {@link ConversationStore.openOutbox}). */
+export interface OutboxOpened {
+  /** Written (or written already by the same token). */
+  opened: boolean;
+  /** The entries another token had claimed: nothing was written. */
+  taken: string[];
+  /** Another token's outbox is open: nothing was written. */
+  open: boolean;
+}
+
 /**
  * The state of the WhatsApp loop, shared by every process: a `SessionStore` (sessions and the turn lock)
  * and the steps below. Keys: `key` is the conversation's key, made the way the session store's are
@@ -185,11 +207,7 @@ export interface ConversationStore extends SessionStore {
    * has an open outbox of another token (`open`: finish that one first). `opened` is true once written,
    * and when the same call is repeated (same token) after a lost answer.
    */
-  openOutbox(
-    key: string,
-    outbox: { token: string; entries: readonly string[]; payload: string; messages: number },
-    options: { keepMs: number },
-  ): Promise<{ opened: boolean; taken: string[]; open: boolean }>;
+  openOutbox(key: string, outbox: OutboxToOpen, options: { keepMs: number }): Promise<OutboxOpened>;
   /** The conversation's open outbox, or undefined when none is open. */
   readOutbox(key: string): Promise<Outbox | undefined>;
   /**
