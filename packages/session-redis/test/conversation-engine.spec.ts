@@ -1,8 +1,9 @@
 // The conversation engine over HTTP against the mock, with two engines sharing one store (as two
 // replicas do), on the memory store and on Redis: the whole loop with echoes that carry the automation
 // mark and echoes that do not, redelivery after a failure, a duplicate in flight, a hold set mid-turn on
-// the other engine, release with what was said meanwhile, a tap on an older message, the 24-hour window
-// and a stale delivery.
+// the other engine, release with what was said meanwhile, a reply sent by the other engine when the turn
+// that marked it answered stopped before sending, a tap on an older message, the 24-hour window and a
+// stale delivery.
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
