@@ -6,6 +6,7 @@ import {
   ConnectlyMessagingClient,
   type ConnectlyMessagingClientOptions,
   ConnectlyValidationError,
+  HTTP_OPTION_NAMES,
 } from 'connectly-agent-graph';
 
 /** The `messaging` option of `ConnectlyModule.forRoot()`: what the Message API needs beyond the agent's options. */
@@ -37,23 +38,11 @@ export interface ConnectlyMessagingModuleOptions extends ConnectlyMessagingClien
 /** The resolved Message API options (`undefined` when the module has no `messaging` option). */
 export const CONNECTLY_MESSAGING_OPTIONS: unique symbol = Symbol('CONNECTLY_MESSAGING_OPTIONS');
 
-// What the agent's options give the Message API client as they are: one business, one address, one set of
-// request rules, one transport pool, one logger and tracer. The time limit is not among them: the agent's bounds the wait for a stream's first byte,
-// the Message API's a whole answer, so each has its own default.
-const SHARED = [
-  'businessId',
-  'baseUrl',
-  'maxRetries',
-  'retryBaseDelayMs',
-  'maxRetryDelayMs',
-  'fetch',
-  'fetchAddsApiKey',
-  'pool',
-  'userAgent',
-  'scheduler',
-  'logger',
-  'openTelemetry',
-] as const satisfies ReadonlyArray<keyof ConnectlyMessagingClientOptions & keyof ConnectlyClientOptions>;
+// What the agent's options give the Message API client as they are: every option of the request pipeline
+// (one business, one address, one set of request rules, one pool, one logger and tracer) but the key, which
+// `messaging.apiKey` may replace, and the time limit: the agent's bounds the wait for a stream's first
+// byte, the Message API's a whole answer, so each has its own default.
+const SHARED = HTTP_OPTION_NAMES.filter((name) => name !== 'apiKey' && name !== 'timeoutMs');
 
 /** The Message API options of a `ConnectlyModule` configuration, or undefined when it has no `messaging`. */
 export function messagingOptionsOf(

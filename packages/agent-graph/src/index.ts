@@ -2,7 +2,13 @@
 
 export { ConnectlyClient } from './client.js';
 export type { ConnectlyClientOptions } from './options.js';
-export { DEFAULT_BASE_URL, normalizeBaseUrl, type ConnectlyHttpOptions, type CallOptions } from './http/options.js';
+export {
+  DEFAULT_BASE_URL,
+  HTTP_OPTION_NAMES,
+  normalizeBaseUrl,
+  type ConnectlyHttpOptions,
+  type CallOptions,
+} from './http/options.js';
 export { TurnViews } from './agent/turn-views.js';
 export type {
   InvokeRequest,
