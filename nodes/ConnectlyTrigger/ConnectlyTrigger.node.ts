@@ -9,37 +9,41 @@ import type {
   IWebhookResponseData,
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
-import { createHash } from 'node:crypto';
 import {
-  ConnectlyProtocolError,
-  ConnectlyWebhookSignatureError,
+  type ConversationState,
   DEFAULT_WEBHOOK_MAX_AGE_MS,
-  DeliveryDeduper,
   type InboundEvent,
-  isAutomatedEcho,
+  deliveryRefusal,
   parseWebhook,
   webhookSignature,
 } from 'connectly-agent-graph';
 import { type ConnectlyMessagingCredentials, MESSAGING_CREDENTIAL } from '../Connectly/shared/messaging-transport';
+import { conversationState } from '../Connectly/shared/conversation-state';
 import { credentialLabel, MESSAGING_CREDENTIAL_NAMES } from '../Connectly/shared/credentials';
 import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
 import { checkExists, create, remove } from './registration';
 
-// One memory for the whole process (every delivery reaches the process's one copy of this module):
-// an hour, far past Connectly's redelivery window and the longest Max Delivery Age the node accepts, and
-// at most 10 000 deliveries, the oldest forgotten first.
-const deliveries = new DeliveryDeduper({ ttlMs: 60 * 60 * 1000, maxEntries: 10_000 });
 const MAX_AGE_LIMIT_MINUTES = 60;
+// How long one delivery is held by the request taking it before a repeat may take it instead.
+const CLAIM_LEASE_MS = 60_000;
 
-/** Which output a delivery goes to; undefined when it starts no execution. */
-function outputOf(event: InboundEvent, deliveryStatuses: boolean): number | undefined {
+/**
+ * Which output a delivery goes to; undefined when it starts no execution. A customer's message notes
+ * the customer's last inbound time (the 24-hour window Message → Send checks).
+ */
+async function outputOf(
+  event: InboundEvent,
+  state: ConversationState,
+  deliveryStatuses: boolean,
+): Promise<number | undefined> {
   switch (event.kind) {
     case 'message':
     case 'button':
+      await state.noteInbound(event);
       return CUSTOMER_OUTPUT;
     case 'echo':
       // The workflow's own sends come back as echoes: hearing them would make the agent answer itself.
-      return isAutomatedEcho(event) ? undefined : HUMAN_AGENT_OUTPUT;
+      return (await state.isOwnEcho(event)) ? undefined : HUMAN_AGENT_OUTPUT;
     case 'status':
       return deliveryStatuses ? STATUS_OUTPUT : undefined;
     case 'other':
@@ -178,37 +182,38 @@ export class ConnectlyTrigger implements INodeType {
       includePayload?: boolean;
       maxAgeMinutes?: number;
     };
+    const maxAgeMs =
+      Math.min(Math.max(Number(maxAgeMinutes) || DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000, 1), MAX_AGE_LIMIT_MINUTES) *
+      60_000;
     let event: InboundEvent;
     try {
-      event = parseWebhook(rawBody, this.getHeaderData(), secret, {
-        maxAgeMs:
-          Math.min(Math.max(Number(maxAgeMinutes) || DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000, 1), MAX_AGE_LIMIT_MINUTES) *
-          60_000,
-      });
+      event = parseWebhook(rawBody, this.getHeaderData(), secret, { maxAgeMs });
     } catch (error) {
-      if (error instanceof ConnectlyWebhookSignatureError) {
-        // A replay is worth one line: a captured delivery is being sent again, or this server's clock is wrong.
-        if (error.reason === 'stale') this.logger.warn(`Connectly Trigger: ${error.message}`);
-        return refuse(401, 'invalid signature');
+      const refusal = deliveryRefusal(error, maxAgeMs, 'Max Delivery Age');
+      // A replay is worth one line: a captured delivery is being sent again, or this server's clock is
+      // wrong; so is a signed delivery that cannot be read. A forged request is not.
+      if (refusal.outcome === 'refused-stale') this.logger.warn(`Connectly Trigger: ${refusal.message}`);
+      if (refusal.outcome === 'refused-malformed') {
+        this.logger.warn(`Connectly Trigger: a signed delivery could not be read: ${(error as Error).message}`);
+        return refuse(400, (error as Error).message);
       }
-      if (error instanceof ConnectlyProtocolError) {
-        this.logger.warn(`Connectly Trigger: a signed delivery could not be read: ${error.message}`);
-        return refuse(400, error.message);
-      }
-      throw new NodeOperationError(this.getNode(), error as Error);
+      return refuse(refusal.status, 'invalid signature');
     }
-    // Checked only once the signature holds, so that no forged request can make a real delivery look repeated.
-    const key = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${createHash('sha256').update(rawBody).digest('hex')}`;
-    if (!deliveries.claim(key)) return {};
+    const state = conversationState(credentials.businessId);
+    // Checked only once the signature holds, so that no forged request can make a real delivery look
+    // repeated. [INFERRED] A redelivery repeats the body, so the signature: the same key the engine uses.
+    const id = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${webhookSignature(this.getHeaderData()) ?? ''}`;
+    const claim = await state.claim(id, CLAIM_LEASE_MS);
+    if (claim.state !== 'claimed') return {};
     // Done only once handled: a delivery whose handling throws is answered 500, and its redelivery is taken.
     try {
-      const output = outputOf(event, this.getNodeParameter('deliveryStatuses', false) === true);
+      const output = await outputOf(event, state, this.getNodeParameter('deliveryStatuses', false) === true);
       const outputs: INodeExecutionData[][] = OUTPUT_NAMES.map(() => []);
       if (output !== undefined) outputs[output]?.push(itemOf(event, includePayload === true));
-      deliveries.done(key);
+      await state.complete(claim, 2 * maxAgeMs);
       return output === undefined ? {} : { workflowData: outputs };
     } catch (error) {
-      deliveries.release(key);
+      await state.release(claim).catch(() => undefined);
       throw new NodeOperationError(this.getNode(), error as Error);
     }
   }

@@ -7,6 +7,7 @@ import { type IDataObject, NodeApiError, NodeOperationError } from 'n8n-workflow
 import { ConnectlyTrigger } from '../../nodes/ConnectlyTrigger/ConnectlyTrigger.node';
 import { ConnectlyWhatsAppTrigger } from '../../nodes/ConnectlyWhatsAppTrigger/ConnectlyWhatsAppTrigger.node';
 import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
+import { runNode } from './harness';
 
 const KEY = 'n8n-trigger-key-DISTINCTIVE-8841';
 const SECRET = 'trigger-webhook-secret';
@@ -568,3 +569,73 @@ describe("with Connectly's duplicates, reordering and hidden numbers", () => {
     ]);
   });
 });
+
+describe('echoes that carry no callback data (the echo shape is not documented)', () => {
+  let plain: MockConnectlyServer;
+  let served: ServedTrigger & { trigger: TriggerUnderTest };
+  let plainCredentials: typeof credentials;
+
+  beforeAll(async () => {
+    plain = new MockConnectlyServer({
+      apiKey: KEY,
+      businessId: 'biz-plain-echo',
+      messaging: { webhookSecret: SECRET, timeScale: 0.001, echoCallbackData: false },
+    });
+    const baseUrl = await plain.start();
+    plainCredentials = { apiKey: KEY, businessId: 'biz-plain-echo', baseUrl, webhookSecret: SECRET };
+    served = await serve(
+      (url) => new TriggerUnderTest({ credentials: plainCredentials, parameters: {}, nodeId: 'plain-echo' }, url),
+    );
+    await served.trigger.activate();
+  });
+  afterAll(async () => {
+    await served?.close();
+    await plain?.stop();
+  });
+
+  const settledAll = () => Promise.all(plain.messaging.deliveries.map((d) => d.settled));
+  const messageSend = (to: string, text: string): IDataObject => ({
+    resource: 'message',
+    operation: 'send',
+    to,
+    content: 'text',
+    text,
+    options: {},
+  });
+
+  it("Message → Send's own echo starts no execution, a person's echo of the same customer still does", async () => {
+    const customer = '+15551239001';
+    await plain.customer(customer).says('Hi');
+    await settledAll();
+    await runNode(messageSend(customer, 'Hello from the workflow'), {
+      credentials: plainCredentials,
+      messagingCredentials: plainCredentials,
+    });
+    await inboxOf(plainCredentials.baseUrl).sendMessage({ to: customer, message: { text: 'Maria here' } });
+    await settledAll();
+    const echoes = plain.messaging.deliveries.filter((d) => JSON.parse(d.body).message?.isEcho === true);
+    expect(echoes.map((d) => JSON.parse(d.body).callbackData ?? null)).toEqual([null, null]);
+    // The customer's message, then the person's echo: the workflow's own echo started nothing.
+    expect(served.runs.map((run) => run.findIndex((items) => items.length > 0))).toEqual([0, 1]);
+    expect(served.runs[1]?.[1]?.[0]?.json).toMatchObject({ kind: 'echo', text: 'Maria here', sentBy: 'human' });
+  });
+
+  it('the same text sent twice by the workflow: each of its echoes is known for its own', async () => {
+    const customer = '+15551239002';
+    await plain.customer(customer).says('Hi');
+    await settledAll();
+    const before = served.runs.length;
+    for (let i = 0; i < 2; i += 1) {
+      await runNode(messageSend(customer, 'One moment please'), {
+        credentials: plainCredentials,
+        messagingCredentials: plainCredentials,
+      });
+    }
+    await settledAll();
+    expect(served.runs.length).toBe(before);
+  });
+});
+
+function inboxOf(baseUrl: string): ConnectlyMessagingClient {
+  return new ConnectlyMessagingClient({ apiKey: KEY, businessId: 'biz-plain-echo', baseUrl });
+}

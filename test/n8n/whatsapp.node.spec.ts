@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { MockConnectlyServer, type MockCustomer } from 'connectly-agent-graph-mock';
 import { type IDataObject, NodeOperationError } from 'n8n-workflow';
 import { runNode } from './harness';
+import { conversationState } from '../../nodes/Connectly/shared/conversation-state';
 import { festiveGiftMessages } from '../support/whatsapp';
 
 const KEY = 'n8n-whatsapp-key-DISTINCTIVE-5520';
@@ -288,6 +289,27 @@ describe('Message → Send', () => {
     expect(ana.received).toEqual([]);
   });
 
+  it("knows the window closed from the trigger's record and refuses before any request, naming the template", async () => {
+    const ana = customer('+15550001015');
+    // What the Connectly Trigger of this process noted when the customer last wrote, 25 hours ago.
+    await conversationState('biz').noteInbound({
+      kind: 'message',
+      clientKey: ana.phone,
+      customer: { id: ana.phone },
+      timestamp: String(Math.floor((Date.now() - 25 * 60 * 60 * 1000) / 1000)),
+      attachments: [],
+      payload: {},
+    } as unknown as Parameters<ReturnType<typeof conversationState>['noteInbound']>[0]);
+    const error = await runNode(messageSend(ana.phone, { content: 'text', text: 'Still there?' }), {
+      credentials,
+      messagingCredentials,
+    }).catch((e: unknown) => e);
+    expect((error as NodeOperationError).message).toBe(
+      `${ana.phone} last wrote more than 24 hours ago: WhatsApp's 24-hour window is closed, so only an approved template can reach them`,
+    );
+    expect(ana.received).toEqual([]);
+  });
+
   it('says a customer who never wrote needs a template too, and keeps other API errors with their fix', async () => {
     const never = await runNode(messageSend('+15550001999', { content: 'text', text: 'Hello' }), {
       credentials,
@@ -389,6 +411,7 @@ describe('a handover that holds', () => {
           held: true,
           reason: 'The customer asked to talk to a human.',
           heldSince: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          heldUntil: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
           pendingEvents: 1,
           inputEvents: [user('Hello? Anyone there?')],
         },
@@ -502,6 +525,42 @@ describe('a handover that holds', () => {
     expect(invokes()).toEqual([]);
     await runNode(sendMessage(phone, 'Show me gift ideas'), { credentials });
     expect(invokes().at(-1)?.inputEvents).toEqual([assistant('Sam here'), user('Show me gift ideas')]);
+  });
+
+  it('a reply due after a person took the conversation is not sent: held back whole, said so on the item', async () => {
+    const ana = customer('+15550002006');
+    const reply = await agentReply(ana.phone, 'I want a festive gift');
+    // A teammate answers from the inbox while the reply is on its way.
+    await runNode(
+      { resource: 'session', operation: 'recordHumanReply', clientKey: ana.phone, text: 'Sam here' },
+      { credentials },
+    );
+    const { outputs } = await runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [reply] });
+    expect(ana.received).toEqual([]);
+    expect(outputs[0]?.[0]?.json).toMatchObject({
+      to: ana.phone,
+      messageIds: [],
+      held: true,
+      withheld: 3,
+      reason: 'human-reply',
+    });
+    // A text the workflow writes itself still goes: it is the workflow's own decision.
+    await runNode(messageSend(ana.phone, { content: 'text', text: 'A teammate is with you' }), {
+      credentials,
+      messagingCredentials,
+    });
+    expect(ana.received.map((m) => m.message)).toEqual([{ text: 'A teammate is with you' }]);
+  });
+
+  it("the reply announcing the agent's own handover goes out although the handover holds the conversation", async () => {
+    const ana = customer('+15550002007');
+    const { outputs: agentOutputs } = await runNode(sendMessage(ana.phone, 'Can I talk to a human?'), { credentials });
+    const reply = [...(agentOutputs[0] ?? []), ...(agentOutputs[1] ?? [])][0]?.json as IDataObject;
+    expect(reply).toEqual(expect.objectContaining({ handover: true }));
+    expect(await conversationState('biz').hold(ana.phone)).toMatchObject({ by: 'agent' });
+    const { outputs } = await runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [reply] });
+    expect(ana.received.map((m) => m.message)).toEqual([{ text: reply['text'] }]);
+    expect(outputs[0]?.[0]?.json).not.toHaveProperty('held');
   });
 
   it('without Hold Conversation on Handover, a handover holds nothing (the default)', async () => {

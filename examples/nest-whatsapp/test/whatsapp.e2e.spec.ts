@@ -277,7 +277,7 @@ describe('the WhatsApp loop in a Nest app', () => {
     const before = invokes().length;
     // The delivery of the messaging reference's worked example, made in 2021.
     const response = await deliver({ timestamp: '1639083206', message: { text: 'I want a festive gift' } });
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ outcome: 'refused-stale' });
     await app.get(ConnectlyConversations).idle();
     expect(invokes()).toHaveLength(before);

@@ -1,46 +1,26 @@
-// Handover holds as the node shows them: the customer they are kept for, the item a held conversation's
-// message becomes on the Handover output, and the hold a handover starts when the operation asks for it.
+// Handover holds as the node shows them: the item a held conversation's message becomes on the Handover
+// output, and the hold a handover starts when the operation asks for it. The holds themselves are the
+// core's (ConversationState, conversation-state.ts): set with a TTL, never forgotten to make room.
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import type { HandoverHolds, InputEvent } from 'connectly-agent-graph';
+import { AGENT_HOLD, type ConversationState, type InputEvent } from 'connectly-agent-graph';
+import { holdFields, textOf } from './conversation-state';
 import type { Outputs } from './items';
 
-/** The customer's words in input events: every text they hold, one per line. */
-function textOf(inputEvents: readonly InputEvent[]): string | undefined {
-  const texts = inputEvents
-    .map((event) => (event as { messageEvent?: { content?: { textContent?: { text?: unknown } } } }).messageEvent)
-    .map((message) => message?.content?.textContent?.text)
-    .filter((text): text is string => typeof text === 'string' && text !== '');
-  return texts.length > 0 ? texts.join('\n') : undefined;
-}
-
-/** What the registry knows of a conversation, as item fields. */
-export function holdFields(holds: HandoverHolds, key: string): IDataObject {
-  const hold = holds.get(key);
-  return {
-    held: hold?.held ?? false,
-    ...(hold?.reason ? { reason: hold.reason } : {}),
-    ...(hold?.heldSince ? { heldSince: new Date(hold.heldSince).toISOString() } : {}),
-    pendingEvents: hold?.pending.length ?? 0,
-    ...(hold?.droppedEvents ? { droppedEvents: hold.droppedEvents } : {}),
-  };
-}
-
 /** A message of a held conversation, on the Handover output for the person who has it. */
-export function pushHeld(
+export async function pushHeld(
   outputs: Outputs,
-  holds: HandoverHolds,
-  key: string,
+  state: ConversationState,
   clientKey: string,
   inputEvents: readonly InputEvent[],
   itemIndex: number,
-): void {
+): Promise<void> {
   const text = textOf(inputEvents);
   outputs[1].push({
     json: {
       clientKey,
       ...(text !== undefined ? { text } : {}),
-      ...holdFields(holds, key),
+      ...(await holdFields(state, clientKey)),
       inputEvents: inputEvents as unknown as IDataObject[],
     },
     pairedItem: { item: itemIndex },
@@ -48,10 +28,14 @@ export function pushHeld(
 }
 
 /** Holds the conversation when the turn handed over (its items on the Handover output), and says so on them. */
-export function holdOnHandover(handoverItems: INodeExecutionData[], holds: HandoverHolds, key: string): void {
+export async function holdOnHandover(
+  handoverItems: INodeExecutionData[],
+  state: ConversationState,
+  clientKey: string,
+): Promise<void> {
   if (handoverItems.length === 0) return;
   const reason = handoverItems.map((item) => item.json.reason).find((value) => typeof value === 'string');
-  holds.hold(key, reason as string | undefined);
+  await state.holdFor(clientKey, AGENT_HOLD, (reason as string | undefined) ?? 'The agent handed over');
   for (const item of handoverItems) item.json.held = true;
 }
 

@@ -169,15 +169,7 @@ export {
   type AdjustedEvent,
 } from './messaging/outbound.js';
 export { markAutomated, isAutomatedEcho, SENT_BY_FIELD, SENT_BY_AUTOMATION } from './messaging/marks.js';
-export {
-  HandoverHolds,
-  HandoverHoldsFullError,
-  HUMAN_REPLY_REASON,
-  turnNotProcessed,
-  type HandoverHold,
-  type HandoverHoldsOptions,
-} from './messaging/holds.js';
-export { DeliveryDeduper, type DeliveryDeduperOptions } from './messaging/deliveries.js';
+export { turnNotProcessed } from './messaging/outcome.js';
 export type * from './wire/message-api.js';
 export {
   ConnectlyMessagingClient,
@@ -196,6 +188,17 @@ export {
 } from './messaging/client.js';
 export { ConnectlyMessagingError, ConnectlyReplyIncompleteError } from './messaging/errors.js';
 export { ConversationEngine } from './conversation/engine.js';
+export {
+  AGENT_HOLD,
+  HUMAN_REPLY_REASON,
+  ConversationState,
+  deliveryRefusal,
+  fingerprint,
+  type ConversationStateOptions,
+  type DeliveryClaim,
+  type DeliveryRefusal,
+  type WindowState,
+} from './conversation/state.js';
 export {
   ConnectlyOutsideWindowError,
   DEFAULT_ENGINE_LEASE_MS,

@@ -391,8 +391,8 @@ describe.each<StoreKind>(['memory', 'redis'])('the conversation engine on the %s
     r = await rig(kind, { engine: { logger } });
     const old = delivery({ message: { text: 'I want a festive gift' } }, 1639083206);
     const response = await r.post(old);
-    expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ status: 400, outcome: 'refused-stale' });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ status: 401, outcome: 'refused-stale' });
     expect(warnings).toEqual([expect.stringContaining('raise `maxAgeMs`')]);
     expect((await r.post(delivery({ message: { text: 'forged' } }), 'not-the-signature')).status).toBe(401);
     await r.settle();

@@ -1,11 +1,10 @@
 // The fields both Send Message operations take (shown for one operation by its updateDisplayOptions), and how they are read.
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import type { InputEvent } from 'connectly-agent-graph';
+import type { ConversationState, InputEvent } from 'connectly-agent-graph';
 import { choiceInputEvents, findChoice, userText } from 'connectly-agent-graph';
 import { MAX_TIMEOUT_SECONDS } from '../../shared/context';
 import { clientKeyFields, optionsField, timeoutOptions } from '../../shared/descriptions';
-import { offeredChoices } from '../../shared/session-memory';
 import { fromVersion1_1, inVersion1 } from '../../shared/versions';
 
 const sessionMemory: INodeProperties = {
@@ -213,13 +212,13 @@ export function readInputEvents(this: IExecuteFunctions, itemIndex: number): Inp
  * the full question. Only when the input is the trigger's own rendering of the tap (its text, or its
  * inputEvents) and the choice is known; anything else goes as the user wrote it.
  */
-export function withOfferedChoice(
+export async function withOfferedChoice(
   this: IExecuteFunctions,
   itemIndex: number,
   inputEvents: InputEvent[],
-  businessId: string,
+  state: ConversationState,
   clientKey: string,
-): InputEvent[] {
+): Promise<InputEvent[]> {
   const json = this.getInputData()[itemIndex]?.json;
   if (json?.kind !== 'button' || typeof json.buttonId !== 'string' || typeof json.text !== 'string') {
     return inputEvents;
@@ -229,7 +228,7 @@ export function withOfferedChoice(
   if (passedOn !== asText && passedOn !== JSON.stringify(json.inputEvents)) return inputEvents;
   // The message the tap names picks the choices it offered (not those of a newer reply with the same ids).
   const replyToId = typeof json.replyToId === 'string' ? json.replyToId : undefined;
-  const choices = offeredChoices(businessId, clientKey);
+  const choices = (await state.findChoices(clientKey, replyToId))?.choices ?? {};
   if (!findChoice(choices, json.buttonId, replyToId)) return inputEvents;
   return choiceInputEvents(json.buttonId, json.text, choices, replyToId);
 }

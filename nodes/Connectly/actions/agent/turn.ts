@@ -12,10 +12,10 @@ import {
 } from 'connectly-agent-graph';
 import { type Observable, lastValueFrom, tap } from 'rxjs';
 import { agentId, callOptions, markRun, type PartialResult, timeouts } from '../../shared/context';
+import { conversationState } from '../../shared/conversation-state';
 import { holdOnHandover, pushHeld } from '../../shared/holds';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
-import { handoverHolds } from '../../shared/session-memory';
 import { connectlyClient } from '../../shared/transport';
 import { versionDefaults } from '../../shared/versions';
 import { readInputEvents, withOfferedChoice } from './fields';
@@ -40,10 +40,12 @@ export async function turn(
   const remember =
     !sessionId && this.getNodeParameter('sessionMemory', itemIndex, defaults.sessionMemory) === 'remember';
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember);
-  const inputEvents = withOfferedChoice.call(this, itemIndex, written, client.businessId, clientKey);
-  const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
-  if (holds.recordCustomerMessage(key, inputEvents)) {
-    pushHeld(outputs, holds, key, clientKey, inputEvents, itemIndex);
+  const state = conversationState(client.businessId);
+  const inputEvents = await withOfferedChoice.call(this, itemIndex, written, state, clientKey);
+  if ((await state.hold(clientKey)) !== undefined) {
+    // Kept for the agent, to hear when the conversation is given back.
+    await state.keepMeanwhile(clientKey, inputEvents);
+    await pushHeld(outputs, state, clientKey, inputEvents, itemIndex);
     markRun.call(this, 'held for a person');
     this.addExecutionHints?.({
       message:
@@ -53,7 +55,10 @@ export async function turn(
     return;
   }
   // What was said while a person had the conversation goes first: the agent hears every event since its last call.
-  const pending = holds.takePending(key);
+  const taken = await state.takeMeanwhile(clientKey);
+  const pending = taken.inputEvents;
+  const restore = () => state.restoreMeanwhile(clientKey, taken);
+  let restoring: Promise<void> | undefined;
   if (pending.length > 0) partial.resumedEvents = pending as unknown as PartialResult[];
   const sent = pending.length > 0 ? [...pending, ...inputEvents] : inputEvents;
   const session = client.session({
@@ -83,11 +88,13 @@ export async function turn(
           separator = '\n\n';
         }),
         // What was said meanwhile waits for the next turn again, unless Connectly may have heard it.
-        tap({ error: (error: unknown) => turnNotProcessed(error) && holds.restore(key, pending) }),
+        // What was said meanwhile waits for the next turn again, unless Connectly may have heard it.
+        tap({ error: (error: unknown) => void (turnNotProcessed(error) && (restoring = restore())) }),
       ),
       { defaultValue: undefined },
     );
   } finally {
+    await restoring;
     // Known as soon as the session started, so an error item can name the conversation to retry in.
     if (session.sessionId !== undefined) partial.sessionId = session.sessionId;
     // The customer's lock is released before the execution moves on.
@@ -101,7 +108,7 @@ export async function turn(
   else
     pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, pairedItem, rawEvents);
   if (this.getNodeParameter('holdOnHandover', itemIndex, false) === true) {
-    holdOnHandover(outputs[1].slice(handoversBefore), holds, key);
+    await holdOnHandover(outputs[1].slice(handoversBefore), state, clientKey);
   }
   markRun.call(this, outputs[1].length > handoversBefore ? 'handed over to a person' : 'agent replied');
 }

@@ -13,14 +13,14 @@ import {
   ConnectlyReplyIncompleteError,
   type WhatsAppMappingOptions,
   eventPayload,
+  isHandoverTriggered,
   markAutomated,
-  sentChoices,
 } from 'connectly-agent-graph';
 import { callOptions, type PartialResult, timeouts } from '../../shared/context';
 import { keyRefused, type Outputs } from '../../shared/items';
 import { MESSAGING_CREDENTIAL_NAMES } from '../../shared/credentials';
 import { messagingClient } from '../../shared/messaging-transport';
-import { rememberChoices } from '../../shared/session-memory';
+import { conversationState } from '../../shared/conversation-state';
 import { replyEvents } from './reply-item';
 import { optionsField, timeoutOptions } from '../../shared/descriptions';
 
@@ -136,6 +136,25 @@ function readCallbackData(this: IExecuteFunctions, raw: unknown, itemIndex: numb
   }
 }
 
+/** Why only a template can reach the customer now, with the fix, for both ways it is found out. */
+function templateOnly(
+  this: IExecuteFunctions,
+  to: string,
+  code: string,
+  itemIndex: number,
+  partly = '',
+  connectly = '',
+): NodeOperationError {
+  const why =
+    code === 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW'
+      ? `${to} last wrote more than 24 hours ago: WhatsApp's 24-hour window is closed`
+      : `${to} has never written to this business`;
+  return new NodeOperationError(this.getNode(), `${partly}${why}, so only an approved template can reach them`, {
+    itemIndex,
+    description: `Send an approved WhatsApp template instead (Connectly's send/whatsapp_templated_messages endpoint), or wait until the customer writes again.${connectly}`,
+  });
+}
+
 /** The Message API's refusal, in words that name the fix inside n8n. */
 function sendError(this: IExecuteFunctions, error: unknown, to: string, itemIndex: number): unknown {
   const cause = error instanceof ConnectlyReplyIncompleteError ? error.cause : error;
@@ -151,14 +170,8 @@ function sendError(this: IExecuteFunctions, error: unknown, to: string, itemInde
     );
   }
   if (cause.code && TEMPLATE_CODES.has(cause.code)) {
-    const why =
-      cause.code === 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW'
-        ? `${to} last wrote more than 24 hours ago: WhatsApp's 24-hour window is closed`
-        : `${to} has never written to this business`;
-    return new NodeOperationError(this.getNode(), `${partly}${why}, so only an approved template can reach them`, {
-      itemIndex,
-      description: `Send an approved WhatsApp template instead (Connectly's send/whatsapp_templated_messages endpoint), or wait until the customer writes again. Connectly: ${cause.serverMessage}${cause.cntTraceId ? ` (trace ${cause.cntTraceId})` : ''}`,
-    });
+    const trace = cause.cntTraceId ? ` (trace ${cause.cntTraceId})` : '';
+    return templateOnly.call(this, to, cause.code, itemIndex, partly, ` Connectly: ${cause.serverMessage}${trace}`);
   }
   return new NodeOperationError(this.getNode(), `${partly}${cause.message}`, {
     itemIndex,
@@ -200,12 +213,17 @@ export async function execute(
     });
   }
   const client = await messagingClient.call(this, limits);
+  const state = conversationState(client.businessId);
+  // Known closed (the customer's last message, as the Connectly Trigger noted it, is over 24 hours old):
+  // refused before any request. Not known (the trigger runs in another process): Connectly decides.
+  if ((await state.window(to)) === 'outside') {
+    throw templateOnly.call(this, to, 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW', itemIndex);
+  }
   try {
     if (events === undefined) {
-      const { id } = await client.sendMessage(
-        { to, message: { text: text as string }, callbackData },
-        callOptions.call(this),
-      );
+      const message = { text: text as string };
+      await state.recordSend(to, message);
+      const { id } = await client.sendMessage({ to, message, callbackData }, callOptions.call(this));
       outputs[0].push({ json: { to, messageIds: [id] }, pairedItem: { item: itemIndex } });
       return;
     }
@@ -215,12 +233,32 @@ export async function execute(
       ...(options.products ? { products: options.products } : {}),
       ...(options.catalogId ? { catalogId: options.catalogId } : {}),
     };
-    const result = await client.sendReply(to, events, { ...callOptions.call(this), mapping, callbackData });
-    rememberChoices(client.businessId, to, sentChoices(result));
+    const handingOver = item['handover'] === true || events.some((event) => isHandoverTriggered(event));
+    let held: IDataObject | undefined;
+    const result = await client.sendReply(to, events, {
+      ...callOptions.call(this),
+      mapping,
+      callbackData,
+      // Right before each message: a person who took the conversation meanwhile stops the agent's reply
+      // (the reply that announces the agent's own handover still goes out); what goes is recorded, so
+      // that its echo is known for the automation's own even without its callback data.
+      beforeSend: async (message) => {
+        const { allowed, hold } = await state.maySend(to, handingOver);
+        if (!allowed) {
+          held = { reason: hold?.reason ?? null, heldSince: hold ? new Date(hold.since).toISOString() : null };
+          return false;
+        }
+        await state.recordSend(to, message);
+        return true;
+      },
+    });
+    await state.recordChoices(to, result.sent, result.choices);
     outputs[0].push({
       json: {
         to,
         messageIds: result.sent.map((sent) => sent.id),
+        // Not sent: a person has the conversation (they answer now), with how many messages were held back.
+        ...(held ? { held: true, withheld: result.withheld?.length ?? 0, ...held } : {}),
         // Not sent, and said so: what has no WhatsApp form, with the reason.
         unmapped: result.unmapped.map(({ event, reason }) => ({
           type: event.type,

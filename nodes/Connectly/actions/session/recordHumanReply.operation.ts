@@ -2,9 +2,10 @@
 // conversation is held for them, and the agent will hear the text as its own message when it resumes.
 import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { markRun, type PartialResult } from '../../shared/context';
-import { holdFields, readCustomer } from '../../shared/holds';
+import { assistantText, HUMAN_REPLY_REASON } from 'connectly-agent-graph';
+import { conversationState, holdFields } from '../../shared/conversation-state';
+import { readCustomer } from '../../shared/holds';
 import type { Outputs } from '../../shared/items';
-import { handoverHolds } from '../../shared/session-memory';
 import { connectlyClient } from '../../shared/transport';
 import { customerField } from '../../shared/descriptions';
 
@@ -38,9 +39,14 @@ export async function execute(
   const text = this.getNodeParameter('text', itemIndex, '') as unknown;
   partial.clientKey = clientKey;
   const client = await connectlyClient.call(this);
-  const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
+  const state = conversationState(client.businessId);
   const recorded = typeof text === 'string' && text.trim() !== '';
-  holds.recordHumanReply(key, recorded ? text : '');
-  outputs[0].push({ json: { clientKey, recorded, ...holdFields(holds, key) }, pairedItem: { item: itemIndex } });
+  await state.holdFor(clientKey, HUMAN_REPLY_REASON, HUMAN_REPLY_REASON);
+  // The agent hears the person's words as its own when the conversation is given back.
+  if (recorded) await state.keepMeanwhile(clientKey, [assistantText(text)]);
+  outputs[0].push({
+    json: { clientKey, recorded, ...(await holdFields(state, clientKey)) },
+    pairedItem: { item: itemIndex },
+  });
   markRun.call(this, 'teammate replied');
 }

@@ -6,7 +6,7 @@ import { lastValueFrom, tap, toArray } from 'rxjs';
 import { callOptions, markRun, type PartialResult, timeouts } from '../../shared/context';
 import { holdOnHandover, readCustomer } from '../../shared/holds';
 import { type Outputs, pushReply } from '../../shared/items';
-import { handoverHolds } from '../../shared/session-memory';
+import { conversationState } from '../../shared/conversation-state';
 import { connectlyClient } from '../../shared/transport';
 import { customerField, optionsField, timeoutOptions } from '../../shared/descriptions';
 
@@ -51,9 +51,13 @@ export async function execute(
   const now = this.getNodeParameter('resumeWith', itemIndex, 'nextMessage') === 'now';
   partial.clientKey = clientKey;
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), true);
-  const { holds, key } = handoverHolds(client.baseUrl, client.businessId, clientKey);
-  const { released, pendingEvents } = holds.resume(key);
-  const pending = now ? holds.takePending(key) : [];
+  const state = conversationState(client.businessId);
+  const released = await state.clearHold(clientKey);
+  const pendingEvents = await state.meanwhileCount(clientKey);
+  const taken = now ? await state.takeMeanwhile(clientKey) : { inputEvents: [], ids: [] };
+  const pending = taken.inputEvents;
+  const restore = () => state.restoreMeanwhile(clientKey, taken);
+  let restoring: Promise<void> | undefined;
   markRun.call(this, 'handed back to the agent');
   if (pending.length === 0) {
     outputs[0].push({ json: { clientKey, released, pendingEvents, sentEvents: 0 }, pairedItem: { item: itemIndex } });
@@ -67,11 +71,12 @@ export async function execute(
     events = await lastValueFrom(
       session.send(pending, callOptions.call(this)).pipe(
         // Refused before Connectly took them: they wait for the customer's next message instead.
-        tap({ error: (error: unknown) => turnNotProcessed(error) && holds.restore(key, pending) }),
+        tap({ error: (error: unknown) => void (turnNotProcessed(error) && (restoring = restore())) }),
         toArray(),
       ),
     );
   } finally {
+    await restoring;
     if (session.sessionId !== undefined) partial.sessionId = session.sessionId;
     await client.sessionsIdle();
   }
@@ -79,5 +84,5 @@ export async function execute(
   pushReply(outputs, { ...summarizeReply(events), sessionId: session.sessionId }, clientKey, { item: itemIndex });
   Object.assign(outputs[0][outputs[0].length - 1]!.json, { released, pendingEvents: 0, sentEvents: pending.length });
   // The agent may hand over again at once: the person keeps the conversation.
-  holdOnHandover(outputs[1].slice(handoversBefore), holds, key);
+  await holdOnHandover(outputs[1].slice(handoversBefore), state, clientKey);
 }

@@ -6,11 +6,11 @@
 // in the store's outbox (with the entries' answered marks, in one step) before its first send, so the next
 // lock holder sends what a dead process left unsent instead of answering again or dropping it.
 
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ConnectlyAbortError } from '../errors/errors.js';
-import { type InboundEvent, type ReplyChoices, sentChoices, toInputEvents } from '../messaging/inbound.js';
+import { type InboundEvent, type ReplyChoices, toInputEvents } from '../messaging/inbound.js';
 import { markAutomated } from '../messaging/marks.js';
-import { turnNotProcessed } from '../messaging/holds.js';
+import { turnNotProcessed } from '../messaging/outcome.js';
 import { toWhatsAppMessages } from '../messaging/outbound.js';
 import type { OutboundMessage } from '../wire/message-api.js';
 import type { InputEvent } from '../wire/api.js';
@@ -19,8 +19,8 @@ import {
   type EngineLogger,
   type EngineSettings,
   ConnectlyOutsideWindowError,
-  WHATSAPP_WINDOW_MS,
 } from './engine-options.js';
+import { AGENT_HOLD, type ConversationState } from './state.js';
 import type { InboxEntry, Outbox } from './store.js';
 
 /** What an inbox entry's payload holds: a customer's event, or what a person wrote from the inbox. */
@@ -29,32 +29,8 @@ export type InboxItem =
 
 // How often a running turn checks for a hold and renews its lock: a hold set elsewhere aborts it within this.
 const WATCH_MS = 250;
-// Offers kept per customer, and for how long.
-const CHOICES_KEPT = 20;
-const CHOICES_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-// Automated sends kept to match their echoes against.
-const SENDS_KEPT = 50;
-const SENDS_TTL_MS = 60 * 60 * 1000;
 // A turn that fails with proof the agent never heard it is tried again, this many times at most.
 const MAX_ATTEMPTS = 5;
-
-/**
- * The fingerprint of a message as an echo carries it: a hash of its JSON with keys sorted, without the
- * echo flag. [INFERRED] The echo's shape is undocumented; the mock echoes the sent message as it was sent.
- */
-export function fingerprint(message: unknown): string {
-  const canonical = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(canonical);
-    if (typeof value !== 'object' || value === null) return value;
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([name, field]) => name !== 'isEcho' && field !== undefined && field !== null)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return Object.fromEntries(entries.map(([name, field]) => [name, canonical(field)]));
-  };
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(message)))
-    .digest('base64');
-}
 
 export function readItem(entry: InboxEntry): InboxItem {
   return JSON.parse(entry.payload) as InboxItem;
@@ -72,6 +48,7 @@ export class CustomerTurns {
     private readonly options: ConversationEngineOptions,
     private readonly settings: EngineSettings,
     private readonly logger: EngineLogger,
+    private readonly state: ConversationState,
   ) {}
 
   /** Whether this engine is running turns of the conversation `key`. */
@@ -144,7 +121,7 @@ export class CustomerTurns {
         continue;
       }
       const replyToId = 'replyToId' in item.event ? item.event.replyToId : undefined;
-      const offer = item.event.kind === 'button' ? await store.findChoices(key, replyToId) : undefined;
+      const offer = item.event.kind === 'button' ? await this.state.findChoices(clientKey, replyToId) : undefined;
       input.push(...toInputEvents(item.event, offer?.choices));
     }
     const ids = entries.map((entry) => entry.id);
@@ -183,7 +160,9 @@ export class CustomerTurns {
       const plan: ReplyPlan = {
         clientKey,
         messages: reply.messages,
-        template: reply.messages.length > 0 && (await this.outsideWindow(key)),
+        // [INFERRED] A conversation with no inbound time kept (only a person's replies waited) is treated
+        // as outside the window: a customer message noted less than 24 hours ago is what opens it.
+        template: reply.messages.length > 0 && (await persist(() => this.state.window(clientKey))) !== 'inside',
         choices: reply.choices,
         ...(reply.handover ? { handover: handoverReason(reply.handovers) } : {}),
       };
@@ -231,15 +210,10 @@ export class CustomerTurns {
     // turn's reply can slip in after it; a reply wholly sent held already.
     const handing = plan.handover !== undefined && (outbox.states.length === 0 || outbox.states.includes('pending'));
     try {
-      if (handing) await this.handOver(key, plan.handover!);
+      if (handing) await this.handOver(clientKey, plan.handover!);
       const { sent, lockLost } = await this.send(key, lockKey, outbox, plan);
       if (lockLost) return false;
-      for (const one of sent) {
-        const choices = sentChoices({ sent: [one], choices: plan.choices });
-        if (Object.keys(choices).length === 0) continue;
-        const offer = { messageId: one.id, choices, at: Date.now() };
-        await persist(() => store.recordChoices(key, offer, { keep: CHOICES_KEPT, ttlMs: CHOICES_TTL_MS }));
-      }
+      await persist(() => this.state.recordChoices(clientKey, sent, plan.choices));
       if (handing) await notify(this.options, this.logger, { clientKey, kind: 'handover', text: plan.handover! });
     } catch (error) {
       // The agent heard the turn: running it again would answer twice. The reply is given up, said loudly.
@@ -249,15 +223,6 @@ export class CustomerTurns {
     await persist(() => store.closeOutbox(key, { token: outbox.token }));
     await persist(() => store.ackInbox(key, outbox.entries));
     return true;
-  }
-
-  // Whether a reply due now falls outside the customer's 24-hour window.
-  private async outsideWindow(key: string): Promise<boolean> {
-    const now = (this.options.now ?? Date.now)();
-    const last = await persist(() => this.options.store.lastInbound(key));
-    // [INFERRED] A conversation with no inbound time kept (only a person's replies waited) is treated as
-    // inside the window only when a customer message was noted less than 24 hours ago.
-    return last === undefined || now - last > WHATSAPP_WINDOW_MS;
   }
 
   // The agent's reply did not come back. Nothing was sent, so the turn is tried again (bounded), even when
@@ -309,7 +274,7 @@ export class CustomerTurns {
         Promise.all([store.getHold(key), store.renew(lockKey, this.#owner, this.settings.leaseMs)]),
       );
       // The agent's own handover lets its reply out; any other hold stops it.
-      const held = hold !== undefined && !(plan.handover !== undefined && hold.by === 'agent');
+      const held = hold !== undefined && !(plan.handover !== undefined && hold.by === AGENT_HOLD);
       if (held || !ours) {
         this.logger.log(`Stopped the reply to ${clientKey}: ${held ? 'held for a person' : 'the turn lock was lost'}`);
         return { sent, lockLost: !held };
@@ -324,8 +289,7 @@ export class CustomerTurns {
         sent.push({ id, message: { text: template.templateName } });
         continue;
       }
-      const record = { fingerprint: fingerprint(message) };
-      await persist(() => store.recordSend(key, record, { keep: SENDS_KEPT, ttlMs: SENDS_TTL_MS }));
+      await persist(() => this.state.recordSend(clientKey, message));
       const { id } = await messaging.sendMessage({ to: clientKey, message, callbackData: markAutomated() });
       await mark(index, 'sent');
       sent.push({ id, message });
@@ -334,9 +298,8 @@ export class CustomerTurns {
   }
 
   // Holds the conversation for the agent's handover, for the reason it gave.
-  private async handOver(key: string, reason: string): Promise<void> {
-    const hold = { by: 'agent', reason };
-    await persist(() => this.options.store.setHold(key, hold, { ttlMs: this.settings.holdTtlMs }));
+  private async handOver(clientKey: string, reason: string): Promise<void> {
+    await persist(() => this.state.holdFor(clientKey, AGENT_HOLD, reason));
   }
 }
 

@@ -11,16 +11,15 @@ import type {
 import { DEFAULT_WEBHOOK_MAX_AGE_MS, type RawBody, type WebhookHeaders } from '../messaging/webhook.js';
 import type { WhatsAppMappingOptions } from '../messaging/whatsapp-reply.js';
 import type { AgentSession } from '../sessions/session.js';
+import { DEFAULT_HOLD_TTL_MS } from './state.js';
 import type { ConversationStore } from './store.js';
 
-/** A hold's TTL by default: a day. A hold ends when it is released, or when this runs out, never otherwise. */
-export const DEFAULT_HOLD_TTL_MS = 24 * 60 * 60 * 1000;
+export { DEFAULT_HOLD_TTL_MS, WHATSAPP_WINDOW_MS } from './state.js';
+
 /** How long a process may hold a delivery or a customer's turns without renewing, by default: 15 s. */
 export const DEFAULT_ENGINE_LEASE_MS = 15_000;
 /** How often each engine looks for inboxes nobody is working on (a process died in a turn), by default. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 1_000;
-/** WhatsApp's customer service window: free-form messages only this long after the customer's last message. */
-export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** The template sent instead of a reply due outside the 24-hour window. */
 export interface WindowTemplate {

@@ -5,23 +5,18 @@
 // turns then run under the customer's lock in the store (customer-turns.ts) on this replica, or, if it
 // dies, on whichever replica's sweep finds the inbox waiting once the lock's lease has run out.
 
-import { randomUUID } from 'node:crypto';
-import { ConnectlyError, ConnectlyProtocolError } from '../errors/errors.js';
 import type { InboundButtonReply, InboundEvent, InboundMessage } from '../messaging/inbound.js';
-import { HUMAN_REPLY_REASON } from '../messaging/holds.js';
-import { isAutomatedEcho } from '../messaging/marks.js';
-import { ConnectlyWebhookSignatureError, type RawBody, parseWebhook, webhookSignature } from '../messaging/webhook.js';
-import { sessionKey } from '../sessions/session-store.js';
-import { CustomerTurns, type InboxItem, fingerprint, notify, persist } from './customer-turns.js';
+import { type RawBody, parseWebhook, webhookSignature } from '../messaging/webhook.js';
+import { CustomerTurns, type InboxItem, notify, persist } from './customer-turns.js';
 import {
   type ConversationEngineOptions,
   type EngineLogger,
   type EngineSettings,
   type RawDelivery,
   type ReceiveResult,
-  WHATSAPP_WINDOW_MS,
   engineSettings,
 } from './engine-options.js';
+import { ConversationState, type DeliveryClaim, HUMAN_REPLY_REASON, deliveryRefusal } from './state.js';
 import type { ConversationHold } from './store.js';
 
 // How many waiting inboxes one sweep looks at.
@@ -40,6 +35,7 @@ export class ConversationEngine {
   readonly #settings: EngineSettings;
   readonly #logger: EngineLogger;
   readonly #turns: CustomerTurns;
+  readonly #state: ConversationState;
   readonly #timer: ReturnType<typeof setInterval>;
   #sweeping = false;
   #closed = false;
@@ -47,7 +43,13 @@ export class ConversationEngine {
   constructor(private readonly options: ConversationEngineOptions) {
     this.#settings = engineSettings(options);
     this.#logger = options.logger ?? silent;
-    this.#turns = new CustomerTurns(options, this.#settings, this.#logger);
+    this.#state = new ConversationState({
+      store: options.store,
+      businessId: options.businessId,
+      holdTtlMs: this.#settings.holdTtlMs,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    this.#turns = new CustomerTurns(options, this.#settings, this.#logger, this.#state);
     this.#timer = setInterval(() => void this.sweep(), this.#settings.sweepIntervalMs);
     this.#timer.unref?.();
   }
@@ -67,24 +69,23 @@ export class ConversationEngine {
     if (event.kind === 'other') return { status: 200, outcome: 'ignored' };
     const id = webhookSignature(delivery.headers) as string; // parseWebhook refused a delivery without one
     const key = this.key(event.clientKey);
-    const token = randomUUID();
-    const { store } = this.options;
+    let claim: DeliveryClaim;
     try {
-      const claim = await store.claimDelivery(id, { token, leaseMs: this.#settings.leaseMs });
-      if (claim === 'done') return { status: 200, outcome: 'duplicate', clientKey: event.clientKey };
-      if (claim === 'processing') return await this.inProgress(id, key, event);
+      claim = await this.#state.claim(id, this.#settings.leaseMs);
+      if (claim.state === 'done') return { status: 200, outcome: 'duplicate', clientKey: event.clientKey };
+      if (claim.state === 'processing') return await this.inProgress(id, key, event);
     } catch (error) {
       this.#logger.error(`Could not claim a delivery: ${(error as Error).message}`);
       return { status: 503, outcome: 'failed', clientKey: event.clientKey };
     }
     try {
       const result = await this.accept(id, key, event);
-      await store.completeDelivery(id, { token, keepMs: this.#settings.keepMs });
+      await this.#state.complete(claim, this.#settings.keepMs);
       if (result.outcome === 'accepted') this.run(key);
       return result;
     } catch (error) {
       // Nothing was answered yet: the claim is dropped, Connectly sends the delivery again.
-      await store.releaseDelivery(id, { token }).catch(() => undefined);
+      await this.#state.release(claim).catch(() => undefined);
       this.#logger.error(`Could not take a delivery for ${event.clientKey}: ${(error as Error).message}`);
       return { status: 503, outcome: 'failed', clientKey: event.clientKey };
     }
@@ -96,7 +97,7 @@ export class ConversationEngine {
    */
   async release(clientKey: string): Promise<{ released: boolean; pendingEvents: number }> {
     const key = this.key(clientKey);
-    const released = await persist(() => this.options.store.clearHold(key));
+    const released = await persist(() => this.#state.clearHold(clientKey));
     const pendingEvents = (await persist(() => this.options.store.readInbox(key))).length;
     if (pendingEvents > 0) this.run(key);
     return { released, pendingEvents };
@@ -104,7 +105,7 @@ export class ConversationEngine {
 
   /** The hold in force for the customer, or undefined when the agent has the conversation. */
   hold(clientKey: string): Promise<ConversationHold | undefined> {
-    return this.options.store.getHold(this.key(clientKey));
+    return this.#state.hold(clientKey);
   }
 
   async isHeld(clientKey: string): Promise<boolean> {
@@ -113,7 +114,7 @@ export class ConversationEngine {
 
   /** Hands the conversation to a person from the app (e.g. the desk took it). */
   async holdFor(clientKey: string, by: string, reason: string): Promise<ConversationHold> {
-    return this.options.store.setHold(this.key(clientKey), { by, reason }, { ttlMs: this.#settings.holdTtlMs });
+    return this.#state.holdFor(clientKey, by, reason);
   }
 
   /** Resolves once no turn runs on this engine. */
@@ -153,20 +154,13 @@ export class ConversationEngine {
   }
 
   private key(clientKey: string): string {
-    return sessionKey(this.options.businessId, clientKey);
+    return this.#state.key(clientKey);
   }
 
   private refused(error: unknown): ReceiveResult {
-    if (error instanceof ConnectlyWebhookSignatureError && error.reason === 'stale') {
-      this.#logger.warn(
-        `Refused a delivery whose signed timestamp is more than ${this.#settings.maxAgeMs} ms from now (a replay, or a clock off): raise \`maxAgeMs\` if real deliveries are refused`,
-      );
-      return { status: 400, outcome: 'refused-stale' };
-    }
-    this.#logger.warn(`Refused a delivery: ${error instanceof ConnectlyError ? error.message : String(error)}`);
-    // A signed body that is not JSON came from Connectly: 400. Anything unverified: 401.
-    if (error instanceof ConnectlyProtocolError) return { status: 400, outcome: 'refused-malformed' };
-    return { status: 401, outcome: 'refused-signature' };
+    const refusal = deliveryRefusal(error, this.#settings.maxAgeMs);
+    this.#logger.warn(refusal.message);
+    return { status: refusal.status, outcome: refusal.outcome };
   }
 
   // Keeps what the delivery means for the conversation; throws when the store cannot keep it.
@@ -175,15 +169,11 @@ export class ConversationEngine {
     const clientKey = event.clientKey;
     const at = (this.options.now ?? Date.now)();
     if (event.kind === 'echo') {
-      if (isAutomatedEcho(event) || (await store.matchEcho(key, { fingerprint: fingerprint(event.message) }))) {
+      if (await this.#state.isOwnEcho(event)) {
         return { status: 200, outcome: 'echo-own', clientKey };
       }
       // A person wrote from the inbox: the bot stays quiet until released, and the agent hears it then.
-      await store.setHold(
-        key,
-        { by: HUMAN_REPLY_REASON, reason: HUMAN_REPLY_REASON },
-        { ttlMs: this.#settings.holdTtlMs },
-      );
+      await this.#state.holdFor(clientKey, HUMAN_REPLY_REASON, HUMAN_REPLY_REASON);
       const text = event.message.text ?? '';
       if (text.trim() !== '') await this.keep(key, id, at, { kind: 'human', clientKey, text });
       await notify(this.options, this.#logger, { clientKey, kind: 'human-reply', text });
@@ -228,10 +218,7 @@ export class ConversationEngine {
     event: InboundMessage | InboundButtonReply,
     at: number,
   ): Promise<boolean> {
-    const timestamp = Number(event.timestamp) * 1000;
-    await this.options.store.noteInbound(key, Number.isFinite(timestamp) && timestamp > 0 ? timestamp : at, {
-      ttlMs: WHATSAPP_WINDOW_MS,
-    });
+    await this.#state.noteInbound(event);
     const item: InboxItem = {
       kind: 'customer',
       clientKey: event.clientKey,

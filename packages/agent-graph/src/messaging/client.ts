@@ -72,11 +72,19 @@ export type MappedReply = Omit<WhatsAppReply, 'adjusted'> & Partial<Pick<WhatsAp
 export interface ReplySent extends Omit<WhatsAppReply, 'messages'> {
   /** Every message sent, in order, with its id. */
   sent: Array<MessageSent & { message: OutboundMessage }>;
+  /** The messages `beforeSend` held back, in order (none were sent once one was held back). */
+  withheld?: OutboundMessage[];
 }
 
 export interface SendReplyOptions extends MessagingCallOptions {
   mapping?: WhatsAppMappingOptions;
   callbackData?: unknown;
+  /**
+   * Asked right before each message goes out: false holds it and every message after it back (they are
+   * returned as `withheld`), e.g. because a person took the conversation over meanwhile. Whatever it
+   * throws stops the reply as a failed send would, with proof that this message was not sent.
+   */
+  beforeSend?: (message: OutboundMessage, index: number) => boolean | Promise<boolean>;
 }
 
 export type WebhookTopic = 'messages' | 'delivery_status' | 'report';
@@ -187,6 +195,15 @@ export class ConnectlyMessagingClient {
     messages.forEach(checkMessage);
     const sent: ReplySent['sent'] = [];
     for (const [index, message] of messages.entries()) {
+      let go = true;
+      try {
+        go = options.beforeSend ? await options.beforeSend(message, index) : true;
+      } catch (error) {
+        // Nothing of this message left: a reply begun is reported whole, as for a refused send.
+        if (sent.length === 0 || !(error instanceof ConnectlyError)) throw error;
+        throw new ConnectlyReplyIncompleteError(sent, messages.slice(index), error);
+      }
+      if (!go) return { sent, ...rest, adjusted, withheld: messages.slice(index) };
       try {
         const { id } = await this.sendMessage({ to, message, callbackData: options.callbackData }, options);
         sent.push({ id, message });

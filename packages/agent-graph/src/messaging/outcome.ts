@@ -2,7 +2,12 @@
 // (http/retry.ts `provedNotProcessed`): what `turnNotProcessed()` and each message `sendReply()` reports
 // rest on. Here, above both error kinds it reads: the agent API's and the Message API's.
 
-import { ConnectlyApiError, ConnectlyConnectionError, ConnectlyValidationError } from '../errors/errors.js';
+import {
+  ConnectlyApiError,
+  ConnectlyConnectionError,
+  ConnectlySessionStoreError,
+  ConnectlyValidationError,
+} from '../errors/errors.js';
 import { provedNotProcessed } from '../http/retry.js';
 import { ConnectlyMessagingError } from './errors.js';
 
@@ -21,4 +26,15 @@ export function errorProvesNotProcessed(error: unknown): boolean {
     );
   }
   return false;
+}
+
+/**
+ * True when a turn's error proves Connectly did not process its input, by the rule the client retries
+ * by: the input was refused before sending, the connection never reached Connectly, the answer was a
+ * refusal that proves it (400, 401, 403, 404, 429, 503; not a 500 or a 504, after which the agent may
+ * have heard it), or the session store failed before sending. Only then may the turn's events be sent again.
+ */
+export function turnNotProcessed(error: unknown): boolean {
+  if (error instanceof ConnectlySessionStoreError) return !error.sent;
+  return errorProvesNotProcessed(error);
 }

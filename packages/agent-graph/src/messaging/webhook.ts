@@ -105,8 +105,8 @@ export function verifyWebhookSignature(
 export interface ParseWebhookOptions {
   /**
    * How far the signed `timestamp` may be from now, either way, in ms; older (or later) deliveries are
-   * refused as replays. Default {@link DEFAULT_WEBHOOK_MAX_AGE_MS} (5 minutes). Keep a `DeliveryDeduper`
-   * whose `ttlMs` is at least this long, so a replay inside the age is refused as a repeat.
+   * refused as replays. Default {@link DEFAULT_WEBHOOK_MAX_AGE_MS} (5 minutes). Keep each delivery's claim
+   * done at least this long (`ConversationState.complete`), so a replay inside the age is refused as a repeat.
    */
   maxAgeMs?: number;
   /** Replaces the clock (ms since the epoch), e.g. to test the age without waiting. */
