@@ -16,6 +16,7 @@ const { spawn } = require('node:child_process');
 const { makeCorpus } = require('./lib/corpus');
 const { child, median, fmt } = require('./lib/stats');
 const { fillSlots } = require('./lib/slots');
+const { BENCHMARKS, replaceBlock, writeBlock } = require('./lib/blocks');
 
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
@@ -787,18 +788,6 @@ async function resumable() {
   return { ...r, lines };
 }
 
-/** BENCHMARKS.md with the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` replaced by `body`. */
-function writeBlock(name, body) {
-  const doc = path.join(__dirname, '..', 'BENCHMARKS.md');
-  const text = fs.readFileSync(doc, 'utf8');
-  const begin = `<!-- ${name}:begin -->`;
-  const end = `<!-- ${name}:end -->`;
-  fs.writeFileSync(
-    doc,
-    `${text.slice(0, text.indexOf(begin) + begin.length)}\n${body.join('\n')}\n${text.slice(text.indexOf(end))}`,
-  );
-}
-
 /** Runs one section alone; with --write its lines replace its block of BENCHMARKS.md. */
 async function alone(name, run) {
   say(
@@ -882,12 +871,8 @@ async function main() {
     fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     if (write) {
       fs.writeFileSync(path.join(__dirname, 'throughput.svg'), svg(decoder, e2e));
-      const doc = path.join(__dirname, '..', 'BENCHMARKS.md');
-      const text = fs.readFileSync(doc, 'utf8');
-      const begin = '<!-- figures:begin -->';
-      const end = '<!-- figures:end -->';
-      const updated = `${text.slice(0, text.indexOf(begin) + begin.length)}\n${lines.join('\n')}\n${text.slice(text.indexOf(end))}`;
-      fs.writeFileSync(doc, fillSlots(updated, proseFigures(adapters, Date.now() - started)));
+      const updated = replaceBlock(fs.readFileSync(BENCHMARKS, 'utf8'), 'figures', lines);
+      fs.writeFileSync(BENCHMARKS, fillSlots(updated, proseFigures(adapters, Date.now() - started)));
       writeBlock('resumable', resumes.lines);
     }
   } finally {

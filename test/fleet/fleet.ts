@@ -12,7 +12,7 @@ import {
   type WebhookDelivery,
 } from 'connectly-agent-graph-mock';
 import { seededRandom } from '../../packages/mock-server/src/plumbing/seeded';
-import type { AgentTurn, History, SaidMessage, WhatsAppSend } from './history';
+import { type AgentTurn, type History, type SaidMessage, type Verdict, type WhatsAppSend, summary } from './history';
 import { FleetRedis, Forwarder, Replica, freePort, seen, sleep, until } from './processes';
 
 const BUSINESS = 'fleet-business';
@@ -43,6 +43,48 @@ export interface FleetRun {
   durationMs: number;
   /** What happened, for the report: faults applied, deliveries and their attempts. */
   events: string[];
+  /** Replies a replica finished for a turn that had stopped elsewhere (its replica died, or lost the turn lock). */
+  takeovers: number;
+}
+
+/** The seed of a run: `FLEET_SEED`, or one drawn now (the report prints it, so a run can be replayed). */
+export function fleetSeed(): number {
+  return Number(process.env['FLEET_SEED'] ?? Date.now() % 2 ** 31);
+}
+
+/**
+ * The two scenarios, by `FLEET_SCENARIO` (both when unset). `control`: one replica, no chaos, no kill.
+ * `fleet`: three replicas, chaos deliveries, a replica killed mid-turn and restarted, Redis restarted.
+ */
+export function fleetScenarios(seed: number, only = process.env['FLEET_SCENARIO']): Scenario[] {
+  if (only !== undefined && only !== 'control' && only !== 'fleet') {
+    throw new Error(`FLEET_SCENARIO must be control or fleet, got "${only}"`);
+  }
+  const scenarios: Scenario[] = [
+    { name: 'control', replicas: 1, customers: 50, messagesPerCustomer: 10, handovers: 10, seed },
+    {
+      name: 'fleet',
+      replicas: 3,
+      customers: 50,
+      messagesPerCustomer: 10,
+      handovers: 10,
+      // A third of deliveries sent twice, each held up to 150 ms, a tenth of the 200 answers lost.
+      chaos: { duplicateRate: 0.3, maxDelayMs: 150, lostAnswerRate: 0.1 },
+      killAfterMessages: 150,
+      restartRedisAfterMessages: 300,
+      seed,
+    },
+  ];
+  return scenarios.filter((scenario) => only === undefined || scenario.name === only);
+}
+
+/** A run's report: its seed and time, what happened, the checker's counts and up to 10 examples of each violation. */
+export function fleetReport(scenario: Scenario, run: FleetRun, verdict: Verdict): string {
+  return (
+    `\n[fleet ${scenario.name}] seed ${scenario.seed}, ${(run.durationMs / 1000).toFixed(1)} s\n` +
+    `${run.events.map((line) => `  ${line}`).join('\n')}\n  ${summary(verdict)}\n` +
+    `${verdict.examples.map((line) => `    ${line}`).join('\n')}\n`
+  );
 }
 
 /** The message of the customer `c` (1-based) number `m` (1-based); the handover ask contains "human". */
@@ -293,13 +335,23 @@ export async function runFleet(scenario: Scenario): Promise<FleetRun> {
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     }
     for (const [kind, count] of kinds) log(`replicas logged ${count} × ${kind}`);
+    // The engine's warning when it sends what is left of a reply another turn kept and did not finish.
+    const takeovers = replicas
+      .flatMap((replica) => replica.warnings)
+      .filter((line) => /Taking over the reply/.test(line));
+    if (takeovers.length > 0) log(`replies taken over from a turn that stopped: ${takeovers.length}`);
 
     const sends: WhatsAppSend[] = mock.messaging.sent.map((sent) => {
       const mark = (sent.callbackData as Record<string, unknown> | undefined)?.[SENT_BY_FIELD];
       const replyId = /\[(r[0-9a-f]{8}\.\d+)\]/.exec(JSON.stringify(sent.message))?.[1];
       return { customer: sent.to, at: sent.at, automated: mark === SENT_BY_AUTOMATION, replyId };
     });
-    return { history: { said, arrivals, turns, sends, releases }, durationMs: Date.now() - started, events };
+    return {
+      history: { said, arrivals, turns, sends, releases },
+      durationMs: Date.now() - started,
+      events,
+      takeovers: takeovers.length,
+    };
   } finally {
     await Promise.allSettled(background);
     for (const stop of cleanup.reverse()) await stop().catch(() => undefined);

@@ -165,6 +165,8 @@ export class Replica {
   kills = 0;
   /** The error lines it logged (Nest's `ERROR` level), for the report. */
   readonly errors: string[] = [];
+  /** The warning lines it logged (Nest's `WARN` level), for the report. */
+  readonly warnings: string[] = [];
 
   constructor(
     readonly name: string,
@@ -197,7 +199,9 @@ export class Replica {
       if (logDir) appendFileSync(join(logDir, `${this.name}.log`), String(chunk));
       for (const line of String(chunk).split('\n')) {
         // eslint-disable-next-line no-control-regex
-        if (/\bERROR\b/.test(line)) this.errors.push(line.replace(/\u001b\[[0-9;]*m/g, '').trim());
+        const plain = (): string => line.replace(/\u001b\[[0-9;]*m/g, '').trim();
+        if (/\bERROR\b/.test(line)) this.errors.push(plain());
+        else if (/\bWARN\b/.test(line)) this.warnings.push(plain());
       }
     };
     child.stdout?.on('data', keep);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ConnectlyClient, messageText } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { lastValueFrom, tap } from 'rxjs';
+import { writeBlock } from '../../bench/lib/blocks';
 import { fillSlots } from '../../bench/lib/slots';
 import { example, readChunks } from '../support/n8n';
 import { type Cluster, startCluster } from './cluster';
@@ -292,16 +293,7 @@ async function main() {
       };
       const readme = join(__dirname, '..', '..', 'README.md');
       writeFileSync(readme, fillSlots(readFileSync(readme, 'utf8'), slots));
-      const doc = join(__dirname, '..', '..', 'BENCHMARKS.md');
-      const text = readFileSync(doc, 'utf8');
-      const begin = '<!-- n8n-queue:begin -->';
-      const end = '<!-- n8n-queue:end -->';
-      if (!text.includes(begin) || !text.includes(end))
-        throw new Error(`BENCHMARKS.md lacks the ${begin} … ${end} markers`);
-      writeFileSync(
-        doc,
-        `${text.slice(0, text.indexOf(begin) + begin.length)}\n${lines.join('\n')}\n${text.slice(text.indexOf(end))}`,
-      );
+      writeBlock('n8n-queue', lines);
     }
   } finally {
     await cluster?.stop();

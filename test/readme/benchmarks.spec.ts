@@ -56,6 +56,7 @@ function fromTables(): Record<string, string> {
   const workflows = table('| workflow | executions/s');
   const rate = (index: number) => Number.parseFloat(workflows[index]?.[1] ?? 'NaN');
   const [bursts] = table('| bursts | sessions started');
+  const fleet = table('| scenario | replicas | faults |').find((cells) => cells[0] === 'fleet') ?? [];
   return {
     'bench.minutes': String(Math.max(1, Math.round(figure(/Total bench time: ([\d.]+) s/) / 60))),
     'adapters.events': `${Math.round(figure(/MB stream \((\d+) events\)/) / 1000)}k`,
@@ -71,6 +72,13 @@ function fromTables(): Record<string, string> {
     'queue.strayTurns': bursts?.[4] ?? '',
     'queue.conversations': String(figure(/Each round: (\d+) different customers/)),
     'queue.sessionsShare': `${Math.round((100 * rate(2)) / rate(0))}%`,
+    'fleet.messages': fleet[3] ?? '',
+    'fleet.lost': fleet[4] ?? '',
+    'fleet.duplicated': fleet[5] ?? '',
+    'fleet.outOfOrder': fleet[6] ?? '',
+    'fleet.sentWhileHeld': fleet[7] ?? '',
+    'fleet.p50': fleet[8] ?? '',
+    'fleet.p99': fleet[9] ?? '',
   };
 }
 
@@ -78,7 +86,7 @@ function fromTables(): Record<string, string> {
 function prose(): string {
   return benchmarks
     .replace(
-      /<!-- (figures|n8n-queue|resumable|short-turns|long-streams|nest-10k):begin -->[\s\S]*?<!-- \1:end -->/g,
+      /<!-- (figures|n8n-queue|resumable|short-turns|long-streams|nest-10k|fleet):begin -->[\s\S]*?<!-- \1:end -->/g,
       '',
     )
     .replace(/```[\s\S]*?```/g, '')
