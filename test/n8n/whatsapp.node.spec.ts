@@ -172,7 +172,7 @@ describe('Message → Send', () => {
     ]);
   });
 
-  it('remembers the 50 newest choices: a list row offered again survives newer offers', async () => {
+  it('keeps choices by the message that offered them: a list row offered again is known by its newest offer', async () => {
     const ana = customer('+15550001011');
     const list = (rows: Array<{ id: string; text: string; description?: string }>) =>
       eventsItem(['connectlyInteractiveEvent', { interactive: { listMessage: { sections: [{ rows }] } } }]);
@@ -183,7 +183,7 @@ describe('Message → Send', () => {
       runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [item] });
     await send(list([wrap, ...rows(0, 9)]));
     for (let i = 1; i < 5; i += 1) await send(list(rows(i * 10, 10)));
-    // 50 offered; the row offered again is the newest, then one more offer pushes the oldest out.
+    // Five lists offered; the row is offered again, then one more offer comes after it.
     await send(list([wrap]));
     await send(list(rows(100, 1)));
     const again = offering(ana, 'gift-wrap').at(-1);
