@@ -126,6 +126,8 @@ describe('LogConversationStore', () => {
     const forgetful: ConversationLog = { append: async () => undefined, read: async () => [] };
     const store = new LogConversationStore(forgetful);
     await expect(store.claimDelivery(ID, { token: 't', leaseMs: 1_000 })).rejects.toThrow(ConversationLogError);
-    await expect(store.lock(KEY, 'me', 1_000)).rejects.toThrow(/read\(\) must return every record its append\(\) wrote/);
+    await expect(store.lock(KEY, 'me', 1_000)).rejects.toThrow(
+      /read\(\) must return every record its append\(\) wrote/,
+    );
   });
 });
