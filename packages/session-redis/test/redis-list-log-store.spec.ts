@@ -1,9 +1,11 @@
 // LogConversationStore over a Redis list used exactly as n8n's Redis Chat Memory uses one (LPUSH appends;
 // LRANGE 0 -1, reversed, reads oldest first), each store on a connection of its own as separate processes
 // have, against a real redis-server: the public conformance suite, a chat memory's own messages in the
-// same list, a race over many connections, and what the list's own expiry does.
+// same list, a race over many connections, clients sharing a session through it, and what the list's own
+// expiry does.
 import { Redis } from 'ioredis';
-import { type ConversationLog, LogConversationStore } from 'connectly-agent-graph';
+import { ConnectlyClient, type ConversationLog, LogConversationStore } from 'connectly-agent-graph';
+import { echoReply, MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { conversationStoreConformance } from 'connectly-agent-graph/testing';
 import { type RunningRedis, startRedis } from './redis-server.cjs';
 
@@ -83,6 +85,26 @@ describe('LogConversationStore over a Redis list', () => {
       expect(results.filter((state) => state === 'processing')).toHaveLength(24);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('is the session store of clients too: one conversation across clients on their own connections', async () => {
+    const mock = new MockConnectlyServer({ agent: echoReply });
+    await mock.start();
+    const stores = [1, 2].map(() => new ListStore('sessions:chat-memory'));
+    try {
+      const clients = stores.map(
+        (sessionStore) => new ConnectlyClient({ apiKey: 'k', businessId: 'biz', baseUrl: mock.url, sessionStore }),
+      );
+      const replies = await Promise.all(
+        ['one', 'two', 'three', 'four'].map((text, i) => clients[i % 2]!.session({ clientKey: 'alice' }).reply(text)),
+      );
+      expect(new Set(replies.map((reply) => reply.sessionId)).size).toBe(1);
+      expect(mock.requests.filter((request) => request.endpoint === 'init')).toHaveLength(1);
+      expect(mock.overlaps).toBe(0);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+      await mock.stop();
     }
   });
 
