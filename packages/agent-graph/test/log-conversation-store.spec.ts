@@ -113,6 +113,25 @@ describe('LogConversationStore', () => {
     expect(await ahead.getHold(KEY)).toBeUndefined();
   });
 
+  it('lets a record appended twice (an append retried after a lost answer) take effect once', async () => {
+    const log = new ArrayLog();
+    const retrying: ConversationLog = {
+      append: async (record) => {
+        await log.append(record);
+        await log.append(record);
+      },
+      read: () => log.read(),
+    };
+    const store = new LogConversationStore(retrying);
+    // Each send recorded once: both are kept (at most 2), each matches one echo.
+    await store.recordSend(KEY, { fingerprint: 'f-1' }, { keep: 2, ttlMs: 60_000 });
+    await store.recordSend(KEY, { fingerprint: 'f-2' }, { keep: 2, ttlMs: 60_000 });
+    expect(await store.matchEcho(KEY, { fingerprint: 'f-1' })).toBe(true);
+    expect(await store.matchEcho(KEY, { fingerprint: 'f-2' })).toBe(true);
+    expect(await store.matchEcho(KEY, { fingerprint: 'f-2' })).toBe(false);
+    expect(log.records).toHaveLength(10);
+  });
+
   it('refuses bad arguments before appending anything, naming what to pass', async () => {
     const log = new ArrayLog();
     const store = new LogConversationStore(log);

@@ -7,29 +7,7 @@ import { MemoryConversationStore } from './memory-store.js';
 import type { ConversationStore } from './store.js';
 
 /** The calls that change the store: each appends one record. */
-export type Mutation =
-  | 'set'
-  | 'delete'
-  | 'lock'
-  | 'renew'
-  | 'unlock'
-  | 'claimDelivery'
-  | 'renewDelivery'
-  | 'completeDelivery'
-  | 'releaseDelivery'
-  | 'setHold'
-  | 'clearHold'
-  | 'recordChoices'
-  | 'noteInbound'
-  | 'recordSend'
-  | 'matchEcho'
-  | 'appendInbox'
-  | 'ackInbox'
-  | 'openOutbox'
-  | 'markOutbox'
-  | 'closeOutbox';
-
-const MUTATIONS: ReadonlySet<string> = new Set<Mutation>([
+const MUTATIONS = [
   'set',
   'delete',
   'lock',
@@ -50,7 +28,9 @@ const MUTATIONS: ReadonlySet<string> = new Set<Mutation>([
   'openOutbox',
   'markOutbox',
   'closeOutbox',
-]);
+] as const;
+export type Mutation = (typeof MUTATIONS)[number];
+const MUTATION_NAMES: ReadonlySet<string> = new Set(MUTATIONS);
 
 type Method<M extends Mutation> = Extract<ConversationStore[M], (...args: never[]) => unknown>;
 /** The arguments of a mutation after its key (or delivery id). */
@@ -91,7 +71,8 @@ function decodeRecord(text: string): LogRecord | undefined {
   const record = value as Record<string, unknown>;
   const { op, key, args, at, nonce } = record;
   if (record['log'] !== LOG || record['v'] !== VERSION) return undefined;
-  if (typeof op !== 'string' || !MUTATIONS.has(op) || typeof key !== 'string' || !Array.isArray(args)) return undefined;
+  if (typeof op !== 'string' || !MUTATION_NAMES.has(op) || typeof key !== 'string' || !Array.isArray(args))
+    return undefined;
   if (typeof at !== 'number' || !Number.isFinite(at) || typeof nonce !== 'string') return undefined;
   return { op: op as Mutation, key, args, at, nonce };
 }
@@ -128,12 +109,17 @@ export class Replay {
 /**
  * Folds `records` in order. With `nonce`, stops at the record carrying it and answers what that record
  * did (rejecting as the reference store would); without, folds them all and answers undefined. A record
- * that is not this version's, or that the reference store refuses, changes nothing.
+ * that is not this version's, that the reference store refuses, or whose nonce came before, changes nothing.
  */
 export async function foldLog(records: readonly string[], replay: Replay, nonce?: string): Promise<unknown> {
+  const seen = new Set<string>();
   for (const text of records) {
     const record = decodeRecord(text);
-    if (record === undefined) continue;
+    // A record appended twice (an append retried after a lost answer) takes effect once, where it came first.
+    if (record === undefined || seen.has(record.nonce)) continue;
+    seen.add(record.nonce);
+    // [INFERRED] Judged at its writer's clock: right only while the clocks of the processes sharing the log
+    // are close (a lease ends when the clock of whoever appends next says so).
     replay.at(record.at);
     if (record.nonce === nonce) return replay.apply(record.op, record.key, record.args);
     try {

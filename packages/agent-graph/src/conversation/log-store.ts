@@ -60,9 +60,10 @@ export interface LogConversationStoreOptions {
  *   taken before commit, so a record with a smaller id can become visible after one with a larger id was
  *   read. In that small window two racing claims can both win.
  *
- * A read that does not return the record just appended (a lagging replica, a log trimmed meanwhile)
- * rejects with ConversationLogError. Arguments the reference store refuses are refused before anything
- * is appended.
+ * `read()` must return every record, not a window of the newest (as a chat memory's context window
+ * would): a read that does not return the record just appended (a lagging replica, a log trimmed
+ * meanwhile) rejects with ConversationLogError. A record appended twice (a retried append) takes effect
+ * once. Arguments the reference store refuses are refused before anything is appended.
  */
 export class LogConversationStore implements ConversationStore {
   readonly #log: ConversationLog;
