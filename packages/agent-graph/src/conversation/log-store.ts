@@ -54,7 +54,9 @@ export interface LogConversationStoreOptions {
  * - the log never shrinks by itself: give the backing log an expiry of its own (e.g. Redis Chat Memory's
  *   Session TTL) longer than the longest TTL used here (a handover hold: a day by default). When the log
  *   expires, everything in it is forgotten at once: a held conversation goes back to the agent, a
- *   delivery answered before may be answered again, sessions start anew;
+ *   delivery answered before may be answered again, sessions start anew. A TTL renewed on each append
+ *   (Redis Chat Memory's is) forgets the log only once it stood idle that long: a log in constant use
+ *   keeps growing, and every call slows with it;
  * - "the earliest record wins" needs one total order that never changes once read. A Redis list on one
  *   primary has it. A table ordered by a SERIAL id (e.g. Postgres Chat Memory) does not quite: ids are
  *   taken before commit, so a record with a smaller id can become visible after one with a larger id was
