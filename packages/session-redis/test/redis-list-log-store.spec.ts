@@ -4,9 +4,9 @@
 // same list, a race over many connections, clients sharing a session through it, and what the list's own
 // expiry does.
 import { Redis } from 'ioredis';
-import { ConnectlyClient, type ConversationLog, LogConversationStore } from 'connectly-agent-graph';
-import { echoReply, MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { type ConversationLog, LogConversationStore } from 'connectly-agent-graph';
 import { conversationStoreConformance } from 'connectly-agent-graph/testing';
+import { expectOneConversation } from './one-conversation.js';
 import { type RunningRedis, startRedis } from './redis-server.cjs';
 
 let redis: RunningRedis;
@@ -89,23 +89,7 @@ describe('LogConversationStore over a Redis list', () => {
   });
 
   it('is the session store of clients too: one conversation across clients on their own connections', async () => {
-    const mock = new MockConnectlyServer({ agent: echoReply });
-    await mock.start();
-    const stores = [1, 2].map(() => new ListStore('sessions:chat-memory'));
-    try {
-      const clients = stores.map(
-        (sessionStore) => new ConnectlyClient({ apiKey: 'k', businessId: 'biz', baseUrl: mock.url, sessionStore }),
-      );
-      const replies = await Promise.all(
-        ['one', 'two', 'three', 'four'].map((text, i) => clients[i % 2]!.session({ clientKey: 'alice' }).reply(text)),
-      );
-      expect(new Set(replies.map((reply) => reply.sessionId)).size).toBe(1);
-      expect(mock.requests.filter((request) => request.endpoint === 'init')).toHaveLength(1);
-      expect(mock.overlaps).toBe(0);
-    } finally {
-      await Promise.all(stores.map((store) => store.close()));
-      await mock.stop();
-    }
+    await expectOneConversation([1, 2].map(() => new ListStore('sessions:chat-memory')));
   });
 
   it('forgets everything of the list once the list itself expires: a held conversation is the agent’s again', async () => {
