@@ -162,8 +162,9 @@ describe.each(ofKind('program'))('$name', ({ name, code }) => {
     expect(stdout).not.toBe('');
     expect(new Set(turns()).size).toBe(turns().length);
     // A snippet that starts its own mock server talks to it, not to this one; the store conformance suite
-    // talks to no agent.
-    if (!code.includes('new MockConnectlyServer') && !code.includes('connectly-agent-graph/testing')) {
+    // and the log-kept store talk to no agent.
+    const storeOnly = code.includes('connectly-agent-graph/testing') || code.includes('new LogConversationStore(');
+    if (!code.includes('new MockConnectlyServer') && !storeOnly) {
       expect(turns().length).toBeGreaterThan(0);
     }
   });

@@ -55,6 +55,12 @@ export type {
 export { MemoryConversationStore, type MemoryConversationStoreOptions } from './conversation/memory-store.js';
 export { ConversationStoreFullError, checkStoreArgument, checkStoreArguments } from './conversation/checks.js';
 export {
+  LogConversationStore,
+  type ConversationLog,
+  type LogConversationStoreOptions,
+} from './conversation/log-store.js';
+export { ConversationLogError } from './conversation/log-fold.js';
+export {
   type TurnLogStore,
   type TurnLogSnapshot,
   type TurnEndReason,

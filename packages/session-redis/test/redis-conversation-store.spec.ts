@@ -2,10 +2,10 @@
 // case's stores on connections of their own, as separate processes have), keys that all expire, prefixes
 // that keep businesses apart, and a connection owned or borrowed as documented.
 import { Redis } from 'ioredis';
-import { ConnectlyClient, ConnectlyValidationError } from 'connectly-agent-graph';
-import { echoReply, MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { ConnectlyValidationError } from 'connectly-agent-graph';
 import { conversationStoreConformance } from 'connectly-agent-graph/testing';
 import { RedisConversationStore } from '../src/index.js';
+import { expectOneConversation } from './one-conversation.js';
 import { type RunningRedis, startRedis } from './redis-server.cjs';
 
 let redis: RunningRedis;
@@ -56,23 +56,7 @@ describe('RedisConversationStore', () => {
   });
 
   it('is the session store of clients too: one conversation across clients on their own connections', async () => {
-    const mock = new MockConnectlyServer({ agent: echoReply });
-    await mock.start();
-    const stores = [1, 2].map(() => new RedisConversationStore({ url: redis.url, prefix: 'sessions:' }));
-    try {
-      const clients = stores.map(
-        (sessionStore) => new ConnectlyClient({ apiKey: 'k', businessId: 'biz', baseUrl: mock.url, sessionStore }),
-      );
-      const replies = await Promise.all(
-        ['one', 'two', 'three', 'four'].map((text, i) => clients[i % 2]!.session({ clientKey: 'alice' }).reply(text)),
-      );
-      expect(new Set(replies.map((reply) => reply.sessionId)).size).toBe(1);
-      expect(mock.requests.filter((request) => request.endpoint === 'init')).toHaveLength(1);
-      expect(mock.overlaps).toBe(0);
-    } finally {
-      await Promise.all(stores.map((store) => store.close()));
-      await mock.stop();
-    }
+    await expectOneConversation([1, 2].map(() => new RedisConversationStore({ url: redis.url, prefix: 'sessions:' })));
   });
 
   it('keeps stores with different prefixes apart', async () => {
