@@ -563,6 +563,36 @@ describe('a handover that holds', () => {
     expect(outputs[0]?.[0]?.json).not.toHaveProperty('held');
   });
 
+  it('a turn in flight when a person takes the conversation over stops, and nothing of it comes out as a reply', async () => {
+    const phone = '+15550002008';
+    await runNode(sendMessage(phone, 'Hi', { holdOnHandover: false }), { credentials });
+    // The agent starts answering, then goes quiet (until the client leaves).
+    mock.inject({
+      endpoint: 'invoke',
+      events: [{ messageEvent: { role: 'ASSISTANT', content: { textContent: { text: 'Let me look' } } } }, {}],
+      stall: 'body',
+      afterEvents: 1,
+    });
+    const invokesBefore = invokes().length;
+    const running = runNode(sendMessage(phone, 'Do you gift wrap?', { holdOnHandover: false }), { credentials });
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (invokes().length > invokesBefore ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    await runNode(
+      { resource: 'session', operation: 'recordHumanReply', clientKey: phone, text: 'Sam here' },
+      { credentials },
+    );
+    const stopped = await running;
+    expect(stopped.outputs[0]).toEqual([]);
+    expect(stopped.outputs[1]).toEqual([
+      expect.objectContaining({
+        json: expect.objectContaining({ held: true, reason: 'human-reply', stoppedMidTurn: true }),
+      }),
+    ]);
+    expect(stopped.customData).toEqual({ Connectly: 'held for a person' });
+  });
+
   it('without Hold Conversation on Handover, a handover holds nothing (the default)', async () => {
     const phone = '+15550002003';
     await runNode(sendMessage(phone, 'Can I talk to a human?', { holdOnHandover: undefined }), { credentials });

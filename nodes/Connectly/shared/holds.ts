@@ -3,9 +3,63 @@
 // core's (ConversationState, conversation-state.ts): set with a TTL, never forgotten to make room.
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { NodeOperationError } from 'n8n-workflow';
-import { AGENT_HOLD, type ConversationState, type InputEvent } from 'connectly-agent-graph';
+import {
+  AGENT_HOLD,
+  ConnectlyAbortError,
+  type ConversationHold,
+  type ConversationState,
+  type InputEvent,
+} from 'connectly-agent-graph';
 import { holdFields, textOf } from './conversation-state';
 import type { Outputs } from './items';
+import { sleep } from './platform';
+
+// How often a running turn looks for a hold: a person taking over stops the turn within this.
+const HOLD_WATCH_MS = 500;
+
+/**
+ * Watches for a person taking the conversation while the agent's turn runs: the hold is read every half
+ * second on n8n's clock, and once one is set the turn is stopped (`signal` aborts): its reply is no
+ * longer wanted, the person answers now. `hold` is the hold that stopped it; `stop()` ends the watch.
+ */
+export class HoldWatch {
+  hold: ConversationHold | undefined;
+  readonly #turn = new AbortController();
+  readonly #watch = new AbortController();
+
+  constructor(state: ConversationState, clientKey: string, cancel: AbortSignal | undefined) {
+    const onCancel = (): void => this.#turn.abort(cancel?.reason);
+    if (cancel?.aborted) onCancel();
+    cancel?.addEventListener('abort', onCancel, { once: true });
+    this.#watch.signal.addEventListener('abort', () => cancel?.removeEventListener('abort', onCancel), { once: true });
+    void this.run(state, clientKey);
+  }
+
+  /** The turn's signal: the execution's cancellation, or a hold set meanwhile. */
+  get signal(): AbortSignal {
+    return this.#turn.signal;
+  }
+
+  stop(): void {
+    this.#watch.abort();
+  }
+
+  private async run(state: ConversationState, clientKey: string): Promise<void> {
+    while (!this.#watch.signal.aborted) {
+      try {
+        await sleep(HOLD_WATCH_MS, this.#watch.signal);
+        const hold = await state.hold(clientKey);
+        if (hold === undefined || this.#watch.signal.aborted) continue;
+        this.hold = hold;
+        this.#turn.abort(new ConnectlyAbortError('invoke', 'by a person taking the conversation over'));
+        return;
+      } catch {
+        // Stopped, or the store could not be read: Message → Send still checks the hold before sending.
+        if (this.#watch.signal.aborted) return;
+      }
+    }
+  }
+}
 
 /** A message of a held conversation, on the Handover output for the person who has it. */
 export async function pushHeld(

@@ -10,10 +10,10 @@ import {
   summarizeReply,
   turnNotProcessed,
 } from 'connectly-agent-graph';
-import { type Observable, lastValueFrom, tap } from 'rxjs';
+import { EMPTY, type Observable, catchError, lastValueFrom, tap, throwError } from 'rxjs';
 import { agentId, callOptions, markRun, type PartialResult, timeouts } from '../../shared/context';
 import { conversationState } from '../../shared/conversation-state';
-import { holdOnHandover, pushHeld } from '../../shared/holds';
+import { HoldWatch, holdOnHandover, pushHeld } from '../../shared/holds';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
 import { connectlyClient } from '../../shared/transport';
@@ -77,9 +77,10 @@ export async function turn(
   // Each chunk is one message of the chat: a blank line keeps it apart from the one before, as in `text`.
   let separator = '';
   if (streaming) this.sendChunk('begin', itemIndex);
+  const watch = new HoldWatch(state, clientKey, callOptions.call(this).signal);
   try {
     await lastValueFrom(
-      send(session, sent, callOptions.call(this)).pipe(
+      send(session, sent, { signal: watch.signal }).pipe(
         tap((event) => {
           events.push(event);
           const markdown = streaming ? eventMarkdown(event, streamContent) : undefined;
@@ -88,12 +89,14 @@ export async function turn(
           separator = '\n\n';
         }),
         // What was said meanwhile waits for the next turn again, unless Connectly may have heard it.
-        // What was said meanwhile waits for the next turn again, unless Connectly may have heard it.
         tap({ error: (error: unknown) => void (turnNotProcessed(error) && (restoring = restore())) }),
+        // A person took the conversation over meanwhile: the turn ends here, with nothing to send.
+        catchError((error: unknown) => (watch.hold ? EMPTY : throwError(() => error))),
       ),
       { defaultValue: undefined },
     );
   } finally {
+    watch.stop();
     await restoring;
     // Known as soon as the session started, so an error item can name the conversation to retry in.
     if (session.sessionId !== undefined) partial.sessionId = session.sessionId;
@@ -101,6 +104,12 @@ export async function turn(
     await client.sessionsIdle();
   }
   if (streaming) this.sendChunk('end', itemIndex);
+  if (watch.hold !== undefined) {
+    await pushHeld(outputs, state, clientKey, inputEvents, itemIndex);
+    Object.assign(outputs[1][outputs[1].length - 1]!.json, { stoppedMidTurn: true });
+    markRun.call(this, 'held for a person');
+    return;
+  }
 
   const handoversBefore = outputs[1].length;
   const pairedItem = { item: itemIndex };
