@@ -2,6 +2,7 @@
 // in x-connectly-hmac-sha256, and redelivery with backoff until the receiver answers 200.
 
 import { createHmac } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { keepNewest } from '../plumbing/records.js';
 import { seededRandom } from '../plumbing/seeded.js';
 import { checkLostAnswerRate, loseAnswer, type DeliveryAttempt } from './chaos.js';
@@ -67,7 +68,13 @@ export interface ChaosOptions {
 export class Deliverer {
   readonly deliveries: WebhookDelivery[] = [];
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private readonly controller = new AbortController();
+  // Stops every delivery in flight and every wait between attempts on stop(): one listener each, so as
+  // many at once as deliveries run at once (dozens of customers writing together is normal).
+  private readonly controller = (() => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })();
   private readonly random: (() => number) | undefined;
   private readonly lostAnswerRate: number = 0;
 
@@ -148,7 +155,15 @@ export class Deliverer {
   }
 
   private async attempt(delivery: WebhookDelivery): Promise<DeliveryAttempt> {
-    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    // The attempt's own signal, tied to stop() only while it runs (AbortSignal.any keeps its sources'
+    // listeners until the combined signal is collected).
+    const attempt = new AbortController();
+    const stop = (): void => attempt.abort();
+    this.controller.signal.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(
+      () => attempt.abort(new DOMException('The receiver did not answer in time', 'TimeoutError')),
+      this.options.timeoutMs,
+    );
     try {
       const response = await fetch(delivery.address, {
         method: 'POST',
@@ -158,13 +173,16 @@ export class Deliverer {
           'user-agent': DELIVERY_USER_AGENT,
         },
         body: delivery.body,
-        signal: AbortSignal.any([timeout, this.controller.signal]),
+        signal: attempt.signal,
       });
       await response.arrayBuffer().catch(() => undefined);
       return { status: response.status };
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
       return { status: undefined, error: cause?.code ?? (error as Error).name };
+    } finally {
+      clearTimeout(timer);
+      this.controller.signal.removeEventListener('abort', stop);
     }
   }
 
