@@ -213,7 +213,7 @@ export async function execute(
     });
   }
   const client = await messagingClient.call(this, limits);
-  const state = conversationState(client.businessId);
+  const state = await conversationState.call(this, client.businessId, itemIndex);
   // Known closed (the customer's last message, as the Connectly Trigger noted it, is over 24 hours old):
   // refused before any request. Not known (the trigger runs in another process): Connectly decides.
   if ((await state.window(to)) === 'outside') {
