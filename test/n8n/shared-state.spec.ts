@@ -2,10 +2,11 @@
 // meanwhile and the sends recorded for their echoes live in the memory's chat history, not in the process.
 // The history here stores messages as n8n's Redis Chat Memory does (each message's toDict() as JSON, read
 // back oldest first as LangChain messages); the queue-mode suite proves it with the real memories.
-import { ConnectlyMessagingClient } from 'connectly-agent-graph';
+import { ConnectlyMessagingClient, type ConversationState } from 'connectly-agent-graph';
 import { MockConnectlyServer } from 'connectly-agent-graph-mock';
 import { type IDataObject, type INodeInputConfiguration, NodeOperationError } from 'n8n-workflow';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
+import { processConversationState } from '../../nodes/Connectly/shared/conversation-state';
 import { ChatMemoryLog, RECORD_MARKER, type StorableMessage } from '../../nodes/Connectly/shared/chat-memory-log';
 import { runNode } from './harness';
 import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
@@ -165,6 +166,27 @@ describe('the Shared State input', () => {
     ).rejects.toThrow(/not shared by every n8n process/);
     expect(mock.requests).toEqual([]);
     expect(simple.stored).toEqual([]);
+  });
+
+  it("Message → Send still knows the window closed from the Trigger's record in this process, and refuses before any request", async () => {
+    const phone = '+15557770007';
+    await processConversationState('biz-shared').noteInbound({
+      kind: 'message',
+      clientKey: phone,
+      timestamp: String(Math.floor((Date.now() - 25 * 60 * 60 * 1000) / 1000)),
+    } as unknown as Parameters<ConversationState['noteInbound']>[0]);
+    const send = {
+      resource: 'message',
+      operation: 'send',
+      to: phone,
+      content: 'text',
+      text: 'Still there?',
+      options: {},
+    };
+    await expect(
+      runNode(send, { credentials, messagingCredentials: credentials, memory: memoryOf(new StoredHistory()) }),
+    ).rejects.toThrow(`${phone} last wrote more than 24 hours ago`);
+    expect(mock.messaging.sent.filter((sent) => sent.to === phone)).toEqual([]);
   });
 
   it('as a tool (no inputs), keeps the state in this process', async () => {

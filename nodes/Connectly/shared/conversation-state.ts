@@ -9,6 +9,7 @@ import {
   type ConversationHold,
   type ConversationStore,
   type InputEvent,
+  type WindowState,
   LogConversationStore,
   MemoryConversationStore,
 } from 'connectly-agent-graph';
@@ -91,6 +92,17 @@ export async function conversationState(
  */
 export function processConversationState(businessId: string): ConversationState {
   return new ConversationState({ store: processStore, businessId });
+}
+
+/**
+ * Whether a reply due now falls inside the customer's 24-hour window. The Trigger notes the customer's
+ * messages in its own process (below), so a state kept in a Shared State memory that knows nothing of
+ * them asks this process's too: regular mode still knows the window before sending.
+ */
+export async function customerWindow(state: ConversationState, clientKey: string): Promise<WindowState> {
+  const known = await state.window(clientKey);
+  if (known !== 'unknown' || state.store === processStore) return known;
+  return processConversationState(state.businessId).window(clientKey);
 }
 
 /** The customer's words in input events: every text they hold, one per line. */
