@@ -9,6 +9,7 @@ import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { processConversationState } from '../../nodes/Connectly/shared/conversation-state';
 import { ChatMemoryLog, RECORD_MARKER, type StorableMessage } from '../../nodes/Connectly/shared/chat-memory-log';
 import { runNode } from './harness';
+import { sendMessage, sendText } from './parameters';
 import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
 
 const KEY = 'n8n-shared-state-key-DISTINCTIVE-6613';
@@ -52,18 +53,6 @@ beforeEach(() => mock.reset());
 afterEach(() => mock.waitForIdle(3000).catch(() => undefined));
 afterAll(() => mock.stop());
 
-const sendMessage = (clientKey: string, text: string): IDataObject => ({
-  resource: 'agent',
-  operation: 'sendMessage',
-  clientKey,
-  sessionId: '',
-  sessionMemory: 'remember',
-  inputType: 'text',
-  text,
-  output: 'reply',
-  holdOnHandover: true,
-  options: {},
-});
 const recordHumanReply = (clientKey: string, text: string): IDataObject => ({
   resource: 'session',
   operation: 'recordHumanReply',
@@ -175,16 +164,12 @@ describe('the Shared State input', () => {
       clientKey: phone,
       timestamp: String(Math.floor((Date.now() - 25 * 60 * 60 * 1000) / 1000)),
     } as unknown as Parameters<ConversationState['noteInbound']>[0]);
-    const send = {
-      resource: 'message',
-      operation: 'send',
-      to: phone,
-      content: 'text',
-      text: 'Still there?',
-      options: {},
-    };
     await expect(
-      runNode(send, { credentials, messagingCredentials: credentials, memory: memoryOf(new StoredHistory()) }),
+      runNode(sendText(phone, 'Still there?'), {
+        credentials,
+        messagingCredentials: credentials,
+        memory: memoryOf(new StoredHistory()),
+      }),
     ).rejects.toThrow(`${phone} last wrote more than 24 hours ago`);
     expect(mock.messaging.sent.filter((sent) => sent.to === phone)).toEqual([]);
   });
@@ -207,14 +192,6 @@ describe("Record Human Reply and the workflow's own echoes, with Shared State", 
   afterAll(() => served?.close());
 
   const settled = () => Promise.all(mock.messaging.deliveries.map((delivery) => delivery.settled));
-  const messageSend = (to: string, text: string): IDataObject => ({
-    resource: 'message',
-    operation: 'send',
-    to,
-    content: 'text',
-    text,
-    options: {},
-  });
 
   it('the echo of a send recorded in the memory holds nothing; a person’s echo holds the conversation', async () => {
     const phone = '+15557770006';
@@ -223,7 +200,7 @@ describe("Record Human Reply and the workflow's own echoes, with Shared State", 
     await mock.customer(phone).says('Hi');
     await settled();
     // Sent by a worker whose sends the Trigger's process never saw: recorded in the memory only.
-    await runNode(messageSend(phone, 'Hello from the workflow'), {
+    await runNode(sendText(phone, 'Hello from the workflow'), {
       credentials,
       messagingCredentials: credentials,
       memory,

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { MockConnectlyServer, type MockCustomer } from 'connectly-agent-graph-mock';
 import { type IDataObject, NodeOperationError } from 'n8n-workflow';
 import { runNode } from './harness';
+import { sendMessage } from './parameters';
 import { processConversationState } from '../../nodes/Connectly/shared/conversation-state';
 import { festiveGiftMessages } from '../support/whatsapp';
 
@@ -33,20 +34,6 @@ const invokes = (): Array<{ clientKey: string; inputEvents: unknown[] }> =>
   mock.requests
     .filter((r) => r.endpoint === 'invoke')
     .map((r) => r.body as { clientKey: string; inputEvents: unknown[] });
-
-const sendMessage = (clientKey: string, text: string, more: IDataObject = {}): IDataObject => ({
-  resource: 'agent',
-  operation: 'sendMessage',
-  clientKey,
-  sessionId: '',
-  sessionMemory: 'remember',
-  inputType: 'text',
-  text,
-  output: 'reply',
-  holdOnHandover: true,
-  options: {},
-  ...more,
-});
 
 const messageSend = (to: string, more: IDataObject = {}): IDataObject => ({
   resource: 'message',
