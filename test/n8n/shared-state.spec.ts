@@ -105,6 +105,24 @@ describe('the Shared State input', () => {
     expect(requestsTo('init')).toHaveLength(2);
   });
 
+  it('Session → Close forgets the session kept in the memory: the next message starts a new one', async () => {
+    const memory = memoryOf(new StoredHistory());
+    const first = await runNode(sendMessage('+15557770008', 'Hi'), { credentials, memory });
+    const sessionId = first.outputs[0]?.[0]?.json['sessionId'] as string;
+    await runNode(
+      { resource: 'session', operation: 'close', clientKey: '+15557770008', sessionId, options: {} },
+      { credentials, memory },
+    );
+    const next = await runNode(sendMessage('+15557770008', 'Hello again'), { credentials, memory });
+    expect(next.outputs[0]?.[0]?.json['sessionId']).not.toBe(sessionId);
+    // Straight to a new session: nothing was sent to the closed one.
+    expect(requestsTo('invoke').map((body) => body.sessionId)).toEqual([
+      sessionId,
+      next.outputs[0]?.[0]?.json['sessionId'],
+    ]);
+    expect(requestsTo('init')).toHaveLength(2);
+  });
+
   it('a hold recorded in the memory is honoured by every run that has it; Release gives the agent what was said meanwhile', async () => {
     const phone = '+15557770002';
     const history = new StoredHistory();
