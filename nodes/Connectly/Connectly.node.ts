@@ -14,6 +14,7 @@ import * as message from './actions/message';
 import { CONFIGURED_OUTPUTS } from './actions/node.type';
 import { router } from './actions/router';
 import * as session from './actions/session';
+import { SHARED_STATE_MEMORIES } from './shared/conversation-state';
 import { AGENT_CREDENTIAL, MESSAGING_CREDENTIAL_NAMES } from './shared/credentials';
 import { LATEST_VERSION, NODE_VERSIONS } from './shared/versions';
 
@@ -50,7 +51,18 @@ export class Connectly implements INodeType {
       "Talk to a Connectly AI agent: send a customer's messages and get the agent's reply, products and handovers",
     defaults: { name: 'Connectly' },
     usableAsTool: true,
-    inputs: [NodeConnectionTypes.Main],
+    inputs: [
+      NodeConnectionTypes.Main,
+      // Optional: a Redis or Postgres Chat Memory keeps holds, sessions and the rest of the conversation's
+      // state where every queue-mode worker sees it. Nothing connected: kept in this n8n process.
+      {
+        type: NodeConnectionTypes.AiMemory,
+        displayName: 'Shared State',
+        required: false,
+        maxConnections: 1,
+        filter: { nodes: SHARED_STATE_MEMORIES },
+      },
+    ],
     outputs: CONFIGURED_OUTPUTS,
     credentials: [
       {

@@ -18,7 +18,7 @@ import {
   webhookSignature,
 } from 'connectly-agent-graph';
 import { type ConnectlyMessagingCredentials, MESSAGING_CREDENTIAL } from '../Connectly/shared/messaging-transport';
-import { conversationState } from '../Connectly/shared/conversation-state';
+import { processConversationState } from '../Connectly/shared/conversation-state';
 import { credentialLabel, MESSAGING_CREDENTIAL_NAMES } from '../Connectly/shared/credentials';
 import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
 import { checkExists, create, remove } from './registration';
@@ -199,7 +199,8 @@ export class ConnectlyTrigger implements INodeType {
       }
       return refuse(refusal.status, 'invalid signature');
     }
-    const state = conversationState(credentials.businessId);
+    // Kept in this process: a delivery is no input item to pick a Shared State memory's session key by.
+    const state = processConversationState(credentials.businessId);
     // Checked only once the signature holds, so that no forged request can make a real delivery look
     // repeated. [INFERRED] A redelivery repeats the body, so the signature: the same key the engine uses.
     const id = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${webhookSignature(this.getHeaderData()) ?? ''}`;

@@ -1,7 +1,7 @@
 // What the trigger outputs for each delivery: one lean item the next node can use as it is, on the output
 // that says who it came from (the customer, a person in Connectly's inbox, or Connectly's status reports).
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { type InboundEvent, toInputEvents, type WebhookParty } from 'connectly-agent-graph';
+import { fingerprint, type InboundEvent, toInputEvents, type WebhookParty } from 'connectly-agent-graph';
 
 export const OUTPUT_NAMES = ['Customer', 'Human Agent', 'Delivery Status'];
 export const CUSTOMER_OUTPUT = 0;
@@ -32,7 +32,13 @@ function details(event: InboundEvent): IDataObject {
     case 'button':
       return { text: event.title, buttonId: event.id, ...(event.replyToId ? { replyToId: event.replyToId } : {}) };
     case 'echo':
-      return { text: typeof event.message.text === 'string' ? event.message.text : '', sentBy: 'human' };
+      // The fingerprint lets Record Human Reply tell an echo of the workflow's own send, recorded in a
+      // Shared State memory, from a person's message.
+      return {
+        text: typeof event.message.text === 'string' ? event.message.text : '',
+        sentBy: 'human',
+        fingerprint: fingerprint(event.message),
+      };
     case 'status':
       return {
         text: '',

@@ -15,14 +15,23 @@ const OWNER = { email: 'owner@example.com', firstName: 'Queue', lastName: 'Owner
 export interface ClusterOptions {
   /** Workflows to import and publish (each with its own `id`). */
   workflows: object[];
-  /** n8n credentials to import: `[{ id, name, type, data }]`, data in plain text. */
-  credentials: object[];
+  /**
+   * n8n credentials to import: `[{ id, name, type, data }]`, data in plain text; a function is given the
+   * cluster's own Redis and Postgres ports (for credentials of n8n's Redis and Postgres nodes).
+   */
+  credentials: object[] | ((ports: ClusterPorts) => object[]);
   /** How many `n8n worker` processes; default 2. */
   workers?: number;
   /** Jobs each worker runs at once (`n8n worker --concurrency`); default 10. */
   concurrency?: number;
   /** Data tables to create in the owner's project, where the imported workflows live. */
   dataTables?: DataTableDefinition[];
+}
+
+/** Where the cluster's own servers listen on 127.0.0.1 (Postgres: database and user `n8n`, no password). */
+export interface ClusterPorts {
+  redisPort: number;
+  postgresPort: number;
 }
 
 export interface DataTableDefinition {
@@ -263,6 +272,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const env: NodeJS.ProcessEnv = {
       ...n8nEnvironment(install, home, ENCRYPTION_KEY),
       N8N_PORT: String(mainPort),
+      // The address a trigger registers at Connectly: the mock delivers to it on 127.0.0.1.
+      WEBHOOK_URL: `http://127.0.0.1:${mainPort}/`,
       N8N_LOG_FORMAT: 'json',
       N8N_GRACEFUL_SHUTDOWN_TIMEOUT: '5',
       DB_TYPE: 'postgresdb',
@@ -294,7 +305,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // Every process shares this user folder, so every process loads the package.
     installCommunityPackage(home, work, env);
 
-    writeFileSync(join(work, 'credentials.json'), JSON.stringify(options.credentials));
+    const credentials =
+      typeof options.credentials === 'function'
+        ? options.credentials({ redisPort, postgresPort: pgPort })
+        : options.credentials;
+    writeFileSync(join(work, 'credentials.json'), JSON.stringify(credentials));
     await n8n(['import:credentials', '--input=credentials.json']);
     writeFileSync(join(work, 'workflows.json'), JSON.stringify(options.workflows));
     await n8n(['import:workflow', '--input=workflows.json']);

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { MockConnectlyServer, demoReply } from 'connectly-agent-graph-mock';
 import { type Cluster, startCluster } from './cluster';
-import { SESSIONS_TABLE } from './workflows';
+import { SESSIONS_TABLE, sharedLoopWorkflow, sharedStateWorkflow } from './workflows';
 import { type Recorder, example, readChunks, recordPosts } from '../support/n8n';
 
 const KEY = 'n8n-queue-key-DISTINCTIVE-7731';
@@ -13,6 +13,14 @@ const CREDENTIAL = { id: 'credQueueConnect', name: 'Connectly (mock)' };
 const HANDOVER_WF = 'queueHandoverWf01';
 const CHAT_WF = 'queueChatWf000001';
 const SESSIONS_WF = 'queueSessionsWf01';
+const MESSAGING_CREDENTIAL = { id: 'credQueueMessag1', name: 'Connectly Messaging (mock)' };
+const REDIS_CREDENTIAL = { id: 'credQueueRedis01', name: 'Shared state (Redis)' };
+const POSTGRES_CREDENTIAL = { id: 'credQueuePgsql01', name: 'Shared state (Postgres)' };
+const SHARED_REDIS_WF = 'queueSharedRedis1';
+const SHARED_POSTGRES_WF = 'queueSharedPgsql1';
+const LOCAL_WF = 'queueSharedNone01';
+const LOOP_WF = 'queueSharedLoop01';
+const LOOP_WEBHOOK_ID = '5d1c7a3e-2b4f-4c6d-8e9a-shared-loop';
 
 let mock: MockConnectlyServer;
 let cluster: Cluster;
@@ -93,6 +101,8 @@ beforeAll(async () => {
   mock = new MockConnectlyServer({
     apiKey: KEY,
     businessId: 'biz',
+    // Deliveries without callback data: the Trigger can tell the workflow's own echoes by content only.
+    messaging: { webhookSecret: 'queue-webhook-secret', timeScale: 0.01, echoCallbackData: false },
     agent: (inputEvents, session) => {
       const said = saidIn(inputEvents);
       if (!said.startsWith('check ')) return demoReply(inputEvents);
@@ -103,8 +113,37 @@ beforeAll(async () => {
   });
   const baseUrl = await mock.start();
   cluster = await startCluster({
-    credentials: [{ ...CREDENTIAL, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } }],
+    credentials: ({ redisPort, postgresPort }) => [
+      { ...CREDENTIAL, type: 'connectlyApi', data: { apiKey: KEY, businessId: 'biz', baseUrl } },
+      {
+        ...MESSAGING_CREDENTIAL,
+        type: 'connectlyMessagingApi',
+        data: { apiKey: KEY, businessId: 'biz', baseUrl, webhookSecret: 'queue-webhook-secret' },
+      },
+      // Database 1 of the queue's Redis: apart from n8n's own keys.
+      { ...REDIS_CREDENTIAL, type: 'redis', data: { host: '127.0.0.1', port: redisPort, database: 1, password: '' } },
+      {
+        ...POSTGRES_CREDENTIAL,
+        type: 'postgres',
+        data: { host: '127.0.0.1', port: postgresPort, database: 'n8n', user: 'n8n', password: '', ssl: 'disable' },
+      },
+    ],
     workflows: [
+      sharedStateWorkflow(SHARED_REDIS_WF, 'connectly-shared', CREDENTIAL, {
+        kind: 'redis',
+        credential: REDIS_CREDENTIAL,
+      }),
+      sharedStateWorkflow(SHARED_POSTGRES_WF, 'connectly-shared-pg', CREDENTIAL, {
+        kind: 'postgres',
+        credential: POSTGRES_CREDENTIAL,
+      }),
+      sharedStateWorkflow(LOCAL_WF, 'connectly-local', CREDENTIAL, undefined),
+      sharedLoopWorkflow(
+        LOOP_WF,
+        LOOP_WEBHOOK_ID,
+        { connectlyApi: CREDENTIAL, connectlyMessagingApi: MESSAGING_CREDENTIAL },
+        { kind: 'redis', credential: REDIS_CREDENTIAL },
+      ),
       example('handover-notifies-a-human.json', HANDOVER_WF, CREDENTIAL, (node) => {
         if (node.name === 'Notify a human') node.parameters['url'] = slack.url;
       }),
@@ -121,6 +160,146 @@ afterAll(async () => {
   await mock?.stop();
   await slack?.close();
 }, 120_000);
+
+/** One conversation's steps through a shared-state workflow's webhooks (`<path>-message` and so on). */
+interface Step {
+  output: 'reply' | 'handover' | 'recorded' | 'released';
+  text?: string;
+  sessionId?: string;
+  held?: boolean;
+  reason?: string;
+  recorded?: boolean;
+  released?: boolean;
+  pendingEvents?: number;
+}
+const steps = (path: string) => {
+  const step = (name: string, body: object) => post(`${path}-${name}`, body).then((r) => r.json() as Promise<Step>);
+  return {
+    message: (customerId: string, message: string) => step('message', { customerId, message }),
+    human: (customerId: string, text: string) => step('human', { customerId, text }),
+    release: (customerId: string) => step('release', { customerId }),
+  };
+};
+
+/** The worker that ran the workflow's newest execution after `afterId`, once it succeeded. */
+const lastRanOn = (workflowId: string, afterId: number) =>
+  waitFor(() => {
+    const last = executionsOf(workflowId, afterId).at(-1);
+    return last?.status === 'success' ? workerOf(last.id)?.name : undefined;
+  }, `the newest execution of ${workflowId} to succeed`);
+
+const userSaid = (text: string) => ({ messageEvent: { role: 'USER', content: { textContent: { text } } } });
+const assistantSaid = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+
+describe('n8n 2.41 queue mode: Shared State (a chat memory on the Connectly nodes)', () => {
+  /** Sends the customer's messages until two ran on different workers (at most 10); all continue one session. */
+  async function oneSessionAcrossWorkers(path: string, workflowId: string) {
+    const customer = `customer-${randomUUID()}`;
+    const before = lastExecutionId();
+    const answers: Step[] = [];
+    const ranOn: Array<string | undefined> = [];
+    while (answers.length < 2 || (new Set(ranOn).size < 2 && answers.length < 10)) {
+      answers.push(await steps(path).message(customer, `check ${answers.length + 1}`));
+      ranOn.push(await lastRanOn(workflowId, before));
+    }
+    answers.forEach((answer, index) =>
+      expect(answer).toMatchObject({ output: 'reply', text: `${customer}: check ${index + 1}` }),
+    );
+    expect(ranOn.every((name) => name !== undefined)).toBe(true);
+    expect(ranOn.some((name, index) => index > 0 && name !== ranOn[index - 1])).toBe(true);
+    expect(initsFor(customer)).toHaveLength(1);
+    expect(new Set(answers.map((answer) => answer.sessionId))).toEqual(new Set([answers[0]?.sessionId]));
+    expect(sessionsOf(customer)).toEqual([expect.objectContaining({ closed: false, turns: answers.length })]);
+  }
+
+  it("Redis Chat Memory: a customer's messages on two different workers continue one session", async () => {
+    await oneSessionAcrossWorkers('connectly-shared', SHARED_REDIS_WF);
+  }, 300_000);
+
+  it("Postgres Chat Memory: a customer's messages on two different workers continue one session", async () => {
+    await oneSessionAcrossWorkers('connectly-shared-pg', SHARED_POSTGRES_WF);
+  }, 300_000);
+
+  it('a hold set on one worker is honoured on the other; after Release the agent hears what was said meanwhile', async () => {
+    const shared = steps('connectly-shared');
+    const customer = `customer-${randomUUID()}`;
+    const first = await shared.message(customer, 'check 1');
+    const since = mock.requests.length;
+    const before = lastExecutionId();
+    expect(await shared.human(customer, 'Sam here')).toMatchObject({ output: 'recorded', recorded: true, held: true });
+    const heldOn = await lastRanOn(SHARED_REDIS_WF, before);
+
+    // The customer writes until a message runs on the other worker (at most 10): each one is held.
+    const held: string[] = [];
+    let ranOn = heldOn;
+    while (ranOn === heldOn && held.length < 10) {
+      const text = `check held ${held.length + 1}`;
+      const answer = await shared.message(customer, text);
+      held.push(text);
+      ranOn = await lastRanOn(SHARED_REDIS_WF, before);
+      expect(answer).toMatchObject({ output: 'handover', held: true, reason: 'human-reply', text });
+    }
+    expect(ranOn).not.toBe(heldOn);
+    expect(invokes(since)).toEqual([]);
+
+    expect(await shared.release(customer)).toMatchObject({
+      output: 'released',
+      released: true,
+      pendingEvents: 1 + held.length,
+    });
+    const next = await shared.message(customer, 'check after');
+    expect(next).toMatchObject({ output: 'reply', sessionId: first.sessionId });
+    expect(invokes(since).map((request) => (request.body as { inputEvents: unknown[] }).inputEvents)).toEqual([
+      [assistantSaid('Sam here'), ...held.map(userSaid), userSaid('check after')],
+    ]);
+    expect(initsFor(customer)).toHaveLength(1);
+  }, 300_000);
+
+  it("the Trigger's echo of a send made on another worker holds nothing: Record Human Reply knows it for the workflow's own", async () => {
+    // Published at start-up: the Trigger registered the workflow's address at Connectly.
+    await waitFor(
+      () =>
+        [...mock.messaging.webhooks.values()].some((hook) => hook.address.includes(LOOP_WEBHOOK_ID)) ? true : undefined,
+      "the loop's webhook registration",
+    );
+    const phone = `+1555${String(Date.now()).slice(-7)}`;
+    const customer = mock.messaging.customer(phone, { businessId: 'biz' });
+    const cycles: Array<[string | undefined, string | undefined]> = [];
+    // Each message: the customer's execution (the agent's reply sent), then its echo's (Record Human Reply);
+    // repeated until the two ran on different workers (at most 6 times).
+    while (!cycles.some(([sent, echoed]) => sent !== echoed) && cycles.length < 6) {
+      const text = `check ${cycles.length + 1}`;
+      const before = lastExecutionId();
+      await customer.says(text);
+      const [reply, echo] = await waitFor(() => {
+        const found = executionsOf(LOOP_WF, before);
+        return found.length >= 2 && found.every((e) => e.status === 'success') ? found : undefined;
+      }, 'the reply and its echo to be handled');
+      expect(customer.received.at(-1)?.message).toEqual({ text: `${phone}: ${text}` });
+      const [[data] = []] = cluster.sql(`select data from execution_data where "executionId" = ${echo?.id}`);
+      expect(data).toContain('"ownEcho":true');
+      cycles.push([workerOf(reply?.id as string)?.name, workerOf(echo?.id as string)?.name]);
+    }
+    expect(cycles.some(([sent, echoed]) => sent !== echoed)).toBe(true);
+  }, 300_000);
+
+  it('without a memory, the same workflow answers as before: the agent replies, and Record Human Reply holds', async () => {
+    const local = steps('connectly-local');
+    const customer = `customer-${randomUUID()}`;
+    const before = lastExecutionId();
+    expect(await local.message(customer, 'check 1')).toMatchObject({
+      output: 'reply',
+      text: `${customer}: check 1`,
+      sessionId: expect.any(String),
+    });
+    expect(await local.human(customer, 'Sam here')).toMatchObject({ output: 'recorded', recorded: true, held: true });
+    const executions = await waitFor(() => {
+      const found = executionsOf(LOCAL_WF, before);
+      return found.length === 2 && found.every((e) => e.status === 'success') ? found : undefined;
+    }, 'both executions to succeed');
+    for (const { id } of executions) expect(workerOf(id)).toBeDefined();
+  }, 120_000);
+});
 
 describe('n8n 2.41 queue mode: main + two workers', () => {
   it('answers with the reply and the handover flag from a worker, and routes the handover', async () => {

@@ -38,6 +38,10 @@ export interface RunOptions {
   requestHelper?: 'headers-only' | 'n8n-2.41';
   /** The credentials the node is saved with, as n8n names them on the node. */
   nodeCredentials?: INode['credentials'];
+  /** What n8n hands the node for its Shared State input (a chat memory sub-node's `response`), per item. */
+  memory?: (itemIndex: number) => unknown;
+  /** Runs the node as n8n's Tool variant of it, which has no inputs. */
+  asTool?: boolean;
 }
 
 export const NODE: INode = {
@@ -180,6 +184,18 @@ export async function runNode(
     getCredentials: async (type: string) =>
       type === 'connectlyMessagingApi' ? options.messagingCredentials : options.credentials,
     continueOnFail: () => options.continueOnFail ?? false,
+    // As n8n-core lists the node's inputs from its description (the Tool variant's are none).
+    getNodeInputs: () =>
+      options.asTool
+        ? []
+        : ((options.nodeType ?? new Connectly()).description.inputs as Array<string | { type: string }>).map((input) =>
+            typeof input === 'string' ? { type: input } : input,
+          ),
+    // As n8n-core's getInputConnectionData: undefined when nothing is connected to a single-connection input.
+    getInputConnectionData: async (type: string, itemIndex: number) => {
+      if (options.asTool) throw new Error('Node does not have input of type');
+      return type === 'ai_memory' ? options.memory?.(itemIndex) : undefined;
+    },
     isStreaming: () => options.streaming ?? false,
     sendChunk: (type: string, itemIndex: number, content?: unknown) => chunks.push({ type, itemIndex, content }),
     customData: { set: (key: string, value: string) => (customData[key] = value) },

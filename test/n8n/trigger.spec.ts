@@ -8,6 +8,7 @@ import { ConnectlyTrigger } from '../../nodes/ConnectlyTrigger/ConnectlyTrigger.
 import { ConnectlyWhatsAppTrigger } from '../../nodes/ConnectlyWhatsAppTrigger/ConnectlyWhatsAppTrigger.node';
 import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
 import { runNode } from './harness';
+import { sendText } from './parameters';
 
 const KEY = 'n8n-trigger-key-DISTINCTIVE-8841';
 const SECRET = 'trigger-webhook-secret';
@@ -594,20 +595,12 @@ describe('echoes that carry no callback data (the echo shape is not documented)'
   });
 
   const settledAll = () => Promise.all(plain.messaging.deliveries.map((d) => d.settled));
-  const messageSend = (to: string, text: string): IDataObject => ({
-    resource: 'message',
-    operation: 'send',
-    to,
-    content: 'text',
-    text,
-    options: {},
-  });
 
   it("Message → Send's own echo starts no execution, a person's echo of the same customer still does", async () => {
     const customer = '+15551239001';
     await plain.customer(customer).says('Hi');
     await settledAll();
-    await runNode(messageSend(customer, 'Hello from the workflow'), {
+    await runNode(sendText(customer, 'Hello from the workflow'), {
       credentials: plainCredentials,
       messagingCredentials: plainCredentials,
     });
@@ -626,7 +619,7 @@ describe('echoes that carry no callback data (the echo shape is not documented)'
     await settledAll();
     const before = served.runs.length;
     for (let i = 0; i < 2; i += 1) {
-      await runNode(messageSend(customer, 'One moment please'), {
+      await runNode(sendText(customer, 'One moment please'), {
         credentials: plainCredentials,
         messagingCredentials: plainCredentials,
       });

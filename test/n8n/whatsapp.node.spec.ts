@@ -5,7 +5,8 @@ import { inspect } from 'node:util';
 import { MockConnectlyServer, type MockCustomer } from 'connectly-agent-graph-mock';
 import { type IDataObject, NodeOperationError } from 'n8n-workflow';
 import { runNode } from './harness';
-import { conversationState } from '../../nodes/Connectly/shared/conversation-state';
+import { sendMessage } from './parameters';
+import { processConversationState } from '../../nodes/Connectly/shared/conversation-state';
 import { festiveGiftMessages } from '../support/whatsapp';
 
 const KEY = 'n8n-whatsapp-key-DISTINCTIVE-5520';
@@ -33,20 +34,6 @@ const invokes = (): Array<{ clientKey: string; inputEvents: unknown[] }> =>
   mock.requests
     .filter((r) => r.endpoint === 'invoke')
     .map((r) => r.body as { clientKey: string; inputEvents: unknown[] });
-
-const sendMessage = (clientKey: string, text: string, more: IDataObject = {}): IDataObject => ({
-  resource: 'agent',
-  operation: 'sendMessage',
-  clientKey,
-  sessionId: '',
-  sessionMemory: 'remember',
-  inputType: 'text',
-  text,
-  output: 'reply',
-  holdOnHandover: true,
-  options: {},
-  ...more,
-});
 
 const messageSend = (to: string, more: IDataObject = {}): IDataObject => ({
   resource: 'message',
@@ -292,14 +279,14 @@ describe('Message → Send', () => {
   it("knows the window closed from the trigger's record and refuses before any request, naming the template", async () => {
     const ana = customer('+15550001015');
     // What the Connectly Trigger of this process noted when the customer last wrote, 25 hours ago.
-    await conversationState('biz').noteInbound({
+    await processConversationState('biz').noteInbound({
       kind: 'message',
       clientKey: ana.phone,
       customer: { id: ana.phone },
       timestamp: String(Math.floor((Date.now() - 25 * 60 * 60 * 1000) / 1000)),
       attachments: [],
       payload: {},
-    } as unknown as Parameters<ReturnType<typeof conversationState>['noteInbound']>[0]);
+    } as unknown as Parameters<ReturnType<typeof processConversationState>['noteInbound']>[0]);
     const error = await runNode(messageSend(ana.phone, { content: 'text', text: 'Still there?' }), {
       credentials,
       messagingCredentials,
@@ -557,7 +544,7 @@ describe('a handover that holds', () => {
     const { outputs: agentOutputs } = await runNode(sendMessage(ana.phone, 'Can I talk to a human?'), { credentials });
     const reply = [...(agentOutputs[0] ?? []), ...(agentOutputs[1] ?? [])][0]?.json as IDataObject;
     expect(reply).toEqual(expect.objectContaining({ handover: true }));
-    expect(await conversationState('biz').hold(ana.phone)).toMatchObject({ by: 'agent' });
+    expect(await processConversationState('biz').hold(ana.phone)).toMatchObject({ by: 'agent' });
     const { outputs } = await runNode(messageSend(ana.phone), { credentials, messagingCredentials, input: [reply] });
     expect(ana.received.map((m) => m.message)).toEqual([{ text: reply['text'] }]);
     expect(outputs[0]?.[0]?.json).not.toHaveProperty('held');

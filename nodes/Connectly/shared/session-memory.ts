@@ -1,11 +1,14 @@
-// Where the node remembers each customer's Connectly session between executions: one session store per
-// API address, held by this module, so every execution in this n8n process (manual, webhook, trigger,
-// any workflow) shares it. n8n offers a community node no storage that is shared by queue-mode workers
-// and atomic: its data tables are served only to its own Data Table nodes, and workflow static data is
-// written whole at the end of each execution (and dropped by queue-mode workers), so two executions at
-// once would both start a session. Memory in the process keeps the core's guarantees in one process.
-// The conversation's own state (holds, choices, deliveries) has the same reach: conversation-state.ts.
+// Where the node remembers each customer's Connectly session between executions when no memory is on its
+// Shared State input: one session store per API address, held by this module, so every execution in this
+// n8n process (manual, webhook, trigger, any workflow) shares it. n8n offers a community node no atomic
+// storage of its own that queue-mode workers share: its data tables are served only to its own Data Table
+// nodes, and workflow static data is written whole at the end of each execution (and dropped by
+// queue-mode workers), so two executions at once would both start a session. With Shared State, the
+// sessions are kept in the connected chat memory instead, with the conversation's state
+// (conversation-state.ts), and every worker sees them.
+import type { IExecuteFunctions } from 'n8n-workflow';
 import { MemorySessionStore, type SessionStore, sessionKey } from 'connectly-agent-graph';
+import { sharedStore } from './conversation-state';
 
 const stores = new Map<string, SessionStore>();
 
@@ -22,12 +25,15 @@ export function sessionMemory(baseUrl: string): SessionStore {
   return store;
 }
 
-/** Forgets `sessionId` when it is the session remembered for the customer (after it was closed). */
+/**
+ * Forgets `sessionId` when it is the session remembered for the customer (after it was closed): in the
+ * item's Shared State memory when one is connected, else in this process.
+ */
 export async function forgetSession(
-  baseUrl: string,
-  businessId: string,
-  clientKey: string,
-  sessionId: string,
+  this: IExecuteFunctions,
+  itemIndex: number,
+  session: { baseUrl: string; businessId: string; clientKey: string; sessionId: string },
 ): Promise<void> {
-  await stores.get(baseUrl)?.delete(sessionKey(businessId, clientKey), sessionId);
+  const store = (await sharedStore.call(this, itemIndex)) ?? stores.get(session.baseUrl);
+  await store?.delete(sessionKey(session.businessId, session.clientKey), session.sessionId);
 }

@@ -5,6 +5,7 @@ import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { ConnectlyClient, type FetchLike, normalizeBaseUrl } from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
 import { sessionMemory } from './session-memory';
+import { sharedStore } from './conversation-state';
 
 export interface ConnectlyCredentials {
   apiKey: string;
@@ -98,11 +99,19 @@ export function headerReader(headers: Record<string, string | string[] | undefin
   };
 }
 
-/** `remember`: the client finds and keeps each customer's session in the node's session memory. */
+/** Which item's customer sessions the client finds and keeps (see `connectlyClient`). */
+export interface RememberSessions {
+  itemIndex: number;
+}
+
+/**
+ * `remember`: the client finds and keeps each customer's session: in the item's Shared State memory when
+ * one is connected (every worker sees it), else in this process's session memory.
+ */
 export async function connectlyClient(
   this: IExecuteFunctions,
   timeouts: ClientTimeouts = {},
-  remember = false,
+  remember?: RememberSessions,
 ): Promise<ConnectlyClient> {
   const credentials = await this.getCredentials<ConnectlyCredentials>('connectlyApi');
   const fetch: FetchLike = async (url, init) => {
@@ -139,6 +148,9 @@ export async function connectlyClient(
   };
   // The memory is picked by the address as the client normalises it, as Session → Close finds it.
   const baseUrl = normalizeBaseUrl(credentials.baseUrl || undefined, credentials.apiKey);
+  const sessionStore = remember
+    ? ((await sharedStore.call(this, remember.itemIndex)) ?? sessionMemory(baseUrl))
+    : undefined;
   return new ConnectlyClient({
     apiKey: credentials.apiKey,
     businessId: credentials.businessId,
@@ -148,6 +160,6 @@ export async function connectlyClient(
     fetchAddsApiKey: true,
     scheduler: defaultScheduler,
     userAgent: defaultUserAgent(),
-    ...(remember ? { sessionStore: sessionMemory(baseUrl) } : {}),
+    ...(sessionStore ? { sessionStore } : {}),
   });
 }

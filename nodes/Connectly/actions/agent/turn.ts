@@ -39,8 +39,8 @@ export async function turn(
   const defaults = versionDefaults.call(this);
   const remember =
     !sessionId && this.getNodeParameter('sessionMemory', itemIndex, defaults.sessionMemory) === 'remember';
-  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember);
-  const state = conversationState(client.businessId);
+  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember ? { itemIndex } : undefined);
+  const state = await conversationState.call(this, client.businessId, itemIndex);
   const inputEvents = await withOfferedChoice.call(this, itemIndex, written, state, clientKey);
   if ((await state.hold(clientKey)) !== undefined) {
     // Kept for the agent, to hear when the conversation is given back.

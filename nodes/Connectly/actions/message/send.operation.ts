@@ -20,7 +20,7 @@ import { callOptions, type PartialResult, timeouts } from '../../shared/context'
 import { keyRefused, type Outputs } from '../../shared/items';
 import { MESSAGING_CREDENTIAL_NAMES } from '../../shared/credentials';
 import { messagingClient } from '../../shared/messaging-transport';
-import { conversationState } from '../../shared/conversation-state';
+import { conversationState, customerWindow } from '../../shared/conversation-state';
 import { replyEvents } from './reply-item';
 import { optionsField, timeoutOptions } from '../../shared/descriptions';
 
@@ -213,10 +213,10 @@ export async function execute(
     });
   }
   const client = await messagingClient.call(this, limits);
-  const state = conversationState(client.businessId);
+  const state = await conversationState.call(this, client.businessId, itemIndex);
   // Known closed (the customer's last message, as the Connectly Trigger noted it, is over 24 hours old):
   // refused before any request. Not known (the trigger runs in another process): Connectly decides.
-  if ((await state.window(to)) === 'outside') {
+  if ((await customerWindow(state, to)) === 'outside') {
     throw templateOnly.call(this, to, 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW', itemIndex);
   }
   try {

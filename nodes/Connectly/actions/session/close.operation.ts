@@ -33,6 +33,11 @@ export async function execute(
   Object.assign(partial, { clientKey, sessionId });
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex));
   const result = await firstValueFrom(client.close({ clientKey, sessionId }, callOptions.call(this)));
-  await forgetSession(client.baseUrl, client.businessId, clientKey, sessionId);
+  await forgetSession.call(this, itemIndex, {
+    baseUrl: client.baseUrl,
+    businessId: client.businessId,
+    clientKey,
+    sessionId,
+  });
   outputs[0].push({ json: { ...result, clientKey }, pairedItem: { item: itemIndex } });
 }

@@ -1,5 +1,7 @@
 // Session → Record Human Reply: a person wrote to the customer (from Connectly's inbox), so the
 // conversation is held for them, and the agent will hear the text as its own message when it resumes.
+// An echo of the workflow's own send (known by its fingerprint, which the Connectly Trigger puts on the
+// Human Agent item) is not a person's: nothing is held for it.
 import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { markRun, type PartialResult } from '../../shared/context';
 import { assistantText, HUMAN_REPLY_REASON } from 'connectly-agent-graph';
@@ -39,7 +41,17 @@ export async function execute(
   const text = this.getNodeParameter('text', itemIndex, '') as unknown;
   partial.clientKey = clientKey;
   const client = await connectlyClient.call(this);
-  const state = conversationState(client.businessId);
+  const state = await conversationState.call(this, client.businessId, itemIndex);
+  // The Trigger matches echoes against the sends recorded in its own process; with Shared State they are
+  // recorded in the memory (Message → Send may have run on another worker), so they are matched here.
+  const echo = this.getInputData()[itemIndex]?.json?.['fingerprint'];
+  if (typeof echo === 'string' && (await state.store.matchEcho(state.key(clientKey), { fingerprint: echo }))) {
+    outputs[0].push({
+      json: { clientKey, recorded: false, ownEcho: true, ...(await holdFields(state, clientKey)) },
+      pairedItem: { item: itemIndex },
+    });
+    return;
+  }
   const recorded = typeof text === 'string' && text.trim() !== '';
   await state.holdFor(clientKey, HUMAN_REPLY_REASON, HUMAN_REPLY_REASON);
   // The agent hears the person's words as its own when the conversation is given back.

@@ -50,8 +50,8 @@ export async function execute(
   const clientKey = readCustomer.call(this, itemIndex);
   const now = this.getNodeParameter('resumeWith', itemIndex, 'nextMessage') === 'now';
   partial.clientKey = clientKey;
-  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), true);
-  const state = conversationState(client.businessId);
+  const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), { itemIndex });
+  const state = await conversationState.call(this, client.businessId, itemIndex);
   const released = await state.clearHold(clientKey);
   const pendingEvents = await state.meanwhileCount(clientKey);
   const taken = now ? await state.takeMeanwhile(clientKey) : { inputEvents: [], ids: [] };

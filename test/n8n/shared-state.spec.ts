@@ -1,0 +1,251 @@
+// The Connectly node's Shared State input: with a chat memory connected, sessions, holds, what was said
+// meanwhile and the sends recorded for their echoes live in the memory's chat history, not in the process.
+// The history here stores messages as n8n's Redis Chat Memory does (each message's toDict() as JSON, read
+// back oldest first as LangChain messages); the queue-mode suite proves it with the real memories.
+import { ConnectlyMessagingClient, type ConversationState } from 'connectly-agent-graph';
+import { MockConnectlyServer } from 'connectly-agent-graph-mock';
+import { type IDataObject, type INodeInputConfiguration, NodeOperationError } from 'n8n-workflow';
+import { Connectly } from '../../nodes/Connectly/Connectly.node';
+import { processConversationState } from '../../nodes/Connectly/shared/conversation-state';
+import { ChatMemoryLog, RECORD_MARKER, type StorableMessage } from '../../nodes/Connectly/shared/chat-memory-log';
+import { runNode } from './harness';
+import { sendMessage, sendText } from './parameters';
+import { type ServedTrigger, TriggerUnderTest, serve } from './trigger-harness';
+
+const KEY = 'n8n-shared-state-key-DISTINCTIVE-6613';
+const SECRET = 'shared-state-webhook-secret';
+let mock: MockConnectlyServer;
+let credentials: { apiKey: string; businessId: string; baseUrl: string; webhookSecret: string };
+
+/** A chat history kept as Redis Chat Memory keeps one: a list of each message's toDict(), as JSON. */
+class StoredHistory {
+  readonly stored: string[] = [];
+
+  constructor(readonly lc_namespace = ['langchain', 'stores', 'message', 'redis']) {}
+
+  async addMessage(message: StorableMessage): Promise<void> {
+    this.stored.push(JSON.stringify(message.toDict()));
+  }
+
+  /** As LangChain maps stored messages back: the message's data (content, additional_kwargs) on the message. */
+  async getMessages(): Promise<Array<{ content: unknown; additional_kwargs?: Record<string, unknown> }>> {
+    return this.stored.map((text) => (JSON.parse(text) as { data: { content: unknown } }).data);
+  }
+
+  types(): string[] {
+    return this.stored.map((text) => (JSON.parse(text) as { type: string }).type);
+  }
+}
+
+/** What a chat memory sub-node supplies: a LangChain memory holding its chat history. */
+const memoryOf = (history: StoredHistory) => () => ({ chatHistory: history });
+
+beforeAll(async () => {
+  mock = new MockConnectlyServer({
+    apiKey: KEY,
+    businessId: 'biz-shared',
+    messaging: { webhookSecret: SECRET, timeScale: 0.001, echoCallbackData: false },
+  });
+  const baseUrl = await mock.start();
+  credentials = { apiKey: KEY, businessId: 'biz-shared', baseUrl, webhookSecret: SECRET };
+});
+beforeEach(() => mock.reset());
+afterEach(() => mock.waitForIdle(3000).catch(() => undefined));
+afterAll(() => mock.stop());
+
+const recordHumanReply = (clientKey: string, text: string): IDataObject => ({
+  resource: 'session',
+  operation: 'recordHumanReply',
+  clientKey,
+  text,
+});
+const release = (clientKey: string): IDataObject => ({
+  resource: 'session',
+  operation: 'release',
+  clientKey,
+  resumeWith: 'nextMessage',
+  options: {},
+});
+
+const requestsTo = (endpoint: string) =>
+  mock.requests
+    .filter((request) => request.endpoint === endpoint)
+    .map((request) => request.body as { clientKey: string; sessionId?: string; inputEvents: unknown[] });
+const user = (text: string) => ({ messageEvent: { role: 'USER', content: { textContent: { text } } } });
+const assistant = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+
+describe('the Shared State input', () => {
+  it('is an optional memory input beside Main, taking Redis Chat Memory or Postgres Chat Memory, one at most', () => {
+    const inputs = new Connectly().description.inputs as Array<string | INodeInputConfiguration>;
+    expect(inputs).toEqual([
+      'main',
+      {
+        type: 'ai_memory',
+        displayName: 'Shared State',
+        required: false,
+        maxConnections: 1,
+        filter: { nodes: ['@n8n/n8n-nodes-langchain.memoryRedisChat', '@n8n/n8n-nodes-langchain.memoryPostgresChat'] },
+      },
+    ]);
+  });
+
+  it("keeps the customer's session in the memory: the next run continues it, a run without the memory does not see it", async () => {
+    const history = new StoredHistory();
+    const memory = memoryOf(history);
+    const first = await runNode(sendMessage('+15557770001', 'Hi'), { credentials, memory });
+    const second = await runNode(sendMessage('+15557770001', 'Gift ideas?'), { credentials, memory });
+    const sessionId = first.outputs[0]?.[0]?.json['sessionId'];
+    expect(second.outputs[0]?.[0]?.json['sessionId']).toBe(sessionId);
+    expect(requestsTo('init')).toHaveLength(1);
+    expect(history.stored.length).toBeGreaterThan(0);
+
+    // This process remembers nothing of it: without the memory, the customer gets a session of their own.
+    const apart = await runNode(sendMessage('+15557770001', 'Hello again'), { credentials });
+    expect(apart.outputs[0]?.[0]?.json['sessionId']).not.toBe(sessionId);
+    expect(requestsTo('init')).toHaveLength(2);
+  });
+
+  it('Session → Close forgets the session kept in the memory: the next message starts a new one', async () => {
+    const memory = memoryOf(new StoredHistory());
+    const first = await runNode(sendMessage('+15557770008', 'Hi'), { credentials, memory });
+    const sessionId = first.outputs[0]?.[0]?.json['sessionId'] as string;
+    await runNode(
+      { resource: 'session', operation: 'close', clientKey: '+15557770008', sessionId, options: {} },
+      { credentials, memory },
+    );
+    const next = await runNode(sendMessage('+15557770008', 'Hello again'), { credentials, memory });
+    expect(next.outputs[0]?.[0]?.json['sessionId']).not.toBe(sessionId);
+    // Straight to a new session: nothing was sent to the closed one.
+    expect(requestsTo('invoke').map((body) => body.sessionId)).toEqual([
+      sessionId,
+      next.outputs[0]?.[0]?.json['sessionId'],
+    ]);
+    expect(requestsTo('init')).toHaveLength(2);
+  });
+
+  it('a hold recorded in the memory is honoured by every run that has it; Release gives the agent what was said meanwhile', async () => {
+    const phone = '+15557770002';
+    const history = new StoredHistory();
+    const memory = memoryOf(history);
+    await runNode(recordHumanReply(phone, 'Sam here'), { credentials, memory });
+    const held = await runNode(sendMessage(phone, 'Thanks Sam'), { credentials, memory });
+    expect(held.outputs[0]).toEqual([]);
+    expect(held.outputs[1]?.[0]?.json).toMatchObject({ held: true, reason: 'human-reply', text: 'Thanks Sam' });
+    expect(requestsTo('invoke')).toEqual([]);
+
+    // Held in the memory only: a run without it asks the agent.
+    await runNode(sendMessage(phone, 'Anyone?'), { credentials });
+    expect(requestsTo('invoke').map((body) => body.inputEvents)).toEqual([[user('Anyone?')]]);
+
+    const released = await runNode(release(phone), { credentials, memory });
+    expect(released.outputs[0]?.[0]?.json).toMatchObject({ released: true, pendingEvents: 2 });
+    await runNode(sendMessage(phone, 'Show me gift ideas'), { credentials, memory });
+    expect(requestsTo('invoke').at(-1)?.inputEvents).toEqual([
+      assistant('Sam here'),
+      user('Thanks Sam'),
+      user('Show me gift ideas'),
+    ]);
+  });
+
+  it("shares the history with a chat's own messages: they are skipped and kept, the records are marked system messages", async () => {
+    const history = new StoredHistory();
+    await history.addMessage({ toDict: () => ({ type: 'human', data: { content: 'Hi', additional_kwargs: {} } }) });
+    await runNode(recordHumanReply('+15557770003', 'Sam here'), { credentials, memory: memoryOf(history) });
+    const held = await runNode(sendMessage('+15557770003', 'Thanks'), { credentials, memory: memoryOf(history) });
+    expect(held.outputs[1]?.[0]?.json).toMatchObject({ held: true });
+    expect(history.types()[0]).toBe('human');
+    expect(new Set(history.types().slice(1))).toEqual(new Set(['system']));
+    const [, record] = await history.getMessages();
+    expect(record?.additional_kwargs).toEqual({ [RECORD_MARKER]: 1 });
+    expect(await new ChatMemoryLog(history).read()).toHaveLength(history.stored.length - 1);
+  });
+
+  it('refuses Simple Memory (kept in one process) with an error naming the memories to connect, before any request', async () => {
+    const simple = new StoredHistory(['langchain', 'stores', 'message', 'in_memory']);
+    const refused = runNode(sendMessage('+15557770004', 'Hi'), { credentials, memory: memoryOf(simple) });
+    await expect(refused).rejects.toThrow(NodeOperationError);
+    await expect(refused).rejects.toMatchObject({
+      message: expect.stringContaining('not shared by every n8n process'),
+      description: expect.stringContaining('Redis Chat Memory or a Postgres Chat Memory'),
+    });
+    await expect(
+      runNode(recordHumanReply('+15557770004', 'x'), { credentials, memory: () => ({ loadMemoryVariables: {} }) }),
+    ).rejects.toThrow(/not shared by every n8n process/);
+    expect(mock.requests).toEqual([]);
+    expect(simple.stored).toEqual([]);
+  });
+
+  it("Message → Send still knows the window closed from the Trigger's record in this process, and refuses before any request", async () => {
+    const phone = '+15557770007';
+    await processConversationState('biz-shared').noteInbound({
+      kind: 'message',
+      clientKey: phone,
+      timestamp: String(Math.floor((Date.now() - 25 * 60 * 60 * 1000) / 1000)),
+    } as unknown as Parameters<ConversationState['noteInbound']>[0]);
+    await expect(
+      runNode(sendText(phone, 'Still there?'), {
+        credentials,
+        messagingCredentials: credentials,
+        memory: memoryOf(new StoredHistory()),
+      }),
+    ).rejects.toThrow(`${phone} last wrote more than 24 hours ago`);
+    expect(mock.messaging.sent.filter((sent) => sent.to === phone)).toEqual([]);
+  });
+
+  it('as a tool (no inputs), keeps the state in this process', async () => {
+    const phone = '+15557770005';
+    await runNode(recordHumanReply(phone, 'Sam here'), { credentials, asTool: true });
+    const held = await runNode(sendMessage(phone, 'Thanks'), { credentials });
+    expect(held.outputs[1]?.[0]?.json).toMatchObject({ held: true, reason: 'human-reply' });
+  });
+});
+
+describe("Record Human Reply and the workflow's own echoes, with Shared State", () => {
+  let served: ServedTrigger & { trigger: TriggerUnderTest };
+
+  beforeAll(async () => {
+    served = await serve((url) => new TriggerUnderTest({ credentials, parameters: {}, nodeId: 'shared-echo' }, url));
+    await served.trigger.activate();
+  });
+  afterAll(() => served?.close());
+
+  const settled = () => Promise.all(mock.messaging.deliveries.map((delivery) => delivery.settled));
+
+  it('the echo of a send recorded in the memory holds nothing; a person’s echo holds the conversation', async () => {
+    const phone = '+15557770006';
+    const history = new StoredHistory();
+    const memory = memoryOf(history);
+    await mock.customer(phone).says('Hi');
+    await settled();
+    // Sent by a worker whose sends the Trigger's process never saw: recorded in the memory only.
+    await runNode(sendText(phone, 'Hello from the workflow'), {
+      credentials,
+      messagingCredentials: credentials,
+      memory,
+    });
+    await settled();
+    const echo = served.runs.at(-1)?.[1]?.[0]?.json as IDataObject;
+    expect(echo).toMatchObject({ kind: 'echo', text: 'Hello from the workflow', fingerprint: expect.any(String) });
+
+    const own = await runNode(recordHumanReply(phone, String(echo['text'])), { credentials, memory, input: [echo] });
+    expect(own.outputs[0]?.[0]?.json).toEqual({
+      clientKey: phone,
+      recorded: false,
+      ownEcho: true,
+      held: false,
+      pendingEvents: 0,
+    });
+
+    const inbox = new ConnectlyMessagingClient({ apiKey: KEY, businessId: 'biz-shared', baseUrl: credentials.baseUrl });
+    await inbox.sendMessage({ to: phone, message: { text: 'Maria here' } });
+    await settled();
+    const person = served.runs.at(-1)?.[1]?.[0]?.json as IDataObject;
+    expect(person).toMatchObject({ kind: 'echo', text: 'Maria here' });
+    const human = await runNode(recordHumanReply(phone, String(person['text'])), {
+      credentials,
+      memory,
+      input: [person],
+    });
+    expect(human.outputs[0]?.[0]?.json).toMatchObject({ recorded: true, held: true, reason: 'human-reply' });
+  });
+});
