@@ -262,7 +262,8 @@ const outputHandles = (nodeName: string) =>
 async function openConnectlyActions(nodeName: string): Promise<void> {
   await page
     .locator(`[data-test-id="canvas-node"][data-node-name="${nodeName}"]`)
-    .getByTestId('canvas-handle-plus')
+    // The output's plus: a Connectly node also has one on its Shared State input.
+    .locator('[data-test-id="canvas-handle-plus"].source')
     .click();
   expect((await search('Connectly')).found).toBe(true);
   await page

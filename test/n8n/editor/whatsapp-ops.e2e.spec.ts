@@ -139,7 +139,8 @@ describe("the node panel's Connectly entries", () => {
     await page.getByTestId('canvas-node').first().waitFor();
     await page
       .locator('[data-test-id="canvas-node"][data-node-name="Send the reply on WhatsApp"]')
-      .getByTestId('canvas-handle-plus')
+      // The output's plus: a Connectly node also has one on its Shared State input.
+      .locator('[data-test-id="canvas-handle-plus"].source')
       .click();
     await page.getByTestId('node-creator-search-bar').fill('connectly');
     const connectlyNode = page.getByTestId('item-iterator-item').filter({
