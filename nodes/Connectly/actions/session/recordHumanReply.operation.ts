@@ -45,7 +45,7 @@ export async function execute(
   // The Trigger matches echoes against the sends recorded in its own process; with Shared State they are
   // recorded in the memory (Message → Send may have run on another worker), so they are matched here.
   const echo = this.getInputData()[itemIndex]?.json?.['fingerprint'];
-  if (typeof echo === 'string' && (await state.store.matchEcho(state.key(clientKey), { fingerprint: echo }))) {
+  if (typeof echo === 'string' && (await state.isOwnSend(clientKey, echo))) {
     outputs[0].push({
       json: { clientKey, recorded: false, ownEcho: true, ...(await holdFields(state, clientKey)) },
       pairedItem: { item: itemIndex },

@@ -139,7 +139,15 @@ export class ConversationState {
    */
   async isOwnEcho(echo: InboundEcho): Promise<boolean> {
     if (isAutomatedEcho(echo)) return true;
-    return this.store.matchEcho(this.key(echo.clientKey), { fingerprint: fingerprint(echo.message) });
+    return this.isOwnSend(echo.clientKey, fingerprint(echo.message));
+  }
+
+  /**
+   * Whether a message with this `fingerprint` (of its content, see {@link fingerprint}) is one the
+   * automation sent the customer: true once per recorded send, which is then forgotten.
+   */
+  isOwnSend(clientKey: string, sent: string): Promise<boolean> {
+    return this.store.matchEcho(this.key(clientKey), { fingerprint: sent });
   }
 
   /** Records a message about to be sent by the automation, so that its echo is known for the business's own. */
