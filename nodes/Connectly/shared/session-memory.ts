@@ -16,7 +16,7 @@ const stores = new Map<string, SessionStore>();
  * The store of the sessions started through `baseUrl`: the core keys each session by business and
  * customer only, so one store per API address keeps two Connectly servers (production and a test one) apart.
  */
-export function sessionMemory(baseUrl: string): SessionStore {
+function sessionMemory(baseUrl: string): SessionStore {
   let store = stores.get(baseUrl);
   if (store === undefined) {
     store = new MemorySessionStore();
@@ -26,14 +26,23 @@ export function sessionMemory(baseUrl: string): SessionStore {
 }
 
 /**
- * Forgets `sessionId` when it is the session remembered for the customer (after it was closed): in the
- * item's Shared State memory when one is connected, else in this process.
+ * Where the item's customer sessions are remembered: in its Shared State memory when one is connected
+ * (every worker sees it), else in this process's memory for `baseUrl`.
  */
+export async function rememberedSessions(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  baseUrl: string,
+): Promise<SessionStore> {
+  return (await sharedStore.call(this, itemIndex)) ?? sessionMemory(baseUrl);
+}
+
+/** Forgets `sessionId` when it is the session remembered for the customer (after it was closed). */
 export async function forgetSession(
   this: IExecuteFunctions,
   itemIndex: number,
   session: { baseUrl: string; businessId: string; clientKey: string; sessionId: string },
 ): Promise<void> {
-  const store = (await sharedStore.call(this, itemIndex)) ?? stores.get(session.baseUrl);
-  await store?.delete(sessionKey(session.businessId, session.clientKey), session.sessionId);
+  const store = await rememberedSessions.call(this, itemIndex, session.baseUrl);
+  await store.delete(sessionKey(session.businessId, session.clientKey), session.sessionId);
 }

@@ -4,8 +4,7 @@
 import type { IExecuteFunctions, IHttpRequestOptions } from 'n8n-workflow';
 import { ConnectlyClient, type FetchLike, normalizeBaseUrl } from 'connectly-agent-graph';
 import { defaultScheduler, defaultUserAgent } from './platform';
-import { sessionMemory } from './session-memory';
-import { sharedStore } from './conversation-state';
+import { rememberedSessions } from './session-memory';
 
 export interface ConnectlyCredentials {
   apiKey: string;
@@ -148,9 +147,7 @@ export async function connectlyClient(
   };
   // The memory is picked by the address as the client normalises it, as Session → Close finds it.
   const baseUrl = normalizeBaseUrl(credentials.baseUrl || undefined, credentials.apiKey);
-  const sessionStore = remember
-    ? ((await sharedStore.call(this, remember.itemIndex)) ?? sessionMemory(baseUrl))
-    : undefined;
+  const sessionStore = remember ? await rememberedSessions.call(this, remember.itemIndex, baseUrl) : undefined;
   return new ConnectlyClient({
     apiKey: credentials.apiKey,
     businessId: credentials.businessId,
