@@ -21,8 +21,6 @@ import type { ConversationHold } from './store.js';
 
 // How many waiting inboxes one sweep looks at.
 const SWEEP_BATCH = 100;
-// How long the inbox of a customer is kept after its last message, at the least.
-const INBOX_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 const silent: EngineLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -175,12 +173,12 @@ export class ConversationEngine {
       // A person wrote from the inbox: the bot stays quiet until released, and the agent hears it then.
       await this.#state.holdFor(clientKey, HUMAN_REPLY_REASON, HUMAN_REPLY_REASON);
       const text = event.message.text ?? '';
-      if (text.trim() !== '') await this.keep(key, id, at, { kind: 'human', clientKey, text });
+      if (text.trim() !== '') await this.keep(id, at, { kind: 'human', clientKey, text });
       await notify(this.options, this.#logger, { clientKey, kind: 'human-reply', text });
       return { status: 200, outcome: 'echo-human', clientKey };
     }
     if (event.kind !== 'message' && event.kind !== 'button') return { status: 200, outcome: 'ignored', clientKey };
-    await this.keepCustomer(id, key, event, at);
+    await this.keepCustomer(id, event, at);
     if ((await store.getHold(key)) !== undefined) {
       const said = event.kind === 'button' ? event.title : (event.text ?? '[media]');
       await notify(this.options, this.#logger, { clientKey, kind: 'customer-message', text: said });
@@ -202,7 +200,7 @@ export class ConversationEngine {
     const clientKey = event.clientKey;
     if (event.kind === 'message' || event.kind === 'button') {
       try {
-        if (await this.keepCustomer(id, key, event, (this.options.now ?? Date.now)())) this.run(key);
+        if (await this.keepCustomer(id, event, (this.options.now ?? Date.now)())) this.run(key);
       } catch (error) {
         this.#logger.error(`Could not take a delivery for ${clientKey}: ${(error as Error).message}`);
         return { status: 503, outcome: 'failed', clientKey };
@@ -212,23 +210,17 @@ export class ConversationEngine {
   }
 
   // Notes the customer's inbound time and keeps the message in the inbox; true when it was not there yet.
-  private async keepCustomer(
-    id: string,
-    key: string,
-    event: InboundMessage | InboundButtonReply,
-    at: number,
-  ): Promise<boolean> {
+  private async keepCustomer(id: string, event: InboundMessage | InboundButtonReply, at: number): Promise<boolean> {
     await this.#state.noteInbound(event);
     const item: InboxItem = {
       kind: 'customer',
       clientKey: event.clientKey,
       event: { ...event, payload: {} } as InboundEvent,
     };
-    return this.keep(key, id, at, item);
+    return this.keep(id, at, item);
   }
 
-  private async keep(key: string, id: string, at: number, item: InboxItem): Promise<boolean> {
-    const ttlMs = Math.max(INBOX_TTL_MS, this.#settings.holdTtlMs * 2);
-    return this.options.store.appendInbox(key, { id, payload: JSON.stringify(item), at }, { ttlMs });
+  private keep(id: string, at: number, item: InboxItem): Promise<boolean> {
+    return this.#state.keepInInbox(item.clientKey, { id, payload: JSON.stringify(item), at });
   }
 }

@@ -14,7 +14,7 @@ import { ConnectlyWebhookSignatureError } from '../messaging/webhook.js';
 import { sessionKey } from '../sessions/session-store.js';
 import type { InputEvent } from '../wire/api.js';
 import type { OutboundMessage } from '../wire/message-api.js';
-import type { ConversationHold, ConversationStore, DeliveryClaimState, OfferedChoices } from './store.js';
+import type { ConversationHold, ConversationStore, DeliveryClaimState, InboxEntry, OfferedChoices } from './store.js';
 
 /** A hold's TTL by default: a day. A hold ends when it is released, or when this runs out, never otherwise. */
 export const DEFAULT_HOLD_TTL_MS = 24 * 60 * 60 * 1000;
@@ -31,8 +31,8 @@ const CHOICES_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 // Automated sends kept to match their echoes against.
 const SENDS_KEPT = 50;
 const SENDS_TTL_MS = 60 * 60 * 1000;
-// How long what was said while a conversation is held is kept, at the least, after the last of it.
-const MEANWHILE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+// How long a customer's inbox is kept, at the least, after its last entry.
+const INBOX_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * The fingerprint of a message as an echo carries it: a hash of its JSON with keys sorted, without the
@@ -198,14 +198,19 @@ export class ConversationState {
     return { allowed: handingOver && hold.by === AGENT_HOLD, hold };
   }
 
+  /**
+   * Keeps an entry in the customer's inbox until it is taken (false when one with its `id` is there):
+   * a week at the least, and twice a hold's TTL, so a held conversation's entries outlive its hold.
+   */
+  keepInInbox(clientKey: string, entry: InboxEntry): Promise<boolean> {
+    const ttlMs = Math.max(INBOX_TTL_MS, this.holdTtlMs * 2);
+    return this.store.appendInbox(this.key(clientKey), entry, { ttlMs });
+  }
+
   /** Keeps input for the agent to hear when the conversation is given back (kept until taken, in order). */
   async keepMeanwhile(clientKey: string, inputEvents: readonly InputEvent[], id: string = randomUUID()): Promise<void> {
     if (inputEvents.length === 0) return;
-    await this.store.appendInbox(
-      this.key(clientKey),
-      { id, payload: JSON.stringify(inputEvents), at: this.#now() },
-      { ttlMs: Math.max(MEANWHILE_TTL_MS, this.holdTtlMs * 2) },
-    );
+    await this.keepInInbox(clientKey, { id, payload: JSON.stringify(inputEvents), at: this.#now() });
   }
 
   /** How many inputs wait for the agent. */
