@@ -22,8 +22,7 @@ import { processConversationState } from '../Connectly/shared/conversation-state
 import { credentialLabel, MESSAGING_CREDENTIAL_NAMES } from '../Connectly/shared/credentials';
 import { CUSTOMER_OUTPUT, HUMAN_AGENT_OUTPUT, itemOf, OUTPUT_NAMES, STATUS_OUTPUT } from './items';
 import { checkExists, create, remove } from './registration';
-
-const MAX_AGE_LIMIT_MINUTES = 60;
+import { MAX_DELIVERY_AGE_LIMIT_MINUTES } from '../Connectly/shared/repeats';
 // How long one delivery is held by the request taking it before a repeat may take it instead.
 const CLAIM_LEASE_MS = 60_000;
 
@@ -107,7 +106,7 @@ export const triggerDescription: Omit<INodeTypeDescription, 'name' | 'icon' | 's
           displayName: 'Max Delivery Age (Minutes)',
           name: 'maxAgeMinutes',
           type: 'number',
-          typeOptions: { minValue: 1, maxValue: MAX_AGE_LIMIT_MINUTES },
+          typeOptions: { minValue: 1, maxValue: MAX_DELIVERY_AGE_LIMIT_MINUTES },
           default: 5,
           description:
             "How far a delivery's signed timestamp may be from this server's clock: older deliveries are refused with 401 as replays of a captured delivery",
@@ -183,8 +182,10 @@ export class ConnectlyTrigger implements INodeType {
       maxAgeMinutes?: number;
     };
     const maxAgeMs =
-      Math.min(Math.max(Number(maxAgeMinutes) || DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000, 1), MAX_AGE_LIMIT_MINUTES) *
-      60_000;
+      Math.min(
+        Math.max(Number(maxAgeMinutes) || DEFAULT_WEBHOOK_MAX_AGE_MS / 60_000, 1),
+        MAX_DELIVERY_AGE_LIMIT_MINUTES,
+      ) * 60_000;
     let event: InboundEvent;
     try {
       event = parseWebhook(rawBody, this.getHeaderData(), secret, { maxAgeMs });
@@ -203,14 +204,15 @@ export class ConnectlyTrigger implements INodeType {
     const state = processConversationState(credentials.businessId);
     // Checked only once the signature holds, so that no forged request can make a real delivery look
     // repeated. [INFERRED] A redelivery repeats the body, so the signature: the same key the engine uses.
-    const id = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${webhookSignature(this.getHeaderData()) ?? ''}`;
+    const signature = webhookSignature(this.getHeaderData()) ?? '';
+    const id = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${signature}`;
     const claim = await state.claim(id, CLAIM_LEASE_MS);
     if (claim.state !== 'claimed') return {};
     // Done only once handled: a delivery whose handling throws is answered 500, and its redelivery is taken.
     try {
       const output = await outputOf(event, state, this.getNodeParameter('deliveryStatuses', false) === true);
       const outputs: INodeExecutionData[][] = OUTPUT_NAMES.map(() => []);
-      if (output !== undefined) outputs[output]?.push(itemOf(event, includePayload === true));
+      if (output !== undefined) outputs[output]?.push(itemOf(event, includePayload === true, signature));
       await state.complete(claim, 2 * maxAgeMs);
       return output === undefined ? {} : { workflowData: outputs };
     } catch (error) {

@@ -52,8 +52,12 @@ function details(event: InboundEvent): IDataObject {
   }
 }
 
-/** The item for one delivery; `withPayload` adds the delivery exactly as Connectly sent it. */
-export function itemOf(event: InboundEvent, withPayload: boolean): INodeExecutionData {
+/**
+ * The item for one delivery; `withPayload` adds the delivery exactly as Connectly sent it. `deliveryId` (the
+ * delivery's signature, which its redeliveries repeat) lets a Connectly node with Shared State act on the
+ * delivery once, whichever n8n process took it.
+ */
+export function itemOf(event: InboundEvent, withPayload: boolean, deliveryId: string): INodeExecutionData {
   const known = event.kind === 'other' ? undefined : event;
   const clientKey = known?.clientKey ?? '';
   const json: IDataObject = {
@@ -63,6 +67,7 @@ export function itemOf(event: InboundEvent, withPayload: boolean): INodeExecutio
     customer: customerOf(known?.customer, clientKey),
     timestamp: isoTime(known?.timestamp ?? event.payload.timestamp),
     inputEvents: toInputEvents(event) as unknown as IDataObject[],
+    deliveryId,
     ...(known?.callbackData === undefined ? {} : { callbackData: known.callbackData as IDataObject }),
     ...(withPayload ? { payload: event.payload as IDataObject } : {}),
   };

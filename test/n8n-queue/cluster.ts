@@ -24,6 +24,11 @@ export interface ClusterOptions {
   workers?: number;
   /** Jobs each worker runs at once (`n8n worker --concurrency`); default 10. */
   concurrency?: number;
+  /**
+   * How many `n8n webhook` processes beside main; default 0. Each serves the production webhooks on a port
+   * of its own and puts their executions in the queue, as the processes behind a load balancer do.
+   */
+  webhookProcesses?: number;
   /** Data tables to create in the owner's project, where the imported workflows live. */
   dataTables?: DataTableDefinition[];
 }
@@ -59,6 +64,8 @@ export interface Worker extends Logged {
 export interface Cluster {
   /** The main process, e.g. `http://127.0.0.1:41234`: production webhooks live under `/webhook/`. */
   readonly base: string;
+  /** Each `n8n webhook` process, e.g. `http://127.0.0.1:41236`: the same `/webhook/` paths as main. */
+  readonly webhooks: string[];
   readonly workers: Worker[];
   readonly main: Logged;
   /** The Redis that carries the Bull queue (keys `bull:jobs:<job id>`). */
@@ -372,6 +379,22 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       });
       readiness.push(ready());
     }
+    const webhooks: string[] = [];
+    const servers: Array<readonly [string, Managed]> = [[base, main]];
+    for (let index = 1; index <= (options.webhookProcesses ?? 0); index += 1) {
+      const port = await freePort();
+      const managed = new Managed(
+        `webhook-${index}`,
+        n8nBin,
+        ['webhook'],
+        { ...env, N8N_PORT: String(port), N8N_RUNNERS_BROKER_PORT: String(await freePort()) },
+        work,
+      );
+      processes.push(managed);
+      managed.start();
+      webhooks.push(`http://127.0.0.1:${port}`);
+      servers.push([`http://127.0.0.1:${port}`, managed]);
+    }
     // Main and the workers boot side by side; every wait ends before a failure is reported.
     const failed = (await Promise.allSettled(readiness)).find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -383,19 +406,21 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         .filter((node) => node.type === 'n8n-nodes-base.webhook')
         .map((node) => node.parameters.path as string),
     );
-    for (const path of paths) {
-      await until(
-        async () =>
-          /POST request/i.test(
-            await fetch(`${base}/webhook/${path}`).then(
-              (r) => r.text(),
-              () => '',
+    for (const [origin, server] of servers) {
+      for (const path of paths) {
+        await until(
+          async () =>
+            /POST request/i.test(
+              await fetch(`${origin}/webhook/${path}`).then(
+                (r) => r.text(),
+                () => '',
+              ),
             ),
-          ),
-        120_000,
-        `n8n to serve /webhook/${path}`,
-        () => main.tail(),
-      );
+          120_000,
+          `${origin} to serve /webhook/${path}`,
+          () => server.tail(),
+        );
+      }
     }
 
     const setup = await fetch(`${base}/rest/owner/setup`, {
@@ -434,7 +459,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       }
     }
 
-    return { base, workers, main, redisPort, sql, rest, dataTables, stop };
+    return { base, webhooks, workers, main, redisPort, sql, rest, dataTables, stop };
   } catch (error) {
     const tails = processes.map((managed) => managed.tail()).join('\n');
     await stop();

@@ -151,6 +151,8 @@ beforeAll(async () => {
       example('queue-mode-sessions.json', SESSIONS_WF, CREDENTIAL),
     ],
     dataTables: [SESSIONS_TABLE],
+    // A second process taking production webhooks, as behind a load balancer: a redelivery may reach it.
+    webhookProcesses: 1,
   });
   sessionsTable = cluster.dataTables[SESSIONS_TABLE.name] as string;
 }, 1_800_000);
@@ -190,6 +192,13 @@ const lastRanOn = (workflowId: string, afterId: number) =>
 
 const userSaid = (text: string) => ({ messageEvent: { role: 'USER', content: { textContent: { text } } } });
 const assistantSaid = (text: string) => ({ messageEvent: { role: 'ASSISTANT', content: { textContent: { text } } } });
+
+/** The loop workflow's address at Connectly, registered by its Trigger when the workflow was published. */
+const loopAddress = () =>
+  waitFor(
+    () => [...mock.messaging.webhooks.values()].find((hook) => hook.address.includes(LOOP_WEBHOOK_ID))?.address,
+    "the loop's webhook registration",
+  );
 
 describe('n8n 2.41 queue mode: Shared State (a chat memory on the Connectly nodes)', () => {
   /** Sends the customer's messages until two ran on different workers (at most 10); all continue one session. */
@@ -256,12 +265,7 @@ describe('n8n 2.41 queue mode: Shared State (a chat memory on the Connectly node
   }, 300_000);
 
   it("the Trigger's echo of a send made on another worker holds nothing: Record Human Reply knows it for the workflow's own", async () => {
-    // Published at start-up: the Trigger registered the workflow's address at Connectly.
-    await waitFor(
-      () =>
-        [...mock.messaging.webhooks.values()].some((hook) => hook.address.includes(LOOP_WEBHOOK_ID)) ? true : undefined,
-      "the loop's webhook registration",
-    );
+    await loopAddress();
     const phone = `+1555${String(Date.now()).slice(-7)}`;
     const customer = mock.messaging.customer(phone, { businessId: 'biz' });
     const cycles: Array<[string | undefined, string | undefined]> = [];
@@ -281,6 +285,39 @@ describe('n8n 2.41 queue mode: Shared State (a chat memory on the Connectly node
       cycles.push([workerOf(reply?.id as string)?.name, workerOf(echo?.id as string)?.name]);
     }
     expect(cycles.some(([sent, echoed]) => sent !== echoed)).toBe(true);
+  }, 300_000);
+
+  it('a redelivery that reaches another webhook process runs again but does nothing again: the agent hears the message once, the customer gets one reply', async () => {
+    const { pathname } = new URL(await loopAddress());
+    const phone = `+1556${String(Date.now()).slice(-7)}`;
+    const customer = mock.messaging.customer(phone, { businessId: 'biz' });
+    const before = lastExecutionId();
+    const since = mock.requests.length;
+    const delivery = await customer.says('check redelivered');
+    expect(delivery.outcome).toBe('delivered');
+    const succeeded = (count: number) => () => {
+      const found = executionsOf(LOOP_WF, before);
+      return found.length >= count && found.every((e) => e.status === 'success') ? found : undefined;
+    };
+    await waitFor(succeeded(2), 'the message and its echo to be handled');
+
+    // Connectly delivers it again (its first answer was lost, say), and the load balancer picks the other process.
+    const [other] = cluster.webhooks;
+    const response = await fetch(`${other}${pathname}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=utf-8', 'x-connectly-hmac-sha256': delivery.signature },
+      body: delivery.body,
+    });
+    expect(response.status).toBe(200);
+    // That process had not seen it: it starts an execution, whose agent step finds the delivery taken.
+    const runs = await waitFor(succeeded(3), 'the redelivery to be handled');
+    const repeat = runs.at(-1) as { id: string };
+    expect(
+      cluster.sql(`select value from execution_metadata where "executionId" = ${repeat.id} and key = 'Connectly'`),
+    ).toEqual([['a repeat already taken']]);
+    const heard = invokes(since).filter((request) => (request.body as { clientKey?: string }).clientKey === phone);
+    expect(heard).toHaveLength(1);
+    expect(customer.received.map((received) => received.message)).toEqual([{ text: `${phone}: check redelivered` }]);
   }, 300_000);
 
   it('without a memory, the same workflow answers as before: the agent replies, and Record Human Reply holds', async () => {

@@ -3,7 +3,14 @@
 import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import type { IDataObject, IExecuteFunctions, IHttpRequestOptions, INode, INodeExecutionData } from 'n8n-workflow';
+import type {
+  IDataObject,
+  IExecuteFunctions,
+  IHttpRequestOptions,
+  INode,
+  INodeExecutionData,
+  WorkflowExecuteMode,
+} from 'n8n-workflow';
 import { Connectly } from '../../nodes/Connectly/Connectly.node';
 import { LATEST_VERSION } from '../../nodes/Connectly/shared/versions';
 
@@ -16,6 +23,8 @@ export interface Run {
   customData: Record<string, string>;
   /** The hints the node gave n8n for its output. */
   hints: Array<{ message: string; location?: string }>;
+  /** What the node logged as warnings through n8n's logger. */
+  warnings: string[];
 }
 
 export interface RunOptions {
@@ -42,6 +51,8 @@ export interface RunOptions {
   memory?: (itemIndex: number) => unknown;
   /** Runs the node as n8n's Tool variant of it, which has no inputs. */
   asTool?: boolean;
+  /** How the execution was started, as n8n's getMode() tells it; `manual` (a test in the editor) by default. */
+  mode?: WorkflowExecuteMode;
 }
 
 export const NODE: INode = {
@@ -163,6 +174,7 @@ export async function runNode(
   const helperRequests: Run['helperRequests'] = [];
   const customData: Run['customData'] = {};
   const hints: Run['hints'] = [];
+  const warnings: string[] = [];
   const items =
     options.input?.map((json) => ({ json })) ??
     Array.from({ length: options.items ?? 1 }, (_, i) => ({ json: { index: i } as IDataObject }));
@@ -184,6 +196,8 @@ export async function runNode(
     getCredentials: async (type: string) =>
       type === 'connectlyMessagingApi' ? options.messagingCredentials : options.credentials,
     continueOnFail: () => options.continueOnFail ?? false,
+    getMode: () => options.mode ?? 'manual',
+    logger: { debug: () => {}, info: () => {}, warn: (message: string) => warnings.push(message), error: () => {} },
     // As n8n-core lists the node's inputs from its description (the Tool variant's are none).
     getNodeInputs: () =>
       options.asTool
@@ -218,5 +232,5 @@ export async function runNode(
     },
   } as unknown as IExecuteFunctions;
   const outputs = await (options.nodeType ?? new Connectly()).execute.call(context);
-  return { outputs, chunks, helperRequests, customData, hints };
+  return { outputs, chunks, helperRequests, customData, hints, warnings };
 }

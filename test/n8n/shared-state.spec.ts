@@ -200,6 +200,89 @@ describe('the Shared State input', () => {
   });
 });
 
+describe('a delivery that reaches two n8n processes (a redelivery taken by another webhook process)', () => {
+  // Both executions carry the Trigger's item of one delivery; each runs on its own worker.
+  const fromTrigger = (clientKey: string, text: string, deliveryId: string): IDataObject => ({
+    kind: 'message',
+    clientKey,
+    text,
+    deliveryId,
+  });
+
+  it('Send Message asks the agent once: the repeat outputs nothing and says why', async () => {
+    const phone = '+15557770021';
+    const memory = memoryOf(new StoredHistory());
+    const input = [fromTrigger(phone, 'Hi', 'signature-21')];
+    const first = await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'webhook' });
+    const repeat = await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'webhook' });
+    expect(first.outputs[0]).toHaveLength(1);
+    expect(repeat.outputs).toEqual([[], []]);
+    expect(repeat.hints).toEqual([expect.objectContaining({ message: expect.stringMatching(/another execution/) })]);
+    expect(repeat.customData).toEqual({ Connectly: 'a repeat already taken' });
+    expect(requestsTo('invoke').map((body) => body.inputEvents)).toEqual([[user('Hi')]]);
+
+    // The customer's next message is its own delivery: the agent hears it.
+    const next = [fromTrigger(phone, 'More', 'signature-22')];
+    await runNode(sendMessage(phone, 'More'), { credentials, memory, input: next, mode: 'webhook' });
+    expect(requestsTo('invoke').map((body) => body.inputEvents)).toEqual([[user('Hi')], [user('More')]]);
+  });
+
+  it('acts again when a person asks: a test run in the editor, a retry, or a run without Shared State', async () => {
+    const phone = '+15557770023';
+    const memory = memoryOf(new StoredHistory());
+    const input = [fromTrigger(phone, 'Hi', 'signature-23')];
+    await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'webhook' });
+    await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'manual' });
+    await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'retry' });
+    await runNode(sendMessage(phone, 'Hi'), { credentials, input, mode: 'webhook' });
+    expect(requestsTo('invoke')).toHaveLength(4);
+  });
+
+  it('a run that failed gives the delivery up: its repeat asks the agent', async () => {
+    const phone = '+15557770024';
+    const memory = memoryOf(new StoredHistory());
+    const input = [fromTrigger(phone, 'Hi', 'signature-24')];
+    mock.inject({ status: 400 });
+    await expect(runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'webhook' })).rejects.toThrow();
+    const repeat = await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'webhook' });
+    expect(repeat.outputs[0]?.[0]?.json).toMatchObject({ clientKey: phone });
+    expect(requestsTo('invoke').map((body) => body.inputEvents)).toEqual([[user('Hi')], [user('Hi')]]);
+  });
+
+  it('a memory that cannot take the done mark fails nothing of the run: the reply comes out, with a warning', async () => {
+    const phone = '+15557770026';
+    const history = new StoredHistory();
+    const memory = memoryOf(history);
+    const input = [fromTrigger(phone, 'Hi', 'signature-26')];
+    // The memory turns read-only just as the run marks the delivery done.
+    const append = history.addMessage.bind(history);
+    history.addMessage = async (message) => {
+      if (message.toDict().data.content.includes('completeDelivery')) {
+        throw new Error("READONLY You can't write against a read only replica.");
+      }
+      await append(message);
+    };
+    const run = await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input, mode: 'webhook' });
+    expect(run.outputs[0]?.[0]?.json).toMatchObject({ clientKey: phone, text: expect.any(String) });
+    expect(run.warnings).toEqual([
+      expect.stringContaining('could not mark delivery as done in Shared State: READONLY'),
+    ]);
+  });
+
+  it("Record Human Reply keeps the person's words once: the repeat says so, and the agent hears them once", async () => {
+    const phone = '+15557770025';
+    const memory = memoryOf(new StoredHistory());
+    const input = [{ kind: 'echo', clientKey: phone, text: 'Sam here', sentBy: 'human', deliveryId: 'signature-25' }];
+    const first = await runNode(recordHumanReply(phone, 'Sam here'), { credentials, memory, input, mode: 'webhook' });
+    const repeat = await runNode(recordHumanReply(phone, 'Sam here'), { credentials, memory, input, mode: 'webhook' });
+    expect(first.outputs[0]?.[0]?.json).toMatchObject({ recorded: true, held: true, pendingEvents: 1 });
+    expect(repeat.outputs[0]?.[0]?.json).toMatchObject({ recorded: false, repeat: true, held: true, pendingEvents: 1 });
+    await runNode(release(phone), { credentials, memory });
+    await runNode(sendMessage(phone, 'Thanks'), { credentials, memory });
+    expect(requestsTo('invoke').map((body) => body.inputEvents)).toEqual([[assistant('Sam here'), user('Thanks')]]);
+  });
+});
+
 describe("Record Human Reply and the workflow's own echoes, with Shared State", () => {
   let served: ServedTrigger & { trigger: TriggerUnderTest };
 

@@ -288,6 +288,8 @@ describe('deliveries', () => {
       customer: { id: CUSTOMER, name: 'Ana', phone: CUSTOMER },
       timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/),
       inputEvents: [{ messageEvent: { role: 'USER', content: { textContent: { text: 'Hi' } } } }],
+      // The delivery's signature (Base64 HMAC-SHA256), which its redeliveries repeat.
+      deliveryId: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
     });
   });
 

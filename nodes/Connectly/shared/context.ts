@@ -62,7 +62,12 @@ export function agentId(this: IExecuteFunctions, itemIndex: number): { agentId?:
 
 /** What a run did, as the Executions list of n8n can show it (the run's custom data, key "Connectly"). */
 export type RunOutcome =
-  'agent replied' | 'handed over to a person' | 'held for a person' | 'teammate replied' | 'handed back to the agent';
+  | 'agent replied'
+  | 'handed over to a person'
+  | 'held for a person'
+  | 'teammate replied'
+  | 'handed back to the agent'
+  | 'a repeat already taken';
 
 /**
  * Marks the run with what this node did. n8n shows a run's custom data in its execution details and filters

@@ -86,6 +86,11 @@ export async function conversationState(
   return new ConversationState({ store, businessId });
 }
 
+/** Whether the state is kept in a Shared State memory, which every n8n process sees. */
+export function isShared(state: ConversationState): boolean {
+  return state.store !== processStore;
+}
+
 /**
  * The loop's state of one business, kept in this n8n process. The Trigger's: a webhook has no input item
  * to pick a memory's session key by.
@@ -101,7 +106,7 @@ export function processConversationState(businessId: string): ConversationState 
  */
 export async function customerWindow(state: ConversationState, clientKey: string): Promise<WindowState> {
   const known = await state.window(clientKey);
-  if (known !== 'unknown' || state.store === processStore) return known;
+  if (known !== 'unknown' || !isShared(state)) return known;
   return processConversationState(state.businessId).window(clientKey);
 }
 

@@ -172,6 +172,7 @@ describe('the Connectly Trigger in n8n 2.41', () => {
     expect(run?.mode).toBe('webhook');
     const [customer, human] = run?.outputs ?? [];
     expect(human ?? []).toEqual([]);
+    const hi = mock.messaging.deliveries.find((d) => JSON.parse(d.body).message?.text === 'Hi');
     expect(customer?.map((item) => item.json)).toEqual([
       {
         kind: 'message',
@@ -180,6 +181,8 @@ describe('the Connectly Trigger in n8n 2.41', () => {
         customer: { id: CUSTOMER, name: 'Ana', phone: CUSTOMER },
         timestamp: expect.any(String),
         inputEvents: [{ messageEvent: { role: 'USER', content: { textContent: { text: 'Hi' } } } }],
+        // The delivery's signature, which its redeliveries repeat: Shared State acts on it once.
+        deliveryId: hi?.signature,
       },
     ]);
   }, 120_000);

@@ -6,6 +6,8 @@ import {
   type AgentEvent,
   type AgentSession,
   type CallOptions,
+  type ConnectlyClient,
+  type ConversationState,
   type InputEvent,
   summarizeReply,
   turnNotProcessed,
@@ -17,7 +19,8 @@ import { HoldWatch, holdOnHandover, pushHeld } from '../../shared/holds';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
 import { connectlyClient } from '../../shared/transport';
-import { versionDefaults } from '../../shared/versions';
+import { type VersionDefaults, versionDefaults } from '../../shared/versions';
+import { actOnce, hintRepeat } from '../../shared/repeats';
 import { readInputEvents, withOfferedChoice } from './fields';
 
 type Send = (session: AgentSession, inputEvents: InputEvent[], options: CallOptions) => Observable<AgentEvent>;
@@ -32,7 +35,6 @@ export async function turn(
   const clientKey = this.getNodeParameter('clientKey', itemIndex) as string;
   const sessionId = ((this.getNodeParameter('sessionId', itemIndex, '') as string) || '').trim();
   const written = readInputEvents.call(this, itemIndex);
-  const mode = this.getNodeParameter('output', itemIndex) as 'reply' | 'events';
   partial.clientKey = clientKey;
   // With an empty Session ID the customer's remembered session is continued (or one started and
   // remembered), unless the user asked for a new session every time (version 1's default).
@@ -41,6 +43,35 @@ export async function turn(
     !sessionId && this.getNodeParameter('sessionMemory', itemIndex, defaults.sessionMemory) === 'remember';
   const client = await connectlyClient.call(this, timeouts.call(this, itemIndex), remember ? { itemIndex } : undefined);
   const state = await conversationState.call(this, client.businessId, itemIndex);
+  const conversation: Conversation = { clientKey, sessionId, written, defaults, client, state };
+  const acted = await actOnce.call(this, itemIndex, state, () =>
+    answer.call(this, itemIndex, outputs, partial, send, conversation),
+  );
+  if (!acted) {
+    hintRepeat.call(this);
+    markRun.call(this, 'a repeat already taken');
+  }
+}
+
+interface Conversation {
+  clientKey: string;
+  sessionId: string;
+  written: InputEvent[];
+  defaults: VersionDefaults;
+  client: ConnectlyClient;
+  state: ConversationState;
+}
+
+/** The turn itself: held for a person, or the agent asked and its reply output. */
+async function answer(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  outputs: Outputs,
+  partial: PartialResult,
+  send: Send,
+  { clientKey, sessionId, written, defaults, client, state }: Conversation,
+): Promise<void> {
+  const mode = this.getNodeParameter('output', itemIndex) as 'reply' | 'events';
   const inputEvents = await withOfferedChoice.call(this, itemIndex, written, state, clientKey);
   if ((await state.hold(clientKey)) !== undefined) {
     // Kept for the agent, to hear when the conversation is given back.

@@ -1,7 +1,8 @@
 // Session → Record Human Reply: a person wrote to the customer (from Connectly's inbox), so the
 // conversation is held for them, and the agent will hear the text as its own message when it resumes.
 // An echo of the workflow's own send (known by its fingerprint, which the Connectly Trigger puts on the
-// Human Agent item) is not a person's: nothing is held for it.
+// Human Agent item) is not a person's: nothing is held for it. With Shared State, a repeat of a delivery
+// another execution recorded keeps nothing again (`repeat: true`).
 import { type IExecuteFunctions, type INodeProperties, updateDisplayOptions } from 'n8n-workflow';
 import { markRun, type PartialResult } from '../../shared/context';
 import { assistantText, HUMAN_REPLY_REASON } from 'connectly-agent-graph';
@@ -9,6 +10,7 @@ import { conversationState, holdFields } from '../../shared/conversation-state';
 import { readCustomer } from '../../shared/holds';
 import type { Outputs } from '../../shared/items';
 import { connectlyClient } from '../../shared/transport';
+import { actOnce, hintRepeat } from '../../shared/repeats';
 import { customerField } from '../../shared/descriptions';
 
 export const properties: INodeProperties[] = [
@@ -53,12 +55,24 @@ export async function execute(
     return;
   }
   const recorded = typeof text === 'string' && text.trim() !== '';
-  await state.holdFor(clientKey, HUMAN_REPLY_REASON, HUMAN_REPLY_REASON);
-  // The agent hears the person's words as its own when the conversation is given back.
-  if (recorded) await state.keepMeanwhile(clientKey, [assistantText(text)]);
+  const acted = await actOnce.call(this, itemIndex, state, async () => {
+    await state.holdFor(clientKey, HUMAN_REPLY_REASON, HUMAN_REPLY_REASON);
+    // The agent hears the person's words as its own when the conversation is given back.
+    if (recorded) await state.keepMeanwhile(clientKey, [assistantText(text)]);
+  });
+  // A repeat of a delivery another execution recorded: the person's words are kept once.
   outputs[0].push({
-    json: { clientKey, recorded, ...(await holdFields(state, clientKey)) },
+    json: {
+      clientKey,
+      recorded: acted && recorded,
+      ...(acted ? {} : { repeat: true }),
+      ...(await holdFields(state, clientKey)),
+    },
     pairedItem: { item: itemIndex },
   });
-  markRun.call(this, 'teammate replied');
+  if (acted) markRun.call(this, 'teammate replied');
+  else {
+    hintRepeat.call(this);
+    markRun.call(this, 'a repeat already taken');
+  }
 }
