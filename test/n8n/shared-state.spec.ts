@@ -192,6 +192,20 @@ describe('the Shared State input', () => {
     expect(mock.messaging.sent.filter((sent) => sent.to === phone)).toEqual([]);
   });
 
+  it("Send Message notes the Trigger's message in the memory: Message → Send on another worker knows the window closed", async () => {
+    const phone = '+15557770027';
+    const memory = memoryOf(new StoredHistory());
+    const wrote = new Date(Date.now() - 25 * 60 * 60 * 1000).toISOString();
+    const input = [{ kind: 'message', clientKey: phone, text: 'Hi', timestamp: wrote }];
+    await runNode(sendMessage(phone, 'Hi'), { credentials, memory, input });
+    // This process never saw the customer: only the memory knows when they wrote.
+    expect(await processConversationState('biz-shared').window(phone)).toBe('unknown');
+    await expect(
+      runNode(sendText(phone, 'Still there?'), { credentials, messagingCredentials: credentials, memory }),
+    ).rejects.toThrow(`${phone} last wrote more than 24 hours ago`);
+    expect(mock.requests.filter((request) => request.endpoint !== 'init' && request.endpoint !== 'invoke')).toEqual([]);
+  });
+
   it('as a tool (no inputs), keeps the state in this process', async () => {
     const phone = '+15557770005';
     await runNode(recordHumanReply(phone, 'Sam here'), { credentials, asTool: true });

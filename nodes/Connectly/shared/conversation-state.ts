@@ -100,6 +100,25 @@ export function processConversationState(businessId: string): ConversationState 
 }
 
 /**
+ * With Shared State, notes in the memory the customer's message the input item carries (the Connectly
+ * Trigger's Customer item: `kind` message or button, and its `timestamp`), so that Message → Send on any
+ * worker knows the 24-hour window: the Trigger notes it in its own process only. An item without a time
+ * notes nothing (Connectly then decides).
+ */
+export async function noteItemInbound(
+  this: IExecuteFunctions,
+  itemIndex: number,
+  state: ConversationState,
+  clientKey: string,
+): Promise<void> {
+  if (!isShared(state)) return;
+  const json = this.getInputData()[itemIndex]?.json;
+  if ((json?.['kind'] !== 'message' && json?.['kind'] !== 'button') || json['clientKey'] !== clientKey) return;
+  const at = typeof json['timestamp'] === 'string' ? Date.parse(json['timestamp']) : Number.NaN;
+  if (Number.isFinite(at)) await state.noteInboundAt(clientKey, at);
+}
+
+/**
  * Whether a reply due now falls inside the customer's 24-hour window. The Trigger notes the customer's
  * messages in its own process (below), so a state kept in a Shared State memory that knows nothing of
  * them asks this process's too: regular mode still knows the window before sending.

@@ -14,7 +14,7 @@ import {
 } from 'connectly-agent-graph';
 import { EMPTY, type Observable, catchError, lastValueFrom, tap, throwError } from 'rxjs';
 import { agentId, callOptions, markRun, type PartialResult, timeouts } from '../../shared/context';
-import { conversationState } from '../../shared/conversation-state';
+import { conversationState, noteItemInbound } from '../../shared/conversation-state';
 import { HoldWatch, holdOnHandover, pushHeld } from '../../shared/holds';
 import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
@@ -72,6 +72,7 @@ async function answer(
   { clientKey, sessionId, written, defaults, client, state }: Conversation,
 ): Promise<void> {
   const mode = this.getNodeParameter('output', itemIndex) as 'reply' | 'events';
+  await noteItemInbound.call(this, itemIndex, state, clientKey);
   const inputEvents = await withOfferedChoice.call(this, itemIndex, written, state, clientKey);
   if ((await state.hold(clientKey)) !== undefined) {
     // Kept for the agent, to hear when the conversation is given back.

@@ -161,9 +161,16 @@ export class ConversationState {
 
   /** Notes the customer's message's time (its own timestamp, else now): the 24-hour window runs from it. */
   noteInbound(event: InboundMessage | InboundButtonReply): Promise<number> {
-    const timestamp = Number(event.timestamp) * 1000;
-    const at = Number.isFinite(timestamp) && timestamp > 0 ? timestamp : this.#now();
-    return this.store.noteInbound(this.key(event.clientKey), at, { ttlMs: WHATSAPP_WINDOW_MS });
+    return this.noteInboundAt(event.clientKey, Number(event.timestamp) * 1000);
+  }
+
+  /**
+   * Notes that the customer wrote at `at` (ms since the epoch; now when it is not a time), for those who
+   * hold the message but not its delivery (an n8n node after the Trigger). Returns the last inbound time.
+   */
+  noteInboundAt(clientKey: string, at: number): Promise<number> {
+    const when = Number.isFinite(at) && at > 0 ? at : this.#now();
+    return this.store.noteInbound(this.key(clientKey), when, { ttlMs: WHATSAPP_WINDOW_MS });
   }
 
   /** Whether a reply due now falls inside the customer's 24-hour window. */
