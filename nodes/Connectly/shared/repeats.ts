@@ -71,7 +71,7 @@ export async function actOnce(
 export function hintRepeat(this: IExecuteFunctions): void {
   this.addExecutionHints?.({
     message:
-      'Nothing was done: another execution already took this delivery (a redelivery that reached another n8n process), and the Shared State memory knows it.',
+      'Nothing was done: another execution already took this delivery (Connectly delivered it again, to another n8n process or after a restart), as the Shared State memory knows.',
     location: 'outputPane',
   });
 }
