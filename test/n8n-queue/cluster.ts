@@ -61,11 +61,15 @@ export interface Worker extends Logged {
   restart(): Promise<void>;
 }
 
+export interface WebhookProcess extends Logged {
+  readonly url: string;
+}
+
 export interface Cluster {
   /** The main process, e.g. `http://127.0.0.1:41234`: production webhooks live under `/webhook/`. */
   readonly base: string;
-  /** Each `n8n webhook` process, e.g. `http://127.0.0.1:41236`: the same `/webhook/` paths as main. */
-  readonly webhooks: string[];
+  /** Each `n8n webhook` process: its `url` (`http://127.0.0.1:<port>`) serves main's `/webhook/` paths. */
+  readonly webhooks: WebhookProcess[];
   readonly workers: Worker[];
   readonly main: Logged;
   /** The Redis that carries the Bull queue (keys `bull:jobs:<job id>`). */
@@ -379,7 +383,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       });
       readiness.push(ready());
     }
-    const webhooks: string[] = [];
+    const webhooks: WebhookProcess[] = [];
     const servers: Array<readonly [string, Managed]> = [[base, main]];
     for (let index = 1; index <= (options.webhookProcesses ?? 0); index += 1) {
       const port = await freePort();
@@ -392,8 +396,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       );
       processes.push(managed);
       managed.start();
-      webhooks.push(`http://127.0.0.1:${port}`);
-      servers.push([`http://127.0.0.1:${port}`, managed]);
+      const url = `http://127.0.0.1:${port}`;
+      webhooks.push({ url, output: () => managed.output(), entries: () => managed.entries() });
+      servers.push([url, managed]);
     }
     // Main and the workers boot side by side; every wait ends before a failure is reported.
     const failed = (await Promise.allSettled(readiness)).find((result) => result.status === 'rejected');
