@@ -166,7 +166,8 @@ export class ConnectlyTrigger implements INodeType {
       return refuse(500, message);
     }
     // Anyone can reach the webhook: an unsigned request is refused before its body is looked at.
-    if (!webhookSignature(this.getHeaderData())) return refuse(401, 'invalid signature');
+    const signature = webhookSignature(this.getHeaderData());
+    if (!signature) return refuse(401, 'invalid signature');
     // n8n reads every webhook request's bytes into rawBody before it parses a text/plain body into a string
     // (n8n 2.41, middlewares/body-parser.js): the signature is checked on those bytes, never on a re-encoding.
     // It keeps none for multipart forms, which Connectly never sends (its deliveries are text/plain).
@@ -204,7 +205,6 @@ export class ConnectlyTrigger implements INodeType {
     const state = processConversationState(credentials.businessId);
     // Checked only once the signature holds, so that no forged request can make a real delivery look
     // repeated. [INFERRED] A redelivery repeats the body, so the signature: the same key the engine uses.
-    const signature = webhookSignature(this.getHeaderData()) ?? '';
     const id = `${this.getWorkflow().id ?? ''} ${this.getNode().id} ${signature}`;
     const claim = await state.claim(id, CLAIM_LEASE_MS);
     if (claim.state !== 'claimed') return {};

@@ -73,3 +73,29 @@ export function itemOf(event: InboundEvent, withPayload: boolean, deliveryId: st
   };
   return { json };
 }
+
+/** What the Connectly node reads back from a Trigger item it is given; each field absent when the item has none. */
+export interface TriggerMarks {
+  /** The delivery it came in (`deliveryId`): a Connectly node with Shared State acts on it once. */
+  deliveryId?: string;
+  /** An echo's `fingerprint`: Record Human Reply matches it against the sends recorded in Shared State. */
+  fingerprint?: string;
+  /** A customer's message or button reply (`kind`), whose `timestamp` starts the 24-hour window. */
+  inbound?: { clientKey: string; at: number };
+}
+
+/** Reads the marks `itemOf` put on an item; any other item (or one a user reshaped) gives none. */
+export function triggerMarks(json: IDataObject | undefined): TriggerMarks {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const deliveryId = text(json?.['deliveryId']);
+  const fingerprint = text(json?.['fingerprint']);
+  const clientKey = text(json?.['clientKey']);
+  const timestamp = text(json?.['timestamp']);
+  const at = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
+  const customer = json?.['kind'] === 'message' || json?.['kind'] === 'button';
+  return {
+    ...(deliveryId === undefined ? {} : { deliveryId }),
+    ...(fingerprint === undefined ? {} : { fingerprint }),
+    ...(customer && clientKey !== undefined && Number.isFinite(at) ? { inbound: { clientKey, at } } : {}),
+  };
+}

@@ -16,6 +16,7 @@ import {
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import { type ChatHistory, ChatMemoryLog } from './chat-memory-log';
+import { triggerMarks } from '../../ConnectlyTrigger/items';
 
 // Every business this process answers for shares the store: keys are business and customer.
 const processStore = new MemoryConversationStore();
@@ -112,10 +113,8 @@ export async function noteItemInbound(
   clientKey: string,
 ): Promise<void> {
   if (!isShared(state)) return;
-  const json = this.getInputData()[itemIndex]?.json;
-  if ((json?.['kind'] !== 'message' && json?.['kind'] !== 'button') || json['clientKey'] !== clientKey) return;
-  const at = typeof json['timestamp'] === 'string' ? Date.parse(json['timestamp']) : Number.NaN;
-  if (Number.isFinite(at)) await state.noteInboundAt(clientKey, at);
+  const { inbound } = triggerMarks(this.getInputData()[itemIndex]?.json);
+  if (inbound?.clientKey === clientKey) await state.noteInboundAt(clientKey, inbound.at);
 }
 
 /**

@@ -4,7 +4,9 @@
 // Trigger's delivery (its `deliveryId`, the signature the Trigger took it by) in the memory before acting
 // on it: the first execution to get there acts, and a repeat finds it taken and does nothing.
 import type { IExecuteFunctions, WorkflowExecuteMode } from 'n8n-workflow';
-import type { ConversationState, DeliveryClaim } from 'connectly-agent-graph';
+import type { ConversationState } from 'connectly-agent-graph';
+import { triggerMarks } from '../../ConnectlyTrigger/items';
+import { markRun } from './context';
 import { isShared } from './conversation-state';
 
 /** The longest Max Delivery Age the Trigger accepts, in minutes: no repeat is taken later than that. */
@@ -27,8 +29,7 @@ function deliveryOf(this: IExecuteFunctions, itemIndex: number, state: Conversat
   if (!isShared(state)) return undefined;
   const mode = typeof this.getMode === 'function' ? this.getMode() : undefined;
   if (mode === undefined || ON_PURPOSE.has(mode)) return undefined;
-  const id = this.getInputData()[itemIndex]?.json?.['deliveryId'];
-  return typeof id === 'string' && id !== '' ? id : undefined;
+  return triggerMarks(this.getInputData()[itemIndex]?.json).deliveryId;
 }
 
 /**
@@ -49,7 +50,7 @@ export async function actOnce(
     return true;
   }
   // Per node: the same delivery may go through several Connectly nodes of a workflow, each acting once.
-  const claim: DeliveryClaim = await state.claim(`${this.getNode().id} ${delivery}`, LEASE_MS);
+  const claim = await state.claim(`${this.getNode().id} ${delivery}`, LEASE_MS);
   if (claim.state !== 'claimed') return false;
   let done = false;
   try {
@@ -67,8 +68,9 @@ export async function actOnce(
   return true;
 }
 
-/** Tells the user why a repeat produced nothing. */
-export function hintRepeat(this: IExecuteFunctions): void {
+/** Marks the run as a repeat, and tells the user why it produced nothing. */
+export function markRepeat(this: IExecuteFunctions): void {
+  markRun.call(this, 'a repeat already taken');
   this.addExecutionHints?.({
     message:
       'Nothing was done: another execution already took this delivery (Connectly delivered it again, to another n8n process or after a restart), as the Shared State memory knows.',

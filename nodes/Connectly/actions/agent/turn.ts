@@ -20,7 +20,7 @@ import { type Outputs, pushEvent, pushReply } from '../../shared/items';
 import { type StreamContent, eventMarkdown } from '../../shared/markdown';
 import { connectlyClient } from '../../shared/transport';
 import { type VersionDefaults, versionDefaults } from '../../shared/versions';
-import { actOnce, hintRepeat } from '../../shared/repeats';
+import { actOnce, markRepeat } from '../../shared/repeats';
 import { readInputEvents, withOfferedChoice } from './fields';
 
 type Send = (session: AgentSession, inputEvents: InputEvent[], options: CallOptions) => Observable<AgentEvent>;
@@ -47,10 +47,7 @@ export async function turn(
   const acted = await actOnce.call(this, itemIndex, state, () =>
     answer.call(this, itemIndex, outputs, partial, send, conversation),
   );
-  if (!acted) {
-    hintRepeat.call(this);
-    markRun.call(this, 'a repeat already taken');
-  }
+  if (!acted) markRepeat.call(this);
 }
 
 interface Conversation {

@@ -10,7 +10,8 @@ import { conversationState, holdFields } from '../../shared/conversation-state';
 import { readCustomer } from '../../shared/holds';
 import type { Outputs } from '../../shared/items';
 import { connectlyClient } from '../../shared/transport';
-import { actOnce, hintRepeat } from '../../shared/repeats';
+import { actOnce, markRepeat } from '../../shared/repeats';
+import { triggerMarks } from '../../../ConnectlyTrigger/items';
 import { customerField } from '../../shared/descriptions';
 
 export const properties: INodeProperties[] = [
@@ -46,8 +47,8 @@ export async function execute(
   const state = await conversationState.call(this, client.businessId, itemIndex);
   // The Trigger matches echoes against the sends recorded in its own process; with Shared State they are
   // recorded in the memory (Message → Send may have run on another worker), so they are matched here.
-  const echo = this.getInputData()[itemIndex]?.json?.['fingerprint'];
-  if (typeof echo === 'string' && (await state.isOwnSend(clientKey, echo))) {
+  const echo = triggerMarks(this.getInputData()[itemIndex]?.json).fingerprint;
+  if (echo !== undefined && (await state.isOwnSend(clientKey, echo))) {
     outputs[0].push({
       json: { clientKey, recorded: false, ownEcho: true, ...(await holdFields(state, clientKey)) },
       pairedItem: { item: itemIndex },
@@ -71,8 +72,5 @@ export async function execute(
     pairedItem: { item: itemIndex },
   });
   if (acted) markRun.call(this, 'teammate replied');
-  else {
-    hintRepeat.call(this);
-    markRun.call(this, 'a repeat already taken');
-  }
+  else markRepeat.call(this);
 }
