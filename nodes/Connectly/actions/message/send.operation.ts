@@ -214,8 +214,8 @@ export async function execute(
   }
   const client = await messagingClient.call(this, limits);
   const state = await conversationState.call(this, client.businessId, itemIndex);
-  // Known closed (the customer's last message, as the Connectly Trigger noted it, is over 24 hours old):
-  // refused before any request. Not known (the trigger runs in another process): Connectly decides.
+  // Known closed (the customer's last message, as the Connectly Trigger noted it in this process or Send
+  // Message in Shared State, is over 24 hours old): refused before any request. Not known: Connectly decides.
   if ((await customerWindow(state, to)) === 'outside') {
     throw templateOnly.call(this, to, 'ERROR_CODE_MESSAGE_OUTSIDE_OF_ELIGIBILITY_WINDOW', itemIndex);
   }
